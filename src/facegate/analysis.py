@@ -1,0 +1,145 @@
+"""Face analysis on the user's own photos: detect, check quality, embed, compare.
+
+:class:`FaceAnalyzer` is the library's entry point to the engine for work that
+stores nothing: it decodes the image, runs the engine and returns plain
+frozen results. Storing a template or matching against a gallery is not done
+here; that goes through the policy gate.
+
+Single-face operations (quality for enrollment, compare) work on the
+*primary* face: the largest one. Another face counts as a competing face when
+its box is at least ``crowd_ratio`` of the primary face's width; smaller faces
+are bystanders in the background and are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .comparison import Comparison, compare_descriptors
+from .engine.base import DetectOptions, Engine
+from .engine.dlib_engine import DlibEngine
+from .engine.faces import Face
+from .errors import MultipleFaces, NoFaceFound
+from .images import Image, ImageLimits, ImageSource, load_image
+from .quality import (
+    QualityReport,
+    QualitySettings,
+    assess_face,
+    multiple_faces_report,
+    no_face_report,
+)
+
+__all__ = ["AnalyzerSettings", "FaceAnalyzer"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerSettings:
+    """Settings of a :class:`FaceAnalyzer`.
+
+    Args:
+        detect: how to look for faces.
+        quality: the limits of the quality check.
+        limits: limits on input images.
+        threshold: decision distance for :meth:`FaceAnalyzer.compare`; the
+            model pack's calibrated default when ``None``.
+        crowd_ratio: a second face at least this share of the primary face's
+            width makes a single-face operation ambiguous.
+    """
+
+    detect: DetectOptions = field(default_factory=DetectOptions)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    limits: ImageLimits = field(default_factory=ImageLimits)
+    threshold: float | None = None
+    crowd_ratio: float = 0.5
+
+
+class FaceAnalyzer:
+    """Detect, assess, embed and compare faces in images.
+
+    Args:
+        engine: the face engine; a :class:`DlibEngine` by default. Its models
+            load on first use.
+        settings: detection, quality and comparison settings.
+
+    Example::
+
+        analyzer = FaceAnalyzer()
+        result = analyzer.compare("alice-1.jpg", "alice-2.jpg")
+        print(result.same_person, result.distance)
+    """
+
+    def __init__(self, engine: Engine | None = None, *,
+                 settings: AnalyzerSettings | None = None) -> None:
+        self.engine: Engine = engine if engine is not None else DlibEngine()
+        self.settings = settings or AnalyzerSettings()
+
+    def load(self, source: ImageSource | Image) -> Image:
+        """Decode ``source`` within this analyzer's limits."""
+        return load_image(source, limits=self.settings.limits)
+
+    def detect(self, source: ImageSource | Image, *, landmarks68: bool = False) -> list[Face]:
+        """Find every face, largest first, with 5-point (and optionally 68-point) landmarks."""
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if landmarks68:
+            faces = [replace(f, landmarks68=self.engine.landmarks68(image, f)) for f in faces]
+        return faces
+
+    def assess(self, source: ImageSource | Image) -> list[QualityReport]:
+        """Check the quality of every face; a single ``no_face`` report if none is found."""
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if not faces:
+            return [no_face_report()]
+        return [self._assess(image, f) for f in faces]
+
+    def assess_single(self, source: ImageSource | Image) -> QualityReport:
+        """Check that the image holds exactly one usable face, as enrollment requires."""
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if not faces:
+            return no_face_report()
+        competing = self._competing(faces)
+        if competing > 1:
+            return multiple_faces_report(competing)
+        return self._assess(image, faces[0])
+
+    def embed(self, source: ImageSource | Image) -> list[Face]:
+        """Every face in the image, largest first, each with its descriptor."""
+        image = self.load(source)
+        return self.engine.embed(image, self.engine.detect(image, self.settings.detect))
+
+    def embed_single(self, source: ImageSource | Image) -> Face:
+        """The primary face of the image with its descriptor.
+
+        Raises:
+            NoFaceFound: no face in the image.
+            MultipleFaces: two or more faces of similar size, so which one is
+                meant is ambiguous.
+        """
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if not faces:
+            raise NoFaceFound("no face was found in the image")
+        competing = self._competing(faces)
+        if competing > 1:
+            raise MultipleFaces(
+                f"{competing} faces of similar size were found; crop the photo to one face",
+                details={"faces": competing},
+            )
+        return self.engine.embed(image, faces[:1])[0]
+
+    def compare(self, first: ImageSource | Image, second: ImageSource | Image) -> Comparison:
+        """Decide whether the primary faces of two images show the same person."""
+        a = self.embed_single(first).descriptor
+        b = self.embed_single(second).descriptor
+        assert a is not None and b is not None  # embed_single always sets it
+        return compare_descriptors(a, b, threshold=self.settings.threshold)
+
+    def _assess(self, image: Image, face: Face) -> QualityReport:
+        chip = self.engine.align(image, face)
+        return assess_face(face, chip, self.engine.landmarks68(image, face), self.settings.quality)
+
+    def _competing(self, faces: list[Face]) -> int:
+        primary = faces[0].box.width
+        return sum(1 for f in faces if f.box.width >= self.settings.crowd_ratio * primary)

@@ -1,0 +1,222 @@
+"""The dlib engine: dlib's detectors, shape predictors and ResNet descriptor.
+
+The model files come from the installed ``face_recognition_models`` package
+(or a folder given explicitly); nothing is ever downloaded. Each model loads
+once, on first use. dlib types stay inside this module.
+
+The descriptor of a face is the mean of the network's output for the aligned
+chip and for its mirror image, scaled to unit length. Averaging the two views
+removes some of the chip's left-right noise; unit length makes Euclidean
+distance and cosine similarity agree.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image as PILImage
+
+from ..errors import ModelPackMissing
+from ..images import Image
+from .base import DetectOptions, DetectorChoice
+from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
+from .packs import DLIB_RESNET_V1, ModelPack
+
+__all__ = ["DlibEngine", "default_models_dir"]
+
+_FILES: Final = {
+    "cnn": "mmod_human_face_detector.dat",
+    "sp5": "shape_predictor_5_face_landmarks.dat",
+    "sp68": "shape_predictor_68_face_landmarks.dat",
+    "resnet": "dlib_face_recognition_resnet_model_v1.dat",
+}
+
+_T = TypeVar("_T")
+
+
+def default_models_dir() -> Path:
+    """The model folder of the installed ``face_recognition_models`` package.
+
+    Raises:
+        ModelPackMissing: the package is not installed.
+    """
+    try:
+        import face_recognition_models
+    except ImportError:
+        raise ModelPackMissing(
+            "the dlib-resnet-v1 model files are not installed; "
+            "run: pip install face_recognition_models==0.3.0",
+            details={"pack": DLIB_RESNET_V1.id},
+        ) from None
+    return Path(face_recognition_models.__file__).parent / "models"
+
+
+def _import_dlib() -> Any:
+    try:
+        import dlib
+    except ImportError:
+        raise ModelPackMissing(
+            "dlib is not installed; run: pip install dlib-bin",
+            details={"pack": DLIB_RESNET_V1.id},
+        ) from None
+    return dlib
+
+
+class DlibEngine:
+    """Face engine on dlib and the ``face_recognition_models`` files.
+
+    Args:
+        models_dir: folder holding the four ``.dat`` files; defaults to the
+            installed ``face_recognition_models`` package.
+        mirror: average the descriptor of the chip with that of its mirror image.
+    """
+
+    def __init__(self, models_dir: Path | None = None, *, mirror: bool = True) -> None:
+        self._models_dir = models_dir
+        self._mirror = mirror
+        self._lock = threading.Lock()
+        self._models: dict[str, Any] = {}
+
+    @property
+    def pack(self) -> ModelPack:
+        return DLIB_RESNET_V1
+
+    # -- model loading ------------------------------------------------------
+
+    def _model(self, name: str) -> Any:
+        model = self._models.get(name)
+        if model is not None:
+            return model
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = self._load(name)
+            return self._models[name]
+
+    def _load(self, name: str) -> Any:
+        dlib = _import_dlib()
+        if name == "hog":
+            return dlib.get_frontal_face_detector()
+        folder = self._models_dir or default_models_dir()
+        path = folder / _FILES[name]
+        if not path.is_file():
+            raise ModelPackMissing(
+                f"model file {path} is missing; reinstall face_recognition_models",
+                details={"pack": DLIB_RESNET_V1.id, "file": _FILES[name]},
+            )
+        loaders: dict[str, Callable[[str], Any]] = {
+            "cnn": dlib.cnn_face_detection_model_v1,
+            "sp5": dlib.shape_predictor,
+            "sp68": dlib.shape_predictor,
+            "resnet": dlib.face_recognition_model_v1,
+        }
+        return loaders[name](str(path))
+
+    # -- detection ----------------------------------------------------------
+
+    def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
+        options = options or DetectOptions()
+        pixels, scale = _scaled_for_detection(image.pixels, options.max_side)
+        found: list[tuple[Box, float, DetectorKind]] = []
+        if options.detector in (DetectorChoice.HOG, DetectorChoice.AUTO):
+            found = self._run_hog(pixels, options.upsample)
+        if options.detector is DetectorChoice.CNN or (
+            options.detector is DetectorChoice.AUTO and not found
+        ):
+            found = self._run_cnn(pixels, options.upsample)
+        faces = []
+        for box, score, kind in found:
+            full = _clip_box(_rescale_box(box, 1.0 / scale), image.width, image.height)
+            if full.width < 2 or full.height < 2:
+                continue
+            faces.append(Face(box=full, score=score, detector=kind,
+                              landmarks=self._shape(image, full, "sp5")))
+        faces.sort(key=lambda f: f.box.area, reverse=True)
+        return faces
+
+    def _run_hog(self, pixels: npt.NDArray[np.uint8],
+                 upsample: int) -> list[tuple[Box, float, DetectorKind]]:
+        rects, scores, _ = self._model("hog").run(pixels, upsample, 0.0)
+        return [(_box(r), float(s), DetectorKind.HOG) for r, s in zip(rects, scores, strict=True)]
+
+    def _run_cnn(self, pixels: npt.NDArray[np.uint8],
+                 upsample: int) -> list[tuple[Box, float, DetectorKind]]:
+        return [(_box(d.rect), float(d.confidence), DetectorKind.CNN)
+                for d in self._model("cnn")(pixels, upsample)]
+
+    # -- landmarks and alignment -------------------------------------------
+
+    def _shape(self, image: Image, box: Box, model: str) -> Landmarks:
+        dlib = _import_dlib()
+        rect = dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
+        shape = self._model(model)(image.pixels, rect)
+        scheme = LandmarkScheme.FIVE if model == "sp5" else LandmarkScheme.SIXTY_EIGHT
+        points = tuple((float(p.x), float(p.y)) for p in shape.parts())
+        return Landmarks(scheme=scheme, points=points)
+
+    def landmarks68(self, image: Image, face: Face) -> Landmarks:
+        return self._shape(image, face.box, "sp68")
+
+    def align(self, image: Image, face: Face) -> npt.NDArray[np.uint8]:
+        dlib = _import_dlib()
+        b = face.box
+        rect = dlib.rectangle(b.left, b.top, b.right - 1, b.bottom - 1)
+        parts = [dlib.point(round(x), round(y)) for x, y in face.landmarks.points]
+        shape = dlib.full_object_detection(rect, parts)
+        chip = dlib.get_face_chip(image.pixels, shape, self.pack.chip_size, self.pack.chip_padding)
+        return np.ascontiguousarray(chip, dtype=np.uint8)
+
+    # -- descriptors --------------------------------------------------------
+
+    def embed(self, image: Image, faces: Sequence[Face]) -> list[Face]:
+        if not faces:
+            return []
+        chips = [self.align(image, face) for face in faces]
+        batch = list(chips)
+        if self._mirror:
+            batch += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+        raw = np.asarray([np.asarray(v) for v in
+                          self._model("resnet").compute_face_descriptor(batch)], dtype=np.float64)
+        vectors = raw[: len(chips)]
+        if self._mirror:
+            vectors = (vectors + raw[len(chips):]) / 2.0
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return [
+            replace(face, descriptor=Descriptor(vector=v.astype(np.float32), pack=self.pack.id,
+                                                pack_version=self.pack.version))
+            for face, v in zip(faces, vectors, strict=True)
+        ]
+
+
+def _box(rect: Any) -> Box:
+    return Box(left=int(rect.left()), top=int(rect.top()),
+               right=int(rect.right()) + 1, bottom=int(rect.bottom()) + 1)
+
+
+def _rescale_box(box: Box, factor: float) -> Box:
+    if factor == 1.0:
+        return box
+    return Box(left=round(box.left * factor), top=round(box.top * factor),
+               right=round(box.right * factor), bottom=round(box.bottom * factor))
+
+
+def _clip_box(box: Box, width: int, height: int) -> Box:
+    return Box(left=max(0, box.left), top=max(0, box.top),
+               right=min(width, box.right), bottom=min(height, box.bottom))
+
+
+def _scaled_for_detection(pixels: npt.NDArray[np.uint8],
+                          max_side: int) -> tuple[npt.NDArray[np.uint8], float]:
+    height, width = pixels.shape[:2]
+    longest = max(height, width)
+    if longest <= max_side:
+        return pixels, 1.0
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = PILImage.fromarray(pixels).resize(size, PILImage.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(small, dtype=np.uint8)), scale

@@ -1,0 +1,216 @@
+"""Image input that survives the real world.
+
+:func:`load_image` turns a path, bytes or a numpy array into an :class:`Image`:
+an 8-bit RGB array, upright (EXIF orientation applied), within set limits on
+bytes and pixels. Every failure raises an :class:`~facegate.errors.ImageError`
+with a stable code; nothing is ever written to disk.
+
+The pixel limit is checked from the header, before any pixel is decoded, so a
+decompression bomb is refused without allocating it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from .errors import (
+    ImageEmpty,
+    ImageInvalidArray,
+    ImageNotFound,
+    ImageTooLarge,
+    ImageUndecodable,
+    ImageUnsupported,
+)
+
+__all__ = ["SUPPORTED_FORMATS", "Image", "ImageLimits", "ImageSource", "load_image"]
+
+#: Formats facegate decodes, as Pillow names them.
+SUPPORTED_FORMATS: Final = frozenset({"JPEG", "PNG", "WEBP", "BMP", "MPO"})
+
+ImageSource = str | os.PathLike[str] | bytes | bytearray | memoryview | npt.NDArray[np.generic]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """Upper bounds on what :func:`load_image` accepts.
+
+    Args:
+        max_bytes: largest encoded input, in bytes (default 25 MiB).
+        max_pixels: largest decoded image, width times height (default 40 MP).
+    """
+
+    max_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 40_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A decoded image: ``pixels`` is an upright ``(height, width, 3)`` uint8 RGB array."""
+
+    pixels: npt.NDArray[np.uint8] = field(repr=False)
+    source_format: str
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def load_image(source: ImageSource | Image, *, limits: ImageLimits | None = None) -> Image:
+    """Decode an image from a path, encoded bytes or a numpy array.
+
+    Args:
+        source: a file path, the bytes of a JPEG/PNG/WebP/BMP file, or an array
+            of shape (H, W), (H, W, 3) or (H, W, 4) in uint8 or uint16.
+        limits: size limits; defaults to :class:`ImageLimits()`.
+
+    Returns:
+        An upright 8-bit RGB :class:`Image`.
+
+    Raises:
+        ImageNotFound: the path does not exist.
+        ImageEmpty: zero bytes, or an array with no pixels.
+        ImageTooLarge: over ``limits.max_bytes`` or ``limits.max_pixels``.
+        ImageUnsupported: a real image in a format facegate does not accept.
+        ImageUndecodable: not an image, or truncated or corrupt.
+        ImageInvalidArray: an array of the wrong shape or dtype.
+    """
+    limits = limits or ImageLimits()
+    if isinstance(source, Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source, limits)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _from_bytes(bytes(source), limits)
+    if isinstance(source, str | os.PathLike):
+        return _from_bytes(_read_file(Path(source), limits), limits)
+    raise ImageInvalidArray(
+        f"cannot read an image from a {type(source).__name__}",
+        details={"type": type(source).__name__},
+    )
+
+
+def _read_file(path: Path, limits: ImageLimits) -> bytes:
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ImageUndecodable(f"{path} is not a file", details={"path": str(path)})
+        if size > limits.max_bytes:
+            raise _too_large_bytes(size, limits)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImageNotFound(f"no such file: {path}", details={"path": str(path)}) from None
+    except PermissionError:
+        raise ImageUndecodable(f"cannot read {path}: permission denied") from None
+    except IsADirectoryError:
+        raise ImageUndecodable(f"{path} is a directory", details={"path": str(path)}) from None
+
+
+def _too_large_bytes(size: int, limits: ImageLimits) -> ImageTooLarge:
+    return ImageTooLarge(
+        f"image is {size} bytes, over the limit of {limits.max_bytes}",
+        details={"limit": "bytes", "size": size, "max": limits.max_bytes},
+    )
+
+
+def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
+    if not data:
+        raise ImageEmpty("image is empty (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise _too_large_bytes(len(data), limits)
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit applies; Pillow's bomb warning would turn into
+            # an exception under strict warning filters.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            im = PILImage.open(io.BytesIO(data), formats=None)
+    except UnidentifiedImageError:
+        raise ImageUndecodable("not a recognised image format") from None
+    except PILImage.DecompressionBombError:
+        raise ImageTooLarge("image dimensions exceed the pixel limit") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageUndecodable(f"image header is corrupt: {exc}") from None
+    fmt = (im.format or "").upper()
+    if fmt not in SUPPORTED_FORMATS:
+        raise ImageUnsupported(
+            f"{fmt or 'unknown'} images are not supported (use JPEG, PNG, WebP or BMP)",
+            details={"format": fmt},
+        )
+    width, height = im.size
+    if width * height > limits.max_pixels:
+        raise ImageTooLarge(
+            f"image is {width}x{height} pixels, over the limit of {limits.max_pixels}",
+            details={"limit": "pixels", "width": width, "height": height,
+                     "max": limits.max_pixels},
+        )
+    if width == 0 or height == 0:
+        raise ImageEmpty("image has no pixels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            im.load()
+            upright = ImageOps.exif_transpose(im)
+    except (OSError, ValueError, SyntaxError, EOFError, PILImage.DecompressionBombError) as exc:
+        raise ImageUndecodable(f"image data is truncated or corrupt: {exc}") from None
+    return Image(pixels=_to_rgb8(upright), source_format=fmt)
+
+
+def _to_rgb8(im: PILImage.Image) -> npt.NDArray[np.uint8]:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im, dtype=np.uint32)
+        peak = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
+        grey = (arr * 255 // peak).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = PILImage.alpha_composite(background, rgba)
+    return np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
+
+
+def _from_array(arr: npt.NDArray[np.generic], limits: ImageLimits) -> Image:
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+        raise ImageInvalidArray(
+            f"array of shape {arr.shape} is not an image (expected HxW, HxWx3 or HxWx4)",
+            details={"shape": list(arr.shape)},
+        )
+    if arr.size == 0:
+        raise ImageEmpty("array has no pixels")
+    height, width = int(arr.shape[0]), int(arr.shape[1])
+    if width * height > limits.max_pixels:
+        raise ImageTooLarge(
+            f"image is {width}x{height} pixels, over the limit of {limits.max_pixels}",
+            details={"limit": "pixels", "width": width, "height": height,
+                     "max": limits.max_pixels},
+        )
+    if arr.dtype == np.uint8:
+        img8 = arr.astype(np.uint8, copy=False)
+    elif arr.dtype == np.uint16:
+        img8 = (arr.astype(np.uint32) * 255 // 65535).astype(np.uint8)
+    else:
+        raise ImageInvalidArray(
+            f"array dtype {arr.dtype} is not supported (use uint8 or uint16)",
+            details={"dtype": str(arr.dtype)},
+        )
+    if img8.ndim == 2:
+        img8 = img8[:, :, None]
+    if img8.shape[2] == 1:
+        img8 = np.repeat(img8, 3, axis=2)
+    elif img8.shape[2] == 4:
+        alpha = img8[:, :, 3:4].astype(np.uint16)
+        img8 = ((img8[:, :, :3] * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
+    return Image(pixels=np.ascontiguousarray(img8), source_format="ARRAY")
