@@ -6,9 +6,10 @@ frozen results. Storing a template or matching against a gallery is not done
 here; that goes through the policy gate.
 
 Single-face operations (quality for enrollment, compare) work on the
-*primary* face: the largest one. Another face counts as a competing face when
-its box is at least ``crowd_ratio`` of the primary face's width; smaller faces
-are bystanders in the background and are ignored.
+*primary* face: the largest detection the detector is confident about. Another
+confident face counts as a competing face when its box is at least
+``crowd_ratio`` of the primary face's width; smaller faces are bystanders in
+the background and are ignored.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .quality import (
     QualityReport,
     QualitySettings,
     assess_face,
+    is_confident,
     multiple_faces_report,
     no_face_report,
 )
@@ -99,10 +101,10 @@ class FaceAnalyzer:
         faces = self.engine.detect(image, self.settings.detect)
         if not faces:
             return no_face_report()
-        competing = self._competing(faces)
+        primary, competing = self._primary(faces)
         if competing > 1:
             return multiple_faces_report(competing)
-        return self._assess(image, faces[0])
+        return self._assess(image, primary)
 
     def embed(self, source: ImageSource | Image) -> list[Face]:
         """Every face in the image, largest first, each with its descriptor."""
@@ -121,13 +123,13 @@ class FaceAnalyzer:
         faces = self.engine.detect(image, self.settings.detect)
         if not faces:
             raise NoFaceFound("no face was found in the image")
-        competing = self._competing(faces)
+        primary, competing = self._primary(faces)
         if competing > 1:
             raise MultipleFaces(
                 f"{competing} faces of similar size were found; crop the photo to one face",
                 details={"faces": competing},
             )
-        return self.engine.embed(image, faces[:1])[0]
+        return self.engine.embed(image, [primary])[0]
 
     def compare(self, first: ImageSource | Image, second: ImageSource | Image) -> Comparison:
         """Decide whether the primary faces of two images show the same person."""
@@ -140,6 +142,9 @@ class FaceAnalyzer:
         chip = self.engine.align(image, face)
         return assess_face(face, chip, self.engine.landmarks68(image, face), self.settings.quality)
 
-    def _competing(self, faces: list[Face]) -> int:
-        primary = faces[0].box.width
-        return sum(1 for f in faces if f.box.width >= self.settings.crowd_ratio * primary)
+    def _primary(self, faces: list[Face]) -> tuple[Face, int]:
+        """The primary face and how many confident faces compete with it (itself included)."""
+        confident = [f for f in faces if is_confident(f, self.settings.quality)]
+        primary = confident[0] if confident else faces[0]
+        limit = self.settings.crowd_ratio * primary.box.width
+        return primary, max(1, sum(1 for f in confident if f.box.width >= limit))

@@ -140,7 +140,8 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
     except UnidentifiedImageError:
         raise ImageUndecodable("not a recognised image format") from None
     except PILImage.DecompressionBombError:
-        raise ImageTooLarge("image dimensions exceed the pixel limit") from None
+        raise ImageTooLarge("image dimensions exceed the pixel limit",
+                            details={"limit": "pixels", "max": limits.max_pixels}) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageUndecodable(f"image header is corrupt: {exc}") from None
     fmt = (im.format or "").upper()

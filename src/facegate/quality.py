@@ -25,7 +25,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from .engine.faces import Face, Landmarks, LandmarkScheme
+from .engine.faces import DetectorKind, Face, Landmarks, LandmarkScheme
 
 __all__ = [
     "QualityIssue",
@@ -33,6 +33,7 @@ __all__ = [
     "QualityReport",
     "QualitySettings",
     "estimate_pose",
+    "is_confident",
     "measure_brightness",
     "measure_sharpness",
 ]
@@ -48,6 +49,7 @@ class QualityReason(StrEnum):
     EXTREME_POSE = "extreme_pose"
     LOW_BRIGHTNESS = "low_brightness"
     HIGH_BRIGHTNESS = "high_brightness"
+    LOW_CONFIDENCE = "low_confidence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,9 @@ class QualitySettings:
         max_pitch: largest nod, in degrees, up or down.
         min_brightness: darkest acceptable mean grey level of the face centre.
         max_brightness: brightest acceptable mean grey level of the face centre.
+        min_hog_score: smallest HOG detection score; 99% of the central faces
+            of LFW score above 0.42, while things that merely look like a face
+            (a badge, a pattern) score near 0. CNN detections are not checked.
     """
 
     min_face_size: int = 60
@@ -73,6 +78,7 @@ class QualitySettings:
     max_pitch: float = 30.0
     min_brightness: float = 45.0
     max_brightness: float = 215.0
+    min_hog_score: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,11 @@ class QualityReport:
         return {"passed": self.passed, "reasons": [r.value for r in self.reasons],
                 "issues": [i.as_dict() for i in self.issues],
                 "metrics": {k: round(v, 2) for k, v in self.metrics.items()}}
+
+
+def is_confident(face: Face, settings: QualitySettings) -> bool:
+    """Whether the detector is sure enough that this is a face at all."""
+    return face.detector is not DetectorKind.HOG or face.score >= settings.min_hog_score
 
 
 def measure_sharpness(chip: npt.NDArray[np.uint8]) -> float:
@@ -148,8 +159,9 @@ def estimate_pose(landmarks: Landmarks) -> tuple[float, float, float]:
     """Estimate (yaw, pitch, roll) in degrees from 68-point landmarks.
 
     Fits a scaled orthographic camera to six points of a generic 3D face by
-    least squares. Yaw is positive when the face turns to the image's right,
-    pitch positive when the face looks up.
+    least squares. Yaw is positive when the face turns towards the image's
+    right, pitch positive when the face tilts down (chin towards the chest),
+    roll the tilt of the head within the image plane.
     """
     if landmarks.scheme is not LandmarkScheme.SIXTY_EIGHT:
         raise ValueError("pose needs 68-point landmarks")
@@ -164,10 +176,11 @@ def estimate_pose(landmarks: Landmarks) -> tuple[float, float, float]:
     r2 = r2 - r1 * float(r1 @ r2)
     r2 = r2 / np.linalg.norm(r2)
     r3 = np.cross(r1, r2)
-    yaw = math.degrees(math.asin(float(np.clip(-r3[0], -1.0, 1.0))))
-    pitch = math.degrees(math.atan2(float(r3[1]), float(r3[2])))
-    roll = math.degrees(math.atan2(float(r1[1]), float(r1[0])))
-    return -yaw, pitch, roll
+    # The rotation is taken as roll . pitch . yaw (turn, then nod, then tilt in plane).
+    yaw = math.degrees(math.atan2(float(-r3[0]), float(r3[2])))
+    pitch = math.degrees(math.asin(float(np.clip(r3[1], -1.0, 1.0))))
+    roll = math.degrees(math.atan2(float(-r1[1]), float(r2[1])))
+    return yaw, pitch, roll
 
 
 def assess_face(face: Face, chip: npt.NDArray[np.uint8], landmarks68: Landmarks,
@@ -185,6 +198,10 @@ def assess_face(face: Face, chip: npt.NDArray[np.uint8], landmarks68: Landmarks,
     }
     s = settings
     issues: list[QualityIssue] = []
+    if not is_confident(face, s):
+        issues.append(QualityIssue(QualityReason.LOW_CONFIDENCE,
+                                   "this may not be a face; show the whole face to the camera",
+                                   face.score, s.min_hog_score))
     if metrics["face_size"] < s.min_face_size:
         issues.append(QualityIssue(QualityReason.SMALL_FACE,
                                    f"face is {face.box.width} px wide, under {s.min_face_size} px;"

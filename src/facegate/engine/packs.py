@@ -66,8 +66,11 @@ DLIB_RESNET_V1: Final = ModelPack(
     chip_size=150,
     chip_padding=0.25,
     alignment="dlib 5-point similarity transform (dlib.get_face_chip)",
-    default_threshold=0.0,  # replaced below by the LFW calibration
-    threshold_source="",
+    default_threshold=0.418,
+    threshold_source=(
+        "LFW View 1 pairsDevTrain, best-accuracy threshold of mirror-averaged unit "
+        "descriptors (bench/lfw.py); LFW-derived, not calibrated for any other population"
+    ),
     licence="CC0 / public domain (dlib models by Davis King, shipped by face_recognition_models)",
     provenance=(
         "dlib_face_recognition_resnet_model_v1.dat from the face_recognition_models 0.3.0 "

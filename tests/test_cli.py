@@ -1,0 +1,104 @@
+"""The CLI on real photos and on bad input: decisions printed, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from facegate.cli import cli
+
+EXAMPLES = "identity/face_recognition/examples"
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_compare_same_person(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["compare", str(samples / f"{EXAMPLES}/obama.jpg"),
+                                 str(samples / f"{EXAMPLES}/obama2.jpg")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("same person: distance ")
+    assert "<= threshold" in result.stdout
+
+
+def test_compare_different_people(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["compare", str(samples / f"{EXAMPLES}/obama.jpg"),
+                                 str(samples / f"{EXAMPLES}/biden.jpg"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["same_person"] is False
+    assert out["distance"] > out["threshold"]
+    assert out["pack"] == "dlib-resnet-v1"
+
+
+def test_compare_on_a_text_file_is_one_line_and_non_zero(runner: CliRunner, samples: Path,
+                                                          tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo\n")
+    result = runner.invoke(cli, ["compare", str(text), str(samples / f"{EXAMPLES}/obama.jpg")])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("facegate: image.undecodable: ")
+    assert "Traceback" not in result.output
+
+
+def test_compare_with_a_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["compare", str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("facegate: image.not_found: ")
+
+
+def test_detect_many_files_reports_each_and_fails_on_the_bad_one(
+        runner: CliRunner, samples: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "empty.jpg"
+    bad.write_bytes(b"")
+    paths = [str(samples / f"{EXAMPLES}/two_people.jpg"), str(bad),
+             str(samples / f"{EXAMPLES}/obama.jpg")]
+    result = runner.invoke(cli, ["detect", *paths, "--json"])
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert [len(r.get("result", [])) for r in out] == [2, 0, 1]
+    assert out[1]["error"]["code"] == "image.empty"
+
+
+def test_detect_plain_output(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["detect", str(samples / f"{EXAMPLES}/two_people.jpg")])
+    assert result.exit_code == 0
+    assert "2 face(s)" in result.stdout
+
+
+def test_embed_json_carries_the_vector_and_pack(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["embed", str(samples / f"{EXAMPLES}/obama.jpg"), "--json"])
+    assert result.exit_code == 0
+    face = json.loads(result.stdout)["result"][0]
+    assert len(face["descriptor"]) == 128
+    assert face["pack"] == "dlib-resnet-v1" and face["pack_version"] == "1.0"
+
+
+def test_quality_refuses_a_group_photo_with_its_reason(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["quality", str(samples / f"{EXAMPLES}/two_people.jpg"),
+                                 str(samples / f"{EXAMPLES}/obama.jpg")])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].endswith("refused: multiple_faces")
+    assert lines[1].endswith(": ok")
+
+
+def test_bad_option_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["detect", "x.jpg", "--detector", "magic"])
+    assert result.exit_code == 2
+
+
+def test_demo_runs_offline(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "1. Detect and check quality" in result.stdout
+    assert "refused: low_sharpness" in result.stdout
+    assert "image.undecodable" in result.stdout
