@@ -53,7 +53,7 @@ def _astronaut() -> Image | None:
         from skimage import data
     except ImportError:
         return None
-    return load_image(np.asarray(data.astronaut(), dtype=np.uint8))
+    return load_image(np.asarray(data.astronaut(), dtype=np.uint8))  # type: ignore[no-untyped-call]
 
 
 def _step(title: str) -> None:
@@ -109,9 +109,9 @@ def run_demo(images: list[Path], data: Path | None) -> int:
     if len(photos) >= 2 and images:
         pairs.append((f"{photos[0][0]} vs {photos[1][0]}", photos[0][1], photos[1][1]))
     if shared is not None:
-        for a, b in _SAMPLE_PAIRS:
-            pairs.append((f"{Path(a).name} vs {Path(b).name}",
-                          shared / "samples" / a, shared / "samples" / b))
+        for first, second in _SAMPLE_PAIRS:
+            pairs.append((f"{Path(first).name} vs {Path(second).name}",
+                          shared / "samples" / first, shared / "samples" / second))
     if not pairs:
         mirrored = load_image(np.ascontiguousarray(photos[0][1].pixels[:, ::-1]))
         pairs.append((f"{photos[0][0]} vs its mirror image (same photo)", photos[0][1], mirrored))
