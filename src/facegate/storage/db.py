@@ -66,6 +66,7 @@ def connect(path: str | Path, *, now: datetime) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
+        _claim(conn)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, now)
@@ -79,14 +80,22 @@ def connect(path: str | Path, *, now: datetime) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, now: datetime) -> None:
+def _claim(conn: sqlite3.Connection) -> None:
+    """Mark a new file as a facegate store; refuse another application's database.
+
+    Runs before WAL is switched on, so the id lands in the main file's header.
+    """
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
     if has_tables and app_id != APPLICATION_ID:
         raise StorageError("the file holds another application's database",
                            details={"application_id": app_id})
-    with transaction(conn):
+    if app_id != APPLICATION_ID:
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+
+
+def _migrate(conn: sqlite3.Connection, now: datetime) -> None:
+    with transaction(conn):
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                      "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
