@@ -28,6 +28,7 @@ The hierarchy::
     │   ├── PurposeNotRegistered      purpose.not_registered          R1
     │   ├── PurposeNotActive          purpose.not_active              R1, R14
     │   ├── ModeNotAllowed            purpose.mode_not_allowed        R1
+    │   ├── PurposeIncomplete         purpose.incomplete              R1
     │   ├── ConsentRequired           consent.missing                 R2
     │   │   └── ConsentWithdrawn      consent.withdrawn               R4
     │   ├── ConsentInvalid            consent.invalid                 R3
@@ -104,6 +105,7 @@ __all__ = [
     "ProductionDataRefused",
     "ProhibitedAnalysis",
     "PublicPlaceRequirements",
+    "PurposeIncomplete",
     "PurposeNotActive",
     "PurposeNotRegistered",
     "RegistryError",
@@ -249,6 +251,11 @@ class PurposeNotActive(PolicyRefusal):
 
 class ModeNotAllowed(PolicyRefusal):
     code = "purpose.mode_not_allowed"
+
+
+class PurposeIncomplete(PolicyRefusal):
+    code = "purpose.incomplete"
+    http_status = 422
 
 
 class ConsentRequired(PolicyRefusal):

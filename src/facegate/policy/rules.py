@@ -68,10 +68,10 @@ def purpose_rules(purpose: Purpose, site: Site, profile: JurisdictionProfile) ->
     """What a purpose must declare to be registered: R1, R7, R9, R13."""
     out: list[Reason] = []
     if not purpose.necessity.strip():
-        out.append(reason(profile, "R1", "argument.invalid",
+        out.append(reason(profile, "R1", "purpose.incomplete",
                           f"purpose {purpose.key} must state why face recognition is necessary"))
     if not purpose.modes:
-        out.append(reason(profile, "R1", "argument.invalid",
+        out.append(reason(profile, "R1", "purpose.incomplete",
                           f"purpose {purpose.key} must allow verify, identify or both"))
     out += alternative_rules(purpose, profile)
     cap = profile.retention_cap_days
