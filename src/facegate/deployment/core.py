@@ -91,7 +91,7 @@ class Deployment(Books):
         site = self._site(conn, purpose.site_key) if purpose else None
         notice = latest_notice(conn, purpose_key=purpose.key) if purpose else None
         facts = None
-        if subject_id is not None:
+        if subject_id is not None and purpose is not None:
             person = self._subject(conn, subject_id)
 
             def state(scope: ConsentScope) -> Any:
