@@ -159,3 +159,21 @@ def test_r18_material_change_after_filing_makes_a_change_record(
         "new site type school",
     ]
     assert {r.due_on for r in changes} == {date(2026, 3, 26)}
+
+
+def test_r17_early_warning_share_is_configurable(
+        open_deployment: Callable[..., Deployment], clock: FixedClock,
+        faces: dict[str, Path]) -> None:
+    d = _books(lambda: open_deployment(warning_share=0.5), "cn-2023-draft")
+    clock.set(THRESHOLD_DAY)
+    seed(d, 0, 4_998, now=clock.now())
+    alice = d.register_subject(age_band="adult")
+    consent(d, alice.id, ACCESS)
+    d.enroll(subject=alice.id, purpose=ACCESS, image=faces["obama"])
+    assert d.filing_records() == []  # 4,999
+    bob = d.register_subject(age_band="adult")
+    consent(d, bob.id, ACCESS)
+    d.enroll(subject=bob.id, purpose=ACCESS, image=faces["biden"])
+    status = d.filing_status()
+    assert (status.individuals, status.warning_at) == (5_000, 5_000)
+    assert [r.kind for r in status.records] == [FilingKind.EARLY_WARNING]

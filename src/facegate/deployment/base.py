@@ -6,6 +6,7 @@ one-transaction-per-call, and the audit of refusals.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
@@ -16,6 +17,7 @@ from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, record_event
 from ..clock import Clock
 from ..errors import (
+    InvalidArgument,
     PolicyRefusal,
     ProcessorNotRegistered,
     PurposeNotRegistered,
@@ -45,7 +47,11 @@ class DeploymentBase:
 
     def __init__(self, conn: sqlite3.Connection, *, clock: Clock,
                  analyzer_factory: Callable[[], FaceAnalyzer],
-                 ids: Callable[[], str]) -> None:
+                 ids: Callable[[], str], warning_share: float | None = None) -> None:
+        if warning_share is not None and not 0.0 < warning_share <= 1.0:
+            raise InvalidArgument("warning_share must lie in (0, 1]",
+                                  details={"warning_share": warning_share})
+        self._warning_share = warning_share
         self._conn = conn
         self._clock = clock
         self._analyzer_factory = analyzer_factory
@@ -79,7 +85,10 @@ class DeploymentBase:
         processor = get_processor(conn)
         if processor is None:
             raise ProcessorNotRegistered("register the processor first (facegate init)")
-        return get_profile(processor.jurisdiction)
+        profile = get_profile(processor.jurisdiction)
+        if self._warning_share is None:
+            return profile
+        return dataclasses.replace(profile, early_warning_share=self._warning_share)
 
     def _audit(self, conn: sqlite3.Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,

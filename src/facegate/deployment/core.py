@@ -60,7 +60,8 @@ class Deployment(Books):
     @classmethod
     def open(cls, path: str | Path, *, engine: Engine | None = None,
              analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
-             ids: Callable[[], str] | None = None) -> Deployment:
+             ids: Callable[[], str] | None = None,
+             warning_share: float | None = None) -> Deployment:
         """Open (creating and migrating) the deployment stored at ``path``.
 
         Args:
@@ -70,6 +71,8 @@ class Deployment(Books):
             analyzer: a ready analyzer (overrides ``engine``).
             clock: the time source; the system clock by default.
             ids: source of pseudonymous subject ids.
+            warning_share: share of the filing threshold that raises the early
+                warning (R17); the profile's default (0.9) when ``None``.
         """
         clock = clock or SystemClock()
         conn = connect(path, now=clock.now())
@@ -78,7 +81,8 @@ class Deployment(Books):
         def factory() -> FaceAnalyzer:
             return ready if ready is not None else FaceAnalyzer(engine)
 
-        return cls(conn, clock=clock, analyzer_factory=factory, ids=ids or new_subject_id)
+        return cls(conn, clock=clock, analyzer_factory=factory, ids=ids or new_subject_id,
+                   warning_share=warning_share)
 
     # -- the gate -----------------------------------------------------------------
 
@@ -127,8 +131,6 @@ class Deployment(Books):
             decision = gate.check(req)
             self._enforce(conn, decision, "decline", operator=operator, purpose_key=purpose,
                           subject_id=subject)
-            if req.purpose is None:
-                self._purpose(conn, purpose)
             assert decision.outcome is Outcome.ROUTE_TO_ALTERNATIVE
             self._audit(conn, "route-to-alternative", operator=operator, purpose_key=purpose,
                         subject_id=subject, outcome=decision.outcome.value,
