@@ -38,6 +38,8 @@ from facegate.errors import (
 )
 from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
 from facegate.matching.service import Verification
+from facegate.storage.db import transaction
+from facegate.templates.store import decode_descriptor, insert_templates
 
 from ..support.asserts import assert_refused
 from ..support.engines import CountingEngine
@@ -133,7 +135,7 @@ def test_r3_consent_is_separate_and_tied_to_the_current_notice(books: Deployment
     assert [e.seq for e in d.consents(alice.id)] == [event.seq]
 
 
-def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment,
+def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment, clock: FixedClock,
                                                      faces: dict[str, Path]) -> None:
     d = books
     alice = d.register_subject(age_band="adult")
@@ -143,6 +145,10 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment,
         d.enroll(subject=subject.id, purpose=ACCESS, image=faces[photo])
     assert _verification(d.verify(subject=alice.id, purpose=ACCESS,
                                   image=faces["obama2"])).matched
+    ((data, pack, version),) = d.connection.execute(
+        "SELECT descriptor, pack, pack_version FROM templates WHERE subject_id = ?",
+        (alice.id,)).fetchall()
+    backup = decode_descriptor(data, pack=pack, pack_version=version)
     receipt = d.withdraw_consent(subject=alice.id, purpose=ACCESS)
     assert receipt.templates_deleted == 1
     assert d.template_count(purpose=ACCESS, subject=alice.id) == 0
@@ -154,6 +160,13 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment,
     # The subject can no longer be matched; the rest of the gallery still can.
     assert d.identify(purpose=ACCESS, image=faces["obama2"]).no_match
     assert d.identify(purpose=ACCESS, image=faces["biden"]).candidates[0].subject_id == bob.id
+    # Even a copy of her template that survived (say, restored from a backup) never matches.
+    with transaction(d.connection):
+        insert_templates(d.connection, rows=[(alice.id, ACCESS, "hq.lobby", backup,
+                                              clock.now(), clock.now() + timedelta(days=9))])
+    assert d.identify(purpose=ACCESS, image=faces["obama2"]).no_match
+    assert d.audit_events("refusal")[-1].outcome == "consent.withdrawn"
+    d.connection.execute("DELETE FROM templates WHERE subject_id = ?", (alice.id,))
     # The ledger keeps both events; a new consent makes enrollment possible again.
     assert [e.kind for e in d.consents(alice.id)] == ["granted", "withdrawn"]
     consent(d, alice.id, ACCESS)

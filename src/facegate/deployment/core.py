@@ -16,6 +16,7 @@ that does the work, all in one transaction. Example::
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -192,11 +193,31 @@ class Deployment(Books):
             assert req.purpose is not None
             result = matching.identify(grant, conn=conn, analyzer=self.analyzer, image=image,
                                        purpose=req.purpose, now=self._clock.now())
+            result = self._only_consenting(conn, result, operator)
             self._audit(conn, "identify", operator=operator, purpose_key=purpose,
                         outcome="no_match" if result.no_match else "candidates",
                         detail={"candidates": len(result.candidates),
                                 "gallery_size": result.gallery_size})
         return result
+
+    def _only_consenting(self, conn: sqlite3.Connection, result: Identification,
+                         operator: str) -> Identification:
+        """Drop any candidate without live consent (R2, R4): withdrawal deletes templates, and
+        this keeps a row that survived anyway (a restored backup) from ever matching."""
+        live = []
+        for candidate in result.candidates:
+            state = current_state(list_consents(conn, subject_id=candidate.subject_id,
+                                                purpose_key=result.purpose_key,
+                                                scope=ConsentScope.BIOMETRIC))
+            if state.granted:
+                live.append(candidate)
+                continue
+            self._audit(conn, "refusal", operator=operator, purpose_key=result.purpose_key,
+                        subject_id=candidate.subject_id,
+                        outcome="consent.withdrawn" if state.withdrawn else "consent.missing",
+                        rule="R4" if state.withdrawn else "R2",
+                        detail={"action": "identify-candidate"})
+        return dataclasses.replace(result, candidates=tuple(live))
 
     def export_templates(self, *, subject: str, purpose: str,
                          operator: str = "system") -> list[dict[str, Any]]:
