@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from facegate.analysis import FaceAnalyzer
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
 
-from .support.governed import add_purpose
+from .support.governed import START, add_purpose
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -30,9 +29,6 @@ FACES = {
     "lennon1": "identity/openface/images/examples/lennon-1.jpg",
     "lennon2": "identity/openface/images/examples/lennon-2.jpg",
 }
-
-START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
-
 
 def shared_samples() -> Path | None:
     """``samples/`` of the shared data, or ``None`` when absent."""

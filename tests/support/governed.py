@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from facegate.deployment import Deployment
 from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
+
+#: The fixed clock's start: 10:00 in China on Monday 1 September 2025.
+START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
 
 
 def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
