@@ -63,34 +63,29 @@ def test_r17_filing_at_100000_individuals_due_in_30_chinese_working_days(
         faces: dict[str, Path]) -> None:
     d = _books(open_deployment, "cn-2025")
     clock.set(THRESHOLD_DAY - timedelta(days=3))
-    seed(d, 0, 89_999, now=clock.now(), doubles=5_000)
-    alice = d.register_subject(age_band="adult")
-    consent(d, alice.id, ACCESS)
-    consent(d, alice.id, ATTENDANCE)
-    d.enroll(subject=alice.id, purpose=ACCESS, image=faces["obama"])
+    seed(d, 0, 99_999, now=clock.now(), doubles=5_000)
     status = d.filing_status()
-    assert status.individuals == 90_000
-    assert [r.kind for r in status.records] == [FilingKind.EARLY_WARNING]
-    assert status.records[0].due_on is None
+    assert (status.individuals, status.records) == (99_999, ())
 
-    seed(d, 89_999, 9_999, now=clock.now())
     clock.set(THRESHOLD_DAY)
-    # Duplicates do not count: the same person again, and under another purpose.
-    d.enroll(subject=alice.id, purpose=ACCESS, image=faces["obama2"])
-    d.enroll(subject=alice.id, purpose=ATTENDANCE, image=faces["obama"])
+    # Duplicates do not count: a stored individual enrolled again, and under another purpose.
+    stored = "s_seed0000000007"
+    consent(d, stored, ACCESS)
+    consent(d, stored, ATTENDANCE)
+    d.enroll(subject=stored, purpose=ACCESS, image=faces["obama"])
+    d.enroll(subject=stored, purpose=ATTENDANCE, image=faces["obama2"])
     status = d.filing_status()
     assert status.individuals == 99_999
-    assert not status.filed
+    assert status.records == ()
 
-    # The 100,000th individual creates the filing record.
+    # The 100,000th individual creates the filing record (and the overdue early warning).
     bob = d.register_subject(age_band="adult")
     consent(d, bob.id, ACCESS)
     d.enroll(subject=bob.id, purpose=ACCESS, image=faces["biden"])
     status = d.filing_status()
     assert status.individuals == 100_000
-    filing = [r for r in status.records if r.kind is FilingKind.FILING]
-    assert len(filing) == 1
-    record = filing[0]
+    assert [r.kind for r in status.records] == [FilingKind.EARLY_WARNING, FilingKind.FILING]
+    record = status.records[1]
     assert record.triggered_on == date(2025, 9, 26)
     assert record.due_on == date(2025, 11, 13)  # across National Day; plain weekdays: Nov 7
     assert record.individuals == 100_000 and record.threshold == 100_000
