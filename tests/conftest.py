@@ -1,17 +1,37 @@
-"""Shared fixtures: the real sample faces from ../shared/data and one engine per session."""
+"""Shared fixtures: the shared sample photos, one real engine per session, fresh stores.
+
+Real faces come from ``../shared/data`` (or ``$FACEGATE_DATA``); tests that
+need them skip with the reason when the folder is absent. The dlib engine
+loads once per session; every governed test gets its own SQLite file in
+``tmp_path`` and a :class:`~facegate.clock.FixedClock`.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from facegate.analysis import FaceAnalyzer
+from facegate.clock import FixedClock
+from facegate.deployment import Deployment
 from facegate.engine.dlib_engine import DlibEngine
 
+from .support.governed import START, add_purpose
+
 REPO = Path(__file__).resolve().parents[1]
+NO_DATA = "../shared/data (labelled sample faces) is not present beside the repo; set FACEGATE_DATA"
+
+FACES = {
+    "obama": "identity/face_recognition/examples/obama.jpg",
+    "obama2": "identity/face_recognition/examples/obama2.jpg",
+    "biden": "identity/face_recognition/examples/biden.jpg",
+    "lennon1": "identity/openface/images/examples/lennon-1.jpg",
+    "lennon2": "identity/openface/images/examples/lennon-2.jpg",
+}
 
 
 def shared_data_dir() -> Path | None:
@@ -22,16 +42,22 @@ def shared_data_dir() -> Path | None:
     return None
 
 
+def shared_samples() -> Path | None:
+    """``samples/`` of the shared data, or ``None`` when absent."""
+    root = shared_data_dir()
+    if root is None:
+        return None
+    samples = root / "samples"
+    return samples if all((samples / p).is_file() for p in FACES.values()) else None
+
+
 SHARED = shared_data_dir()
-needs_shared = pytest.mark.skipif(
-    SHARED is None, reason="../shared/data (labelled sample faces) is not present beside the repo"
-)
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if SHARED is None:
-        pytest.skip("../shared/data (labelled sample faces) is not present beside the repo")
+        pytest.skip(NO_DATA)
     return SHARED
 
 
@@ -47,10 +73,56 @@ def sample_labels(samples: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def faces() -> dict[str, Path]:
+    """Paths of the real face photos; skips when the shared data is absent."""
+    samples = shared_samples()
+    if samples is None:
+        pytest.skip(NO_DATA)
+    return {name: samples / rel for name, rel in FACES.items()}
+
+
+@pytest.fixture(scope="session")
 def engine() -> DlibEngine:
     return DlibEngine()
 
 
 @pytest.fixture(scope="session")
 def analyzer(engine: DlibEngine) -> FaceAnalyzer:
+    """One real dlib analyzer for the whole session (models load on first use)."""
     return FaceAnalyzer(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def open_deployment(tmp_path: Path, clock: FixedClock,
+                    analyzer: FaceAnalyzer) -> Iterator[Callable[..., Deployment]]:
+    """Open deployments in ``tmp_path`` sharing the session analyzer; closed after the test."""
+    opened: list[Deployment] = []
+
+    def factory(name: str = "facegate.db", **kwargs: object) -> Deployment:
+        kwargs.setdefault("analyzer", analyzer)
+        kwargs.setdefault("clock", clock)
+        d = Deployment.open(tmp_path / name, **kwargs)  # type: ignore[arg-type]
+        opened.append(d)
+        return d
+
+    yield factory
+    for d in opened:
+        d.close()
+
+
+@pytest.fixture
+def books(open_deployment: Callable[..., Deployment]) -> Deployment:
+    """A deployment with processor, an office site and two active purposes."""
+    d = open_deployment()
+    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+                         credit_code="91310000EXAMPLE00X", province="Shanghai",
+                         security_measures="device storage, access control")
+    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    add_purpose(d, "access.office.entry")
+    add_purpose(d, "hr.attendance", modes=("verify",))
+    return d

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .analysis import AnalyzerSettings, FaceAnalyzer
 from .comparison import Comparison, compare_descriptors, descriptor_distance
+from .deployment import Deployment
 from .engine.base import DetectOptions, DetectorChoice, Engine
 from .engine.faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .engine.packs import DEFAULT_PACK, ModelPack, get_pack
@@ -22,6 +23,7 @@ __all__ = [
     "AnalyzerSettings",
     "Box",
     "Comparison",
+    "Deployment",
     "Descriptor",
     "DetectOptions",
     "DetectorChoice",

@@ -200,3 +200,13 @@ def _with_path(exc: Error, path: Path) -> Error:
 def main() -> None:
     """Entry point of the ``facegate`` script."""
     cli(prog_name="facegate")
+
+
+def _add_governed_commands() -> None:
+    from .governed_cli import GOVERNED_COMMANDS
+
+    for command in GOVERNED_COMMANDS:
+        cli.add_command(command)
+
+
+_add_governed_commands()

@@ -23,7 +23,40 @@ The hierarchy::
     │   ├── ModelPackUnknown      model.unknown
     │   ├── ModelPackMissing      model.missing
     │   └── DescriptorMismatch    model.mismatch
-    └── InvalidArgument           argument.invalid
+    ├── InvalidArgument           argument.invalid
+    ├── PolicyRefusal             policy.refused (details: rule, jurisdiction, article)
+    │   ├── PurposeNotRegistered      purpose.not_registered          R1
+    │   ├── PurposeNotActive          purpose.not_active              R1, R14
+    │   ├── ModeNotAllowed            purpose.mode_not_allowed        R1
+    │   ├── PurposeIncomplete         purpose.incomplete              R1
+    │   ├── ConsentRequired           consent.missing                 R2
+    │   │   └── ConsentWithdrawn      consent.withdrawn               R4
+    │   ├── ConsentInvalid            consent.invalid                 R3
+    │   ├── GuardianConsentRequired   consent.guardian_missing        R5
+    │   ├── NoticeIncomplete          notice.incomplete               R6
+    │   ├── AlternativeRequired       alternative.missing             R7
+    │   ├── AlternativeUnavailable    alternative.unavailable         R7
+    │   ├── TransferNotPermitted      transfer.not_permitted          R8
+    │   ├── RetentionTooLong          retention.over_cap              R9
+    │   ├── ImageRetentionRefused     image.retention_refused         R10
+    │   ├── ProhibitedAnalysis        analysis.prohibited             R11
+    │   ├── PrivateSpaceForbidden     site.private_space              R12
+    │   ├── PublicPlaceRequirements   site.public_place_unmet         R13
+    │   ├── CrossPurposeGallery       gallery.cross_purpose           R13
+    │   ├── AssessmentRequired        assessment.missing              R14
+    │   ├── AssessmentRetained        assessment.retained             R14
+    │   ├── ProductionDataRefused     research.production_data        R24
+    │   └── GrantInvalid              policy.grant_invalid
+    ├── RegistryError             the deployment's records do not allow it
+    │   ├── NotFound                  registry.not_found
+    │   │   ├── ProcessorNotRegistered processor.not_registered
+    │   │   ├── SiteNotFound          site.not_found
+    │   │   ├── SubjectNotFound       subject.not_found
+    │   │   └── AssessmentNotFound    assessment.not_found
+    │   └── AlreadyRegistered         registry.conflict
+    ├── StorageError              storage.error
+    │   └── SchemaTooNew              storage.schema_too_new
+    └── FilingCalendarUnavailable filing.calendar_unavailable
 """
 
 from __future__ import annotations
@@ -32,24 +65,58 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlreadyRegistered",
+    "AlternativeRequired",
+    "AlternativeUnavailable",
+    "AssessmentNotFound",
+    "AssessmentRequired",
+    "AssessmentRetained",
+    "ConsentInvalid",
+    "ConsentRequired",
+    "ConsentWithdrawn",
+    "CrossPurposeGallery",
     "DescriptorMismatch",
     "Error",
     "FaceError",
     "FaceQualityTooLow",
+    "FilingCalendarUnavailable",
+    "GrantInvalid",
+    "GuardianConsentRequired",
     "ImageEmpty",
     "ImageError",
     "ImageInvalidArray",
     "ImageNotFound",
+    "ImageRetentionRefused",
     "ImageTooLarge",
     "ImageUndecodable",
     "ImageUnsupported",
     "InvalidArgument",
+    "ModeNotAllowed",
     "ModelError",
     "ModelPackMissing",
     "ModelPackUnknown",
     "MultipleFaces",
     "NoFaceFound",
+    "NotFound",
+    "NoticeIncomplete",
+    "PolicyRefusal",
+    "PrivateSpaceForbidden",
+    "ProcessorNotRegistered",
+    "ProductionDataRefused",
+    "ProhibitedAnalysis",
+    "PublicPlaceRequirements",
+    "PurposeIncomplete",
+    "PurposeNotActive",
+    "PurposeNotRegistered",
+    "RegistryError",
+    "RetentionTooLong",
+    "SchemaTooNew",
+    "SiteNotFound",
+    "StorageError",
+    "SubjectNotFound",
+    "TransferNotPermitted",
     "all_error_classes",
+    "error_class_for_code",
 ]
 
 
@@ -149,6 +216,179 @@ class DescriptorMismatch(ModelError):
 class InvalidArgument(Error):
     code = "argument.invalid"
     http_status = 400
+
+
+class PolicyRefusal(Error):
+    """A rule of the jurisdiction profile refused the operation.
+
+    ``details`` always carry ``rule`` (e.g. ``"R2"``), ``jurisdiction`` (e.g.
+    ``"cn-2025"``) and ``article`` (e.g. ``"Art. 6"``), plus every reason the
+    policy gave under ``reasons``.
+    """
+
+    code = "policy.refused"
+    http_status = 403
+
+    @property
+    def rule(self) -> str:
+        return str(self.details.get("rule", ""))
+
+    def citation(self) -> str:
+        """``R2 cn-2025 Art. 6``: the rule, the profile and the article it enforces."""
+        parts = [str(self.details.get(k, "")) for k in ("rule", "jurisdiction", "article")]
+        return " ".join(p for p in parts if p)
+
+
+class PurposeNotRegistered(PolicyRefusal):
+    code = "purpose.not_registered"
+    http_status = 404
+
+
+class PurposeNotActive(PolicyRefusal):
+    code = "purpose.not_active"
+    http_status = 409
+
+
+class ModeNotAllowed(PolicyRefusal):
+    code = "purpose.mode_not_allowed"
+
+
+class PurposeIncomplete(PolicyRefusal):
+    code = "purpose.incomplete"
+    http_status = 422
+
+
+class ConsentRequired(PolicyRefusal):
+    code = "consent.missing"
+
+
+class ConsentWithdrawn(ConsentRequired):
+    code = "consent.withdrawn"
+
+
+class ConsentInvalid(PolicyRefusal):
+    code = "consent.invalid"
+    http_status = 422
+
+
+class GuardianConsentRequired(PolicyRefusal):
+    code = "consent.guardian_missing"
+
+
+class NoticeIncomplete(PolicyRefusal):
+    code = "notice.incomplete"
+    http_status = 422
+
+
+class AlternativeRequired(PolicyRefusal):
+    code = "alternative.missing"
+    http_status = 422
+
+
+class AlternativeUnavailable(PolicyRefusal):
+    code = "alternative.unavailable"
+
+
+class TransferNotPermitted(PolicyRefusal):
+    code = "transfer.not_permitted"
+
+
+class RetentionTooLong(PolicyRefusal):
+    code = "retention.over_cap"
+    http_status = 422
+
+
+class ImageRetentionRefused(PolicyRefusal):
+    code = "image.retention_refused"
+
+
+class ProhibitedAnalysis(PolicyRefusal):
+    code = "analysis.prohibited"
+
+
+class PrivateSpaceForbidden(PolicyRefusal):
+    code = "site.private_space"
+    http_status = 422
+
+
+class PublicPlaceRequirements(PolicyRefusal):
+    code = "site.public_place_unmet"
+    http_status = 422
+
+
+class CrossPurposeGallery(PolicyRefusal):
+    code = "gallery.cross_purpose"
+
+
+class AssessmentRequired(PolicyRefusal):
+    code = "assessment.missing"
+    http_status = 409
+
+
+class AssessmentRetained(PolicyRefusal):
+    code = "assessment.retained"
+    http_status = 409
+
+
+class ProductionDataRefused(PolicyRefusal):
+    code = "research.production_data"
+
+
+class GrantInvalid(PolicyRefusal):
+    code = "policy.grant_invalid"
+
+
+class RegistryError(Error):
+    code = "registry.error"
+    http_status = 400
+
+
+class NotFound(RegistryError):
+    code = "registry.not_found"
+    http_status = 404
+
+
+class ProcessorNotRegistered(NotFound):
+    code = "processor.not_registered"
+
+
+class SiteNotFound(NotFound):
+    code = "site.not_found"
+
+
+class SubjectNotFound(NotFound):
+    code = "subject.not_found"
+
+
+class AssessmentNotFound(NotFound):
+    code = "assessment.not_found"
+
+
+class AlreadyRegistered(RegistryError):
+    code = "registry.conflict"
+    http_status = 409
+
+
+class StorageError(Error):
+    code = "storage.error"
+    http_status = 500
+
+
+class SchemaTooNew(StorageError):
+    code = "storage.schema_too_new"
+
+
+class FilingCalendarUnavailable(Error):
+    code = "filing.calendar_unavailable"
+    http_status = 500
+
+
+def error_class_for_code(code: str) -> type[Error]:
+    """The error class whose ``code`` is ``code``; :class:`Error` when none is."""
+    for cls in all_error_classes():
+        if cls.code == code:
+            return cls
+    return Error
 
 
 def all_error_classes() -> list[type[Error]]:

@@ -1,0 +1,1 @@
+"""The processing trail of governed operations (hash-chained in issue 5)."""

@@ -1,0 +1,144 @@
+"""The consent ledger: append-only events, current state derived from them.
+
+Every grant and withdrawal is a :class:`ConsentEvent` row that is never
+updated or deleted; :func:`current_state` folds a subject's events for one
+purpose and scope into a :class:`ConsentState`. A grant records the notice
+version the subject was shown, how consent was given, whether it was
+separate (never bundled, R3) and, for children, the guardian who gave it (R5).
+
+Scopes: ``biometric`` is consent to the purpose's face processing; issue 5
+adds uses of ``transfer`` (R8) and ``retain_image`` (R10) by the same events.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from ..clock import parse_time
+from ..jurisdictions import ConsentMethod
+
+__all__ = [
+    "ConsentEvent",
+    "ConsentKind",
+    "ConsentScope",
+    "ConsentState",
+    "GivenBy",
+    "append_event",
+    "current_state",
+    "list_events",
+]
+
+
+class ConsentScope(StrEnum):
+    """What a consent covers."""
+
+    BIOMETRIC = "biometric"
+    TRANSFER = "transfer"
+    RETAIN_IMAGE = "retain_image"
+
+
+class ConsentKind(StrEnum):
+    """A ledger event: consent given or withdrawn."""
+
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class GivenBy(StrEnum):
+    """Who gave (or withdrew) the consent."""
+
+    SUBJECT = "subject"
+    GUARDIAN = "guardian"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEvent:
+    """One row of the ledger."""
+
+    subject_id: str
+    purpose_key: str
+    scope: ConsentScope
+    kind: ConsentKind
+    notice_version: int | None
+    method: ConsentMethod
+    separate: bool
+    given_by: GivenBy
+    guardian_name: str | None
+    guardian_relation: str | None
+    operator: str
+    recorded_at: datetime
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    """The standing of one (subject, purpose, scope), derived from its events.
+
+    ``withdrawn`` is true when the latest event is a withdrawal, so "never
+    asked" and "said no" can be told apart in messages.
+    """
+
+    granted: bool
+    withdrawn: bool
+    notice_version: int | None
+    given_by: GivenBy | None
+    guardian_name: str | None
+    since: datetime | None
+
+
+def current_state(events: Iterable[ConsentEvent]) -> ConsentState:
+    """Fold events, oldest first, into the current state: the latest event wins."""
+    latest: ConsentEvent | None = None
+    for event in events:
+        if latest is None or event.seq >= latest.seq:
+            latest = event
+    if latest is None:
+        return ConsentState(granted=False, withdrawn=False, notice_version=None, given_by=None,
+                            guardian_name=None, since=None)
+    granted = latest.kind is ConsentKind.GRANTED
+    return ConsentState(granted=granted, withdrawn=not granted,
+                        notice_version=latest.notice_version if granted else None,
+                        given_by=latest.given_by if granted else None,
+                        guardian_name=latest.guardian_name if granted else None,
+                        since=latest.recorded_at)
+
+
+_COLUMNS = ("seq, subject_id, purpose_key, scope, kind, notice_version, method, separate, "
+            "given_by, guardian_name, guardian_relation, operator, recorded_at")
+
+
+def append_event(conn: sqlite3.Connection, *, event: ConsentEvent) -> ConsentEvent:
+    """Append ``event`` to the ledger; returns it with its sequence number."""
+    cur = conn.execute(
+        f"INSERT INTO consent_events ({_COLUMNS.removeprefix('seq, ')}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event.subject_id, event.purpose_key, event.scope.value, event.kind.value,
+         event.notice_version, event.method.value, int(event.separate), event.given_by.value,
+         event.guardian_name, event.guardian_relation, event.operator,
+         event.recorded_at.isoformat()))
+    assert cur.lastrowid is not None
+    return replace(event, seq=cur.lastrowid)
+
+
+def list_events(conn: sqlite3.Connection, *, subject_id: str, purpose_key: str | None = None,
+                scope: ConsentScope | None = None) -> list[ConsentEvent]:
+    """A subject's events, oldest first, optionally for one purpose and scope."""
+    sql = f"SELECT {_COLUMNS} FROM consent_events WHERE subject_id = ?"
+    args: list[object] = [subject_id]
+    if purpose_key is not None:
+        sql += " AND purpose_key = ?"
+        args.append(purpose_key)
+    if scope is not None:
+        sql += " AND scope = ?"
+        args.append(scope.value)
+    return [ConsentEvent(
+        seq=int(r[0]), subject_id=str(r[1]), purpose_key=str(r[2]), scope=ConsentScope(r[3]),
+        kind=ConsentKind(r[4]), notice_version=None if r[5] is None else int(r[5]),
+        method=ConsentMethod(r[6]), separate=bool(r[7]), given_by=GivenBy(r[8]),
+        guardian_name=r[9], guardian_relation=r[10], operator=str(r[11]),
+        recorded_at=parse_time(str(r[12])))
+        for r in conn.execute(sql + " ORDER BY seq", args)]

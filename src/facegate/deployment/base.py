@@ -1,0 +1,137 @@
+"""What every part of :class:`~facegate.deployment.Deployment` shares.
+
+The connection, the injected clock and id source, the jurisdiction profile,
+one-transaction-per-call, and the audit of refusals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Self
+
+from ..analysis import FaceAnalyzer
+from ..audit.trail import AuditEvent, record_event
+from ..clock import Clock
+from ..errors import (
+    InvalidArgument,
+    PolicyRefusal,
+    ProcessorNotRegistered,
+    PurposeNotRegistered,
+    SiteNotFound,
+    SubjectNotFound,
+)
+from ..jurisdictions import JurisdictionProfile, get_profile
+from ..organisation.models import Site
+from ..organisation.repository import get_processor, get_site
+from ..policy.decision import Decision, Outcome
+from ..purposes.models import Purpose
+from ..purposes.repository import get_purpose, list_assessments
+from ..storage.db import transaction
+from ..subjects.models import Subject
+from ..subjects.repository import get_subject
+
+__all__ = ["DeploymentBase", "new_subject_id"]
+
+
+def new_subject_id() -> str:
+    """A fresh pseudonymous subject id: ``s_`` and 16 random hex digits."""
+    return "s_" + secrets.token_hex(8)
+
+
+class DeploymentBase:
+    """State and helpers; see :class:`~facegate.deployment.Deployment` for the API."""
+
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock,
+                 analyzer_factory: Callable[[], FaceAnalyzer],
+                 ids: Callable[[], str], warning_share: float | None = None) -> None:
+        if warning_share is not None and not 0.0 < warning_share <= 1.0:
+            raise InvalidArgument("warning_share must lie in (0, 1]",
+                                  details={"warning_share": warning_share})
+        self._warning_share = warning_share
+        self._conn = conn
+        self._clock = clock
+        self._analyzer_factory = analyzer_factory
+        self._analyzer: FaceAnalyzer | None = None
+        self._ids = ids
+
+    @property
+    def analyzer(self) -> FaceAnalyzer:
+        """The face analyzer; built on first biometric use."""
+        if self._analyzer is None:
+            self._analyzer = self._analyzer_factory()
+        return self._analyzer
+
+    def close(self) -> None:
+        """Close the store."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _unit(self) -> Iterator[sqlite3.Connection]:
+        """The one transaction of a service call; a policy refusal still commits its record."""
+        with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
+            yield conn
+
+    def _profile(self, conn: sqlite3.Connection) -> JurisdictionProfile:
+        processor = get_processor(conn)
+        if processor is None:
+            raise ProcessorNotRegistered("register the processor first (facegate init)")
+        profile = get_profile(processor.jurisdiction)
+        if self._warning_share is None:
+            return profile
+        return dataclasses.replace(profile, early_warning_share=self._warning_share)
+
+    def _audit(self, conn: sqlite3.Connection, name: str, *, operator: str, outcome: str = "ok",
+               purpose_key: str | None = None, subject_id: str | None = None,
+               rule: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
+        record_event(conn, event=AuditEvent(
+            name=name, at=self._clock.now(), operator=operator, outcome=outcome,
+            purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
+
+    def _enforce(self, conn: sqlite3.Connection, decision: Decision, action: str, *,
+                 operator: str, purpose_key: str | None = None,
+                 subject_id: str | None = None) -> None:
+        """Raise the decision's refusal after recording it in the trail."""
+        if decision.outcome is not Outcome.REFUSE:
+            return
+        error = decision.error()
+        self._audit(conn, "refusal", operator=operator, outcome=error.code,
+                    purpose_key=purpose_key, subject_id=subject_id, rule=error.rule,
+                    detail={"action": action, "message": error.message})
+        raise error
+
+    def _purpose(self, conn: sqlite3.Connection, key: str) -> Purpose:
+        purpose = get_purpose(conn, key=key)
+        if purpose is None:
+            profile = self._profile(conn)
+            raise PurposeNotRegistered(
+                f"purpose {key!r} is not registered",
+                details={"rule": "R1", "jurisdiction": profile.key,
+                         "article": profile.article("R1")})
+        return purpose
+
+    def _site(self, conn: sqlite3.Connection, key: str) -> Site:
+        site = get_site(conn, key=key)
+        if site is None:
+            raise SiteNotFound(f"site {key!r} is not registered", details={"site": key})
+        return site
+
+    def _subject(self, conn: sqlite3.Connection, subject_id: str) -> Subject:
+        subject = get_subject(conn, id=subject_id)
+        if subject is None:
+            raise SubjectNotFound(f"subject {subject_id!r} is not registered",
+                                  details={"subject": subject_id})
+        return subject
+
+    def _assessment_current(self, conn: sqlite3.Connection, purpose: Purpose) -> bool:
+        return any(a.is_current_for(purpose)
+                   for a in list_assessments(conn, purpose_key=purpose.key))

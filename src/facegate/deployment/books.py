@@ -1,0 +1,386 @@
+"""The deployment's books: processor, sites, purposes, notices, assessments, subjects, consent.
+
+Each method is one transaction. Where the law constrains a change, the policy
+layer decides first and a refusal is recorded in the trail before it is raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from ..consent.alternatives import AlternativeOutcome, AlternativeResult, insert_outcome
+from ..consent.ledger import (
+    ConsentEvent,
+    ConsentKind,
+    ConsentScope,
+    GivenBy,
+    append_event,
+    current_state,
+    list_events,
+)
+from ..errors import AlreadyRegistered, AssessmentNotFound, InvalidArgument, PurposeNotActive
+from ..filing.counter import record_material_change
+from ..jurisdictions import DEFAULT_PROFILE, ConsentMethod, get_profile
+from ..organisation.models import Processor, Site, SiteType
+from ..organisation.repository import get_processor, insert_processor, insert_site, list_sites
+from ..policy import gate
+from ..purposes import repository as purposes_repo
+from ..purposes.models import (
+    TRANSITIONS,
+    Assessment,
+    Mode,
+    Notice,
+    Purpose,
+    PurposeStatus,
+    StorageMode,
+    check_purpose_key,
+    method_fingerprint,
+)
+from ..subjects.models import AgeBand, Subject, is_minor
+from ..subjects.repository import get_subject_by_ref, insert_subjects
+from ..templates.store import delete_templates
+from .base import DeploymentBase
+
+__all__ = ["Books", "Withdrawal"]
+
+# Purpose fields whose change is a change of method (R14 reassessment, R18 change record).
+_METHOD_FIELDS = frozenset({"modes", "storage_mode", "liveness_required", "site_key"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """The receipt of a withdrawal: the ledger event and how many templates were deleted."""
+
+    event: ConsentEvent
+    templates_deleted: int
+
+
+class Books(DeploymentBase):
+    """Registration and consent; see :class:`~facegate.deployment.Deployment`."""
+
+    # -- processor and sites -------------------------------------------------
+
+    def register_processor(self, *, name: str, contact: str, credit_code: str,
+                           jurisdiction: str = DEFAULT_PROFILE, province: str = "",
+                           security_measures: str = "") -> Processor:
+        """Register the processor; once per deployment."""
+        get_profile(jurisdiction)
+        processor = Processor(name=name, contact=contact, credit_code=credit_code,
+                              jurisdiction=jurisdiction, province=province,
+                              security_measures=security_measures,
+                              registered_at=self._clock.now())
+        with self._unit() as conn:
+            if get_processor(conn) is not None:
+                raise AlreadyRegistered("the processor is already registered")
+            insert_processor(conn, processor=processor)
+            self._audit(conn, "processor-registered", operator="system",
+                        detail={"jurisdiction": jurisdiction})
+        return processor
+
+    def processor(self) -> Processor | None:
+        """The registered processor, if any."""
+        return get_processor(self._conn)
+
+    def register_site(self, *, key: str, name: str, site_type: SiteType | str,
+                      public_place: bool = False, capture_zone: str | None = None,
+                      signage_attested: bool = False, operator: str = "system") -> Site:
+        """Register a capture site (R12: no private spaces; R13: public-place conditions)."""
+        site = Site(key=key, name=name, site_type=SiteType(site_type), public_place=public_place,
+                    capture_zone=capture_zone, signage_attested=signage_attested,
+                    registered_at=self._clock.now())
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            self._enforce(conn, gate.check_site(site, profile), "register-site",
+                          operator=operator)
+            known_types = {s.site_type for s in list_sites(conn)}
+            if any(s.key == key for s in list_sites(conn)):
+                raise AlreadyRegistered(f"site {key!r} is already registered")
+            insert_site(conn, site=site)
+            self._audit(conn, "site-registered", operator=operator, detail={"site": key})
+            if site.site_type not in known_types:
+                record_material_change(conn, profile=profile, now=self._clock.now(),
+                                       reason=f"new site type {site.site_type}")
+        return site
+
+    # -- purposes ---------------------------------------------------------------
+
+    def register_purpose(self, *, key: str, site: str, description: str, necessity: str,
+                         legal_basis: str, modes: Iterable[Mode | str],
+                         alternatives: Iterable[str] = (), mandate: str | None = None,
+                         retention_days: int, storage_mode: StorageMode | str = "device",
+                         liveness_required: bool = False, public_security: bool = False,
+                         threshold: float | None = None, operator: str = "system") -> Purpose:
+        """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
+        now = self._clock.now()
+        purpose = Purpose(
+            key=check_purpose_key(key), site_key=site, description=description,
+            necessity=necessity, legal_basis=legal_basis, modes=frozenset(Mode(m) for m in modes),
+            alternatives=tuple(a for a in alternatives if a.strip()), mandate=mandate,
+            retention_days=retention_days, storage_mode=StorageMode(storage_mode),
+            liveness_required=liveness_required, public_security=public_security,
+            threshold=threshold, status=PurposeStatus.DRAFT, registered_at=now, updated_at=now)
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            if purposes_repo.get_purpose(conn, key=key) is not None:
+                raise AlreadyRegistered(f"purpose {key!r} is already registered")
+            site_row = self._site(conn, site)
+            self._enforce(conn, gate.check_purpose(purpose, site_row, profile),
+                          "register-purpose", operator=operator, purpose_key=key)
+            purposes_repo.insert_purpose(conn, purpose=purpose)
+            self._audit(conn, "purpose-registered", operator=operator, purpose_key=key)
+            record_material_change(conn, profile=profile, now=now, reason=f"new purpose {key}")
+        return purpose
+
+    def purpose(self, key: str) -> Purpose:
+        """The purpose named ``key``."""
+        return self._purpose(self._conn, key)
+
+    def purposes(self) -> list[Purpose]:
+        """Every registered purpose."""
+        return purposes_repo.list_purposes(self._conn)
+
+    def publish_notice(self, *, purpose: str, content: Mapping[str, Mapping[str, str]],
+                       operator: str = "system") -> Notice:
+        """Publish the next version of a purpose's notice; every Art. 5 item is required (R6)."""
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            row = self._purpose(conn, purpose)
+            self._enforce(conn, gate.check_notice(row, content, profile),
+                          "publish-notice", operator=operator, purpose_key=purpose)
+            notice = purposes_repo.insert_notice(conn, purpose_key=purpose, content=content,
+                                                 published_at=self._clock.now())
+            self._audit(conn, "notice-published", operator=operator, purpose_key=purpose,
+                        detail={"version": notice.version})
+        return notice
+
+    def notice(self, purpose: str) -> Notice | None:
+        """The current notice of a purpose."""
+        return purposes_repo.latest_notice(self._conn, purpose_key=purpose)
+
+    def renotice_due(self, purpose: str) -> list[str]:
+        """Subjects whose live consent was given on an older notice version (R6)."""
+        notice = self.notice(purpose)
+        if notice is None:
+            return []
+        rows = self._conn.execute("SELECT DISTINCT subject_id FROM consent_events "
+                                  "WHERE purpose_key = ? ORDER BY subject_id", (purpose,))
+        due = []
+        for (subject_id,) in rows.fetchall():
+            state = current_state(list_events(self._conn, subject_id=subject_id,
+                                              purpose_key=purpose, scope=ConsentScope.BIOMETRIC))
+            if state.granted and (state.notice_version or 0) < notice.version:
+                due.append(subject_id)
+        return due
+
+    def sign_assessment(self, *, purpose: str, content: Mapping[str, str], signed_by: str,
+                        operator: str = "system") -> Assessment:
+        """Record a signed impact assessment of the purpose as it is now (R14)."""
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            row = self._purpose(conn, purpose)
+            self._enforce(conn, gate.check_assessment(content, signed_by, profile),
+                          "sign-assessment", operator=operator, purpose_key=purpose)
+            assessment = purposes_repo.insert_assessment(
+                conn, purpose_key=purpose, content=content, fingerprint=method_fingerprint(row),
+                signed_by=signed_by, signed_at=self._clock.now())
+            self._audit(conn, "assessment-signed", operator=operator, purpose_key=purpose,
+                        detail={"assessment": assessment.id})
+        return assessment
+
+    def assessments(self, purpose: str) -> list[Assessment]:
+        """Every assessment of a purpose, current or stale."""
+        return purposes_repo.list_assessments(self._conn, purpose_key=purpose)
+
+    def delete_assessment(self, assessment_id: int, *, operator: str = "system") -> None:
+        """Delete an assessment; refused within the keep period (R14)."""
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            found = purposes_repo.get_assessment(conn, id=assessment_id)
+            if found is None:
+                raise AssessmentNotFound(f"no impact assessment {assessment_id}")
+            self._enforce(conn, gate.check_assessment_deletion(found, self._clock.now(), profile),
+                          "delete-assessment", operator=operator, purpose_key=found.purpose_key)
+            purposes_repo.delete_assessment(conn, id=assessment_id)
+            self._audit(conn, "assessment-deleted", operator=operator,
+                        purpose_key=found.purpose_key, detail={"assessment": assessment_id})
+
+    def activate_purpose(self, key: str, *, operator: str = "system") -> Purpose:
+        """Put a purpose live: notice (R6), alternative (R7), site (R13) and PIA (R14) checked."""
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            purpose = self._purpose(conn, key)
+            if purpose.status is PurposeStatus.ACTIVE:
+                return purpose
+            notice = purposes_repo.latest_notice(conn, purpose_key=key)
+            decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
+                                             notice.content if notice else None,
+                                             self._assessment_current(conn, purpose), profile)
+            self._enforce(conn, decision, "activate-purpose", operator=operator, purpose_key=key)
+            return self._set_status(conn, purpose, PurposeStatus.ACTIVE, operator)
+
+    def suspend_purpose(self, key: str, *, operator: str = "system") -> Purpose:
+        """Stop a purpose from processing."""
+        with self._unit() as conn:
+            return self._set_status(conn, self._purpose(conn, key), PurposeStatus.SUSPENDED,
+                                    operator)
+
+    def _set_status(self, conn: Any, purpose: Purpose, status: PurposeStatus,
+                    operator: str) -> Purpose:
+        if purpose.status is status:
+            return purpose
+        if (purpose.status, status) not in TRANSITIONS:
+            raise PurposeNotActive(f"purpose {purpose.key} cannot go from {purpose.status} "
+                                   f"to {status}", details={"rule": "R1"})
+        changed = dataclasses.replace(purpose, status=status, updated_at=self._clock.now())
+        purposes_repo.update_purpose(conn, purpose=changed)
+        self._audit(conn, f"purpose-{status}", operator=operator, purpose_key=purpose.key)
+        return changed
+
+    def update_purpose(self, key: str, *, operator: str = "system", **changes: Any) -> Purpose:
+        """Change a purpose. A change of purpose or method makes its PIA stale and
+        suspends it (R14); a change of method after filing writes a change record (R18)."""
+        allowed = {"description", "necessity", "legal_basis", "modes", "alternatives", "mandate",
+                   "retention_days", "storage_mode", "liveness_required", "site_key",
+                   "public_security", "threshold"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}",
+                                  details={"fields": sorted(unknown)})
+        if "modes" in changes:
+            changes["modes"] = frozenset(Mode(m) for m in changes["modes"])
+        if "storage_mode" in changes:
+            changes["storage_mode"] = StorageMode(changes["storage_mode"])
+        if "alternatives" in changes:
+            changes["alternatives"] = tuple(changes["alternatives"])
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            before = self._purpose(conn, key)
+            after = dataclasses.replace(before, updated_at=self._clock.now(), **changes)
+            site = self._site(conn, after.site_key)
+            self._enforce(conn, gate.check_purpose(after, site, profile), "update-purpose",
+                          operator=operator, purpose_key=key)
+            changed = sorted(f for f in changes if getattr(before, f) != getattr(after, f))
+            if method_fingerprint(after) != method_fingerprint(before):
+                purposes_repo.mark_assessments_stale(
+                    conn, purpose_key=key, at=self._clock.now(),
+                    reason=f"purpose changed: {', '.join(changed)}")
+                if after.status is PurposeStatus.ACTIVE:
+                    after = dataclasses.replace(after, status=PurposeStatus.SUSPENDED)
+            purposes_repo.update_purpose(conn, purpose=after)
+            self._audit(conn, "purpose-changed", operator=operator, purpose_key=key,
+                        detail={"fields": changed, "status": after.status.value})
+            if _METHOD_FIELDS & set(changed):
+                record_material_change(conn, profile=profile, now=self._clock.now(),
+                                       reason=f"purpose {key} changed method: "
+                                              f"{', '.join(changed)}")
+        return after
+
+    def report_incident(self, *, description: str, operator: str = "system") -> list[str]:
+        """A major security incident: every assessment goes stale, every active purpose is
+        suspended until reassessed (R14). Returns the suspended purposes."""
+        suspended = []
+        with self._unit() as conn:
+            purposes_repo.mark_assessments_stale(conn, purpose_key=None, at=self._clock.now(),
+                                                 reason=f"security incident: {description}")
+            for purpose in purposes_repo.list_purposes(conn):
+                if purpose.status is PurposeStatus.ACTIVE:
+                    self._set_status(conn, purpose, PurposeStatus.SUSPENDED, operator)
+                    suspended.append(purpose.key)
+            self._audit(conn, "security-incident", operator=operator,
+                        detail={"description": description, "suspended": suspended})
+        return suspended
+
+    # -- subjects and consent ---------------------------------------------------
+
+    def register_subject(self, *, external_ref: str | None = None,
+                         birth_date: date | None = None, age_band: AgeBand | str | None = None,
+                         operator: str = "system") -> Subject:
+        """Register a subject under a fresh pseudonymous id."""
+        subject = Subject(id=self._ids(), external_ref=external_ref, birth_date=birth_date,
+                          age_band=None if age_band is None else AgeBand(age_band),
+                          registered_at=self._clock.now())
+        with self._unit() as conn:
+            if external_ref and get_subject_by_ref(conn, external_ref=external_ref):
+                raise AlreadyRegistered(f"a subject with reference {external_ref!r} exists")
+            insert_subjects(conn, subjects=[subject])
+            self._audit(conn, "subject-registered", operator=operator, subject_id=subject.id)
+        return subject
+
+    def record_consent(self, *, subject: str, purpose: str, notice_version: int | None,
+                       method: ConsentMethod | str, separate: bool = True,
+                       guardian: str | None = None, guardian_relation: str | None = None,
+                       scope: ConsentScope | str = ConsentScope.BIOMETRIC,
+                       operator: str = "system") -> ConsentEvent:
+        """Append a consent to the ledger: separate, tied to the current notice (R3), and for a
+        child given by a named guardian (R5)."""
+        with self._unit() as conn:
+            profile = self._profile(conn)
+            row = self._purpose(conn, purpose)
+            person = self._subject(conn, subject)
+            notice = purposes_repo.latest_notice(conn, purpose_key=purpose)
+            minor = is_minor(person, minor_age=profile.minor_age,
+                             today=self._clock.now().date())
+            decision = gate.check_consent(
+                purpose=row, separate=separate, notice_version=notice_version,
+                current_notice=notice.version if notice else None, method=ConsentMethod(method),
+                minor=minor, guardian_name=guardian, profile=profile)
+            self._enforce(conn, decision, "record-consent", operator=operator,
+                          purpose_key=purpose, subject_id=subject)
+            event = append_event(conn, event=ConsentEvent(
+                subject_id=subject, purpose_key=purpose, scope=ConsentScope(scope),
+                kind=ConsentKind.GRANTED, notice_version=notice_version,
+                method=ConsentMethod(method), separate=separate,
+                given_by=GivenBy.GUARDIAN if guardian else GivenBy.SUBJECT,
+                guardian_name=guardian, guardian_relation=guardian_relation, operator=operator,
+                recorded_at=self._clock.now()))
+            self._audit(conn, "consent-granted", operator=operator, purpose_key=purpose,
+                        subject_id=subject, detail={"scope": str(scope),
+                                                    "notice_version": notice_version})
+        return event
+
+    def withdraw_consent(self, *, subject: str, purpose: str,
+                         method: ConsentMethod | str = ConsentMethod.ON_SCREEN,
+                         scope: ConsentScope | str = ConsentScope.BIOMETRIC,
+                         operator: str = "system") -> Withdrawal:
+        """Withdraw consent in one call; the purpose's templates of the subject are deleted in
+        the same transaction (R4)."""
+        with self._unit() as conn:
+            self._purpose(conn, purpose)
+            self._subject(conn, subject)
+            event = append_event(conn, event=ConsentEvent(
+                subject_id=subject, purpose_key=purpose, scope=ConsentScope(scope),
+                kind=ConsentKind.WITHDRAWN, notice_version=None, method=ConsentMethod(method),
+                separate=True, given_by=GivenBy.SUBJECT, guardian_name=None,
+                guardian_relation=None, operator=operator, recorded_at=self._clock.now()))
+            deleted = 0
+            if ConsentScope(scope) is ConsentScope.BIOMETRIC:
+                deleted = delete_templates(conn, subject_id=subject, purpose_key=purpose)
+            self._audit(conn, "consent-withdrawn", operator=operator, purpose_key=purpose,
+                        subject_id=subject, detail={"templates_deleted": deleted})
+        return Withdrawal(event=event, templates_deleted=deleted)
+
+    def consents(self, subject: str) -> list[ConsentEvent]:
+        """The subject's ledger, oldest first."""
+        return list_events(self._conn, subject_id=subject)
+
+    def record_alternative_outcome(self, *, purpose: str, method: str,
+                                   result: AlternativeResult | str, subject: str | None = None,
+                                   operator: str = "system") -> AlternativeOutcome:
+        """Record how a non-biometric check went, like a match is recorded (R7)."""
+        with self._unit() as conn:
+            row = self._purpose(conn, purpose)
+            if method not in row.alternatives:
+                raise InvalidArgument(
+                    f"{method!r} is not an alternative of {purpose}; offered: "
+                    f"{', '.join(row.alternatives) or 'none'}",
+                    details={"alternatives": list(row.alternatives)})
+            outcome = insert_outcome(conn, purpose_key=purpose, subject_id=subject, method=method,
+                                     result=AlternativeResult(result), operator=operator,
+                                     recorded_at=self._clock.now())
+            self._audit(conn, "alternative-outcome", operator=operator, purpose_key=purpose,
+                        subject_id=subject, outcome=outcome.result.value,
+                        detail={"method": method})
+        return outcome

@@ -1,0 +1,84 @@
+"""Register a deployment's books from a TOML or JSON document.
+
+The document has optional ``[processor]``, ``[[sites]]`` and ``[[purposes]]``
+tables. A purpose may carry its ``notice`` (item -> {zh, en}) and its
+``assessment`` (items plus ``signed_by``), and ``activate = true`` to put it
+live at once. Everything goes through the same :class:`Deployment` calls,
+so every rule applies. See ``docs/governed.md`` for an example.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgument
+from .core import Deployment
+
+__all__ = ["apply_config", "read_config"]
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Parse a ``.toml`` or ``.json`` file.
+
+    Raises:
+        InvalidArgument: unreadable or malformed.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+        data = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument(f"cannot read {file}: {exc}", details={"path": str(file)}) from None
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"{file} must hold a table", details={"path": str(file)})
+    return data
+
+
+def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"{key} must be a table", details={"key": key})
+    return dict(value)
+
+
+def _call(what: str, fn: Any, spec: Mapping[str, Any]) -> Any:
+    try:
+        return fn(**spec)
+    except TypeError as exc:
+        raise InvalidArgument(f"{what}: {exc}", details={"section": what}) from None
+
+
+def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
+    """Register what ``data`` describes, in order; returns one line per thing done."""
+    done: list[str] = []
+    if "processor" in data:
+        p = _table(data, "processor")
+        _call("processor", deployment.register_processor, p)
+        done.append(f"processor {p.get('name')} ({p.get('jurisdiction', 'cn-2025')})")
+    for site in data.get("sites", []):
+        _call("sites", deployment.register_site, site)
+        done.append(f"site {site['key']}")
+    for raw in data.get("purposes", []):
+        spec = dict(raw)
+        notice = spec.pop("notice", None)
+        assessment = spec.pop("assessment", None)
+        activate = bool(spec.pop("activate", False))
+        _call("purposes", deployment.register_purpose, spec)
+        done.append(f"purpose {spec['key']} (draft)")
+        if notice is not None:
+            n = deployment.publish_notice(purpose=spec["key"], content=notice)
+            done.append(f"notice {spec['key']} v{n.version}")
+        if assessment is not None:
+            content = dict(assessment)
+            signed_by = str(content.pop("signed_by", ""))
+            a = deployment.sign_assessment(purpose=spec["key"], content=content,
+                                           signed_by=signed_by)
+            done.append(f"impact assessment {a.id} for {spec['key']}")
+        if activate:
+            deployment.activate_purpose(spec["key"])
+            done.append(f"purpose {spec['key']} active")
+    return done

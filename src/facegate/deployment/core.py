@@ -1,0 +1,266 @@
+"""The deployment: the library API a deployer uses.
+
+A :class:`Deployment` is one SQLite file holding the processor's books and
+its templates. Every biometric call (``enroll``, ``verify``, ``identify``,
+``export_templates``) gathers the facts, asks the policy gate for a
+:class:`~facegate.policy.decision.Grant` and hands that grant to the service
+that does the work, all in one transaction. Example::
+
+    with Deployment.open("facegate.db") as d:
+        d.register_processor(name="Acme", contact="dpo@acme.example",
+                             credit_code="91310000XXXXXXXXXX")
+        ...
+        d.enroll(subject=s.id, purpose="access.office.entry", image="alice.jpg")
+        d.verify(subject=s.id, purpose="access.office.entry", image="alice-2.jpg")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..analysis import FaceAnalyzer
+from ..audit.trail import AuditEvent, list_events
+from ..clock import Clock, SystemClock
+from ..consent.alternatives import AlternativeRoute
+from ..consent.ledger import ConsentScope, current_state
+from ..consent.ledger import list_events as list_consents
+from ..engine.base import Engine
+from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
+from ..filing.counter import list_records as list_filing_records
+from ..images import Image, ImageSource
+from ..matching import service as matching
+from ..matching.service import Identification, Verification
+from ..policy import gate
+from ..policy.decision import Grant, Operation, Outcome
+from ..policy.facts import ProcessingRequest, SubjectFacts
+from ..purposes.repository import get_purpose, latest_notice
+from ..storage.db import connect
+from ..subjects.models import is_minor
+from ..templates import service as templates
+from ..templates.store import delete_expired, list_templates
+from .base import new_subject_id
+from .books import Books, Withdrawal
+
+__all__ = ["Deployment", "Withdrawal"]
+
+
+class Deployment(Books):
+    """A governed face recognition deployment on one embedded SQLite store.
+
+    Open it with :meth:`open`. Registration methods (``register_processor``,
+    ``register_site``, ``register_purpose``, ``publish_notice``,
+    ``sign_assessment``, ``activate_purpose``, ``register_subject``,
+    ``record_consent``, ``withdraw_consent``...) come from
+    :class:`~facegate.deployment.books.Books`.
+    """
+
+    @classmethod
+    def open(cls, path: str | Path, *, engine: Engine | None = None,
+             analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
+             ids: Callable[[], str] | None = None,
+             warning_share: float | None = None) -> Deployment:
+        """Open (creating and migrating) the deployment stored at ``path``.
+
+        Args:
+            path: the SQLite file.
+            engine: the face engine; a :class:`~facegate.engine.dlib_engine.DlibEngine`
+                by default, loaded on first biometric use.
+            analyzer: a ready analyzer (overrides ``engine``).
+            clock: the time source; the system clock by default.
+            ids: source of pseudonymous subject ids.
+            warning_share: share of the filing threshold that raises the early
+                warning (R17); the profile's default (0.9) when ``None``.
+        """
+        clock = clock or SystemClock()
+        conn = connect(path, now=clock.now())
+        ready = analyzer
+
+        def factory() -> FaceAnalyzer:
+            return ready if ready is not None else FaceAnalyzer(engine)
+
+        return cls(conn, clock=clock, analyzer_factory=factory, ids=ids or new_subject_id,
+                   warning_share=warning_share)
+
+    # -- the gate -----------------------------------------------------------------
+
+    def _request(self, conn: sqlite3.Connection, operation: Operation, purpose_key: str | None,
+                 *, subject_id: str | None = None, declined: bool = False,
+                 gallery: str | None = None) -> ProcessingRequest:
+        profile = self._profile(conn)
+        now = self._clock.now()
+        purpose = get_purpose(conn, key=purpose_key) if purpose_key else None
+        site = self._site(conn, purpose.site_key) if purpose else None
+        notice = latest_notice(conn, purpose_key=purpose.key) if purpose else None
+        facts = None
+        if subject_id is not None and purpose is not None:
+            person = self._subject(conn, subject_id)
+
+            def state(scope: ConsentScope) -> Any:
+                return current_state(list_consents(conn, subject_id=subject_id,
+                                                   purpose_key=purpose_key, scope=scope))
+
+            facts = SubjectFacts(
+                id=subject_id, minor=is_minor(person, minor_age=profile.minor_age,
+                                              today=now.date()),
+                consent=state(ConsentScope.BIOMETRIC),
+                transfer_consent=state(ConsentScope.TRANSFER).granted,
+                retain_image_consent=state(ConsentScope.RETAIN_IMAGE).granted)
+        gallery_purpose = get_purpose(conn, key=gallery) if gallery else None
+        return ProcessingRequest(
+            operation=operation, profile=profile, purpose_key=purpose_key, purpose=purpose,
+            site=site, notice_version=notice.version if notice else None,
+            assessment_current=bool(purpose and self._assessment_current(conn, purpose)),
+            now=now, subject=facts, declined=declined, gallery=gallery_purpose,
+            gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None)
+
+    def _grant(self, conn: sqlite3.Connection, req: ProcessingRequest, operator: str) -> Grant:
+        decision = gate.check(req)
+        self._enforce(conn, decision, req.operation.value, operator=operator,
+                      purpose_key=req.purpose_key,
+                      subject_id=req.subject.id if req.subject else None)
+        return gate.require(req)
+
+    def decline(self, *, purpose: str, subject: str | None = None,
+                operator: str = "system") -> AlternativeRoute:
+        """The person declines face recognition: route them to the alternative (R7)."""
+        with self._unit() as conn:
+            req = self._request(conn, Operation.VERIFY, purpose, declined=True)
+            decision = gate.check(req)
+            self._enforce(conn, decision, "decline", operator=operator, purpose_key=purpose,
+                          subject_id=subject)
+            assert decision.outcome is Outcome.ROUTE_TO_ALTERNATIVE
+            self._audit(conn, "route-to-alternative", operator=operator, purpose_key=purpose,
+                        subject_id=subject, outcome=decision.outcome.value,
+                        detail={"alternatives": list(decision.alternatives)})
+            return AlternativeRoute(purpose_key=purpose, alternatives=decision.alternatives)
+
+    # -- biometric operations -------------------------------------------------------
+
+    def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
+               operator: str = "system") -> templates.Enrollment:
+        """Store the subject's template for ``purpose``, through the gate.
+
+        Raises:
+            PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R13, R14...).
+            FaceError: the image has no usable face.
+        """
+        with self._unit() as conn:
+            req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject)
+            grant = self._grant(conn, req, operator)
+            assert req.purpose is not None
+            enrolled = templates.enroll(grant, conn=conn, analyzer=self.analyzer, image=image,
+                                        purpose=req.purpose, subject_id=subject,
+                                        now=self._clock.now())
+            self._audit(conn, "enroll", operator=operator, purpose_key=purpose,
+                        subject_id=subject, detail={"pack": enrolled.pack})
+            if enrolled.new_individual:
+                for record in after_new_individual(conn, profile=req.profile,
+                                                   now=self._clock.now()):
+                    self._audit(conn, f"filing-{record.kind}", operator="system",
+                                detail={"individuals": record.individuals,
+                                        "due_on": str(record.due_on)})
+        return enrolled
+
+    def verify(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
+               declined: bool = False, operator: str = "system") -> Verification | AlternativeRoute:
+        """Is this the subject? 1:1 against the subject's templates for ``purpose``.
+
+        A person who declines gets an :class:`AlternativeRoute`, never a failure (R7).
+        """
+        if declined:
+            return self.decline(purpose=purpose or "", subject=subject, operator=operator)
+        with self._unit() as conn:
+            req = self._request(conn, Operation.VERIFY, purpose, subject_id=subject)
+            grant = self._grant(conn, req, operator)
+            assert req.purpose is not None
+            result = matching.verify(grant, conn=conn, analyzer=self.analyzer, image=image,
+                                     purpose=req.purpose, subject_id=subject,
+                                     now=self._clock.now())
+            self._audit(conn, "verify", operator=operator, purpose_key=purpose,
+                        subject_id=subject, outcome="match" if result.matched else "no_match")
+        return result
+
+    def identify(self, *, purpose: str | None, image: ImageSource | Image,
+                 gallery: str | None = None, operator: str = "system") -> Identification:
+        """Who is this? 1:N within ``purpose``'s own gallery (another gallery is refused, R13)."""
+        with self._unit() as conn:
+            req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
+            grant = self._grant(conn, req, operator)
+            assert req.purpose is not None
+            result = matching.identify(grant, conn=conn, analyzer=self.analyzer, image=image,
+                                       purpose=req.purpose, now=self._clock.now())
+            result = self._only_consenting(conn, result, operator)
+            self._audit(conn, "identify", operator=operator, purpose_key=purpose,
+                        outcome="no_match" if result.no_match else "candidates",
+                        detail={"candidates": len(result.candidates),
+                                "gallery_size": result.gallery_size})
+        return result
+
+    def _only_consenting(self, conn: sqlite3.Connection, result: Identification,
+                         operator: str) -> Identification:
+        """Drop any candidate without live consent (R2, R4): withdrawal deletes templates, and
+        this keeps a row that survived anyway (a restored backup) from ever matching."""
+        live = []
+        for candidate in result.candidates:
+            state = current_state(list_consents(conn, subject_id=candidate.subject_id,
+                                                purpose_key=result.purpose_key,
+                                                scope=ConsentScope.BIOMETRIC))
+            if state.granted:
+                live.append(candidate)
+                continue
+            self._audit(conn, "refusal", operator=operator, purpose_key=result.purpose_key,
+                        subject_id=candidate.subject_id,
+                        outcome="consent.withdrawn" if state.withdrawn else "consent.missing",
+                        rule="R4" if state.withdrawn else "R2",
+                        detail={"action": "identify-candidate"})
+        return dataclasses.replace(result, candidates=tuple(live))
+
+    def export_templates(self, *, subject: str, purpose: str,
+                         operator: str = "system") -> list[dict[str, Any]]:
+        """Move a subject's templates off the device: needs transfer consent (R8)."""
+        with self._unit() as conn:
+            req = self._request(conn, Operation.EXPORT, purpose, subject_id=subject)
+            grant = self._grant(conn, req, operator)
+            grant.ensure_covers(Operation.EXPORT, purpose_key=purpose, subject_id=subject)
+            rows = list_templates(conn, purpose_key=purpose, subject_id=subject,
+                                  now=self._clock.now())
+            self._audit(conn, "export", operator=operator, purpose_key=purpose,
+                        subject_id=subject, detail={"templates": len(rows)})
+        return [{"subject": t.subject_id, "purpose": t.purpose_key, "pack": t.descriptor.pack,
+                 "pack_version": t.descriptor.pack_version,
+                 "descriptor": [float(v) for v in t.descriptor.vector]} for t in rows]
+
+    def purge_expired(self, *, operator: str = "system") -> int:
+        """Delete every template past its purpose's retention (R9); returns how many."""
+        with self._unit() as conn:
+            deleted = delete_expired(conn, now=self._clock.now())
+            self._audit(conn, "retention-purge", operator=operator,
+                        detail={"templates_deleted": deleted})
+        return deleted
+
+    # -- reports --------------------------------------------------------------------
+
+    def template_count(self, *, purpose: str, subject: str | None = None) -> int:
+        """How many unexpired templates a purpose holds (for one subject, optionally)."""
+        return len(list_templates(self._conn, purpose_key=purpose, subject_id=subject,
+                                  now=self._clock.now()))
+
+    def filing_status(self) -> FilingStatus:
+        """Stored individuals against the filing threshold, with every record (R17, R18)."""
+        return filing_status(self._conn, profile=self._profile(self._conn))
+
+    def filing_records(self) -> list[FilingRecord]:
+        return list_filing_records(self._conn)
+
+    def audit_events(self, name: str | None = None) -> list[AuditEvent]:
+        """The trail, oldest first."""
+        return list_events(self._conn, name=name)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's connection, for bulk loading and inspection by tools and tests."""
+        return self._conn

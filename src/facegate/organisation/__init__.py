@@ -1,0 +1,1 @@
+"""The processor (the organisation) and its sites (where capture happens)."""

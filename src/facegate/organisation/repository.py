@@ -1,0 +1,55 @@
+"""SQL for the processor and sites. Keyword-only; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..clock import parse_time
+from .models import Processor, Site, SiteType
+
+__all__ = ["get_processor", "get_site", "insert_processor", "insert_site", "list_sites"]
+
+
+def insert_processor(conn: sqlite3.Connection, *, processor: Processor) -> None:
+    conn.execute(
+        "INSERT INTO processors (id, name, contact, credit_code, jurisdiction, province, "
+        "security_measures, registered_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        (processor.name, processor.contact, processor.credit_code, processor.jurisdiction,
+         processor.province, processor.security_measures, processor.registered_at.isoformat()))
+
+
+def get_processor(conn: sqlite3.Connection) -> Processor | None:
+    row = conn.execute("SELECT name, contact, credit_code, jurisdiction, province, "
+                       "security_measures, registered_at FROM processors WHERE id = 1").fetchone()
+    if row is None:
+        return None
+    return Processor(name=row[0], contact=row[1], credit_code=row[2], jurisdiction=row[3],
+                     province=row[4], security_measures=row[5],
+                     registered_at=parse_time(row[6]))
+
+
+def insert_site(conn: sqlite3.Connection, *, site: Site) -> None:
+    conn.execute(
+        "INSERT INTO sites (key, name, site_type, public_place, capture_zone, signage_attested, "
+        "registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (site.key, site.name, site.site_type.value, int(site.public_place), site.capture_zone,
+         int(site.signage_attested), site.registered_at.isoformat()))
+
+
+_SITE_COLUMNS = "key, name, site_type, public_place, capture_zone, signage_attested, registered_at"
+
+
+def _site(row: tuple[object, ...]) -> Site:
+    return Site(key=str(row[0]), name=str(row[1]), site_type=SiteType(str(row[2])),
+                public_place=bool(row[3]),
+                capture_zone=None if row[4] is None else str(row[4]),
+                signage_attested=bool(row[5]), registered_at=parse_time(str(row[6])))
+
+
+def get_site(conn: sqlite3.Connection, *, key: str) -> Site | None:
+    row = conn.execute(f"SELECT {_SITE_COLUMNS} FROM sites WHERE key = ?", (key,)).fetchone()
+    return None if row is None else _site(row)
+
+
+def list_sites(conn: sqlite3.Connection) -> list[Site]:
+    return [_site(r) for r in conn.execute(f"SELECT {_SITE_COLUMNS} FROM sites ORDER BY key")]

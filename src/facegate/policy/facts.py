@@ -1,0 +1,68 @@
+"""The plain facts a decision is made on, gathered by the service layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..consent.ledger import ConsentState
+from ..jurisdictions import JurisdictionProfile
+from ..organisation.models import Site
+from ..purposes.models import Purpose
+from .decision import Operation
+
+__all__ = ["ProcessingRequest", "SubjectFacts"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectFacts:
+    """What the rules need to know about the subject of a 1:1 operation.
+
+    Args:
+        id: pseudonymous id.
+        minor: a guardian must consent (R5).
+        consent: biometric consent for the purpose (R2-R4).
+        transfer_consent: separate consent to move templates off the device (R8).
+        retain_image_consent: separate consent to keep the raw image (R10).
+    """
+
+    id: str
+    minor: bool
+    consent: ConsentState
+    transfer_consent: bool = False
+    retain_image_consent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingRequest:
+    """A request to enroll, verify, identify or export, and the facts around it.
+
+    Args:
+        operation: what is asked.
+        profile: the jurisdiction profile in force.
+        purpose_key: the purpose named by the caller (may be unregistered).
+        purpose: the registered purpose, or ``None``.
+        site: the purpose's site.
+        notice_version: the purpose's current notice version, if any.
+        assessment_current: the purpose has a current impact assessment.
+        subject: the subject, for enroll/verify/export.
+        declined: the person declined face recognition (R7).
+        gallery: for identification, the purpose whose templates are searched.
+        gallery_site: the site of that purpose.
+        retain_image: the caller asks to keep the raw image (R10).
+        now: the time of the request.
+    """
+
+    operation: Operation
+    profile: JurisdictionProfile
+    purpose_key: str | None
+    purpose: Purpose | None
+    site: Site | None
+    notice_version: int | None
+    assessment_current: bool
+    now: datetime
+    subject: SubjectFacts | None = None
+    declined: bool = False
+    gallery: Purpose | None = None
+    gallery_site: Site | None = None
+    retain_image: bool = False

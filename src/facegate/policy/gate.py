@@ -1,0 +1,116 @@
+"""The gate: ``check`` decides, ``require`` mints a :class:`Grant` or raises.
+
+Every biometric operation goes through :func:`require`; every change to the
+books that the law constrains (sites, purposes, activation, consents,
+assessment deletion) goes through one of the ``check_*`` functions and
+:meth:`Decision.enforce`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from ..errors import InvalidArgument
+from ..jurisdictions import ConsentMethod, JurisdictionProfile
+from ..organisation.models import Site
+from ..purposes.models import Assessment, Purpose
+from . import _mint, rules
+from .decision import Decision, Grant, Outcome, reason
+from .facts import ProcessingRequest
+
+__all__ = [
+    "check",
+    "check_activation",
+    "check_assessment",
+    "check_assessment_deletion",
+    "check_consent",
+    "check_notice",
+    "check_purpose",
+    "check_site",
+    "require",
+]
+
+
+def check(req: ProcessingRequest) -> Decision:
+    """Decide a processing request.
+
+    A registered purpose with alternatives answers a person who declined with
+    ``route_to_alternative`` (R7), before any other rule: declining never fails.
+    """
+    if req.declined and req.purpose is not None:
+        if req.purpose.alternatives:
+            return Decision(Outcome.ROUTE_TO_ALTERNATIVE, alternatives=req.purpose.alternatives)
+        return Decision(Outcome.REFUSE, (reason(
+            req.profile, "R7", "alternative.unavailable",
+            f"purpose {req.purpose.key} has no alternative: face recognition is mandated by "
+            f"{req.purpose.mandate}"),))
+    return Decision.of(rules.processing_rules(req))
+
+
+def require(req: ProcessingRequest) -> Grant:
+    """A grant for ``req``, or the typed error of the first refusal.
+
+    Raises:
+        PolicyRefusal: a subclass named by the first reason's code.
+        InvalidArgument: the person declined; use :func:`check` and route them.
+    """
+    decision = check(req)
+    if decision.outcome is Outcome.ROUTE_TO_ALTERNATIVE:
+        raise InvalidArgument("the person declined face recognition; route to the alternative")
+    decision.enforce()
+    assert req.purpose is not None
+    return _mint.issue_grant(operation=req.operation.value, purpose_key=req.purpose.key,
+                             subject_id=req.subject.id if req.subject else None,
+                             jurisdiction=req.profile.key, issued_at=req.now)
+
+
+def check_site(site: Site, profile: JurisdictionProfile) -> Decision:
+    """Whether ``site`` may be registered (R12, R13)."""
+    return Decision.of(rules.site_rules(site, profile))
+
+
+def check_purpose(purpose: Purpose, site: Site, profile: JurisdictionProfile) -> Decision:
+    """Whether ``purpose`` may be registered or changed (R1, R7, R9, R13)."""
+    return Decision.of(rules.purpose_rules(purpose, site, profile) +
+                       rules.site_rules(site, profile))
+
+
+def check_activation(purpose: Purpose, site: Site,
+                     notice: Mapping[str, Mapping[str, str]] | None, assessment_current: bool,
+                     profile: JurisdictionProfile) -> Decision:
+    """Whether ``purpose`` may go live (R1, R6, R7, R9, R13, R14)."""
+    return Decision.of(rules.purpose_rules(purpose, site, profile) +
+                       rules.site_rules(site, profile) +
+                       rules.notice_rules(purpose, notice, profile) +
+                       rules.assessment_rules(purpose, assessment_current, profile))
+
+
+def check_notice(purpose: Purpose, content: Mapping[str, Mapping[str, str]] | None,
+                 profile: JurisdictionProfile) -> Decision:
+    """Whether a notice holds every Art. 5 item in every language (R6)."""
+    return Decision.of(rules.notice_rules(purpose, content, profile))
+
+
+def check_assessment(content: Mapping[str, str], signed_by: str,
+                     profile: JurisdictionProfile) -> Decision:
+    """Whether an impact assessment holds every required item (R14)."""
+    return Decision.of(rules.assessment_content_rules(content, signed_by, profile))
+
+
+def check_assessment_deletion(assessment: Assessment, now: datetime,
+                              profile: JurisdictionProfile) -> Decision:
+    """Whether an impact assessment may be deleted yet (R14)."""
+    return Decision.of(rules.assessment_deletion_rules(assessment, now, profile))
+
+
+def check_consent(*, purpose: Purpose, separate: bool, notice_version: int | None,
+                  current_notice: int | None, method: ConsentMethod, minor: bool,
+                  guardian_name: str | None, profile: JurisdictionProfile) -> Decision:
+    """Whether a consent may be recorded (R3, R5)."""
+    return Decision.of(rules.consent_record_rules(
+        purpose=purpose, separate=separate, notice_version=notice_version,
+        current_notice=current_notice, method=method, minor=minor, guardian_name=guardian_name,
+        profile=profile))
+
+

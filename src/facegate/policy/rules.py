@@ -1,0 +1,223 @@
+"""The rules, as pure functions from facts to reasons.
+
+Each function returns the list of :class:`Reason` that refuse (empty when
+the rule is met). A rule that the profile does not apply returns nothing.
+The R-ids are those of ``docs/governed.md`` and ``regulation.md`` section 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from ..jurisdictions import ConsentMethod, JurisdictionProfile
+from ..organisation.models import PRIVATE_SPACE_TYPES, Site
+from ..purposes.models import (
+    Assessment,
+    Mode,
+    Purpose,
+    PurposeStatus,
+    StorageMode,
+    missing_assessment_items,
+    missing_notice_items,
+)
+from .decision import Operation, Reason, reason
+from .facts import ProcessingRequest
+
+__all__ = [
+    "alternative_rules",
+    "assessment_deletion_rules",
+    "assessment_rules",
+    "consent_record_rules",
+    "notice_rules",
+    "processing_rules",
+    "purpose_rules",
+    "site_rules",
+]
+
+
+def site_rules(site: Site, profile: JurisdictionProfile) -> list[Reason]:
+    """R12: no private spaces. R13: public places need a capture zone and signage."""
+    out: list[Reason] = []
+    if profile.applies("R12") and site.site_type in PRIVATE_SPACE_TYPES:
+        out.append(reason(profile, "R12", "site.private_space",
+                          f"a {site.site_type} is a private space; face capture devices may "
+                          "not be installed there"))
+    if profile.applies("R13") and site.public_place:
+        if not (site.capture_zone or "").strip():
+            out.append(reason(profile, "R13", "site.public_place_unmet",
+                              f"public place {site.key} needs a declared capture zone limited "
+                              "to what public security requires"))
+        if not site.signage_attested:
+            out.append(reason(profile, "R13", "site.public_place_unmet",
+                              f"public place {site.key} needs an attestation that prominent "
+                              "signs are posted"))
+    return out
+
+
+def alternative_rules(purpose: Purpose, profile: JurisdictionProfile) -> list[Reason]:
+    """R7: a non-face alternative, or the law that mandates face recognition."""
+    if not profile.applies("R7") or purpose.alternatives or (purpose.mandate or "").strip():
+        return []
+    return [reason(profile, "R7", "alternative.missing",
+                   f"purpose {purpose.key} offers no non-biometric alternative; add one, or "
+                   "record the law that makes face recognition the only method")]
+
+
+def purpose_rules(purpose: Purpose, site: Site, profile: JurisdictionProfile) -> list[Reason]:
+    """What a purpose must declare to be registered: R1, R7, R9, R13."""
+    out: list[Reason] = []
+    if not purpose.necessity.strip():
+        out.append(reason(profile, "R1", "purpose.incomplete",
+                          f"purpose {purpose.key} must state why face recognition is necessary"))
+    if not purpose.modes:
+        out.append(reason(profile, "R1", "purpose.incomplete",
+                          f"purpose {purpose.key} must allow verify, identify or both"))
+    out += alternative_rules(purpose, profile)
+    cap = profile.retention_cap_days
+    if profile.applies("R9") and (purpose.retention_days < 1 or
+                                  (cap is not None and purpose.retention_days > cap)):
+        out.append(reason(profile, "R9", "retention.over_cap",
+                          f"retention of {purpose.retention_days} days is outside 1.."
+                          f"{cap if cap is not None else 'the shortest necessary'} days"))
+    if profile.applies("R13") and site.public_place and not purpose.public_security:
+        out.append(reason(profile, "R13", "site.public_place_unmet",
+                          f"site {site.key} is a public place: only a public-security purpose "
+                          "may capture faces there"))
+    return out
+
+
+def notice_rules(purpose: Purpose, notice: Mapping[str, Mapping[str, str]] | None,
+                 profile: JurisdictionProfile) -> list[Reason]:
+    """R6: a notice holding every Art. 5 item, in Chinese and English."""
+    if not profile.applies("R6"):
+        return []
+    if notice is None:
+        return [reason(profile, "R6", "notice.incomplete",
+                       f"purpose {purpose.key} has no notice; publish one first")]
+    missing = missing_notice_items(notice)
+    if missing:
+        return [reason(profile, "R6", "notice.incomplete",
+                       f"the notice of {purpose.key} lacks: {', '.join(missing)}")]
+    return []
+
+
+def assessment_rules(purpose: Purpose, current: bool,
+                     profile: JurisdictionProfile) -> list[Reason]:
+    """R14: a current, signed impact assessment."""
+    if not profile.applies("R14") or current:
+        return []
+    return [reason(profile, "R14", "assessment.missing",
+                   f"purpose {purpose.key} has no current impact assessment; a new one is "
+                   "needed before processing (and after any change of purpose or method)")]
+
+
+def assessment_content_rules(content: Mapping[str, str], signed_by: str,
+                             profile: JurisdictionProfile) -> list[Reason]:
+    """R14: every PIPL 56 item plus alternatives, and a signature."""
+    missing = missing_assessment_items(content)
+    if not signed_by.strip():
+        missing.append("signed_by")
+    if not profile.applies("R14") or not missing:
+        return []
+    return [reason(profile, "R14", "assessment.missing",
+                   f"the impact assessment lacks: {', '.join(missing)}")]
+
+
+def assessment_deletion_rules(assessment: Assessment, now: datetime,
+                              profile: JurisdictionProfile) -> list[Reason]:
+    """R14: an assessment is kept for the profile's keep period (3 years)."""
+    keep_until = assessment.signed_at + timedelta(days=profile.assessment_keep_days)
+    if not profile.applies("R14") or now >= keep_until:
+        return []
+    return [reason(profile, "R14", "assessment.retained",
+                   f"impact assessment {assessment.id} must be kept until "
+                   f"{keep_until.date().isoformat()}")]
+
+
+def consent_record_rules(*, purpose: Purpose, separate: bool, notice_version: int | None,
+                         current_notice: int | None, method: ConsentMethod, minor: bool,
+                         guardian_name: str | None,
+                         profile: JurisdictionProfile) -> list[Reason]:
+    """R3: separate and tied to the notice shown; R5: a named guardian for a child."""
+    out: list[Reason] = []
+    if profile.applies("R3"):
+        if not separate:
+            out.append(reason(profile, "R3", "consent.invalid",
+                              "consent to face processing must be separate, not bundled with "
+                              "other terms"))
+        if current_notice is None or notice_version != current_notice:
+            shown = "no notice" if notice_version is None else f"notice v{notice_version}"
+            out.append(reason(profile, "R3", "consent.invalid",
+                              f"consent must be tied to the current notice of {purpose.key} "
+                              f"(v{current_notice}), not {shown}"))
+        if method not in profile.consent_methods:
+            out.append(reason(profile, "R3", "consent.invalid",
+                              f"{profile.key} requires a {profile.consent_form} consent; "
+                              f"{method} does not qualify"))
+    if profile.applies("R5") and minor and not (guardian_name or "").strip():
+        out.append(reason(profile, "R5", "consent.guardian_missing",
+                          f"the subject is under {profile.minor_age}: a parent or guardian must "
+                          "consent, and be named"))
+    return out
+
+
+def processing_rules(req: ProcessingRequest) -> list[Reason]:
+    """Every rule that applies to an enroll, verify, identify or export request."""
+    p, purpose, site = req.profile, req.purpose, req.site
+    if purpose is None or site is None:
+        return [reason(p, "R1", "purpose.not_registered",
+                       f"purpose {req.purpose_key!r} is not registered" if req.purpose_key
+                       else "every biometric operation must name a registered purpose")]
+    out: list[Reason] = []
+    if purpose.status is not PurposeStatus.ACTIVE:
+        rule = "R14" if purpose.status is PurposeStatus.SUSPENDED else "R1"
+        out.append(reason(p, rule, "purpose.not_active",
+                          f"purpose {purpose.key} is {purpose.status}; only active purposes "
+                          "process faces"))
+    out += assessment_rules(purpose, req.assessment_current, p)
+    needed = {Operation.VERIFY: Mode.VERIFY, Operation.IDENTIFY: Mode.IDENTIFY}.get(req.operation)
+    if needed is not None and needed not in purpose.modes:
+        out.append(reason(p, "R1", "purpose.mode_not_allowed",
+                          f"purpose {purpose.key} does not allow {needed}"))
+    out += [r for r in site_rules(site, p) if r.rule == "R13"]
+    if p.applies("R13") and site.public_place and not purpose.public_security:
+        out.append(reason(p, "R13", "site.public_place_unmet",
+                          f"site {site.key} is a public place: only public security may use it"))
+    if req.gallery is not None and req.gallery.key != purpose.key:
+        public = req.gallery_site is not None and req.gallery_site.public_place
+        out.append(reason(p, "R13" if public else "R2", "gallery.cross_purpose",
+                          f"templates collected for {req.gallery.key} may not be searched for "
+                          f"{purpose.key}; consent and notice cover one purpose"))
+    if req.subject is not None:
+        out += _subject_rules(req, purpose)
+    return out
+
+
+def _subject_rules(req: ProcessingRequest, purpose: Purpose) -> list[Reason]:
+    p, s = req.profile, req.subject
+    assert s is not None
+    out: list[Reason] = []
+    if p.applies("R2") and not s.consent.granted:
+        if s.consent.withdrawn:
+            out.append(reason(p, "R4", "consent.withdrawn",
+                              f"subject {s.id} withdrew consent for {purpose.key}"))
+        else:
+            out.append(reason(p, "R2", "consent.missing",
+                              f"subject {s.id} has not given separate consent for {purpose.key}"))
+    if p.applies("R5") and s.minor and s.consent.granted and s.consent.guardian_name is None:
+        out.append(reason(p, "R5", "consent.guardian_missing",
+                          f"subject {s.id} is under {p.minor_age}: the consent on record is not "
+                          "a guardian's"))
+    leaves_device = (req.operation is Operation.EXPORT or
+                     (req.operation is Operation.ENROLL and
+                      purpose.storage_mode is StorageMode.CENTRAL))
+    if p.applies("R8") and leaves_device and not s.transfer_consent:
+        out.append(reason(p, "R8", "transfer.not_permitted",
+                          f"templates of {s.id} stay on the device: moving them needs the "
+                          "subject's separate transfer consent"))
+    if p.applies("R10") and req.retain_image and not s.retain_image_consent:
+        out.append(reason(p, "R10", "image.retention_refused",
+                          f"raw images of {s.id} are discarded after extraction unless the "
+                          "subject separately consents to keeping them"))
+    return out

@@ -1,0 +1,152 @@
+"""SQL for purposes, notices and assessments. Keyword-only; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+
+from ..clock import parse_time
+from .models import (
+    Assessment,
+    Mode,
+    Notice,
+    Purpose,
+    PurposeStatus,
+    StorageMode,
+    frozen_content,
+)
+
+__all__ = [
+    "delete_assessment",
+    "get_assessment",
+    "get_purpose",
+    "insert_assessment",
+    "insert_notice",
+    "insert_purpose",
+    "latest_notice",
+    "list_assessments",
+    "list_purposes",
+    "mark_assessments_stale",
+    "update_purpose",
+]
+
+_COLUMNS = ("key, site_key, description, necessity, legal_basis, modes, alternatives, mandate, "
+            "retention_days, storage_mode, liveness_required, public_security, threshold, status, "
+            "registered_at, updated_at")
+
+
+def _row(p: Purpose) -> tuple[object, ...]:
+    return (p.key, p.site_key, p.description, p.necessity, p.legal_basis,
+            ",".join(sorted(p.modes)), json.dumps(list(p.alternatives), ensure_ascii=False),
+            p.mandate, p.retention_days, p.storage_mode.value, int(p.liveness_required),
+            int(p.public_security), p.threshold, p.status.value, p.registered_at.isoformat(),
+            p.updated_at.isoformat())
+
+
+def _purpose(r: tuple[object, ...]) -> Purpose:
+    return Purpose(
+        key=str(r[0]), site_key=str(r[1]), description=str(r[2]), necessity=str(r[3]),
+        legal_basis=str(r[4]), modes=frozenset(Mode(m) for m in str(r[5]).split(",") if m),
+        alternatives=tuple(json.loads(str(r[6]))), mandate=None if r[7] is None else str(r[7]),
+        retention_days=int(str(r[8])), storage_mode=StorageMode(str(r[9])),
+        liveness_required=bool(r[10]), public_security=bool(r[11]),
+        threshold=None if r[12] is None else float(str(r[12])), status=PurposeStatus(str(r[13])),
+        registered_at=parse_time(str(r[14])), updated_at=parse_time(str(r[15])))
+
+
+def insert_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
+    conn.execute(f"INSERT INTO purposes ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                 _row(purpose))
+
+
+def update_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
+    """Overwrite every field of the purpose with key ``purpose.key``."""
+    row = _row(purpose)
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    sets = ", ".join(f"{n} = ?" for n in names[1:])
+    conn.execute(f"UPDATE purposes SET {sets} WHERE key = ?", (*row[1:], row[0]))
+
+
+def get_purpose(conn: sqlite3.Connection, *, key: str) -> Purpose | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM purposes WHERE key = ?", (key,)).fetchone()
+    return None if row is None else _purpose(row)
+
+
+def list_purposes(conn: sqlite3.Connection) -> list[Purpose]:
+    return [_purpose(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM purposes ORDER BY key")]
+
+
+def insert_notice(conn: sqlite3.Connection, *, purpose_key: str,
+                  content: Mapping[str, Mapping[str, str]], published_at: datetime) -> Notice:
+    """Store the next version of the purpose's notice and return it."""
+    (latest,) = conn.execute("SELECT coalesce(max(version), 0) FROM notices WHERE purpose_key = ?",
+                             (purpose_key,)).fetchone()
+    version = int(latest) + 1
+    conn.execute("INSERT INTO notices (purpose_key, version, content, published_at) "
+                 "VALUES (?, ?, ?, ?)",
+                 (purpose_key, version, json.dumps(content, ensure_ascii=False, sort_keys=True),
+                  published_at.isoformat()))
+    return Notice(purpose_key=purpose_key, version=version, content=frozen_content(content),
+                  published_at=published_at)
+
+
+def latest_notice(conn: sqlite3.Connection, *, purpose_key: str) -> Notice | None:
+    row = conn.execute("SELECT version, content, published_at FROM notices WHERE purpose_key = ? "
+                       "ORDER BY version DESC LIMIT 1", (purpose_key,)).fetchone()
+    if row is None:
+        return None
+    return Notice(purpose_key=purpose_key, version=int(row[0]),
+                  content=frozen_content(json.loads(row[1])), published_at=parse_time(row[2]))
+
+
+_A_COLUMNS = ("id, purpose_key, content, method_fingerprint, signed_by, signed_at, stale_since, "
+              "stale_reason")
+
+
+def _assessment(r: tuple[object, ...]) -> Assessment:
+    return Assessment(
+        id=int(str(r[0])), purpose_key=str(r[1]),
+        content=MappingProxyType(dict(json.loads(str(r[2])))), method_fingerprint=str(r[3]),
+        signed_by=str(r[4]), signed_at=parse_time(str(r[5])),
+        stale_since=None if r[6] is None else parse_time(str(r[6])),
+        stale_reason=None if r[7] is None else str(r[7]))
+
+
+def insert_assessment(conn: sqlite3.Connection, *, purpose_key: str, content: Mapping[str, str],
+                      fingerprint: str, signed_by: str, signed_at: datetime) -> Assessment:
+    cur = conn.execute(
+        "INSERT INTO assessments (purpose_key, content, method_fingerprint, signed_by, signed_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (purpose_key, json.dumps(dict(content), ensure_ascii=False, sort_keys=True), fingerprint,
+         signed_by, signed_at.isoformat()))
+    assert cur.lastrowid is not None
+    found = get_assessment(conn, id=cur.lastrowid)
+    assert found is not None
+    return found
+
+
+def get_assessment(conn: sqlite3.Connection, *, id: int) -> Assessment | None:
+    row = conn.execute(f"SELECT {_A_COLUMNS} FROM assessments WHERE id = ?", (id,)).fetchone()
+    return None if row is None else _assessment(row)
+
+
+def list_assessments(conn: sqlite3.Connection, *, purpose_key: str) -> list[Assessment]:
+    return [_assessment(r) for r in conn.execute(
+        f"SELECT {_A_COLUMNS} FROM assessments WHERE purpose_key = ? ORDER BY id",
+        (purpose_key,))]
+
+
+def mark_assessments_stale(conn: sqlite3.Connection, *, purpose_key: str | None, at: datetime,
+                           reason: str) -> int:
+    """Mark the current assessments of one purpose (or of all, ``None``) stale."""
+    where, args = ("purpose_key = ? AND ", (purpose_key,)) if purpose_key else ("", ())
+    cur = conn.execute(f"UPDATE assessments SET stale_since = ?, stale_reason = ? "
+                       f"WHERE {where}stale_since IS NULL", (at.isoformat(), reason, *args))
+    return cur.rowcount
+
+
+def delete_assessment(conn: sqlite3.Connection, *, id: int) -> None:
+    conn.execute("DELETE FROM assessments WHERE id = ?", (id,))

@@ -1,0 +1,1 @@
+"""Embedded storage: connections, transactions and numbered migrations."""

@@ -1,0 +1,41 @@
+"""SQL for subjects. Keyword-only; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+
+from ..clock import parse_time
+from .models import AgeBand, Subject
+
+__all__ = ["get_subject", "get_subject_by_ref", "insert_subjects"]
+
+_COLUMNS = "id, external_ref, birth_date, age_band, registered_at"
+
+
+def _subject(r: tuple[object, ...]) -> Subject:
+    return Subject(id=str(r[0]), external_ref=None if r[1] is None else str(r[1]),
+                   birth_date=None if r[2] is None else date.fromisoformat(str(r[2])),
+                   age_band=None if r[3] is None else AgeBand(str(r[3])),
+                   registered_at=parse_time(str(r[4])))
+
+
+def insert_subjects(conn: sqlite3.Connection, *, subjects: Iterable[Subject]) -> None:
+    """Insert subjects in one statement batch (fast for bulk loads)."""
+    conn.executemany(
+        f"INSERT INTO subjects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+        ((s.id, s.external_ref, s.birth_date.isoformat() if s.birth_date else None,
+          s.age_band.value if s.age_band else None, s.registered_at.isoformat())
+         for s in subjects))
+
+
+def get_subject(conn: sqlite3.Connection, *, id: str) -> Subject | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE id = ?", (id,)).fetchone()
+    return None if row is None else _subject(row)
+
+
+def get_subject_by_ref(conn: sqlite3.Connection, *, external_ref: str) -> Subject | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE external_ref = ?",
+                       (external_ref,)).fetchone()
+    return None if row is None else _subject(row)

@@ -1,0 +1,70 @@
+"""Enrollment: turn a granted image into a stored template, and nothing more.
+
+The image is decoded and processed in memory; only the descriptor is kept
+(R10). The caller must hold an ``enroll`` :class:`~facegate.policy.decision.Grant`
+for exactly this purpose and subject, and owns the transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..analysis import FaceAnalyzer
+from ..engine.faces import Descriptor
+from ..errors import FaceQualityTooLow, MultipleFaces, NoFaceFound
+from ..images import Image, ImageSource
+from ..policy.decision import Grant, Operation
+from ..purposes.models import Purpose
+from ..quality import QualityReason
+from .store import has_templates, insert_templates
+
+__all__ = ["Enrollment", "enroll"]
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """What an enrollment stored: no vector, just the facts."""
+
+    subject_id: str
+    purpose_key: str
+    pack: str
+    expires_at: datetime
+    new_individual: bool
+
+
+def _descriptor(analyzer: FaceAnalyzer, image: ImageSource | Image) -> Descriptor:
+    picture = analyzer.load(image)
+    report = analyzer.assess_single(picture)
+    if QualityReason.NO_FACE in report.reasons:
+        raise NoFaceFound("no face was found in the image")
+    if QualityReason.MULTIPLE_FACES in report.reasons:
+        raise MultipleFaces("more than one face of similar size; crop the photo to one face")
+    if not report.passed or report.face is None:
+        raise FaceQualityTooLow(
+            "the face is not good enough to enroll: " +
+            "; ".join(i.message for i in report.issues),
+            details={"reasons": [r.value for r in report.reasons]})
+    face = analyzer.engine.embed(picture, [report.face])[0]
+    assert face.descriptor is not None
+    return face.descriptor
+
+
+def enroll(grant: Grant, *, conn: sqlite3.Connection, analyzer: FaceAnalyzer,
+           image: ImageSource | Image, purpose: Purpose, subject_id: str,
+           now: datetime) -> Enrollment:
+    """Check quality, compute the descriptor and store it for ``purpose``.
+
+    Raises:
+        GrantInvalid: the grant is not for enrolling this subject for this purpose.
+        FaceError: no usable face (none, several, or poor quality).
+    """
+    grant.ensure_covers(Operation.ENROLL, purpose_key=purpose.key, subject_id=subject_id)
+    descriptor = _descriptor(analyzer, image)
+    new_individual = not has_templates(conn, subject_id=subject_id)
+    expires = now + timedelta(days=purpose.retention_days)
+    insert_templates(conn, rows=[(subject_id, purpose.key, purpose.site_key, descriptor, now,
+                                  expires)])
+    return Enrollment(subject_id=subject_id, purpose_key=purpose.key, pack=descriptor.pack,
+                      expires_at=expires, new_individual=new_individual)
