@@ -102,3 +102,4 @@ def test_demo_runs_offline(runner: CliRunner) -> None:
     assert "1. Detect and check quality" in result.stdout
     assert "refused: low_sharpness" in result.stdout
     assert "image.undecodable" in result.stdout
+    assert "consent.missing" in result.stdout and "route_to_alternative" in result.stdout

@@ -166,10 +166,16 @@ def compare(first: Path, second: Path, detector: str, upsample: int,
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="Folder of labelled sample photos (default: ../shared/data if present).")
 def demo(images: tuple[Path, ...], data: Path | None) -> None:
-    """Show the engine at work: decode, detect, check quality, compare."""
+    """Show facegate at work: the engine, then the governed flow on a fresh SQLite store."""
     from .demo import run_demo
+    from .governed_demo import run as run_governed
 
-    sys.exit(run_demo(list(images), data))
+    status = run_demo(list(images), data)
+    if status == 0:
+        click.secho("\n\n######## The governed flow: nothing biometric happens without a grant",
+                    bold=True)
+        status = run_governed(data)
+    sys.exit(status)
 
 
 def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_json: bool,

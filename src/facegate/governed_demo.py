@@ -6,8 +6,10 @@ consent, enrolls and verifies them with the real engine, shows the refusal for
 a purpose they did not consent to, the non-biometric alternative for someone
 who declines, and the withdrawal that deletes the template. Each step prints
 one or two lines. The photos come from the shared sample set
-(``$FACEGATE_DATA`` or ``../shared/data``); nothing is downloaded and the
-store lives in a temporary folder that is deleted at the end.
+(``$FACEGATE_DATA`` or ``../shared/data``) or, without it, from the
+public-domain astronaut photo inside scikit-image (then the second "photo" is
+the same one, mirrored, and the stranger step is skipped); nothing is
+downloaded and the store lives in a temporary folder that is deleted at the end.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Final
 
 import click
+import numpy as np
+import numpy.typing as npt
 
 from .consent.alternatives import AlternativeRoute
 from .deployment import Deployment
@@ -98,19 +102,42 @@ def run(data: Path | None = None, *, echo: Callable[[str], None] = click.echo,
         workdir: where to create the store (default: a temporary folder, deleted after).
         deployment_factory: opens the store (tests pass one sharing a loaded engine).
     """
-    samples = find_samples(data)
-    if samples is None:
-        echo("facegate: the demo needs the shared sample photos; set FACEGATE_DATA to the "
-             "folder holding samples/")
+    photos = _photos(find_samples(data))
+    if photos is None:
+        echo("facegate: demo.no_photos: set FACEGATE_DATA to the folder holding samples/, "
+             "or install the demo extra (pip install 'facegate[demo]')")
         return 2
     if workdir is not None:
-        return _walk(samples, workdir / "facegate-demo.db", echo, deployment_factory)
+        return _walk(photos, workdir / "facegate-demo.db", echo, deployment_factory)
     with tempfile.TemporaryDirectory(prefix="facegate-demo-") as tmp:
-        return _walk(samples, Path(tmp) / "facegate-demo.db", echo, deployment_factory)
+        return _walk(photos, Path(tmp) / "facegate-demo.db", echo, deployment_factory)
 
 
-def _walk(samples: Path, db: Path, echo: Callable[[str], None],
+Photo = tuple[str, "Path | npt.NDArray[np.uint8]"]
+
+
+def _photos(samples: Path | None) -> tuple[Photo, Photo, Photo | None] | None:
+    """(enrollment photo, another photo of the same person, a stranger or None)."""
+    if samples is not None:
+        return ((_name(_OBAMA), samples / _OBAMA), (_name(_OBAMA2), samples / _OBAMA2),
+                (_name(_BIDEN), samples / _BIDEN))
+    try:
+        from skimage import data as skdata
+    except ImportError:
+        return None
+    astronaut = np.asarray(skdata.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    return (("astronaut.png (scikit-image)", astronaut),
+            ("astronaut.png mirrored (the same photo)", np.ascontiguousarray(astronaut[:, ::-1])),
+            None)
+
+
+def _name(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1]
+
+
+def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[str], None],
           factory: Callable[[Path], Deployment] | None) -> int:
+    (enroll_name, enroll_photo), same, stranger = photos
     step = iter(range(1, 100))
 
     def title(text: str) -> None:
@@ -149,19 +176,19 @@ def _walk(samples: Path, db: Path, echo: Callable[[str], None],
         echo(f"subject {alice.id} (staff-0042): consent recorded against notice v1")
 
         title("Enroll (the photo is processed in memory; only the template is kept)")
-        d.enroll(subject=alice.id, purpose="access.office.entry", image=samples / _OBAMA)
-        echo(f"enrolled from {_OBAMA.rsplit('/', 1)[-1]}")
+        d.enroll(subject=alice.id, purpose="access.office.entry", image=enroll_photo)
+        echo(f"enrolled from {enroll_name}")
 
         title("Verify at the door")
-        for photo in (_OBAMA2, _BIDEN):
-            v = d.verify(subject=alice.id, purpose="access.office.entry", image=samples / photo)
+        for name, photo in (same, stranger) if stranger else (same,):
+            v = d.verify(subject=alice.id, purpose="access.office.entry", image=photo)
             assert not isinstance(v, AlternativeRoute)
-            echo(f"{photo.rsplit('/', 1)[-1]}: {'match' if v.matched else 'no match'} "
+            echo(f"{name}: {'match' if v.matched else 'no match'} "
                  f"(distance {v.distance:.3f}, threshold {v.threshold})")
 
         title("Another purpose is refused: no consent for attendance")
         try:
-            d.verify(subject=alice.id, purpose="hr.attendance", image=samples / _OBAMA2)
+            d.verify(subject=alice.id, purpose="hr.attendance", image=same[1])
             echo("unexpected: allowed")
             return 1
         except PolicyRefusal as exc:
@@ -180,12 +207,12 @@ def _walk(samples: Path, db: Path, echo: Callable[[str], None],
         receipt = d.withdraw_consent(subject=alice.id, purpose="access.office.entry")
         echo(f"withdrawn; {receipt.templates_deleted} template(s) deleted")
         try:
-            d.verify(subject=alice.id, purpose="access.office.entry", image=samples / _OBAMA2)
+            d.verify(subject=alice.id, purpose="access.office.entry", image=same[1])
             echo("unexpected: allowed")
             return 1
         except PolicyRefusal as exc:
             echo(f"verify refused: {exc.code} [{exc.citation()}]")
-        found = d.identify(purpose="access.office.entry", image=samples / _OBAMA2)
+        found = d.identify(purpose="access.office.entry", image=same[1])
         echo(f"identify: {'no_match' if found.no_match else 'MATCH'} "
              f"(gallery of {found.gallery_size})")
 
