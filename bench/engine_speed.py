@@ -75,9 +75,8 @@ def main() -> int:
           lambda: [engine.detect(i, cnn) for i in few], "image")
     timed("landmarks, 68-point", n_face, lambda: [engine.landmarks68(i, f) for i, f in pairs])
     timed("align (150x150 chip)", n_face, lambda: [engine.align(i, f) for i, f in pairs])
-    single = DlibEngine(mirror=False)
-    timed("descriptor, one view", n_face, lambda: [single.embed(i, [f]) for i, f in pairs])
-    timed("descriptor, chip + mirror (default)", n_face,
+    views = 2 * len(engine.pack.view_paddings)
+    timed(f"descriptor ({views} views averaged)", n_face,
           lambda: [engine.embed(i, [f]) for i, f in pairs])
     big = [load_image(p) for p in sorted((DATA / "samples" / "identity").rglob("*.jpg"))[:20]]
     sizes = np.array([i.width * i.height for i in big])

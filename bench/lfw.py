@@ -239,14 +239,16 @@ def main() -> int:
         all_pairs = read_pairs(args.pairs)
     images = sorted({p.a for p in all_pairs} | {p.b for p in all_pairs})
     engine = DlibEngine()
-    key = f"{engine.pack.id}-{engine.pack.version}-auto-up1-mirror"
+    paddings = "-".join(f"{p:g}" for p in engine.pack.view_paddings)
+    key = f"{engine.pack.id}-{engine.pack.version}-auto-up1-views{paddings}"
     cache = describe_all(images, args.lfw, args.out / f"lfw-cache-{key}.jsonl", args.workers)
     described = time.perf_counter() - started
 
     missing = sorted(i for i in images if cache[i]["descriptor"] is None)
     by_cnn = sum(1 for i in images if cache[i]["detector"] == "cnn")
     print(f"\nengine: {engine.pack.id} {engine.pack.version}, HOG (1 upsample) with CNN fallback, "
-          "5-point alignment, mirror-averaged unit descriptors")
+          f"5-point alignment, unit descriptors averaged over chip paddings "
+          f"{engine.pack.view_paddings} and their mirror images")
     print(f"images: {len(images)}; face found by HOG: {len(images) - by_cnn - len(missing)}, "
           f"by the CNN fallback: {by_cnn}, no face: {len(missing)}")
     for m in missing:

@@ -4,10 +4,13 @@ The model files come from the installed ``face_recognition_models`` package
 (or a folder given explicitly); nothing is ever downloaded. Each model loads
 once, on first use. dlib types stay inside this module.
 
-The descriptor of a face is the mean of the network's output for the aligned
-chip and for its mirror image, scaled to unit length. Averaging the two views
-removes some of the chip's left-right noise; unit length makes Euclidean
-distance and cosine similarity agree.
+The descriptor of a face averages six views: the aligned chip at the pack's
+three paddings (0.25, 0.20, 0.30: the face a little larger and smaller), each
+with its mirror image; each view's output is scaled to unit length, the six
+are averaged, and the mean is scaled to unit length again. On LFW View 1 this
+test-time augmentation was chosen by cross-validation on pairsDevTrain alone
+(see docs/accuracy.md). Unit length makes Euclidean distance and cosine
+similarity agree.
 """
 
 from __future__ import annotations
@@ -74,12 +77,10 @@ class DlibEngine:
     Args:
         models_dir: folder holding the four ``.dat`` files; defaults to the
             installed ``face_recognition_models`` package.
-        mirror: average the descriptor of the chip with that of its mirror image.
     """
 
-    def __init__(self, models_dir: Path | None = None, *, mirror: bool = True) -> None:
+    def __init__(self, models_dir: Path | None = None) -> None:
         self._models_dir = models_dir
-        self._mirror = mirror
         self._lock = threading.Lock()
         self._models: dict[str, Any] = {}
 
@@ -163,12 +164,15 @@ class DlibEngine:
         return self._shape(image, face.box, "sp68")
 
     def align(self, image: Image, face: Face) -> npt.NDArray[np.uint8]:
+        return self._chip(image, face, self.pack.chip_padding)
+
+    def _chip(self, image: Image, face: Face, padding: float) -> npt.NDArray[np.uint8]:
         dlib = _import_dlib()
         b = face.box
         rect = dlib.rectangle(b.left, b.top, b.right - 1, b.bottom - 1)
         parts = [dlib.point(round(x), round(y)) for x, y in face.landmarks.points]
         shape = dlib.full_object_detection(rect, parts)
-        chip = dlib.get_face_chip(image.pixels, shape, self.pack.chip_size, self.pack.chip_padding)
+        chip = dlib.get_face_chip(image.pixels, shape, self.pack.chip_size, padding)
         return np.ascontiguousarray(chip, dtype=np.uint8)
 
     # -- descriptors --------------------------------------------------------
@@ -176,21 +180,27 @@ class DlibEngine:
     def embed(self, image: Image, faces: Sequence[Face]) -> list[Face]:
         if not faces:
             return []
-        chips = [self.align(image, face) for face in faces]
-        batch = list(chips)
-        if self._mirror:
-            batch += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+        batch: list[npt.NDArray[np.uint8]] = []
+        for face in faces:
+            for padding in self.pack.view_paddings:
+                chip = self._chip(image, face, padding)
+                batch += [chip, np.ascontiguousarray(chip[:, ::-1])]
         raw = np.asarray([np.asarray(v) for v in
                           self._model("resnet").compute_face_descriptor(batch)], dtype=np.float64)
-        vectors = raw[: len(chips)]
-        if self._mirror:
-            vectors = (vectors + raw[len(chips):]) / 2.0
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return [
-            replace(face, descriptor=Descriptor(vector=v.astype(np.float32), pack=self.pack.id,
+            replace(face, descriptor=Descriptor(vector=v, pack=self.pack.id,
                                                 pack_version=self.pack.version))
-            for face, v in zip(faces, vectors, strict=True)
+            for face, v in zip(faces, average_views(raw, len(faces)), strict=True)
         ]
+
+
+def average_views(raw: npt.NDArray[np.float64], faces: int) -> list[npt.NDArray[np.float32]]:
+    """One unit descriptor per face from its views (rows grouped by face, in order)."""
+    views = raw.reshape(faces, -1, raw.shape[-1])
+    views = views / np.linalg.norm(views, axis=2, keepdims=True)
+    mean = views.mean(axis=1)
+    mean /= np.linalg.norm(mean, axis=1, keepdims=True)
+    return [m.astype(np.float32) for m in mean]
 
 
 def _box(rect: Any) -> Box:

@@ -38,6 +38,9 @@ class ModelPack:
         distance: how descriptors are compared.
         chip_size: side of the aligned face chip fed to the descriptor network.
         chip_padding: margin around the landmarks' span in the chip, as a share.
+        view_paddings: the chip paddings whose descriptors (each with its mirror
+            image) are averaged into one descriptor; a fixed test-time
+            augmentation that is part of what the pack's descriptors mean.
         alignment: the alignment template.
         default_threshold: distance at or below which two faces are the same person.
         threshold_source: where ``default_threshold`` comes from.
@@ -51,6 +54,7 @@ class ModelPack:
     distance: Distance
     chip_size: int
     chip_padding: float
+    view_paddings: tuple[float, ...]
     alignment: str
     default_threshold: float
     threshold_source: str
@@ -65,11 +69,12 @@ DLIB_RESNET_V1: Final = ModelPack(
     distance=Distance.EUCLIDEAN,
     chip_size=150,
     chip_padding=0.25,
+    view_paddings=(0.25, 0.20, 0.30),
     alignment="dlib 5-point similarity transform (dlib.get_face_chip)",
-    default_threshold=0.418,
+    default_threshold=0.412,
     threshold_source=(
-        "LFW View 1 pairsDevTrain, best-accuracy threshold of mirror-averaged unit "
-        "descriptors (bench/lfw.py); LFW-derived, not calibrated for any other population"
+        "LFW View 1 pairsDevTrain, best-accuracy threshold (bench/lfw.py); LFW-derived, "
+        "not calibrated for any other population"
     ),
     licence="CC0 / public domain (dlib models by Davis King, shipped by face_recognition_models)",
     provenance=(
