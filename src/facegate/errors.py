@@ -22,7 +22,8 @@ The hierarchy::
     ├── ModelError                a model pack cannot be used
     │   ├── ModelPackUnknown      model.unknown
     │   ├── ModelPackMissing      model.missing
-    │   └── DescriptorMismatch    model.mismatch
+    │   ├── DescriptorMismatch    model.mismatch
+    │   └── ModelFormatError      model.invalid_format
     └── InvalidArgument           argument.invalid
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "ImageUnsupported",
     "InvalidArgument",
     "ModelError",
+    "ModelFormatError",
     "ModelPackMissing",
     "ModelPackUnknown",
     "MultipleFaces",
@@ -144,6 +146,11 @@ class ModelPackMissing(ModelError):
 class DescriptorMismatch(ModelError):
     code = "model.mismatch"
     http_status = 422
+
+
+class ModelFormatError(ModelError):
+    code = "model.invalid_format"
+    http_status = 500
 
 
 class InvalidArgument(Error):
