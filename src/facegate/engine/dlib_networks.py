@@ -23,6 +23,8 @@ import numpy as np
 from .dlib_format import DlibReader, FloatArray
 
 __all__ = [
+    "MMOD_DETECTOR",
+    "MmodOptions",
     "RESNET_V1",
     "Affine",
     "Conv",
@@ -94,13 +96,30 @@ class Tagged:
 Layer = Conv | Affine | Relu | Pool | Fc | Tagged
 
 
+@dataclass(frozen=True, slots=True)
+class MmodOptions:
+    """What the MMOD loss layer needs to turn its score map into boxes.
+
+    Args:
+        windows: (width, height) of each detector window, one per output channel.
+        nms_iou: boxes overlapping a kept box by more than this (intersection
+            over the area of their union's bounding box) are dropped.
+        nms_covered: ... or covering more than this share of either box.
+    """
+
+    windows: tuple[tuple[int, int], ...]
+    nms_iou: float
+    nms_covered: float
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DlibNetwork:
-    """A network read from a dlib file: its input, layers bottom-up, and loss name."""
+    """A network read from a dlib file: its input, layers bottom-up, and loss."""
 
     input: InputLayer
     layers: tuple[Layer, ...]
     loss: str
+    mmod: MmodOptions | None = None
 
 
 # -- architectures, top-down, as dlib's type declarations spell them ---------
@@ -133,7 +152,14 @@ def _resnet() -> list[str]:
     return [*tokens, "max_pool", "relu", "affine", "con", "input"]
 
 
+def _mmod() -> list[str]:
+    rcon5 = ["relu", "affine", "con"]
+    downsampler = ["relu", "affine", "con"] * 3
+    return ["loss_mmod", "con", *rcon5, *rcon5, *rcon5, *downsampler, "input"]
+
+
 RESNET_V1: Final = tuple(_resnet())
+MMOD_DETECTOR: Final = tuple(_mmod())
 
 
 # -- reading -------------------------------------------------------------------
@@ -147,13 +173,18 @@ def read_network(path: Path, architecture: tuple[str, ...] = RESNET_V1) -> DlibN
     """
     reader = DlibReader(path.read_bytes(), name=path.name)
     loss_token, *body, input_token = architecture
-    if loss_token != "loss_metric" or input_token != "input":
-        raise reader.fail("only metric-loss networks are supported")
+    if input_token != "input":
+        raise reader.fail("the architecture must end with the input layer")
     reader.version(1)
-    loss_name = reader.expect_string("loss_metric_2", "loss_metric_")
-    reader.float()  # margin
-    if loss_name == "loss_metric_2":
-        reader.float()  # distance threshold
+    mmod = None
+    if loss_token == "loss_mmod":
+        loss_name = reader.expect_string("loss_mmod_")
+        mmod = _mmod_options(reader)
+    else:
+        loss_name = reader.expect_string("loss_metric_2", "loss_metric_")
+        reader.float()  # margin
+        if loss_name == "loss_metric_2":
+            reader.float()  # distance threshold
     versions = []
     for index, token in enumerate(body):
         if token.startswith(("tag", "skip")):
@@ -177,14 +208,47 @@ def read_network(path: Path, architecture: tuple[str, ...] = RESNET_V1) -> DlibN
         _layer_state(reader, versions[index], bottom=index == len(body) - 1)
     if not reader.at_end():
         raise reader.fail("trailing bytes after the network")
-    return DlibNetwork(input=input_layer, layers=tuple(layers), loss=loss_name)
+    return DlibNetwork(input=input_layer, layers=tuple(layers), loss=loss_name, mmod=mmod)
+
+
+def _mmod_options(reader: DlibReader) -> MmodOptions:
+    version = reader.version(1, 2, 3, 4)
+    if version == 1:
+        windows = [(reader.int(), reader.int())]
+    else:
+        windows = []
+        for _ in range(reader.int()):
+            window_version = reader.version(1, 2)
+            windows.append((reader.int(), reader.int()))
+            if window_version == 2:
+                reader.string()  # label
+    reader.float()  # loss per false alarm
+    reader.float()  # loss per missed target
+    reader.float()  # truth match IoU threshold
+    nms_iou, nms_covered = reader.float(), reader.float()
+    reader.float()  # overlaps_ignore: IoU
+    reader.float()  # overlaps_ignore: covered
+    if version >= 3 and reader.int() != 1:
+        raise reader.fail("MMOD networks without an image pyramid are not supported")
+    if version >= 4 and reader.bool():
+        raise reader.fail("MMOD bounding box regression is not supported")
+    if version >= 4:
+        reader.float()  # bbr_lambda
+    return MmodOptions(windows=tuple(windows), nms_iou=nms_iou, nms_covered=nms_covered)
 
 
 def _input(reader: DlibReader) -> InputLayer:
-    kind = reader.expect_string("input_rgb_image_sized", "input_rgb_image")
+    kind = reader.expect_string("input_rgb_image_sized", "input_rgb_image",
+                                "input_rgb_image_pyramid", "input_rgb_image_pyramid2")
     mean = (reader.float(), reader.float(), reader.float())
-    size = (reader.int(), reader.int()) if kind == "input_rgb_image_sized" else None
-    return InputLayer(kind=kind, mean_rgb=mean, size=size)
+    if kind == "input_rgb_image_sized":
+        return InputLayer(kind=kind, mean_rgb=mean, size=(reader.int(), reader.int()))
+    if kind == "input_rgb_image_pyramid2":
+        return InputLayer(kind=kind, mean_rgb=mean, pyramid_padding=reader.int(),
+                          pyramid_outer_padding=reader.int())
+    if kind == "input_rgb_image_pyramid":
+        return InputLayer(kind=kind, mean_rgb=mean, pyramid_padding=10, pyramid_outer_padding=11)
+    return InputLayer(kind=kind, mean_rgb=mean)
 
 
 def _layer_state(reader: DlibReader, version: int, *, bottom: bool) -> None:

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from .dlib_networks import Affine, Conv, DlibNetwork, Fc, Pool, Relu, Tagged
 
-__all__ = ["build_descriptor_graph", "descriptor_flops"]
+__all__ = ["build_descriptor_graph", "build_detector_graph", "descriptor_flops"]
 
 Shape = tuple[int, int, int]  # channels, rows, cols
 
@@ -68,7 +68,7 @@ def _pad_to(b: _Builder, x: str, shape: Shape, target: Shape) -> str:
 
 def build_descriptor_graph(network: DlibNetwork, *, opset: int = 17) -> bytes:
     """The serialized ONNX model of a dlib metric network with its input layer."""
-    from onnx import TensorProto, checker, helper
+    from onnx import TensorProto, helper
 
     if network.input.size is None:
         raise ValueError("the descriptor network must have a fixed input size")
@@ -79,7 +79,41 @@ def build_descriptor_graph(network: DlibNetwork, *, opset: int = 17) -> bytes:
     x = b.node("Sub", [x, b.const("mean", mean)])
     x = b.node("Mul", [x, b.const("inv256", np.asarray(1.0 / 256.0, dtype=np.float32))])
     x = b.node("Transpose", [x], perm=[0, 3, 1, 2])
-    shape: Shape = (3, rows, cols)
+    x, shape = _layers(b, x, (3, rows, cols), network)
+    return _finish(b, "dlib_resnet_descriptor", opset,
+                   helper.make_tensor_value_info("chips", TensorProto.UINT8, ["n", rows, cols, 3]),
+                   helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["n", shape[0]]))
+
+
+def build_detector_graph(network: DlibNetwork, *, opset: int = 17) -> bytes:
+    """The ONNX model of the MMOD network body: input tensor (n, 3, h, w) -> scores (n, 1, h', w').
+
+    The input is the tiled pyramid dlib's input layer builds, already
+    normalised (see :mod:`facegate.engine.mmod`).
+    """
+    from onnx import TensorProto, helper
+
+    b = _Builder()
+    x, _ = _layers(b, "tensor", (3, 0, 0), network)
+    return _finish(b, "dlib_mmod_detector", opset,
+                   helper.make_tensor_value_info("tensor", TensorProto.FLOAT, ["n", 3, "h", "w"]),
+                   helper.make_tensor_value_info("scores", TensorProto.FLOAT,
+                                                 ["n", len(network.mmod.windows) if network.mmod
+                                                  else 1, "oh", "ow"]))
+
+
+def _finish(b: _Builder, name: str, opset: int, inp: Any, out: Any) -> bytes:
+    from onnx import checker, helper
+
+    b.nodes[-1].output[0] = out.name
+    graph = helper.make_graph(b.nodes, name, [inp], [out], initializer=b.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="facegate")
+    checker.check_model(model)
+    return bytes(model.SerializeToString())
+
+
+def _layers(b: _Builder, x: str, shape: Shape, network: DlibNetwork) -> tuple[str, Shape]:
     tags: dict[int, tuple[str, Shape]] = {}
     for layer in network.layers:
         if isinstance(layer, Conv):
@@ -110,17 +144,7 @@ def build_descriptor_graph(network: DlibNetwork, *, opset: int = 17) -> bytes:
             if layer.bias is not None:
                 x = b.node("Add", [x, b.const("fc_bias", layer.bias)])
             shape = (int(layer.weights.shape[1]), 1, 1)
-    b.nodes[-1].output[0] = "descriptors"
-    graph = helper.make_graph(
-        b.nodes, "dlib_resnet_descriptor",
-        [helper.make_tensor_value_info("chips", TensorProto.UINT8, ["n", rows, cols, 3])],
-        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["n", shape[0]])],
-        initializer=b.initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="facegate")
-    checker.check_model(model)
-    return bytes(model.SerializeToString())
+    return x, shape
 
 
 def _conv(b: _Builder, x: str, shape: Shape, layer: Conv) -> tuple[str, Shape]:
