@@ -126,7 +126,8 @@ def pyramid_down(image: U8) -> U8:
     out_rows = (rows - 3) // 2
     r = 2 + 2 * np.arange(out_rows)
     down = tmp[r - 2] + 4 * tmp[r - 1] + 6 * tmp[r] + 4 * tmp[r + 1] + tmp[r + 2]
-    return (down // 256).astype(np.uint8)
+    result: U8 = (down // 256).astype(np.uint8)
+    return result
 
 
 def _bilinear(image: U8, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64]) -> U8:
@@ -194,7 +195,7 @@ def extract_chip(pixels: U8, details: ChipDetails) -> U8:
 
 def round_half_away(value: float) -> int:
     """C's ``lround``: halves away from zero."""
-    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+    return math.floor(abs(value) + 0.5) * (1 if value >= 0 else -1)
 
 
 def _copy_chip(pixels: U8, rect: _DRect, details: ChipDetails) -> U8:

@@ -66,7 +66,7 @@ class DlibReader:
     def at_end(self) -> bool:
         return self.pos >= len(self.data)
 
-    def int(self) -> int:
+    def read_int(self) -> int:
         """A dlib integer of any width, signed or not."""
         control = self._take(1)[0]
         size = control & 0x0F
@@ -75,12 +75,12 @@ class DlibReader:
         value = int.from_bytes(self._take(size), "little")
         return -value if control & 0x80 else value
 
-    def float(self) -> float:
+    def read_float(self) -> float:
         """A dlib float or double (mantissa, exponent), as a Python float."""
         if self.pos < len(self.data) and self.data[self.pos] & 0x70:
             raise self.fail("old ASCII float encoding is not supported")
-        mantissa = self.int()
-        exponent = self.int()
+        mantissa = self.read_int()
+        exponent = self.read_int()
         if exponent == _INF:
             return float("inf")
         if exponent == _NINF:
@@ -89,28 +89,24 @@ class DlibReader:
             return float("nan")
         return float(mantissa) * 2.0 ** exponent
 
-    def float32(self) -> np.float32:
-        """A dlib ``float``: rounded to float32 as dlib's ``ldexp((float)m, e)`` is."""
-        return np.float32(self.float())
-
-    def bool(self) -> bool:
+    def read_bool(self) -> bool:
         byte = self._take(1)
         if byte not in (b"0", b"1"):
             raise self.fail(f"bad bool byte {byte!r}")
         return byte == b"1"
 
-    def string(self) -> str:
-        size = self.int()
+    def read_string(self) -> str:
+        size = self.read_int()
         return self._take(size).decode("latin-1")
 
     def expect_string(self, *allowed: str) -> str:
-        value = self.string()
+        value = self.read_string()
         if value not in allowed:
             raise self.fail(f"expected one of {allowed}, found {value!r}")
         return value
 
     def version(self, *allowed: int) -> int:
-        value = self.int()
+        value = self.read_int()
         if value not in allowed:
             raise self.fail(f"unexpected version {value}, expected one of {allowed}")
         return value
@@ -118,7 +114,7 @@ class DlibReader:
     def tensor(self) -> FloatArray:
         """A dnn ``resizable_tensor`` as a float32 array of shape (n, k, rows, cols)."""
         self.version(2)
-        shape = tuple(self.int() for _ in range(4))
+        shape = tuple(self.read_int() for _ in range(4))
         count = int(np.prod(shape))
         raw = self._take(4 * count)
         return np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(shape)
@@ -126,17 +122,8 @@ class DlibReader:
     def alias_tensor(self) -> tuple[int, int, int, int]:
         """The shape of a dnn ``alias_tensor`` (it holds no data)."""
         self.version(1)
-        n, k, r, c = (self.int() for _ in range(4))
+        n, k, r, c = (self.read_int() for _ in range(4))
         return (n, k, r, c)
-
-    def float_matrix(self) -> npt.NDArray[np.float32]:
-        """A dlib ``matrix<float>``: rows, columns, then row-major values."""
-        rows = self.int()
-        cols = self.int()
-        rows, cols = abs(rows), abs(cols)
-        values = [self.float() for _ in range(rows * cols)]
-        return np.asarray(values, dtype=np.float32).reshape(rows, cols)
-
 
 
 def decode_int_stream(data: bytes, name: str = "<model>") -> npt.NDArray[np.int64]:

@@ -24,7 +24,6 @@ from .dlib_format import DlibReader, FloatArray
 
 __all__ = [
     "MMOD_DETECTOR",
-    "MmodOptions",
     "RESNET_V1",
     "Affine",
     "Conv",
@@ -32,6 +31,7 @@ __all__ = [
     "Fc",
     "InputLayer",
     "Layer",
+    "MmodOptions",
     "Pool",
     "Relu",
     "Tagged",
@@ -139,13 +139,13 @@ def _ares_down() -> list[str]:
 
 
 def _resnet() -> list[str]:
-    levels = (
-        [_ares_down()]                                   # alevel0 (256)
-        + [_ares(), _ares(), _ares_down()]               # alevel1 (256)
-        + [_ares(), _ares(), _ares_down()]               # alevel2 (128)
-        + [_ares(), _ares(), _ares(), _ares_down()]      # alevel3 (64)
-        + [_ares(), _ares(), _ares()]                    # alevel4 (32)
-    )
+    levels = [
+        _ares_down(),                                    # alevel0 (256)
+        _ares(), _ares(), _ares_down(),                  # alevel1 (256)
+        _ares(), _ares(), _ares_down(),                  # alevel2 (128)
+        _ares(), _ares(), _ares(), _ares_down(),         # alevel3 (64)
+        _ares(), _ares(), _ares(),                       # alevel4 (32)
+    ]
     tokens = ["loss_metric", "fc", "avg_pool"]
     for level in levels:
         tokens += level
@@ -182,9 +182,9 @@ def read_network(path: Path, architecture: tuple[str, ...] = RESNET_V1) -> DlibN
         mmod = _mmod_options(reader)
     else:
         loss_name = reader.expect_string("loss_metric_2", "loss_metric_")
-        reader.float()  # margin
+        reader.read_float()  # margin
         if loss_name == "loss_metric_2":
-            reader.float()  # distance threshold
+            reader.read_float()  # distance threshold
     versions = []
     for index, token in enumerate(body):
         if token.startswith(("tag", "skip")):
@@ -214,38 +214,38 @@ def read_network(path: Path, architecture: tuple[str, ...] = RESNET_V1) -> DlibN
 def _mmod_options(reader: DlibReader) -> MmodOptions:
     version = reader.version(1, 2, 3, 4)
     if version == 1:
-        windows = [(reader.int(), reader.int())]
+        windows = [(reader.read_int(), reader.read_int())]
     else:
         windows = []
-        for _ in range(reader.int()):
+        for _ in range(reader.read_int()):
             window_version = reader.version(1, 2)
-            windows.append((reader.int(), reader.int()))
+            windows.append((reader.read_int(), reader.read_int()))
             if window_version == 2:
-                reader.string()  # label
-    reader.float()  # loss per false alarm
-    reader.float()  # loss per missed target
-    reader.float()  # truth match IoU threshold
-    nms_iou, nms_covered = reader.float(), reader.float()
-    reader.float()  # overlaps_ignore: IoU
-    reader.float()  # overlaps_ignore: covered
-    if version >= 3 and reader.int() != 1:
+                reader.read_string()  # label
+    reader.read_float()  # loss per false alarm
+    reader.read_float()  # loss per missed target
+    reader.read_float()  # truth match IoU threshold
+    nms_iou, nms_covered = reader.read_float(), reader.read_float()
+    reader.read_float()  # overlaps_ignore: IoU
+    reader.read_float()  # overlaps_ignore: covered
+    if version >= 3 and reader.read_int() != 1:
         raise reader.fail("MMOD networks without an image pyramid are not supported")
-    if version >= 4 and reader.bool():
+    if version >= 4 and reader.read_bool():
         raise reader.fail("MMOD bounding box regression is not supported")
     if version >= 4:
-        reader.float()  # bbr_lambda
+        reader.read_float()  # bbr_lambda
     return MmodOptions(windows=tuple(windows), nms_iou=nms_iou, nms_covered=nms_covered)
 
 
 def _input(reader: DlibReader) -> InputLayer:
     kind = reader.expect_string("input_rgb_image_sized", "input_rgb_image",
                                 "input_rgb_image_pyramid", "input_rgb_image_pyramid2")
-    mean = (reader.float(), reader.float(), reader.float())
+    mean = (reader.read_float(), reader.read_float(), reader.read_float())
     if kind == "input_rgb_image_sized":
-        return InputLayer(kind=kind, mean_rgb=mean, size=(reader.int(), reader.int()))
+        return InputLayer(kind=kind, mean_rgb=mean, size=(reader.read_int(), reader.read_int()))
     if kind == "input_rgb_image_pyramid2":
-        return InputLayer(kind=kind, mean_rgb=mean, pyramid_padding=reader.int(),
-                          pyramid_outer_padding=reader.int())
+        return InputLayer(kind=kind, mean_rgb=mean, pyramid_padding=reader.read_int(),
+                          pyramid_outer_padding=reader.read_int())
     if kind == "input_rgb_image_pyramid":
         return InputLayer(kind=kind, mean_rgb=mean, pyramid_padding=10, pyramid_outer_padding=11)
     return InputLayer(kind=kind, mean_rgb=mean)
@@ -254,13 +254,13 @@ def _input(reader: DlibReader) -> InputLayer:
 def _layer_state(reader: DlibReader, version: int, *, bottom: bool) -> None:
     """Skip an add_layer's training state: flags, cached tensors and gradients."""
     for _ in range(3):
-        reader.bool()
+        reader.read_bool()
     reader.tensor()  # x_grad
     reader.tensor()  # cached_output
     if bottom:
         reader.tensor()  # grad_final
         if version >= 3:
-            reader.int()  # sample expansion factor
+            reader.read_int()  # sample expansion factor
     elif version >= 2:
         reader.tensor()  # params_grad
 
@@ -280,7 +280,7 @@ def _layer(reader: DlibReader, token: str) -> Layer:
     if token == "affine":
         return _affine(reader, name)
     if token == "relu":
-        if name == "relu_2" and reader.bool():
+        if name == "relu_2" and reader.read_bool():
             raise reader.fail("disabled relu layers are not supported")
         return Relu()
     if token in ("max_pool", "avg_pool"):
@@ -292,25 +292,25 @@ def _layer(reader: DlibReader, token: str) -> Layer:
 
 
 def _as_pair(reader: DlibReader) -> tuple[int, int]:
-    return (reader.int(), reader.int())
+    return (reader.read_int(), reader.read_int())
 
 
 def _conv(reader: DlibReader, name: str) -> Conv:
     params = reader.tensor().reshape(-1)
-    filters = reader.int()
+    filters = reader.read_int()
     rows, cols = _as_pair(reader)
     stride = _as_pair(reader)
     padding = _as_pair(reader)
     shape = reader.alias_tensor()
     reader.alias_tensor()  # biases
     for _ in range(4):
-        reader.float()  # learning-rate and weight-decay multipliers
-    use_bias = reader.bool() if name in ("con_5", "con_6") else True
+        reader.read_float()  # learning-rate and weight-decay multipliers
+    use_bias = reader.read_bool() if name in ("con_5", "con_6") else True
     if name == "con_6":
-        reader.bool()  # use_relu (a training-time fusion flag)
+        reader.read_bool()  # use_relu (a training-time fusion flag)
     count = int(np.prod(shape))
     weights = params[:count].reshape(shape)
-    if weights.shape[0] != filters or weights.shape[2:] != (rows, cols):
+    if (shape[0], shape[2], shape[3]) != (filters, rows, cols):
         raise reader.fail("convolution filter shape does not match its header")
     bias = params[count:count + filters].copy() if use_bias else None
     return Conv(weights=weights.copy(), bias=bias, stride=stride, padding=padding)
@@ -327,31 +327,31 @@ def _affine(reader: DlibReader, name: str) -> Affine:
         reader.tensor()  # batch inverse deviations
         means = reader.tensor().reshape(-1)
         variances = reader.tensor().reshape(-1)
-        reader.int()  # num_updates
-        reader.int()  # running_stats_window_size
+        reader.read_int()  # num_updates
+        reader.read_int()  # running_stats_window_size
         for _ in range(4):
-            reader.float()
-        eps = reader.float()
+            reader.read_float()
+        eps = reader.read_float()
         # dlib's affine_(bn_): g = gamma / sqrt(var + eps); b = beta - g * mean (in float)
         scale = (scale / np.sqrt(variances + np.float32(eps))).astype(np.float32)
         shift = (shift - scale * means).astype(np.float32)
     else:
-        reader.int()  # mode
-        if name == "affine_2" and reader.bool():
+        reader.read_int()  # mode
+        if name == "affine_2" and reader.read_bool():
             raise reader.fail("disabled affine layers are not supported")
     return Affine(scale=scale.copy(), shift=shift.copy())
 
 
 def _fc(reader: DlibReader, name: str) -> Fc:
-    outputs = reader.int()
-    inputs = reader.int()
+    outputs = reader.read_int()
+    inputs = reader.read_int()
     params = reader.tensor().reshape(-1)
     reader.alias_tensor()  # weights
     reader.alias_tensor()  # biases
-    bias_mode = reader.int()
+    bias_mode = reader.read_int()
     for _ in range(4):
-        reader.float()
-    use_bias = reader.bool() if name == "fc_3" else True
+        reader.read_float()
+    use_bias = reader.read_bool() if name == "fc_3" else True
     weights = params[:inputs * outputs].reshape(inputs, outputs)
     has_bias = use_bias and bias_mode == 0
     bias = params[inputs * outputs:inputs * outputs + outputs].copy() if has_bias else None

@@ -21,6 +21,7 @@ columns in double), because the detector's boxes depend on them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ def input_tensor(image: npt.NDArray[np.uint8], layer: InputLayer) -> tuple[F32, 
     planes = ((image.astype(np.float32) - mean) / np.float32(256)).transpose(2, 0, 1)
     l0, t0, r0, b0 = rects[0]
     tensor[0, :, t0:b0 + 1, l0:r0 + 1] = planes
-    for (pl, pt, pr, pb), (ql, qt, qr, qb) in zip(rects, rects[1:], strict=False):
+    for (pl, pt, pr, pb), (ql, qt, qr, qb) in itertools.pairwise(rects):
         for k in range(3):
             src = tensor[0, k, pt:pb + 1, pl:pr + 1]
             tensor[0, k, qt:qb + 1, ql:qr + 1] = resize_bilinear(src, qb - qt + 1, qr - ql + 1)

@@ -8,12 +8,13 @@ in numpy (:mod:`facegate.engine.shape_predictor`) and chips are cut as dlib's
 ``get_face_chip`` cuts them (:mod:`facegate.engine.chips`). Conversions are
 cached by file hash (:mod:`facegate.engine.model_cache`).
 
-Face *detection* (HOG, and the MMOD CNN) still runs on dlib, which stays an
-optional dependency: without it :meth:`OnnxEngine.detect` raises
-``model.missing`` while alignment, landmarks on given boxes and descriptors
-work. Descriptors of many faces are computed in batches
-(:meth:`OnnxEngine.describe_chips`); ``threads`` sets ONNX Runtime's intra-op
-thread count.
+The MMOD CNN detector runs on ONNX Runtime too, with its input pyramid and box
+decoding in numpy (:mod:`facegate.engine.mmod`). dlib's HOG detector is not
+ported: HOG (and the HOG stage of ``auto``) runs on dlib when dlib is
+installed; without dlib, HOG and ``auto`` run the MMOD detector instead, and
+each face's ``detector`` field says which one found it. Descriptors of many
+faces are computed in batches (:meth:`OnnxEngine.describe_chips`);
+``threads`` sets ONNX Runtime's intra-op thread count.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from .base import DetectOptions, DetectorChoice
 from .chips import extract_chip, face_chip_details
 from .dlib_engine import _FILES, _clip_box, _rescale_box, _scaled_for_detection, default_models_dir
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
+from .mmod import detect_faces
 from .model_cache import cached_file
 from .packs import DLIB_RESNET_V1, ModelPack
 from .shape_predictor import ShapePredictor
 
-__all__ = ["OnnxEngine", "onnx_available"]
+__all__ = ["OnnxEngine", "dlib_available", "onnx_available"]
 
 _SP_ARRAYS: Final = ("initial_shape", "split_idx", "split_thresh", "leaves", "anchors", "deltas")
 
@@ -52,11 +54,27 @@ def onnx_available() -> bool:
     return True
 
 
+def dlib_available() -> bool:
+    """Whether dlib (the optional reference engine and HOG detector) can be imported."""
+    try:
+        import dlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _convert_network(path: Path) -> bytes:
     from .dlib_networks import read_network
     from .onnx_graphs import build_descriptor_graph
 
     return build_descriptor_graph(read_network(path))
+
+
+def _convert_detector(path: Path) -> bytes:
+    from .dlib_networks import MMOD_DETECTOR, read_network
+    from .onnx_graphs import build_detector_graph
+
+    return build_detector_graph(read_network(path, MMOD_DETECTOR))
 
 
 def _convert_shape_predictor(path: Path) -> bytes:
@@ -128,35 +146,42 @@ class OnnxEngine:
             with np.load(cached) as arrays:
                 return ShapePredictor(**{key: arrays[key] for key in _SP_ARRAYS})
         if name == "resnet":
-            try:
-                import onnxruntime as ort
-            except ImportError:
-                raise ModelPackMissing("onnxruntime is not installed; run: pip install "
-                                       "onnxruntime", details={"pack": DLIB_RESNET_V1.id}) from None
-            cached = cached_file(self._path(name), ".onnx", _convert_network,
-                                 folder=self._cache_dir)
-            options = ort.SessionOptions()
-            if self._threads is not None:
-                options.intra_op_num_threads = self._threads
-            options.inter_op_num_threads = 1
-            return ort.InferenceSession(str(cached), options, providers=self._providers)
+            return self._session(cached_file(self._path(name), ".onnx", _convert_network,
+                                             folder=self._cache_dir))
+        if name == "cnn":
+            from .dlib_networks import MMOD_DETECTOR, read_network
+
+            path = self._path(name)
+            session = self._session(cached_file(path, ".onnx", _convert_detector,
+                                                folder=self._cache_dir))
+            return session, read_network(path, MMOD_DETECTOR)
         from .dlib_engine import DlibEngine
 
         return DlibEngine(self._models_dir)
+
+    def _session(self, path: Path) -> Any:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelPackMissing("onnxruntime is not installed; run: pip install onnxruntime",
+                                   details={"pack": DLIB_RESNET_V1.id}) from None
+        options = ort.SessionOptions()
+        if self._threads is not None:
+            options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        return ort.InferenceSession(str(path), options, providers=self._providers)
 
     # -- detection ----------------------------------------------------------
 
     def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
         options = options or DetectOptions()
         pixels, scale = _scaled_for_detection(image.pixels, options.max_side)
-        detector = self._model("detector")
+        hog = options.detector is not DetectorChoice.CNN and dlib_available()
         found: list[tuple[Box, float, DetectorKind]] = []
-        if options.detector in (DetectorChoice.HOG, DetectorChoice.AUTO):
-            found = detector._run_hog(pixels, options.upsample)
-        if options.detector is DetectorChoice.CNN or (
-            options.detector is DetectorChoice.AUTO and not found
-        ):
-            found = detector._run_cnn(pixels, options.upsample)
+        if hog:
+            found = self._model("detector")._run_hog(pixels, options.upsample)
+        if not hog or (options.detector is DetectorChoice.AUTO and not found):
+            found = self._run_cnn(pixels, options.upsample)
         faces = []
         for box, score, kind in found:
             full = _clip_box(_rescale_box(box, 1.0 / scale), image.width, image.height)
@@ -166,6 +191,17 @@ class OnnxEngine:
                               landmarks=self._shape(image, full, "sp5")))
         faces.sort(key=lambda f: f.box.area, reverse=True)
         return faces
+
+    def _run_cnn(self, pixels: npt.NDArray[np.uint8],
+                 upsample: int) -> list[tuple[Box, float, DetectorKind]]:
+        session, network = self._model("cnn")
+
+        def run(tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+            return np.asarray(session.run(None, {"tensor": tensor})[0], dtype=np.float32)
+
+        return [(Box(left=d.rect[0], top=d.rect[1], right=d.rect[2] + 1, bottom=d.rect[3] + 1),
+                 d.score, DetectorKind.CNN)
+                for d in detect_faces(pixels, upsample, network, run)]
 
     # -- landmarks and alignment -------------------------------------------
 
@@ -203,12 +239,15 @@ class OnnxEngine:
         vectors = raw[:count]
         if self._mirror:
             vectors = (vectors + raw[count:]) / 2.0
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        normalised: npt.NDArray[np.float64] = vectors / np.linalg.norm(vectors, axis=1,
+                                                                         keepdims=True)
+        return normalised
 
     def _run_network(self, batch: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         session = self._model("resnet")
-        parts = [session.run(None, {"chips": np.ascontiguousarray(batch[i:i + self._batch_size])})[0]
-                 for i in range(0, batch.shape[0], self._batch_size)]
+        step = self._batch_size
+        parts = [np.asarray(session.run(None, {"chips": batch[i:i + step]})[0])
+                 for i in range(0, batch.shape[0], step)]
         return np.concatenate(parts).astype(np.float64)
 
     def embed(self, image: Image, faces: Sequence[Face]) -> list[Face]:

@@ -94,7 +94,7 @@ def build_detector_graph(network: DlibNetwork, *, opset: int = 17) -> bytes:
     from onnx import TensorProto, helper
 
     b = _Builder()
-    x, _ = _layers(b, "tensor", (3, 0, 0), network)
+    _layers(b, "tensor", (3, 0, 0), network)
     return _finish(b, "dlib_mmod_detector", opset,
                    helper.make_tensor_value_info("tensor", TensorProto.FLOAT, ["n", 3, "h", "w"]),
                    helper.make_tensor_value_info("scores", TensorProto.FLOAT,

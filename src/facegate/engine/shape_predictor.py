@@ -106,7 +106,8 @@ class ShapePredictor:
             total = np.cumsum(np.vstack([current.reshape(1, -1), steps]), axis=0,
                               dtype=np.float32)[-1]
             current = total.reshape(-1, 2)
-        return np.floor(current.astype(np.float64) * scale + offset + 0.5).astype(np.int64)
+        final: I64 = np.floor(current.astype(np.float64) * scale + offset + 0.5).astype(np.int64)
+        return final
 
 
 def _similarity(source: F32, target: F32) -> npt.NDArray[np.float64]:
