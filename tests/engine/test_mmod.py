@@ -10,8 +10,9 @@ import pytest
 
 from facegate.engine.base import DetectOptions, DetectorChoice
 from facegate.engine.dlib_networks import MMOD_DETECTOR, read_network
-from facegate.engine.mmod import _tile_rects, output_to_input, pyramid_up, resize_bilinear
+from facegate.engine.mmod import _tile_rects, output_to_input, pyramid_up
 from facegate.engine.onnx_engine import OnnxEngine
+from facegate.engine.resize import resize_bilinear
 from facegate.images import load_image
 
 

@@ -115,18 +115,28 @@ def _rotate(center: tuple[float, float], point: tuple[float, float],
 
 
 def pyramid_down(image: U8) -> U8:
-    """dlib's ``pyramid_down<2>`` on an RGB image: [1 4 6 4 1]^2 / 256, keep every other."""
+    """dlib's ``pyramid_down<2>`` on an RGB image: [1 4 6 4 1]^2 / 256, keep every other.
+
+    Sums stay below 2**16 (16 * 16 * 255), so uint16 arithmetic is exact.
+    """
     rows, cols = image.shape[:2]
     if rows <= 8 or cols <= 8:
         return np.zeros((0, 0, 3), dtype=np.uint8)
-    out_cols = (cols - 3) // 2
-    src = image.astype(np.uint32)
-    oc = 2 * np.arange(out_cols)
-    tmp = src[:, oc] + 4 * src[:, oc + 1] + 6 * src[:, oc + 2] + 4 * src[:, oc + 3] + src[:, oc + 4]
-    out_rows = (rows - 3) // 2
-    r = 2 + 2 * np.arange(out_rows)
-    down = tmp[r - 2] + 4 * tmp[r - 1] + 6 * tmp[r] + 4 * tmp[r + 1] + tmp[r + 2]
-    result: U8 = (down // 256).astype(np.uint8)
+    out_cols, out_rows = (cols - 3) // 2, (rows - 3) // 2
+    src = image.astype(np.uint16)
+    end = 2 * out_cols
+
+    def cols_at(k: int) -> npt.NDArray[np.uint16]:
+        return src[:, k:k + end:2]
+
+    tmp = cols_at(0) + 4 * cols_at(1) + 6 * cols_at(2) + 4 * cols_at(3) + cols_at(4)
+    end = 2 * out_rows
+
+    def rows_at(k: int) -> npt.NDArray[np.uint16]:
+        return tmp[k:k + end:2]
+
+    down = rows_at(0) + 4 * rows_at(1) + 6 * rows_at(2) + 4 * rows_at(3) + rows_at(4)
+    result: U8 = (down >> 8).astype(np.uint8)
     return result
 
 
@@ -138,10 +148,14 @@ def _bilinear(image: U8, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64
     left, top = np.where(ok, left, 0), np.where(ok, top, 0)
     lr = (xs - left)[..., None]
     tb = (ys - top)[..., None]
-    img = image.astype(np.float64)
-    tl, tr = img[top, left], img[top, left + 1]
-    bl, br = img[top + 1, left], img[top + 1, left + 1]
-    value = (1 - tb) * ((1 - lr) * tl + lr * tr) + tb * ((1 - lr) * bl + lr * br)
+    flat = image.reshape(-1, 3)
+    index = top * cols + left
+
+    def at(offset: int) -> npt.NDArray[np.float64]:
+        return np.take(flat, index + offset, axis=0).astype(np.float64)
+
+    value = (1 - tb) * ((1 - lr) * at(0) + lr * at(1)) + tb * ((1 - lr) * at(cols)
+                                                               + lr * at(cols + 1))
     out = value.astype(np.uint8)  # truncation, as dlib's static_cast<unsigned char>
     out[~ok] = 0
     return out
@@ -171,7 +185,7 @@ def extract_chip(pixels: U8, details: ChipDetails) -> U8:
     if angle == 0 and details.rows == rect.bottom - rect.top + 1 \
             and details.cols == rect.right - rect.left + 1:
         return _copy_chip(pixels, rect, details)
-    region = pixels[max(box_t, 0):box_b + 1, max(box_l, 0):box_r + 1]
+    region = np.ascontiguousarray(pixels[max(box_t, 0):box_b + 1, max(box_l, 0):box_r + 1])
     local = _DRect(rect.left - box_l, rect.top - box_t, rect.right - box_l, rect.bottom - box_t)
     level = -1
     while local.down().area > size:

@@ -14,9 +14,8 @@ dlib's ``cnn_face_detection_model_v1`` runs three steps around the network:
    pyramid tile to image coordinates; boxes are sorted by score and greedily
    suppressed when they overlap a kept box.
 
-The bilinear resizes reproduce dlib's vectorised code path to the float
-rounding (positions accumulated in float32, four lanes at a time; the last
-columns in double), because the detector's boxes depend on them.
+The bilinear resizes (:mod:`facegate.engine.resize`) reproduce dlib's
+arithmetic to the float rounding, because the detector's boxes depend on them.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ import numpy.typing as npt
 
 from .chips import round_half_away
 from .dlib_networks import Conv, DlibNetwork, InputLayer, Layer, MmodOptions
+from .resize import resize_bilinear, resize_planes
 
 __all__ = [
     "Detection",
@@ -39,7 +39,6 @@ __all__ = [
     "input_tensor",
     "output_to_input",
     "pyramid_up",
-    "resize_bilinear",
 ]
 
 F32 = npt.NDArray[np.float32]
@@ -54,97 +53,6 @@ _UP_RATIO = 6 / 5.0
 class Detection:
     rect: Rect
     score: float
-
-
-def _column_plan(in_nc: int, out_nc: int) -> tuple[
-        npt.NDArray[np.int64], F32, npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
-    """Left index, fraction (float32) for the vector part; then the scalar tail's."""
-    x_scale = (in_nc - 1) / max(out_nc - 1, 1)
-    x0 = -4 * x_scale
-    step = np.float32(4 * x_scale)
-    blocks = out_nc // 4 + 2
-    lanes = np.empty((4, blocks + 1), dtype=np.float32)
-    for j in range(4):
-        seq = np.full(blocks + 1, step, dtype=np.float32)
-        seq[0] = np.float32(x0 + j * x_scale)
-        lanes[j] = np.add.accumulate(seq, dtype=np.float32)
-    xs = lanes[:, 1:].T  # (blocks, 4): positions after each increment
-    left = xs.astype(np.int64)  # truncation, as _mm_cvttps_epi32
-    stop = np.nonzero(left[:, 3] + 1 >= in_nc)[0]
-    simd_blocks = int(stop[0]) if stop.size else blocks
-    simd_blocks = min(simd_blocks, out_nc // 4 + (1 if out_nc % 4 else 0))
-    # a block is only used whole; dlib writes c..c+3 so it needs c+3 < out_nc implicitly
-    vec_cols = min(4 * simd_blocks, out_nc)
-    left_v = left[:simd_blocks].reshape(-1)[:vec_cols]
-    frac_v = (xs[:simd_blocks] - left[:simd_blocks].astype(np.float32)).reshape(-1)[:vec_cols]
-    tail_c = np.arange(vec_cols, out_nc)
-    x_tail = np.empty(len(tail_c), dtype=np.float64)
-    x = -x_scale + vec_cols * x_scale
-    for i in range(len(tail_c)):
-        x += x_scale
-        x_tail[i] = x
-    left_t = np.floor(x_tail).astype(np.int64)
-    frac_t = x_tail - left_t
-    return left_v, frac_v.astype(np.float32), left_t, frac_t, vec_cols
-
-
-def _row_plan(in_nr: int, out_nr: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    y_scale = (in_nr - 1) / max(out_nr - 1, 1)
-    tops = np.empty(out_nr, dtype=np.int64)
-    fracs = np.empty(out_nr, dtype=np.float64)
-    y = -y_scale
-    for r in range(out_nr):
-        y += y_scale
-        tops[r] = math.floor(y)
-        fracs[r] = y - tops[r]
-    return tops, fracs
-
-
-def resize_bilinear(src: npt.NDArray[np.generic], out_nr: int, out_nc: int) -> npt.NDArray[
-        np.generic]:
-    """dlib's ``resize_image`` (bilinear) for a float32 plane or a uint8 RGB image."""
-    in_nr, in_nc = src.shape[:2]
-    is_rgb = src.ndim == 3
-    tops, tb = _row_plan(in_nr, out_nr)
-    bottoms = np.minimum(tops + 1, in_nr - 1)
-    left_v, lr_v, left_t, lr_t, vec_cols = _column_plan(in_nc, out_nc)
-    img = src.astype(np.float32)
-    if is_rgb:
-        out = np.empty((out_nr, out_nc, 3), dtype=np.uint8)
-    else:
-        out = np.empty((out_nr, out_nc), dtype=np.float32)
-    if vec_cols:
-        tb32 = tb.astype(np.float32)[:, None]
-        inv_tb32 = (1 - tb).astype(np.float32)[:, None]
-        inv_lr = (np.float32(1) - lr_v)[None, :]
-        lr = lr_v[None, :]
-        tlf, trf = inv_tb32 * inv_lr, inv_tb32 * lr
-        blf, brf = tb32 * inv_lr, tb32 * lr
-        top_rows, bot_rows = img[tops], img[bottoms]
-        tl, tr = top_rows[:, left_v], top_rows[:, left_v + 1]
-        bl, br = bot_rows[:, left_v], bot_rows[:, left_v + 1]
-        if is_rgb:
-            tlf, trf, blf, brf = (w[..., None] for w in (tlf, trf, blf, brf))
-        value = ((tlf * tl + trf * tr) + blf * bl) + brf * br
-        out[:, :vec_cols] = value.astype(np.int64).astype(np.uint8) if is_rgb else value
-    if len(left_t):
-        right_t = np.minimum(left_t + 1, in_nc - 1)
-        if is_rgb:
-            lr64 = lr_t[None, :, None]
-            tb64 = tb[:, None, None]
-            src64 = src.astype(np.float64)
-            top = (1 - lr64) * src64[tops][:, left_t] + lr64 * src64[tops][:, right_t]
-            bot = (1 - lr64) * src64[bottoms][:, left_t] + lr64 * src64[bottoms][:, right_t]
-            out[:, vec_cols:] = ((1 - tb64) * top + tb64 * bot).astype(np.uint8)
-        else:
-            lr32 = lr_t.astype(np.float32)[None, :]
-            one = np.float32(1)
-            top32 = (one - lr32) * img[tops][:, left_t] + lr32 * img[tops][:, right_t]
-            bot32 = (one - lr32) * img[bottoms][:, left_t] + lr32 * img[bottoms][:, right_t]
-            tb64 = tb[:, None]
-            out[:, vec_cols:] = ((1 - tb64) * top32.astype(np.float64)
-                                 + tb64 * bot32.astype(np.float64)).astype(np.float32)
-    return out
 
 
 def pyramid_up(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -203,9 +111,8 @@ def input_tensor(image: npt.NDArray[np.uint8], layer: InputLayer) -> tuple[F32, 
     l0, t0, r0, b0 = rects[0]
     tensor[0, :, t0:b0 + 1, l0:r0 + 1] = planes
     for (pl, pt, pr, pb), (ql, qt, qr, qb) in itertools.pairwise(rects):
-        for k in range(3):
-            src = tensor[0, k, pt:pb + 1, pl:pr + 1]
-            tensor[0, k, qt:qb + 1, ql:qr + 1] = resize_bilinear(src, qb - qt + 1, qr - ql + 1)
+        src = tensor[0, :, pt:pb + 1, pl:pr + 1]
+        tensor[0, :, qt:qb + 1, ql:qr + 1] = resize_planes(src, qb - qt + 1, qr - ql + 1)
     return tensor, rects
 
 

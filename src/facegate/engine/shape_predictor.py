@@ -82,8 +82,8 @@ class ShapePredictor:
         current = initial.copy()
         num_trees, num_splits = self.split_idx.shape[1], self.split_idx.shape[2]
         depth = int(np.log2(num_splits + 1))
-        base = np.arange(num_trees) * num_splits
-        leaf_base = np.arange(num_trees) * (num_splits + 1)
+        trees = np.arange(num_trees)
+        first = current.reshape(1, -1)
         for cascade in range(self.split_idx.shape[0]):
             tform = _similarity(initial, current).astype(np.float32)
             # float32 arithmetic as dlib does it: tform * delta + anchor location
@@ -94,17 +94,15 @@ class ShapePredictor:
             values = np.zeros(len(points), dtype=np.float32)
             rgb = pixels[ys[inside], xs[inside]].astype(np.uint32)
             values[inside] = rgb.sum(axis=1) // 3
-            idx = self.split_idx[cascade].reshape(-1, 2)
-            thresh = self.split_thresh[cascade].reshape(-1)
+            # every split of every tree at once; then walk each tree to its leaf
+            idx = self.split_idx[cascade]
+            go_right = (values[idx[..., 0]] - values[idx[..., 1]]) <= self.split_thresh[cascade]
             node = np.zeros(num_trees, dtype=np.int64)
             for _ in range(depth):
-                flat = base + node
-                pair = idx[flat]
-                right = (values[pair[:, 0]] - values[pair[:, 1]]) <= thresh[flat]
-                node = 2 * node + 1 + right
-            steps = self.leaves[cascade].reshape(-1, current.size)[leaf_base + node - num_splits]
-            total = np.cumsum(np.vstack([current.reshape(1, -1), steps]), axis=0,
-                              dtype=np.float32)[-1]
+                node = 2 * node + 1 + go_right[trees, node]
+            steps = self.leaves[cascade][trees, node - num_splits]
+            first = current.reshape(1, -1)
+            total = np.cumsum(np.concatenate([first, steps]), axis=0, dtype=np.float32)[-1]
             current = total.reshape(-1, 2)
         final: I64 = np.floor(current.astype(np.float64) * scale + offset + 0.5).astype(np.int64)
         return final
@@ -118,13 +116,13 @@ def _similarity(source: F32, target: F32) -> npt.NDArray[np.float64]:
     """
     src = source.astype(np.float64)
     dst = target.astype(np.float64)
-    src_c = src - src.mean(axis=0)
-    dst_c = dst - dst.mean(axis=0)
-    norm = float((src_c ** 2).sum())
+    src_c = src - src.sum(axis=0) / len(src)
+    dst_c = dst - dst.sum(axis=0) / len(dst)
+    norm = float(np.vdot(src_c, src_c))
     if norm == 0.0:
         return np.eye(2)
-    a = float((src_c * dst_c).sum()) / norm
-    b = float((src_c[:, 0] * dst_c[:, 1] - src_c[:, 1] * dst_c[:, 0]).sum()) / norm
+    a = float(np.vdot(src_c, dst_c)) / norm
+    b = float(np.vdot(src_c[:, 0], dst_c[:, 1]) - np.vdot(src_c[:, 1], dst_c[:, 0])) / norm
     return np.array([[a, -b], [b, a]])
 
 
