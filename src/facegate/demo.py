@@ -53,7 +53,7 @@ def _astronaut() -> Image | None:
         from skimage import data
     except ImportError:
         return None
-    return load_image(np.asarray(data.astronaut(), dtype=np.uint8))
+    return load_image(np.asarray(data.astronaut(), dtype=np.uint8))  # type: ignore[no-untyped-call]
 
 
 def _step(title: str) -> None:
@@ -115,23 +115,23 @@ def run_demo(images: list[Path], data: Path | None) -> int:
     if not pairs:
         mirrored = load_image(np.ascontiguousarray(photos[0][1].pixels[:, ::-1]))
         pairs.append((f"{photos[0][0]} vs its mirror image (same photo)", photos[0][1], mirrored))
-    for label, a, b in pairs:
+    for title, first, second in pairs:
         try:
-            r = analyzer.compare(a, b)
+            r = analyzer.compare(first, second)
         except Error as exc:
-            click.echo(f"{label}: {exc.code}: {exc.message}")
+            click.echo(f"{title}: {exc.code}: {exc.message}")
             continue
         verdict = "same person" if r.same_person else "different people"
-        click.echo(f"{label}: {verdict} (distance {r.distance:.3f}, threshold "
+        click.echo(f"{title}: {verdict} (distance {r.distance:.3f}, threshold "
                    f"{r.threshold:.3f}, similarity {r.similarity:.3f})")
 
     _step("4. Bad input is refused with a stable code")
-    for label, payload in (("a text file", b"this is not a photo\n"),
+    for what, payload in (("a text file", b"this is not a photo\n"),
                            ("a truncated JPEG", _truncated_jpeg(photos[0][1]))):
         try:
             analyzer.detect(payload)
         except Error as exc:
-            click.echo(f"{label}: {exc.code}: {exc.message}")
+            click.echo(f"{what}: {exc.code}: {exc.message}")
     if shared is None:
         click.echo("\n(../shared/data not found: the sample comparisons were skipped.)")
     click.echo("\nNothing was stored: no image and no descriptor left memory.")

@@ -152,7 +152,7 @@ def _bilinear(image: U8, xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64
     index = top * cols + left
 
     def at(offset: int) -> npt.NDArray[np.float64]:
-        return np.take(flat, index + offset, axis=0).astype(np.float64)
+        return np.asarray(np.take(flat, index + offset, axis=0), dtype=np.float64)
 
     value = (1 - tb) * ((1 - lr) * at(0) + lr * at(1)) + tb * ((1 - lr) * at(cols)
                                                                + lr * at(cols + 1))

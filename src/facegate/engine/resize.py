@@ -121,7 +121,8 @@ def resize_bilinear(src: npt.NDArray[np.generic], out_nr: int,
                     out_nc: int) -> npt.NDArray[np.generic]:
     """dlib's ``resize_image`` (bilinear) for a float32 plane or a uint8 RGB image."""
     if src.ndim == 2:
-        return resize_planes(np.asarray(src, dtype=np.float32)[None], out_nr, out_nc)[0]
+        plane: F32 = resize_planes(np.asarray(src, dtype=np.float32)[None], out_nr, out_nc)[0]
+        return plane
     in_nr, in_nc = src.shape[:2]
     plan = _plan(in_nr, in_nc, out_nr, out_nc)
     out = np.empty((out_nr, out_nc, 3), dtype=np.uint8)
