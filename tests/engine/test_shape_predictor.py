@@ -46,3 +46,11 @@ def test_features_outside_the_image_read_as_zero(onnx_engine: OnnxEngine) -> Non
     pixels = np.full((40, 40, 3), 200, dtype=np.uint8)
     points = onnx_engine._model("sp5").predict(pixels, (-30, -30, 20, 20))
     assert points.shape == (5, 2)
+
+
+def test_regression_float32_products_not_blas(onnx_engine: OnnxEngine, shared_data: Path) -> None:
+    """LFW Oscar_Bolanos_0001: a feature pixel lands 5e-6 px from a rounding edge, so the
+    warp must round each float32 product as dlib does (a BLAS matmul moved a landmark 1 px)."""
+    pixels = load_image(shared_data / "lfw" / "Oscar_Bolanos" / "Oscar_Bolanos_0001.jpg").pixels
+    points = onnx_engine._model("sp5").predict(pixels, (67, 80, 175, 187))
+    assert points.tolist() == [[154, 112], [137, 113], [91, 111], [109, 113], [124, 150]]

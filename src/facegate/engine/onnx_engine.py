@@ -121,6 +121,11 @@ class OnnxEngine:
 
     # -- model loading ------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Convert (if not cached yet) and load every model now rather than on first use."""
+        for name in ("resnet", "cnn", "sp5", "sp68"):
+            self._model(name)
+
     def _path(self, name: str) -> Path:
         path = (self._models_dir or default_models_dir()) / _FILES[name]
         if not path.is_file():

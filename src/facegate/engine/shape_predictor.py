@@ -86,8 +86,12 @@ class ShapePredictor:
         first = current.reshape(1, -1)
         for cascade in range(self.split_idx.shape[0]):
             tform = _similarity(initial, current).astype(np.float32)
-            # float32 arithmetic as dlib does it: tform * delta + anchor location
-            moved = self.deltas[cascade] @ tform.T + current[self.anchors[cascade]]
+            # float32 arithmetic as dlib does it, product by product: tform * delta + anchor.
+            # (A BLAS matrix product may fuse or reorder these and move a pixel by one.)
+            dx, dy = self.deltas[cascade][:, 0], self.deltas[cascade][:, 1]
+            moved = np.stack([tform[0, 0] * dx + tform[0, 1] * dy,
+                              tform[1, 0] * dx + tform[1, 1] * dy], axis=1)
+            moved += current[self.anchors[cascade]]
             points = np.floor(moved.astype(np.float64) * scale + offset + 0.5).astype(np.int64)
             xs, ys = points[:, 0], points[:, 1]
             inside = (xs >= 0) & (ys >= 0) & (xs < width) & (ys < height)
