@@ -178,6 +178,8 @@ def main() -> int:
           f"{flops * batched_rate / 1e9:.1f} GFLOP/s at batch {args.batch}; "
           f"numpy float32 matmul peak here: {peak:.1f} GFLOP/s "
           f"({100 * flops * batched_rate / 1e9 / peak:.0f}% of it)")
+    print("(the numpy figure is what its BLAS reaches with its own kernel choice, e.g. an AVX2 "
+          "kernel on an AVX-512 machine; ONNX Runtime can exceed it)")
     arcface = PACKS.get("faceplugin-arcface-v1")
     print("faceplugin-arcface-v1 pack:", "installed (not timed by this script yet)" if arcface
           else "not installed")
