@@ -69,3 +69,11 @@ def test_cnn_detector_finds_the_faces_without_dlib(onnx_engine: OnnxEngine,
     faces = onnx_engine.detect(image, DetectOptions(detector=DetectorChoice.CNN, upsample=0))
     assert len(faces) == 2
     assert all(f.detector.value == "cnn" for f in faces)
+
+
+@pytest.mark.parametrize("side", [1, 6, 7, 30])
+def test_tiny_images_give_no_faces(side: int, onnx_engine: OnnxEngine) -> None:
+    # dlib raises (or worse) when the pyramid is smaller than the network's windows
+    pixels = np.full((side, side, 3), 128, dtype=np.uint8)
+    assert onnx_engine._run_cnn(pixels, 0) == []
+    assert onnx_engine._run_cnn(pixels, 1) == []

@@ -190,6 +190,16 @@ def output_to_input(layers: tuple[Layer, ...]) -> tuple[float, float]:
     return scale, offset
 
 
+def _min_input_side(layers: tuple[Layer, ...]) -> int:
+    """The smallest input side whose every convolution still has one output."""
+    side = 1
+    for layer in reversed(layers):
+        if isinstance(layer, Conv):
+            stride, pad, size = layer.stride[0], layer.padding[0], layer.weights.shape[2]
+            side = max(size - 2 * pad, (side - 1) * stride + size - 2 * pad)
+    return side
+
+
 def detect_faces(pixels: npt.NDArray[np.uint8], upsample: int, network: DlibNetwork,
                  run: Callable[[F32], F32]) -> list[Detection]:
     """Run the MMOD detector as dlib's ``cnn_face_detection_model_v1(img, upsample)`` does.
@@ -209,6 +219,8 @@ def detect_faces(pixels: npt.NDArray[np.uint8], upsample: int, network: DlibNetw
     for _ in range(upsample):
         image = pyramid_up(image)
     tensor, rects = input_tensor(image, network.input)
+    if min(tensor.shape[2:]) < _min_input_side(network.layers):
+        return []  # too small for the network's windows (dlib raises here)
     scores = run(tensor)[0]
     found = decode_scores(scores, rects, network.mmod, output_to_input(network.layers))
     if upsample == 0:
