@@ -1,90 +1,197 @@
-"""Engine speed per stage, on real images: the baseline for later speed work.
+"""Engine speed: the dlib and ONNX engines side by side, per stage, in one run.
 
-For each stage (decode, HOG detection, CNN detection, 5- and 68-point
-landmarks, alignment, descriptor) it prints faces (or images) per second and
-milliseconds per item, measured in this one run on one core.
+Stages, on real LFW photos and larger sample photos from ../shared/data:
+
+* decode      -- ``load_image`` (shared by both engines);
+* detect-hog  -- dlib's HOG detector (both engines run dlib's; listed for completeness);
+* detect-cnn  -- the MMOD CNN detector (dlib vs ONNX Runtime), one upsample;
+* landmarks   -- 5-point shape predictor per face (dlib vs numpy);
+* align       -- the 150x150 face chip (dlib vs numpy);
+* descriptor  -- the ResNet on chips, batch 1 and batched (dlib vs ONNX Runtime);
+* pipeline    -- detect (HOG) + landmarks + align + mirrored descriptor per image.
+
+Each stage is timed for both engines in alternating rounds and the best
+round is kept, so the ratio compares the two under the same machine load.
+The descriptor network's FLOPs and the achieved GFLOP/s are printed next to
+the machine's float32 matrix-product peak (numpy, all cores).
 
 Usage::
 
-    python bench/engine_speed.py            # 200 LFW images and the sample photos
-    python bench/engine_speed.py --images 50
+    python bench/engine_speed.py [--lfw 40] [--samples 6] [--cnn-images 4]
+                                 [--threads N] [--providers CUDAExecutionProvider ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import sys
+import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from facegate.engine.base import DetectOptions, DetectorChoice
-from facegate.engine.dlib_engine import DlibEngine
-from facegate.engine.faces import Face
+from facegate.engine.dlib_networks import read_network
+from facegate.engine.onnx_engine import OnnxEngine, dlib_available
+from facegate.engine.onnx_graphs import descriptor_flops
+from facegate.engine.packs import PACKS
 from facegate.images import Image, load_image
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 
 
-def pick_images(count: int) -> list[Path]:
-    lfw = sorted((DATA / "lfw").glob("*/*.jpg"))
-    step = max(1, len(lfw) // max(1, count))
-    return lfw[::step][:count]
+def best_time(work: Callable[[], Any], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
-def timed(label: str, items: int, fn: Callable[[], object], unit: str = "face") -> float:
-    fn()  # warm up: load models, fill caches
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    rate = items / elapsed if elapsed else float("inf")
-    print(f"{label:<34} {rate:9.1f} {unit}s/s  {1000 * elapsed / max(items, 1):8.2f} ms/{unit}")
-    return rate
+def side_by_side(dlib_work: Callable[[], Any] | None, onnx_work: Callable[[], Any],
+                 rounds: int) -> tuple[float | None, float]:
+    """Best time of each, measured in alternating rounds (after one warm-up each)."""
+    if dlib_work is not None:
+        dlib_work()
+    onnx_work()
+    d_best, o_best = float("inf"), float("inf")
+    for _ in range(rounds):
+        if dlib_work is not None:
+            d_best = min(d_best, best_time(dlib_work, 1))
+        o_best = min(o_best, best_time(onnx_work, 1))
+    return (d_best if dlib_work is not None else None), o_best
+
+
+def matmul_peak(n: int = 2048, rounds: int = 3) -> float:
+    """Measured float32 GFLOP/s of an n x n matrix product (numpy's BLAS, all cores)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    return 2 * n ** 3 / best_time(lambda: a @ b, rounds) / 1e9
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Engine speed per stage.")
-    parser.add_argument("--images", type=int, default=200, help="how many LFW images")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--lfw", type=int, default=40, help="LFW photos")
+    parser.add_argument("--samples", type=int, default=6, help="larger sample photos")
+    parser.add_argument("--cnn-images", type=int, default=4, help="photos for the CNN detector")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32, help="descriptor batch size")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="ONNX Runtime intra-op threads (default: all cores)")
+    parser.add_argument("--providers", nargs="*", default=None)
+    parser.add_argument("--no-dlib", action="store_true", help="time the ONNX engine only")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "engine_speed.json")
     args = parser.parse_args()
-    if not (DATA / "lfw").is_dir():
-        print(f"{DATA / 'lfw'} not found", file=sys.stderr)
-        return 2
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    paths = pick_images(args.images)
-    raw = [p.read_bytes() for p in paths]
-    engine = DlibEngine()
-    images: list[Image] = [load_image(b) for b in raw]
+
+    lfw = sorted((args.data / "lfw").glob("*/*.jpg"))[::97][:args.lfw]
+    samples = [p for p in sorted((args.data / "samples").rglob("*.jpg"))
+               if "liveness" not in p.parts][:args.samples]
+    paths = lfw + samples
+    use_dlib = dlib_available() and not args.no_dlib
+    onnx = OnnxEngine(threads=args.threads, providers=args.providers, batch_size=args.batch)
+    dlib_engine: Any = None
+    if use_dlib:
+        from facegate.engine.dlib_engine import DlibEngine
+
+        dlib_engine = DlibEngine()
+    rows: list[dict[str, Any]] = []
+
+    def record(stage: str, items: int, unit: str, times: tuple[float | None, float]) -> None:
+        d, o = times
+        row = {"stage": stage, "items": items, "unit": unit,
+               "dlib_per_s": None if d is None else items / d, "onnx_per_s": items / o,
+               "ratio": None if d is None else d / o}
+        rows.append(row)
+        dlib_txt = "n/a" if d is None else f"{items / d:9.1f}"
+        ratio_txt = "n/a" if d is None else f"{d / o:6.2f}x"
+        print(f"{stage:<22} {items:>5} {unit:<7} dlib {dlib_txt:>9}/s   onnx "
+              f"{items / o:9.1f}/s   ratio {ratio_txt}", flush=True)
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"onnx threads: {args.threads or 'all'}; providers: {args.providers or ['CPU']}")
+    record("decode", len(paths), "images",
+           (None, best_time(lambda: [load_image(p) for p in paths], args.rounds)))
+    images: list[Image] = [load_image(p) for p in paths]
     hog = DetectOptions(detector=DetectorChoice.HOG, upsample=1)
-    cnn = DetectOptions(detector=DetectorChoice.CNN, upsample=0)
-    pairs: list[tuple[Image, Face]] = []
-    for image in images:
-        faces = engine.detect(image, hog)
-        if faces:
-            pairs.append((image, faces[0]))
-    n_img, n_face = len(images), len(pairs)
-    print(f"{n_img} LFW images (250x250), {n_face} with a face; one process, dlib-bin wheel\n")
-    timed("decode (JPEG -> RGB)", n_img, lambda: [load_image(b) for b in raw], "image")
-    timed("detect, HOG, 1 upsample", n_img, lambda: [engine.detect(i, hog) for i in images],
-          "image")
-    few = images[: max(1, n_img // 10)]
-    timed("detect, CNN (MMOD), no upsample", len(few),
-          lambda: [engine.detect(i, cnn) for i in few], "image")
-    timed("landmarks, 68-point", n_face, lambda: [engine.landmarks68(i, f) for i, f in pairs])
-    timed("align (150x150 chip)", n_face, lambda: [engine.align(i, f) for i, f in pairs])
-    views = 2 * len(engine.pack.view_paddings)
-    timed(f"descriptor ({views} views averaged)", n_face,
-          lambda: [engine.embed(i, [f]) for i, f in pairs])
-    big = [load_image(p) for p in sorted((DATA / "samples" / "identity").rglob("*.jpg"))[:20]]
-    sizes = np.array([i.width * i.height for i in big])
-    print(f"\n{len(big)} sample photos, median {np.median(sizes) / 1e6:.1f} MP")
-    timed("detect, HOG, photos (max side 1280)", len(big),
-          lambda: [engine.detect(i, hog) for i in big], "image")
+    faces = [(im, f) for im in images for f in (dlib_engine or onnx).detect(im, hog)]
+    if use_dlib:
+        record("detect-hog (dlib both)", len(images), "images", side_by_side(
+            lambda: [dlib_engine.detect(im, hog) for im in images],
+            lambda: [onnx.detect(im, hog) for im in images], args.rounds))
+    cnn_images = [im for im in images[:args.cnn_images]]
+    record("detect-cnn (mmod)", len(cnn_images), "images", side_by_side(
+        (lambda: [dlib_engine._run_cnn(im.pixels, 1) for im in cnn_images]) if use_dlib else None,
+        lambda: [onnx._run_cnn(im.pixels, 1) for im in cnn_images], 1))
+    record("landmarks-5", len(faces), "faces", side_by_side(
+        (lambda: [dlib_engine._shape(im, f.box, "sp5") for im, f in faces]) if use_dlib else None,
+        lambda: [onnx._shape(im, f.box, "sp5") for im, f in faces], args.rounds))
+    record("landmarks-68", len(faces), "faces", side_by_side(
+        (lambda: [dlib_engine.landmarks68(im, f) for im, f in faces]) if use_dlib else None,
+        lambda: [onnx.landmarks68(im, f) for im, f in faces], args.rounds))
+    record("align", len(faces), "faces", side_by_side(
+        (lambda: [dlib_engine.align(im, f) for im, f in faces]) if use_dlib else None,
+        lambda: [onnx.align(im, f) for im, f in faces], args.rounds))
+    chips = np.stack([onnx.align(im, f) for im, f in faces])
+    session = onnx._model("resnet")
+    resnet = dlib_engine._model("resnet") if use_dlib else None
+
+    def dlib_single() -> None:
+        for chip in chips:
+            resnet.compute_face_descriptor(chip)
+
+    def dlib_batched() -> None:
+        resnet.compute_face_descriptor(list(chips))
+
+    def onnx_single() -> None:
+        for chip in chips:
+            session.run(None, {"chips": chip[None]})
+
+    def onnx_batched() -> None:
+        for i in range(0, len(chips), args.batch):
+            session.run(None, {"chips": chips[i:i + args.batch]})
+
+    record("descriptor batch 1", len(chips), "chips",
+           side_by_side(dlib_single if use_dlib else None, onnx_single, args.rounds))
+    single_rate = rows[-1]["onnx_per_s"]
+    record(f"descriptor batch {args.batch}", len(chips), "chips",
+           side_by_side(dlib_batched if use_dlib else None, onnx_batched, args.rounds))
+    batched_rate = rows[-1]["onnx_per_s"]
+    if use_dlib:
+        record("pipeline (hog)", len(images), "images", side_by_side(
+            lambda: [dlib_engine.embed(im, dlib_engine.detect(im, hog)) for im in images],
+            lambda: [onnx.embed(im, onnx.detect(im, hog)) for im in images], 1))
+
+    net = read_network(onnx._path("resnet"))
+    flops = descriptor_flops(net)
+    peak = matmul_peak()
+    print(f"\ndescriptor network: {flops / 1e9:.3f} GFLOP per chip "
+          f"({2 * flops / 1e9:.3f} per face with the mirror image)")
+    print(f"achieved: {flops * single_rate / 1e9:.1f} GFLOP/s at batch 1, "
+          f"{flops * batched_rate / 1e9:.1f} GFLOP/s at batch {args.batch}; "
+          f"numpy float32 matmul peak here: {peak:.1f} GFLOP/s "
+          f"({100 * flops * batched_rate / 1e9 / peak:.0f}% of it)")
+    print("(the numpy figure is what its BLAS reaches with its own kernel choice, e.g. an AVX2 "
+          "kernel on an AVX-512 machine; ONNX Runtime can exceed it)")
+    arcface = PACKS.get("faceplugin-arcface-v1")
+    print("faceplugin-arcface-v1 pack:", "installed (not timed by this script yet)" if arcface
+          else "not installed")
+    result = {"rows": rows, "descriptor_gflop_per_chip": flops / 1e9,
+              "achieved_gflops_batch1": flops * single_rate / 1e9,
+              "achieved_gflops_batched": flops * batched_rate / 1e9,
+              "numpy_matmul_peak_gflops": peak, "threads": args.threads,
+              "providers": args.providers, "cpu_count": os.cpu_count()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

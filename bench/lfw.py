@@ -13,8 +13,9 @@ where neither finds a face are reported, and every pair that involves one is
 counted as an error (decided "different" for a same-person pair, and so on),
 which is the conservative choice.
 
-Descriptors are cached (resumable) in ``bench/out/``, keyed by the engine
-settings, so an interrupted run continues where it stopped.
+Descriptors are cached (resumable) in ``bench/out/``, keyed by the model pack
+and detection settings (the ONNX and dlib engines give the same descriptors,
+see ``bench/parity.py``), so an interrupted run continues where it stopped.
 
 Usage::
 
@@ -37,8 +38,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from facegate.engine.base import DetectOptions, DetectorChoice
+from facegate.engine.base import DetectOptions, DetectorChoice, Engine
 from facegate.engine.dlib_engine import DlibEngine
+from facegate.engine.onnx_engine import OnnxEngine, onnx_available
 from facegate.images import load_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,13 +82,20 @@ def _img(name: str, number: str) -> str:
 
 # -- descriptors --------------------------------------------------------------
 
-_engine: DlibEngine | None = None
+_engine: Engine | None = None
 _root: Path | None = None
 
 
-def _init(root: str) -> None:
+def make_engine(name: str) -> Engine:
+    """``onnx`` (the default engine, one thread per worker) or ``dlib`` (the reference)."""
+    if name == "onnx" and onnx_available():
+        return OnnxEngine(threads=1)
+    return DlibEngine()
+
+
+def _init(root: str, engine: str) -> None:
     global _engine, _root
-    _engine, _root = DlibEngine(), Path(root)
+    _engine, _root = make_engine(engine), Path(root)
 
 
 def _describe(rel: str) -> tuple[str, str | None, list[float] | None]:
@@ -115,8 +124,8 @@ def load_cache(path: Path) -> dict[str, dict[str, object]]:
     return cache
 
 
-def describe_all(images: list[str], root: Path, cache_path: Path,
-                 workers: int) -> dict[str, dict[str, object]]:
+def describe_all(images: list[str], root: Path, cache_path: Path, workers: int,
+                 engine: str) -> dict[str, dict[str, object]]:
     cache = load_cache(cache_path)
     todo = [i for i in images if i not in cache]
     print(f"{len(images)} images, {len(images) - len(todo)} cached, {len(todo)} to describe",
@@ -125,7 +134,7 @@ def describe_all(images: list[str], root: Path, cache_path: Path,
         from tqdm import tqdm
 
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        with cache_path.open("a") as sink, Pool(workers, _init, (str(root),)) as pool:
+        with cache_path.open("a") as sink, Pool(workers, _init, (str(root), engine)) as pool:
             results: Iterator[tuple[str, str | None, list[float] | None]] = pool.imap_unordered(
                 _describe, todo, chunksize=4)
             for rel, detector, vector in tqdm(results, total=len(todo), unit="img",
@@ -172,6 +181,20 @@ def best_threshold(dist: npt.NDArray[np.float64], same: npt.NDArray[np.bool_]) -
     return float(candidates[run[len(run) // 2]])
 
 
+def threshold_at_fmr(dist: npt.NDArray[np.float64], same: npt.NDArray[np.bool_],
+                     target: float) -> float:
+    """The operating threshold: at most ``target`` of the different-person pairs accepted.
+
+    With n different-person pairs, k = floor(target * n) false matches are
+    allowed; the threshold is the midpoint between the k-th and (k+1)-th
+    smallest different-person distances.
+    """
+    impostors = np.sort(dist[~same & ~np.isnan(dist)])
+    k = int(np.floor(target * len(impostors)))
+    low = impostors[k - 1] if k > 0 else impostors[0] - 2 * 1e-3
+    return float((low + impostors[k]) / 2)
+
+
 def rates(dist: npt.NDArray[np.float64], same: npt.NDArray[np.bool_],
           threshold: float) -> dict[str, float]:
     correct = outcome_correct(dist, same, threshold)
@@ -203,9 +226,11 @@ def plot_det(curves: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.flo
 
     fig, ax = plt.subplots(figsize=(6, 5), dpi=120)
     for label, (fmr, fnmr) in curves.items():
-        ax.plot(np.clip(fmr, 1e-4, 1), np.clip(fnmr, 1e-4, 1), label=label)
+        seen = (fmr > 0) & (fnmr > 0)  # a log axis cannot show a zero rate
+        ax.step(fmr[seen], fnmr[seen], where="post", label=label)
     for label, (fm, fn) in marks.items():
-        ax.plot(max(fm, 1e-4), max(fn, 1e-4), "o", label=label)
+        if fm > 0 and fn > 0:
+            ax.plot(fm, fn, "o", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("false match rate (FMR)")
@@ -224,6 +249,8 @@ def main() -> int:
     parser.add_argument("--pairs", type=Path, default=None,
                         help="a View 2 pairs.txt (ten folds); default: View 1 dev files")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--engine", choices=["onnx", "dlib"], default="onnx",
+                        help="onnx: the default engine; dlib: the reference (same results)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     if not args.lfw.is_dir():
@@ -238,15 +265,17 @@ def main() -> int:
     else:
         all_pairs = read_pairs(args.pairs)
     images = sorted({p.a for p in all_pairs} | {p.b for p in all_pairs})
-    engine = DlibEngine()
+    engine = make_engine(args.engine)
     paddings = "-".join(f"{p:g}" for p in engine.pack.view_paddings)
     key = f"{engine.pack.id}-{engine.pack.version}-auto-up1-views{paddings}"
-    cache = describe_all(images, args.lfw, args.out / f"lfw-cache-{key}.jsonl", args.workers)
+    cache = describe_all(images, args.lfw, args.out / f"lfw-cache-{key}.jsonl", args.workers,
+                         args.engine)
     described = time.perf_counter() - started
 
     missing = sorted(i for i in images if cache[i]["descriptor"] is None)
     by_cnn = sum(1 for i in images if cache[i]["detector"] == "cnn")
-    print(f"\nengine: {engine.pack.id} {engine.pack.version}, HOG (1 upsample) with CNN fallback, "
+    print(f"\nengine: {type(engine).__name__}, pack {engine.pack.id} {engine.pack.version}, "
+          "HOG (1 upsample) with CNN fallback, "
           f"5-point alignment, unit descriptors averaged over chip paddings "
           f"{engine.pack.view_paddings} and their mirror images")
     print(f"images: {len(images)}; face found by HOG: {len(images) - by_cnn - len(missing)}, "
@@ -267,12 +296,21 @@ def main() -> int:
               f"({r_te['pairs'] - r_te['errors']}/{r_te['pairs']}), "
               f"FMR {r_te['fmr']:.4f}, FNMR {r_te['fnmr']:.4f}; "
               f"{lost} test pair(s) without a face, counted as errors")
+        op = threshold_at_fmr(d_tr, same_tr, 1e-3)
+        o_tr, o_te = rates(d_tr, same_tr, op), rates(d_te, same_te, op)
+        print(f"\noperating threshold for FMR <= 0.001 on pairsDevTrain: {op:.4f} "
+              f"(train FMR {o_tr['fmr']:.4f}, FNMR {o_tr['fnmr']:.4f})")
+        print(f"pairsDevTest at the operating threshold: FMR {o_te['fmr']:.4f}, "
+              f"FNMR {o_te['fnmr']:.4f}, accuracy {o_te['accuracy']:.4f}")
         args.out.mkdir(parents=True, exist_ok=True)
         det = args.out / "lfw-det.png"
         plot_det({"pairsDevTrain": det_curve(d_tr, same_tr),
                   "pairsDevTest": det_curve(d_te, same_te)},
-                 {f"DevTest at t={t:.3f}": (r_te["fmr"], r_te["fnmr"])}, det)
-        summary = {"threshold": t, "train": r_tr, "test": r_te, "no_face": missing}
+                 {f"DevTest at t={t:.3f} (best accuracy)": (r_te["fmr"], r_te["fnmr"]),
+                  f"DevTest at t={op:.3f} (FMR<=1e-3 on DevTrain)": (o_te["fmr"], o_te["fnmr"])},
+                 det)
+        summary = {"threshold": t, "train": r_tr, "test": r_te, "operating_threshold": op,
+                   "operating_train": o_tr, "operating_test": o_te, "no_face": missing}
     else:
         same = np.array([p.same for p in all_pairs])
         fold = np.array([p.fold for p in all_pairs])

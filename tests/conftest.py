@@ -18,7 +18,8 @@ import pytest
 from facegate.analysis import FaceAnalyzer
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
-from facegate.engine.dlib_engine import DlibEngine
+from facegate.engine.base import Engine
+from facegate.engine.default import default_engine
 
 from .support.governed import START, add_purpose
 
@@ -82,13 +83,14 @@ def faces() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def engine() -> DlibEngine:
-    return DlibEngine()
+def engine() -> Engine:
+    """The default engine (ONNX), once for the whole session; models load on first use."""
+    return default_engine()
 
 
 @pytest.fixture(scope="session")
-def analyzer(engine: DlibEngine) -> FaceAnalyzer:
-    """One real dlib analyzer for the whole session (models load on first use)."""
+def analyzer(engine: Engine) -> FaceAnalyzer:
+    """One real analyzer for the whole session."""
     return FaceAnalyzer(engine)
 
 

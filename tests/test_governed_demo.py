@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,10 +35,23 @@ def test_demo_walks_the_governed_flow(tmp_path: Path, faces: dict[str, Path],
         assert expected in text, expected
 
 
-def test_demo_without_photos_says_what_it_needs(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_without_shared_photos_uses_the_astronaut(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     lines: list[str] = []
     monkeypatch.delenv("FACEGATE_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
+    assert run(tmp_path / "nothing", echo=lines.append) == 0
+    text = "\n".join(lines)
+    assert "enrolled from astronaut.png (scikit-image)" in text
+    assert "astronaut.png mirrored (the same photo): match" in text
+    assert "consent.withdrawn" in text
+
+
+def test_demo_without_any_photos_says_what_it_needs(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+    monkeypatch.delenv("FACEGATE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "skimage", None)  # as if the demo extra were missing
     assert run(tmp_path / "nothing", echo=lines.append) == 2
     assert "FACEGATE_DATA" in lines[0]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from .comparison import Comparison, compare_descriptors
 from .engine.base import DetectOptions, Engine
-from .engine.dlib_engine import DlibEngine
+from .engine.default import default_engine
 from .engine.faces import Face
 from .errors import MultipleFaces, NoFaceFound
 from .images import Image, ImageLimits, ImageSource, load_image
@@ -59,8 +59,8 @@ class FaceAnalyzer:
     """Detect, assess, embed and compare faces in images.
 
     Args:
-        engine: the face engine; a :class:`DlibEngine` by default. Its models
-            load on first use.
+        engine: the face engine; :func:`~facegate.engine.default.default_engine`
+            (ONNX) by default. Its models load on first use.
         settings: detection, quality and comparison settings.
 
     Example::
@@ -72,7 +72,7 @@ class FaceAnalyzer:
 
     def __init__(self, engine: Engine | None = None, *,
                  settings: AnalyzerSettings | None = None) -> None:
-        self.engine: Engine = engine if engine is not None else DlibEngine()
+        self.engine: Engine = engine if engine is not None else default_engine()
         self.settings = settings or AnalyzerSettings()
 
     def load(self, source: ImageSource | Image) -> Image:

@@ -22,7 +22,8 @@ The hierarchy::
     ├── ModelError                a model pack cannot be used
     │   ├── ModelPackUnknown      model.unknown
     │   ├── ModelPackMissing      model.missing
-    │   └── DescriptorMismatch    model.mismatch
+    │   ├── DescriptorMismatch    model.mismatch
+    │   └── ModelFormatError      model.invalid_format
     ├── InvalidArgument           argument.invalid
     ├── PolicyRefusal             policy.refused (details: rule, jurisdiction, article)
     │   ├── PurposeNotRegistered      purpose.not_registered          R1
@@ -93,6 +94,7 @@ __all__ = [
     "InvalidArgument",
     "ModeNotAllowed",
     "ModelError",
+    "ModelFormatError",
     "ModelPackMissing",
     "ModelPackUnknown",
     "MultipleFaces",
@@ -211,6 +213,11 @@ class ModelPackMissing(ModelError):
 class DescriptorMismatch(ModelError):
     code = "model.mismatch"
     http_status = 422
+
+
+class ModelFormatError(ModelError):
+    code = "model.invalid_format"
+    http_status = 500
 
 
 class InvalidArgument(Error):

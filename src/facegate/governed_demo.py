@@ -31,10 +31,9 @@ from .purposes.models import ASSESSMENT_ITEMS, NOTICE_ITEMS
 
 __all__ = ["DEMO_THRESHOLD", "demo_assessment", "demo_notice", "find_samples", "run"]
 
-#: Decision distance used by the demo purposes. The dlib pack's unit-length
-#: descriptors put these sample photos at 0.24 (same person) and 0.48-0.62
-#: (different people); issue 6 replaces this with a calibrated threshold.
-DEMO_THRESHOLD: Final = 0.4
+#: Decision distance locked by the demo purposes: ``None`` takes the model
+#: pack's LFW-derived default (see docs/accuracy.md).
+DEMO_THRESHOLD: Final[float | None] = None
 
 _OBAMA: Final = "identity/face_recognition/examples/obama.jpg"
 _OBAMA2: Final = "identity/face_recognition/examples/obama2.jpg"

@@ -6,11 +6,9 @@ once, on first use. dlib types stay inside this module.
 
 The descriptor of a face averages six views: the aligned chip at the pack's
 three paddings (0.25, 0.20, 0.30: the face a little larger and smaller), each
-with its mirror image; each view's output is scaled to unit length, the six
-are averaged, and the mean is scaled to unit length again. On LFW View 1 this
+with its mirror image (see :mod:`facegate.engine.views`). On LFW View 1 this
 test-time augmentation was chosen by cross-validation on pairsDevTrain alone
-(see docs/accuracy.md). Unit length makes Euclidean distance and cosine
-similarity agree.
+(see docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from ..images import Image
 from .base import DetectOptions, DetectorChoice
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .packs import DLIB_RESNET_V1, ModelPack
+from .views import average_views
 
 __all__ = ["DlibEngine", "default_models_dir"]
 
@@ -192,15 +191,6 @@ class DlibEngine:
                                                 pack_version=self.pack.version))
             for face, v in zip(faces, average_views(raw, len(faces)), strict=True)
         ]
-
-
-def average_views(raw: npt.NDArray[np.float64], faces: int) -> list[npt.NDArray[np.float32]]:
-    """One unit descriptor per face from its views (rows grouped by face, in order)."""
-    views = raw.reshape(faces, -1, raw.shape[-1])
-    views = views / np.linalg.norm(views, axis=2, keepdims=True)
-    mean = views.mean(axis=1)
-    mean /= np.linalg.norm(mean, axis=1, keepdims=True)
-    return [m.astype(np.float32) for m in mean]
 
 
 def _box(rect: Any) -> Box:

@@ -71,10 +71,10 @@ DLIB_RESNET_V1: Final = ModelPack(
     chip_padding=0.25,
     view_paddings=(0.25, 0.20, 0.30),
     alignment="dlib 5-point similarity transform (dlib.get_face_chip)",
-    default_threshold=0.412,
+    default_threshold=0.364,
     threshold_source=(
-        "LFW View 1 pairsDevTrain, best-accuracy threshold (bench/lfw.py); LFW-derived, "
-        "not calibrated for any other population"
+        "LFW View 1 pairsDevTrain: at most 1 of its 1,100 different-person pairs accepted "
+        "(FMR <= 0.001; bench/lfw.py); LFW-derived, not calibrated for any other population"
     ),
     licence="CC0 / public domain (dlib models by Davis King, shipped by face_recognition_models)",
     provenance=(

@@ -1,4 +1,8 @@
-"""The dlib engine on real faces: counts, orientation, landmarks, descriptors."""
+"""The default engine on real faces: counts, orientation, landmarks, descriptors.
+
+The default engine is the ONNX engine; with the ``dlib`` extra installed it
+uses dlib's HOG detector (tests that name HOG need it and skip without it).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,17 @@ from facegate.comparison import compare_descriptors
 from facegate.engine.base import DetectOptions, DetectorChoice, Engine
 from facegate.engine.dlib_engine import DlibEngine
 from facegate.engine.faces import DetectorKind, LandmarkScheme
+from facegate.engine.onnx_engine import dlib_available
 from facegate.errors import ModelPackMissing, MultipleFaces, NoFaceFound
 from facegate.images import load_image
 
 EXAMPLES = "identity/face_recognition/examples"
+needs_dlib = pytest.mark.skipif(not dlib_available(),
+                                reason="dlib's HOG detector needs the dlib extra "
+                                       "(pip install -e '.[dlib]')")
 
 
-def test_engine_satisfies_the_protocol(engine: DlibEngine) -> None:
+def test_engine_satisfies_the_protocol(engine: Engine) -> None:
     assert isinstance(engine, Engine)
     assert engine.pack.id == "dlib-resnet-v1"
 
@@ -84,7 +92,7 @@ def test_descriptor_is_unit_length_and_names_its_pack(analyzer: FaceAnalyzer,
     assert len(d.to_bytes()) == 128 * 4
 
 
-def test_descriptors_are_deterministic(engine: DlibEngine, samples: Path) -> None:
+def test_descriptors_are_deterministic(engine: Engine, samples: Path) -> None:
     image = load_image(samples / f"{EXAMPLES}/biden.jpg")
     faces = engine.detect(image)
     first = engine.embed(image, faces)[0].descriptor
@@ -93,7 +101,8 @@ def test_descriptors_are_deterministic(engine: DlibEngine, samples: Path) -> Non
     assert np.array_equal(first.vector, second.vector)
 
 
-def test_cnn_detector_finds_the_same_face(engine: DlibEngine, samples: Path) -> None:
+@needs_dlib
+def test_cnn_detector_finds_the_same_face(engine: Engine, samples: Path) -> None:
     image = load_image(samples / f"{EXAMPLES}/obama_small.jpg")
     hog = engine.detect(image, DetectOptions(detector=DetectorChoice.HOG))
     cnn = engine.detect(image, DetectOptions(detector=DetectorChoice.CNN))
@@ -103,14 +112,15 @@ def test_cnn_detector_finds_the_same_face(engine: DlibEngine, samples: Path) -> 
     assert abs(hx - cx) < hog[0].box.width * 0.25 and abs(hy - cy) < hog[0].box.height * 0.25
 
 
-def test_auto_falls_back_to_cnn_only_when_hog_finds_nothing(engine: DlibEngine,
+@needs_dlib
+def test_auto_falls_back_to_cnn_only_when_hog_finds_nothing(engine: Engine,
                                                              samples: Path) -> None:
     image = load_image(samples / f"{EXAMPLES}/obama.jpg")
     auto = engine.detect(image, DetectOptions(detector=DetectorChoice.AUTO))
     assert [f.detector for f in auto] == [DetectorKind.HOG]
 
 
-def test_large_photos_are_downscaled_for_detection_only(engine: DlibEngine,
+def test_large_photos_are_downscaled_for_detection_only(engine: Engine,
                                                          samples: Path) -> None:
     image = load_image(samples / f"{EXAMPLES}/obama-1080p.jpg")
     full = engine.detect(image, DetectOptions(max_side=2000))
@@ -138,6 +148,7 @@ def test_a_small_background_face_does_not_make_a_photo_ambiguous(analyzer: FaceA
     assert analyzer.embed_single(path).box.width > 500
 
 
+@needs_dlib
 def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
     engine = DlibEngine(models_dir=tmp_path)
     image = load_image(np.full((100, 100, 3), 128, dtype=np.uint8))
