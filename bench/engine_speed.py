@@ -8,7 +8,7 @@ Stages, on real LFW photos and larger sample photos from ../shared/data:
 * landmarks   -- 5-point shape predictor per face (dlib vs numpy);
 * align       -- the 150x150 face chip (dlib vs numpy);
 * descriptor  -- the ResNet on chips, batch 1 and batched (dlib vs ONNX Runtime);
-* pipeline    -- detect (HOG) + landmarks + align + mirrored descriptor per image.
+* pipeline    -- detect (HOG) + landmarks + the six-view descriptor per image.
 
 Each stage is timed for both engines in alternating rounds and the best
 round is kept, so the ratio compares the two under the same machine load.
@@ -39,6 +39,7 @@ from facegate.engine.dlib_networks import read_network
 from facegate.engine.onnx_engine import OnnxEngine, dlib_available
 from facegate.engine.onnx_graphs import descriptor_flops
 from facegate.engine.packs import PACKS
+from facegate.engine.views import views_per_face
 from facegate.images import Image, load_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,8 +173,9 @@ def main() -> int:
     net = read_network(onnx._path("resnet"))
     flops = descriptor_flops(net)
     peak = matmul_peak()
+    views = views_per_face(onnx.pack)
     print(f"\ndescriptor network: {flops / 1e9:.3f} GFLOP per chip "
-          f"({2 * flops / 1e9:.3f} per face with the mirror image)")
+          f"({views * flops / 1e9:.3f} per face: {views} views, three paddings and their mirrors)")
     print(f"achieved: {flops * single_rate / 1e9:.1f} GFLOP/s at batch 1, "
           f"{flops * batched_rate / 1e9:.1f} GFLOP/s at batch {args.batch}; "
           f"numpy float32 matmul peak here: {peak:.1f} GFLOP/s "
