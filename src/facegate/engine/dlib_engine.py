@@ -21,18 +21,18 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image as PILImage
 
 from ..errors import ModelPackMissing
 from ..images import Image
 from .base import DetectOptions, DetectorChoice
+from .detection import Detection, faces_from_detections, scaled_for_detection
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .packs import DLIB_RESNET_V1, ModelPack
 from .views import average_views
 
-__all__ = ["DlibEngine", "default_models_dir"]
+__all__ = ["MODEL_FILES", "DlibEngine", "default_models_dir"]
 
-_FILES: Final = {
+MODEL_FILES: Final = {
     "cnn": "mmod_human_face_detector.dat",
     "sp5": "shape_predictor_5_face_landmarks.dat",
     "sp68": "shape_predictor_68_face_landmarks.dat",
@@ -103,11 +103,11 @@ class DlibEngine:
         if name == "hog":
             return dlib.get_frontal_face_detector()
         folder = self._models_dir or default_models_dir()
-        path = folder / _FILES[name]
+        path = folder / MODEL_FILES[name]
         if not path.is_file():
             raise ModelPackMissing(
                 f"model file {path} is missing; reinstall face_recognition_models",
-                details={"pack": DLIB_RESNET_V1.id, "file": _FILES[name]},
+                details={"pack": DLIB_RESNET_V1.id, "file": MODEL_FILES[name]},
             )
         loaders: dict[str, Callable[[str], Any]] = {
             "cnn": dlib.cnn_face_detection_model_v1,
@@ -121,23 +121,16 @@ class DlibEngine:
 
     def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
         options = options or DetectOptions()
-        pixels, scale = _scaled_for_detection(image.pixels, options.max_side)
-        found: list[tuple[Box, float, DetectorKind]] = []
+        pixels, scale = scaled_for_detection(image.pixels, options.max_side)
+        found: list[Detection] = []
         if options.detector in (DetectorChoice.HOG, DetectorChoice.AUTO):
             found = self._run_hog(pixels, options.upsample)
         if options.detector is DetectorChoice.CNN or (
             options.detector is DetectorChoice.AUTO and not found
         ):
             found = self._run_cnn(pixels, options.upsample)
-        faces = []
-        for box, score, kind in found:
-            full = _clip_box(_rescale_box(box, 1.0 / scale), image.width, image.height)
-            if full.width < 2 or full.height < 2:
-                continue
-            faces.append(Face(box=full, score=score, detector=kind,
-                              landmarks=self._shape(image, full, "sp5")))
-        faces.sort(key=lambda f: f.box.area, reverse=True)
-        return faces
+        return faces_from_detections(image, found, scale,
+                                     lambda box: self._shape(image, box, "sp5"))
 
     def _run_hog(self, pixels: npt.NDArray[np.uint8],
                  upsample: int) -> list[tuple[Box, float, DetectorKind]]:
@@ -196,27 +189,3 @@ class DlibEngine:
 def _box(rect: Any) -> Box:
     return Box(left=int(rect.left()), top=int(rect.top()),
                right=int(rect.right()) + 1, bottom=int(rect.bottom()) + 1)
-
-
-def _rescale_box(box: Box, factor: float) -> Box:
-    if factor == 1.0:
-        return box
-    return Box(left=round(box.left * factor), top=round(box.top * factor),
-               right=round(box.right * factor), bottom=round(box.bottom * factor))
-
-
-def _clip_box(box: Box, width: int, height: int) -> Box:
-    return Box(left=max(0, box.left), top=max(0, box.top),
-               right=min(width, box.right), bottom=min(height, box.bottom))
-
-
-def _scaled_for_detection(pixels: npt.NDArray[np.uint8],
-                          max_side: int) -> tuple[npt.NDArray[np.uint8], float]:
-    height, width = pixels.shape[:2]
-    longest = max(height, width)
-    if longest <= max_side:
-        return pixels, 1.0
-    scale = max_side / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = PILImage.fromarray(pixels).resize(size, PILImage.Resampling.BILINEAR)
-    return np.ascontiguousarray(np.asarray(small, dtype=np.uint8)), scale

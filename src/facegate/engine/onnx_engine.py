@@ -33,7 +33,8 @@ from ..errors import InvalidArgument, ModelPackMissing
 from ..images import Image
 from .base import DetectOptions, DetectorChoice
 from .chips import extract_chip, face_chip_details
-from .dlib_engine import _FILES, _clip_box, _rescale_box, _scaled_for_detection, default_models_dir
+from .detection import Detection, faces_from_detections, scaled_for_detection
+from .dlib_engine import MODEL_FILES, default_models_dir
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .mmod import detect_faces
 from .model_cache import cached_file
@@ -126,11 +127,11 @@ class OnnxEngine:
             self._model(name)
 
     def _path(self, name: str) -> Path:
-        path = (self._models_dir or default_models_dir()) / _FILES[name]
+        path = (self._models_dir or default_models_dir()) / MODEL_FILES[name]
         if not path.is_file():
             raise ModelPackMissing(
                 f"model file {path} is missing; reinstall face_recognition_models",
-                details={"pack": DLIB_RESNET_V1.id, "file": _FILES[name]},
+                details={"pack": DLIB_RESNET_V1.id, "file": MODEL_FILES[name]},
             )
         return path
 
@@ -179,22 +180,15 @@ class OnnxEngine:
 
     def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
         options = options or DetectOptions()
-        pixels, scale = _scaled_for_detection(image.pixels, options.max_side)
+        pixels, scale = scaled_for_detection(image.pixels, options.max_side)
         hog = options.detector is not DetectorChoice.CNN and dlib_available()
-        found: list[tuple[Box, float, DetectorKind]] = []
+        found: list[Detection] = []
         if hog:
             found = self._model("detector")._run_hog(pixels, options.upsample)
         if not hog or (options.detector is DetectorChoice.AUTO and not found):
             found = self._run_cnn(pixels, options.upsample)
-        faces = []
-        for box, score, kind in found:
-            full = _clip_box(_rescale_box(box, 1.0 / scale), image.width, image.height)
-            if full.width < 2 or full.height < 2:
-                continue
-            faces.append(Face(box=full, score=score, detector=kind,
-                              landmarks=self._shape(image, full, "sp5")))
-        faces.sort(key=lambda f: f.box.area, reverse=True)
-        return faces
+        return faces_from_detections(image, found, scale,
+                                     lambda box: self._shape(image, box, "sp5"))
 
     def _run_cnn(self, pixels: npt.NDArray[np.uint8],
                  upsample: int) -> list[tuple[Box, float, DetectorKind]]:
