@@ -155,7 +155,7 @@ def pair_decisions(train: list[tuple[str, str, bool]], test: list[tuple[str, str
         "test_accuracy_onnx": float(((d_onnx <= threshold) == truth).mean()),
         "test_pairs_decided_differently": int(((d_dlib <= threshold) != (d_onnx <= threshold))
                                               .sum()),
-        "test_max_pair_distance_difference": float(np.abs(d_dlib - d_onnx)[finite].max()),
+        "test_max_pair_distance_difference": float(np.abs(d_dlib[finite] - d_onnx[finite]).max()),
     }
 
 
