@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from facegate.engine.dlib_engine import default_models_dir
+from facegate.engine.model_files import default_models_dir
 from facegate.engine.onnx_engine import OnnxEngine
 
 REPO = Path(__file__).resolve().parents[2]

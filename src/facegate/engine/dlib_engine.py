@@ -13,11 +13,10 @@ test-time augmentation was chosen by cross-validation on pairsDevTrain alone
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,37 +26,11 @@ from ..images import Image
 from .base import DetectOptions, DetectorChoice
 from .detection import Detection, faces_from_detections, scaled_for_detection
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
+from .model_files import LazyModels, model_file
 from .packs import DLIB_RESNET_V1, ModelPack
 from .views import average_views
 
-__all__ = ["MODEL_FILES", "DlibEngine", "default_models_dir"]
-
-MODEL_FILES: Final = {
-    "cnn": "mmod_human_face_detector.dat",
-    "sp5": "shape_predictor_5_face_landmarks.dat",
-    "sp68": "shape_predictor_68_face_landmarks.dat",
-    "resnet": "dlib_face_recognition_resnet_model_v1.dat",
-}
-
-_T = TypeVar("_T")
-
-
-def default_models_dir() -> Path:
-    """The model folder of the installed ``face_recognition_models`` package.
-
-    Raises:
-        ModelPackMissing: the package is not installed.
-    """
-    try:
-        import face_recognition_models
-    except ImportError:
-        raise ModelPackMissing(
-            "the dlib-resnet-v1 model files are not installed; "
-            "run: pip install face_recognition_models==0.3.0",
-            details={"pack": DLIB_RESNET_V1.id},
-        ) from None
-    return Path(face_recognition_models.__file__).parent / "models"
-
+__all__ = ["DlibEngine"]
 
 def _import_dlib() -> Any:
     try:
@@ -80,8 +53,7 @@ class DlibEngine:
 
     def __init__(self, models_dir: Path | None = None) -> None:
         self._models_dir = models_dir
-        self._lock = threading.Lock()
-        self._models: dict[str, Any] = {}
+        self._models = LazyModels(self._load)
 
     @property
     def pack(self) -> ModelPack:
@@ -90,25 +62,13 @@ class DlibEngine:
     # -- model loading ------------------------------------------------------
 
     def _model(self, name: str) -> Any:
-        model = self._models.get(name)
-        if model is not None:
-            return model
-        with self._lock:
-            if name not in self._models:
-                self._models[name] = self._load(name)
-            return self._models[name]
+        return self._models.get(name)
 
     def _load(self, name: str) -> Any:
         dlib = _import_dlib()
         if name == "hog":
             return dlib.get_frontal_face_detector()
-        folder = self._models_dir or default_models_dir()
-        path = folder / MODEL_FILES[name]
-        if not path.is_file():
-            raise ModelPackMissing(
-                f"model file {path} is missing; reinstall face_recognition_models",
-                details={"pack": DLIB_RESNET_V1.id, "file": MODEL_FILES[name]},
-            )
+        path = model_file(self._models_dir, name)
         loaders: dict[str, Callable[[str], Any]] = {
             "cnn": dlib.cnn_face_detection_model_v1,
             "sp5": dlib.shape_predictor,

@@ -20,7 +20,6 @@ faces are computed in batches (:meth:`OnnxEngine.describe_chips`);
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -34,10 +33,10 @@ from ..images import Image
 from .base import DetectOptions, DetectorChoice
 from .chips import extract_chip, face_chip_details
 from .detection import Detection, faces_from_detections, scaled_for_detection
-from .dlib_engine import MODEL_FILES, default_models_dir
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .mmod import detect_faces
 from .model_cache import cached_file
+from .model_files import LazyModels, model_file
 from .packs import DLIB_RESNET_V1, ModelPack
 from .shape_predictor import ShapePredictor
 from .views import average_views
@@ -112,8 +111,7 @@ class OnnxEngine:
         self._cache_dir = cache_dir
         self._providers = list(providers) if providers else ["CPUExecutionProvider"]
         self._batch_size = batch_size
-        self._lock = threading.Lock()
-        self._models: dict[str, Any] = {}
+        self._models = LazyModels(self._load)
 
     @property
     def pack(self) -> ModelPack:
@@ -127,22 +125,10 @@ class OnnxEngine:
             self._model(name)
 
     def _path(self, name: str) -> Path:
-        path = (self._models_dir or default_models_dir()) / MODEL_FILES[name]
-        if not path.is_file():
-            raise ModelPackMissing(
-                f"model file {path} is missing; reinstall face_recognition_models",
-                details={"pack": DLIB_RESNET_V1.id, "file": MODEL_FILES[name]},
-            )
-        return path
+        return model_file(self._models_dir, name)
 
     def _model(self, name: str) -> Any:
-        model = self._models.get(name)
-        if model is not None:
-            return model
-        with self._lock:
-            if name not in self._models:
-                self._models[name] = self._load(name)
-            return self._models[name]
+        return self._models.get(name)
 
     def _load(self, name: str) -> Any:
         if name in ("sp5", "sp68"):
