@@ -204,18 +204,20 @@ class Deployment(Books):
                          operator: str) -> Identification:
         """Drop any candidate without live consent (R2, R4): withdrawal deletes templates, and
         this keeps a row that survived anyway (a restored backup) from ever matching."""
+        profile = self._profile(conn)
         live = []
         for candidate in result.candidates:
-            state = current_state(list_consents(conn, subject_id=candidate.subject_id,
-                                                purpose_key=result.purpose_key,
-                                                scope=ConsentScope.BIOMETRIC))
-            if state.granted:
+            decision = gate.check_candidate(
+                profile, subject_id=candidate.subject_id, purpose_key=result.purpose_key,
+                consent=current_state(list_consents(conn, subject_id=candidate.subject_id,
+                                                    purpose_key=result.purpose_key,
+                                                    scope=ConsentScope.BIOMETRIC)))
+            if decision.allowed:
                 live.append(candidate)
                 continue
+            first = decision.reasons[0]
             self._audit(conn, "refusal", operator=operator, purpose_key=result.purpose_key,
-                        subject_id=candidate.subject_id,
-                        outcome="consent.withdrawn" if state.withdrawn else "consent.missing",
-                        rule="R4" if state.withdrawn else "R2",
+                        subject_id=candidate.subject_id, outcome=first.code, rule=first.rule,
                         detail={"action": "identify-candidate"})
         return dataclasses.replace(result, candidates=tuple(live))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from ..consent.ledger import ConsentState
 from ..errors import InvalidArgument
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import Site
@@ -24,6 +25,7 @@ __all__ = [
     "check_activation",
     "check_assessment",
     "check_assessment_deletion",
+    "check_candidate",
     "check_consent",
     "check_notice",
     "check_purpose",
@@ -63,6 +65,13 @@ def require(req: ProcessingRequest) -> Grant:
     return _mint.issue_grant(operation=req.operation.value, purpose_key=req.purpose.key,
                              subject_id=req.subject.id if req.subject else None,
                              jurisdiction=req.profile.key, issued_at=req.now)
+
+
+def check_candidate(profile: JurisdictionProfile, *, subject_id: str, purpose_key: str,
+                    consent: ConsentState) -> Decision:
+    """Whether an identification candidate may be returned: live consent (R2, R4)."""
+    return Decision.of(rules.consent_rules(profile, subject_id=subject_id,
+                                           purpose_key=purpose_key, consent=consent))
 
 
 def check_site(site: Site, profile: JurisdictionProfile) -> Decision:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from ..consent.ledger import ConsentState
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import PRIVATE_SPACE_TYPES, Site
 from ..purposes.models import (
@@ -194,17 +195,22 @@ def processing_rules(req: ProcessingRequest) -> list[Reason]:
     return out
 
 
+def consent_rules(profile: JurisdictionProfile, *, subject_id: str, purpose_key: str,
+                  consent: ConsentState) -> list[Reason]:
+    """Live biometric consent for the purpose (R2), not withdrawn (R4)."""
+    if not profile.applies("R2") or consent.granted:
+        return []
+    if consent.withdrawn:
+        return [reason(profile, "R4", "consent.withdrawn",
+                       f"subject {subject_id} withdrew consent for {purpose_key}")]
+    return [reason(profile, "R2", "consent.missing",
+                   f"subject {subject_id} has not given separate consent for {purpose_key}")]
+
+
 def _subject_rules(req: ProcessingRequest, purpose: Purpose) -> list[Reason]:
     p, s = req.profile, req.subject
     assert s is not None
-    out: list[Reason] = []
-    if p.applies("R2") and not s.consent.granted:
-        if s.consent.withdrawn:
-            out.append(reason(p, "R4", "consent.withdrawn",
-                              f"subject {s.id} withdrew consent for {purpose.key}"))
-        else:
-            out.append(reason(p, "R2", "consent.missing",
-                              f"subject {s.id} has not given separate consent for {purpose.key}"))
+    out = consent_rules(p, subject_id=s.id, purpose_key=purpose.key, consent=s.consent)
     if p.applies("R5") and s.minor and s.consent.granted and s.consent.guardian_name is None:
         out.append(reason(p, "R5", "consent.guardian_missing",
                           f"subject {s.id} is under {p.minor_age}: the consent on record is not "
