@@ -39,8 +39,10 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.engine.base import DetectOptions, DetectorChoice, Engine
+from facegate.engine.default import engine_for_pack
 from facegate.engine.dlib_engine import DlibEngine
 from facegate.engine.onnx_engine import OnnxEngine, onnx_available
+from facegate.engine.packs import DEFAULT_PACK
 from facegate.images import load_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +89,10 @@ _root: Path | None = None
 
 
 def make_engine(name: str) -> Engine:
-    """``onnx`` (the default engine, one thread per worker) or ``dlib`` (the reference)."""
+    """``onnx`` (the default engine, one thread per worker), ``dlib`` (the reference),
+    or ``pack:ID`` (the engine of model pack ID, one thread per worker)."""
+    if name.startswith("pack:"):
+        return engine_for_pack(name[len("pack:"):], threads=1)
     if name == "onnx" and onnx_available():
         return OnnxEngine(threads=1)
     return DlibEngine()
@@ -251,8 +256,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engine", choices=["onnx", "dlib"], default="onnx",
                         help="onnx: the default engine; dlib: the reference (same results)")
+    parser.add_argument("--pack", default=DEFAULT_PACK,
+                        help="model pack to measure (an installable pack must be installed)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    engine_name = args.engine if args.pack == DEFAULT_PACK else f"pack:{args.pack}"
+    suffix = "" if args.pack == DEFAULT_PACK else "-" + args.pack.replace("/", "--")
     if not args.lfw.is_dir():
         print(f"LFW not found at {args.lfw}; pass --lfw", file=sys.stderr)
         return 2
@@ -265,19 +274,19 @@ def main() -> int:
     else:
         all_pairs = read_pairs(args.pairs)
     images = sorted({p.a for p in all_pairs} | {p.b for p in all_pairs})
-    engine = make_engine(args.engine)
+    engine = make_engine(engine_name)
     paddings = "-".join(f"{p:g}" for p in engine.pack.view_paddings)
     key = f"{engine.pack.id}-{engine.pack.version}-auto-up1-views{paddings}"
     cache = describe_all(images, args.lfw, args.out / f"lfw-cache-{key}.jsonl", args.workers,
-                         args.engine)
+                         engine_name)
     described = time.perf_counter() - started
 
     missing = sorted(i for i in images if cache[i]["descriptor"] is None)
     by_cnn = sum(1 for i in images if cache[i]["detector"] == "cnn")
     print(f"\nengine: {type(engine).__name__}, pack {engine.pack.id} {engine.pack.version}, "
           "HOG (1 upsample) with CNN fallback, "
-          f"5-point alignment, unit descriptors averaged over chip paddings "
-          f"{engine.pack.view_paddings} and their mirror images")
+          f"alignment: {engine.pack.alignment}; views: "
+          f"{engine.pack.view_paddings or 'one chip'}")
     print(f"images: {len(images)}; face found by HOG: {len(images) - by_cnn - len(missing)}, "
           f"by the CNN fallback: {by_cnn}, no face: {len(missing)}")
     for m in missing:
@@ -303,7 +312,7 @@ def main() -> int:
         print(f"pairsDevTest at the operating threshold: FMR {o_te['fmr']:.4f}, "
               f"FNMR {o_te['fnmr']:.4f}, accuracy {o_te['accuracy']:.4f}")
         args.out.mkdir(parents=True, exist_ok=True)
-        det = args.out / "lfw-det.png"
+        det = args.out / f"lfw-det{suffix}.png"
         plot_det({"pairsDevTrain": det_curve(d_tr, same_tr),
                   "pairsDevTest": det_curve(d_te, same_te)},
                  {f"DevTest at t={t:.3f} (best accuracy)": (r_te["fmr"], r_te["fnmr"]),
@@ -321,10 +330,10 @@ def main() -> int:
             accs.append(rates(dist[fold == k], same[fold == k], t)["accuracy"])
         print(f"\nView 2, {len(accs)} folds: accuracy {np.mean(accs):.4f} "
               f"± {np.std(accs):.4f} (mean ± standard deviation)")
-        det = args.out / "lfw-view2-det.png"
+        det = args.out / f"lfw-view2-det{suffix}.png"
         plot_det({"all folds": det_curve(dist, same)}, {}, det)
         summary = {"folds": accs, "mean": float(np.mean(accs)), "std": float(np.std(accs))}
-    (args.out / "lfw-summary.json").write_text(json.dumps(summary, indent=2))
+    (args.out / f"lfw-summary{suffix}.json").write_text(json.dumps(summary, indent=2))
     print(f"DET curve: {det}")
     print(f"time: {described:.0f} s describing, {time.perf_counter() - started:.0f} s in all "
           f"({args.workers} worker(s))")

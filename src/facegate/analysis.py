@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 
 from .comparison import Comparison, compare_descriptors
 from .engine.base import DetectOptions, Engine
-from .engine.default import default_engine
+from .engine.default import default_engine, engine_for_pack
 from .engine.faces import Face
+from .engine.packs import ModelPack
 from .errors import MultipleFaces, NoFaceFound
 from .images import Image, ImageLimits, ImageSource, load_image
 from .quality import (
@@ -74,6 +75,22 @@ class FaceAnalyzer:
                  settings: AnalyzerSettings | None = None) -> None:
         self.engine: Engine = engine if engine is not None else default_engine()
         self.settings = settings or AnalyzerSettings()
+
+    @classmethod
+    def for_pack(cls, pack: str, *, settings: AnalyzerSettings | None = None,
+                 threads: int | None = None) -> FaceAnalyzer:
+        """An analyzer running the model pack ``pack``.
+
+        Raises:
+            ModelPackUnknown: no such pack.
+            ModelPackMissing: (on first use) the pack is not installed.
+        """
+        return cls(engine_for_pack(pack, threads=threads), settings=settings)
+
+    @property
+    def pack(self) -> ModelPack:
+        """The model pack this analyzer's descriptors come from."""
+        return self.engine.pack
 
     def load(self, source: ImageSource | Image) -> Image:
         """Decode ``source`` within this analyzer's limits."""
@@ -130,6 +147,18 @@ class FaceAnalyzer:
                 details={"faces": competing},
             )
         return self.engine.embed(image, [primary])[0]
+
+    def describe_primary(self, source: ImageSource | Image) -> Face | None:
+        """The primary face with its descriptor, or ``None`` when no face is found.
+
+        For measuring on labelled photos: unlike :meth:`embed_single`, a second
+        face of similar size does not refuse the image; the primary one is used.
+        """
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if not faces:
+            return None
+        return self.engine.embed(image, [self._primary(faces)[0]])[0]
 
     def compare(self, first: ImageSource | Image, second: ImageSource | Image) -> Comparison:
         """Decide whether the primary faces of two images show the same person."""

@@ -26,9 +26,13 @@ __all__ = ["cli", "main"]
 _T = TypeVar("_T")
 
 
-def _analyzer(detector: str, upsample: int, threshold: float | None = None) -> FaceAnalyzer:
+def _analyzer(detector: str, upsample: int, pack: str | None,
+              threshold: float | None = None) -> FaceAnalyzer:
     options = DetectOptions(detector=DetectorChoice(detector), upsample=upsample)
-    return FaceAnalyzer(settings=AnalyzerSettings(detect=options, threshold=threshold))
+    settings = AnalyzerSettings(detect=options, threshold=threshold)
+    if pack is None:
+        return FaceAnalyzer(settings=settings)
+    return FaceAnalyzer.for_pack(pack, settings=settings)
 
 
 def _fail(exc: Error) -> None:
@@ -67,6 +71,8 @@ def _each_file(paths: Sequence[Path], work: Callable[[Path], _T],
 
 
 def _detector_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--pack", default=None,
+                     help="Model pack (default: dlib-resnet-v1); see: facegate models list.")(f)
     f = click.option("--upsample", type=click.IntRange(0, 3), default=1, show_default=True,
                      help="Double the image this many times before detecting.")(f)
     f = click.option("--detector", type=click.Choice([c.value for c in DetectorChoice]),
@@ -91,10 +97,10 @@ def cli() -> None:
 @_detector_options
 @click.option("--landmarks", type=click.Choice(["5", "68"]), default="5", show_default=True)
 @_json_option
-def detect(images: tuple[Path, ...], detector: str, upsample: int, landmarks: str,
-           as_json: bool) -> None:
+def detect(images: tuple[Path, ...], detector: str, upsample: int, pack: str | None,
+           landmarks: str, as_json: bool) -> None:
     """Find the faces in IMAGES."""
-    analyzer = _analyzer(detector, upsample)
+    analyzer = _analyzer(detector, upsample, pack)
     _report(images, lambda p: [_face_dict(f) for f in
                                analyzer.detect(p, landmarks68=landmarks == "68")],
             "detecting", as_json,
@@ -108,10 +114,10 @@ def detect(images: tuple[Path, ...], detector: str, upsample: int, landmarks: st
 @click.option("--all-faces", is_flag=True,
               help="Assess every face instead of requiring exactly one.")
 @_json_option
-def quality(images: tuple[Path, ...], detector: str, upsample: int, all_faces: bool,
-            as_json: bool) -> None:
+def quality(images: tuple[Path, ...], detector: str, upsample: int, pack: str | None,
+            all_faces: bool, as_json: bool) -> None:
     """Check whether IMAGES are good enough to enroll (one clear, frontal, well-lit face)."""
-    analyzer = _analyzer(detector, upsample)
+    analyzer = _analyzer(detector, upsample, pack)
 
     def work(p: Path) -> list[dict[str, object]]:
         reports = analyzer.assess(p) if all_faces else [analyzer.assess_single(p)]
@@ -128,9 +134,10 @@ def quality(images: tuple[Path, ...], detector: str, upsample: int, all_faces: b
 @_files_argument
 @_detector_options
 @_json_option
-def embed(images: tuple[Path, ...], detector: str, upsample: int, as_json: bool) -> None:
+def embed(images: tuple[Path, ...], detector: str, upsample: int, pack: str | None,
+          as_json: bool) -> None:
     """Compute the descriptor of every face in IMAGES (the vectors are printed with --json)."""
-    analyzer = _analyzer(detector, upsample)
+    analyzer = _analyzer(detector, upsample, pack)
     _report(images, lambda p: [_face_dict(f, vector=True) for f in analyzer.embed(p)],
             "embedding", as_json,
             lambda faces: f"{len(faces)} face(s)" + "".join(
@@ -144,11 +151,11 @@ def embed(images: tuple[Path, ...], detector: str, upsample: int, as_json: bool)
 @click.option("--threshold", type=float, default=None,
               help="Decision distance (default: the model pack's calibrated threshold).")
 @_json_option
-def compare(first: Path, second: Path, detector: str, upsample: int,
+def compare(first: Path, second: Path, detector: str, upsample: int, pack: str | None,
             threshold: float | None, as_json: bool) -> None:
     """Decide whether FIRST and SECOND show the same person."""
     try:
-        result = _analyzer(detector, upsample, threshold).compare(first, second)
+        result = _analyzer(detector, upsample, pack, threshold).compare(first, second)
     except Error as exc:
         _fail(exc)
         sys.exit(1)
@@ -210,8 +217,9 @@ def main() -> None:
 
 def _add_governed_commands() -> None:
     from .governed_cli import GOVERNED_COMMANDS
+    from .models_cli import MODEL_COMMANDS
 
-    for command in GOVERNED_COMMANDS:
+    for command in (*GOVERNED_COMMANDS, *MODEL_COMMANDS):
         cli.add_command(command)
 
 

@@ -23,7 +23,9 @@ The hierarchy::
     │   ├── ModelPackUnknown      model.unknown
     │   ├── ModelPackMissing      model.missing
     │   ├── DescriptorMismatch    model.mismatch
-    │   └── ModelFormatError      model.invalid_format
+    │   ├── ModelFormatError      model.invalid_format
+    │   ├── ModelIntegrityError   model.integrity
+    │   └── ModelInstallFailed    model.install_failed
     ├── InvalidArgument           argument.invalid
     ├── PolicyRefusal             policy.refused (details: rule, jurisdiction, article)
     │   ├── PurposeNotRegistered      purpose.not_registered          R1
@@ -95,6 +97,8 @@ __all__ = [
     "ModeNotAllowed",
     "ModelError",
     "ModelFormatError",
+    "ModelInstallFailed",
+    "ModelIntegrityError",
     "ModelPackMissing",
     "ModelPackUnknown",
     "MultipleFaces",
@@ -217,6 +221,20 @@ class DescriptorMismatch(ModelError):
 
 class ModelFormatError(ModelError):
     code = "model.invalid_format"
+    http_status = 500
+
+
+class ModelIntegrityError(ModelError):
+    """A model file or package does not have its pinned SHA-256; nothing was installed."""
+
+    code = "model.integrity"
+    http_status = 500
+
+
+class ModelInstallFailed(ModelError):
+    """Obtaining a pack failed (no npm client, registry unreachable, bad tarball)."""
+
+    code = "model.install_failed"
     http_status = 500
 
 

@@ -1,7 +1,9 @@
-"""The default engine on real faces: counts, orientation, landmarks, descriptors.
+"""Every pack's engine on real faces: counts, orientation, landmarks, descriptors.
 
-The default engine is the ONNX engine; with the ``dlib`` extra installed it
-uses dlib's HOG detector (tests that name HOG need it and skip without it).
+Each test runs once per shipped model pack (``dlib-resnet-v1``, the default,
+and ``faceplugin-arcface-v1``, skipped until installed). Both find faces the
+same way: with the ``dlib`` extra installed through dlib's HOG detector (tests
+that name HOG need it and skip without it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from facegate.engine.faces import DetectorKind, LandmarkScheme
 from facegate.engine.onnx_engine import dlib_available
 from facegate.errors import ModelPackMissing, MultipleFaces, NoFaceFound
 from facegate.images import load_image
+from tests.support.engines import PACK_IDS, pack_engine
 
 EXAMPLES = "identity/face_recognition/examples"
 needs_dlib = pytest.mark.skipif(not dlib_available(),
@@ -26,9 +29,19 @@ needs_dlib = pytest.mark.skipif(not dlib_available(),
                                        "(pip install -e '.[dlib]')")
 
 
+@pytest.fixture(scope="module", params=PACK_IDS)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return pack_engine(request.param)
+
+
+@pytest.fixture(scope="module")
+def analyzer(engine: Engine) -> FaceAnalyzer:
+    return FaceAnalyzer(engine)
+
+
 def test_engine_satisfies_the_protocol(engine: Engine) -> None:
     assert isinstance(engine, Engine)
-    assert engine.pack.id == "dlib-resnet-v1"
+    assert engine.pack.id in PACK_IDS
 
 
 @pytest.mark.parametrize(("path", "count"), [
@@ -87,10 +100,11 @@ def test_descriptor_is_unit_length_and_names_its_pack(analyzer: FaceAnalyzer,
     face = analyzer.embed_single(samples / f"{EXAMPLES}/obama.jpg")
     d = face.descriptor
     assert d is not None
-    assert d.size == 128 and d.pack == "dlib-resnet-v1" and d.pack_version == "1.0"
+    pack = analyzer.pack
+    assert (d.size, d.pack, d.pack_version) == (pack.descriptor_size, pack.id, pack.version)
     assert float(np.linalg.norm(d.vector)) == pytest.approx(1.0, abs=1e-5)
     assert not d.vector.flags.writeable
-    assert len(d.to_bytes()) == 128 * 4
+    assert len(d.to_bytes()) == pack.descriptor_size * 4
 
 
 def test_descriptors_are_deterministic(engine: Engine, samples: Path) -> None:

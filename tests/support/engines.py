@@ -1,4 +1,4 @@
-"""Engine wrappers for tests: the real engine, with its calls counted."""
+"""Engine wrappers for tests: the real engine of each pack, and one with its calls counted."""
 
 from __future__ import annotations
 
@@ -7,11 +7,26 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from facegate.engine.base import DetectOptions, Engine
+from facegate.engine.default import engine_for_pack
 from facegate.engine.faces import Face, Landmarks
-from facegate.engine.packs import ModelPack
+from facegate.engine.pack_install import is_installed
+from facegate.engine.packs import ModelPack, get_pack
 from facegate.images import Image
+
+#: Every shipped pack; the engine tests run on each.
+PACK_IDS = ("dlib-resnet-v1", "faceplugin-arcface-v1")
+
+
+def pack_engine(pack_id: str) -> Engine:
+    """The engine of ``pack_id``; skips (saying how to install it) when the pack is missing."""
+    pack = get_pack(pack_id)
+    if pack.installable and not is_installed(pack):
+        pytest.skip(f"model pack {pack_id} is not installed; "
+                    f"run: facegate models install {pack_id}")
+    return engine_for_pack(pack_id)
 
 
 class CountingEngine:

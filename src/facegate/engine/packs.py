@@ -18,13 +18,63 @@ from typing import Final
 
 from ..errors import ModelPackUnknown
 
-__all__ = ["DEFAULT_PACK", "PACKS", "Distance", "ModelPack", "get_pack"]
+__all__ = [
+    "DEFAULT_PACK", "DLIB_RESNET_V1", "FACEPLUGIN_ARCFACE_V1", "PACKS", "Distance", "ModelPack",
+    "NpmSource", "PackFile", "PackKind", "get_pack",
+]
 
 
 class Distance(StrEnum):
-    """How two descriptors of a pack are compared (on unit-length vectors)."""
+    """The measure a pack's descriptors were published with.
+
+    facegate always compares unit-length vectors by Euclidean distance ``d``;
+    for a cosine pack the cosine similarity is ``1 - d**2 / 2``, so both make
+    the same decisions and a threshold can be given in either form.
+    """
 
     EUCLIDEAN = "euclidean"
+    COSINE = "cosine"
+
+
+class PackKind(StrEnum):
+    """Which pipeline runs a pack."""
+
+    DLIB = "dlib"
+    """dlib's ResNet on 150x150 dlib chips (``OnnxEngine`` or ``DlibEngine``)."""
+    ARCFACE = "arcface"
+    """An ArcFace-style ONNX network on 112x112 five-point chips (``ArcfaceEngine``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackFile:
+    """One model file of a pack, pinned by its SHA-256.
+
+    Args:
+        role: what the file is for (``descriptor``, ``liveness``, ``detector``,
+            ``landmarks``).
+        name: the file's name in the installed pack folder.
+        sha256: the pinned hash; an install with any other content is refused.
+        source_path: where the file sits in the published package.
+    """
+
+    role: str
+    name: str
+    sha256: str
+    source_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class NpmSource:
+    """A pack published as an npm package, pinned by exact version and tarball hash."""
+
+    package: str
+    version: str
+    tarball_sha256: str
+    integrity: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +96,13 @@ class ModelPack:
         threshold_source: where ``default_threshold`` comes from.
         licence: the licence of the model files as published.
         provenance: where the model files come from and what they were trained on.
+        kind: which pipeline runs the pack.
+        normalisation: ``(mean, scale)``: a chip pixel ``x`` enters the network
+            as ``(x - mean) / scale`` (ArcFace-style packs).
+        colour_order: channel order the network expects.
+        files: the pinned model files of an installable pack (empty for a pack
+            whose files come with the Python install).
+        source: where ``facegate models install`` obtains an installable pack.
     """
 
     id: str
@@ -60,6 +117,23 @@ class ModelPack:
     threshold_source: str
     licence: str
     provenance: str
+    kind: PackKind = PackKind.DLIB
+    normalisation: tuple[float, float] = (0.0, 1.0)
+    colour_order: str = "rgb"
+    files: tuple[PackFile, ...] = ()
+    source: NpmSource | None = None
+
+    @property
+    def installable(self) -> bool:
+        """Whether the pack's files must be installed with ``facegate models install``."""
+        return bool(self.files)
+
+    def file(self, role: str) -> PackFile:
+        """The pack file with ``role``."""
+        for entry in self.files:
+            if entry.role == role:
+                return entry
+        raise KeyError(role)
 
 
 DLIB_RESNET_V1: Final = ModelPack(
@@ -84,7 +158,56 @@ DLIB_RESNET_V1: Final = ModelPack(
     ),
 )
 
-PACKS: Final = MappingProxyType({DLIB_RESNET_V1.id: DLIB_RESNET_V1})
+
+FACEPLUGIN_ARCFACE_V1: Final = ModelPack(
+    id="faceplugin-arcface-v1",
+    version="1.0",
+    descriptor_size=512,
+    distance=Distance.COSINE,
+    chip_size=112,
+    chip_padding=0.0,
+    view_paddings=(),
+    alignment="ArcFace five-point template on 112x112 (eye centres, nose tip, mouth corners)",
+    default_threshold=1.141,
+    threshold_source=(
+        "LFW View 1 pairsDevTrain: at most 1 of its 1,100 different-person pairs accepted "
+        "(FMR <= 0.001; bench/lfw.py --pack faceplugin-arcface-v1; cosine similarity 0.349); "
+        "LFW-derived, not calibrated for any other population"
+    ),
+    licence="MIT, as published by the vendor in the npm package (no separate model licence)",
+    provenance=(
+        "model/fr_feature.onnx from the npm package faceplugin-face-recognition-js 0.0.1 "
+        "(Faceplugin Ltd); an ArcFace-style network with a 512-d output. The training data "
+        "and its provenance are not disclosed by the vendor"
+    ),
+    kind=PackKind.ARCFACE,
+    normalisation=(127.0, 128.0),
+    colour_order="bgr",
+    files=(
+        PackFile("descriptor", "fr_feature.onnx",
+                 "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581",
+                 "package/model/fr_feature.onnx"),
+        PackFile("liveness", "fr_liveness.onnx",
+                 "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d",
+                 "package/model/fr_liveness.onnx"),
+        PackFile("detector", "fr_detect.onnx",
+                 "6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854",
+                 "package/model/fr_detect.onnx"),
+        PackFile("landmarks", "fr_landmark.onnx",
+                 "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258",
+                 "package/model/fr_landmark.onnx"),
+    ),
+    source=NpmSource(
+        package="faceplugin-face-recognition-js",
+        version="0.0.1",
+        tarball_sha256="7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba",
+        integrity=("sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN"
+                   "+3C2iOi5pXWw=="),
+    ),
+)
+
+PACKS: Final = MappingProxyType({DLIB_RESNET_V1.id: DLIB_RESNET_V1,
+                                 FACEPLUGIN_ARCFACE_V1.id: FACEPLUGIN_ARCFACE_V1})
 DEFAULT_PACK: Final = DLIB_RESNET_V1.id
 
 

@@ -1,0 +1,124 @@
+"""The engine for ArcFace-style packs (``faceplugin-arcface-v1``, ``onnx-custom/*``).
+
+Faces are found and their 68 landmarks placed exactly as the default engine
+does (dlib's HOG detector with the MMOD network as fallback, dlib's shape
+predictors run in numpy; :class:`~facegate.engine.onnx_engine.OnnxEngine`).
+The five ArcFace points come from the 68 landmarks, the 112x112 chip is cut on
+the ArcFace template (:mod:`facegate.engine.arcface`), and the pack's network
+turns it into a unit-length descriptor. The network's files are the pack's
+installed, hash-checked files (:mod:`facegate.engine.pack_install`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import InvalidArgument, ModelPackMissing
+from ..images import Image
+from .arcface import align_chip, five_from_68
+from .base import DetectOptions
+from .faces import Descriptor, Face, Landmarks
+from .model_files import LazyModels
+from .onnx_engine import OnnxEngine
+from .pack_install import installed_files
+from .packs import ModelPack, PackKind
+
+__all__ = ["ArcfaceEngine"]
+
+
+class ArcfaceEngine:
+    """Face engine running an ArcFace-style pack.
+
+    Args:
+        pack: the pack (its kind must be ``arcface``).
+        cache_dir: the model cache holding the installed pack; the user cache by default.
+        threads: ONNX Runtime intra-op threads; ``None`` lets it choose.
+        front: the engine that finds faces and places landmarks.
+    """
+
+    def __init__(self, pack: ModelPack, *, cache_dir: Path | None = None,
+                 threads: int | None = None, front: OnnxEngine | None = None) -> None:
+        if pack.kind is not PackKind.ARCFACE:
+            raise InvalidArgument(f"pack {pack.id} is not an ArcFace-style pack",
+                                  details={"pack": pack.id})
+        self._pack = pack
+        self._cache_dir = cache_dir
+        self._threads = threads
+        self._front = front or OnnxEngine(threads=threads)
+        self._models = LazyModels(self._load)
+
+    @property
+    def pack(self) -> ModelPack:
+        return self._pack
+
+    def prepare(self) -> None:
+        """Check the pack's files and load its network now rather than on first use."""
+        self._models.get("descriptor")
+
+    def _load(self, name: str) -> Any:
+        path = installed_files(self._pack, self._cache_dir)[name]
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelPackMissing("onnxruntime is not installed; run: pip install onnxruntime",
+                                   details={"pack": self._pack.id}) from None
+        options = ort.SessionOptions()
+        if self._threads is not None:
+            options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return session, session.get_inputs()[0].name
+
+    # -- finding faces: the default engine's front end ---------------------------
+
+    def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
+        return self._front.detect(image, options)
+
+    def landmarks68(self, image: Image, face: Face) -> Landmarks:
+        return self._front.landmarks68(image, face)
+
+    # -- chips and descriptors ----------------------------------------------------
+
+    def align(self, image: Image, face: Face) -> npt.NDArray[np.uint8]:
+        points = self.landmarks68(image, face).as_array()
+        return align_chip(image.pixels, five_from_68(points), self._pack.chip_size)
+
+    def describe_chips(self, chips: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """The network's unit-length output for each aligned chip, ``(n, 112, 112, 3)``."""
+        size = self._pack.chip_size
+        chips = np.ascontiguousarray(chips, dtype=np.uint8)
+        if chips.ndim != 4 or chips.shape[1:] != (size, size, 3):
+            raise InvalidArgument(f"chips must have shape (n, {size}, {size}, 3)",
+                                  details={"shape": list(chips.shape)})
+        session, input_name = self._models.get("descriptor")
+        mean, scale = self._pack.normalisation
+        tensors = (chips.astype(np.float32) - np.float32(mean)) / np.float32(scale)
+        if self._pack.colour_order == "bgr":
+            tensors = tensors[..., ::-1]
+        tensors = np.ascontiguousarray(tensors.transpose(0, 3, 1, 2))
+        out = np.zeros((chips.shape[0], self._pack.descriptor_size), dtype=np.float64)
+        for i in range(chips.shape[0]):
+            raw = np.asarray(session.run(None, {input_name: tensors[i:i + 1]})[0],
+                             dtype=np.float64).reshape(-1)
+            if raw.shape[0] != self._pack.descriptor_size:
+                raise InvalidArgument("the network's output does not have the pack's size",
+                                      details={"size": int(raw.shape[0]),
+                                               "expected": self._pack.descriptor_size})
+            out[i] = raw / max(float(np.linalg.norm(raw)), 1e-12)
+        return out
+
+    def embed(self, image: Image, faces: Sequence[Face]) -> list[Face]:
+        if not faces:
+            return []
+        chips = np.stack([self.align(image, face) for face in faces])
+        vectors = self.describe_chips(chips)
+        return [replace(face, descriptor=Descriptor(vector=v.astype(np.float32),
+                                                    pack=self._pack.id,
+                                                    pack_version=self._pack.version))
+                for face, v in zip(faces, vectors, strict=True)]

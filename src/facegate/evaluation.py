@@ -1,0 +1,516 @@
+"""Population fitness: how well a model pack tells apart the people a purpose serves.
+
+Given labelled photos of the population (a folder per person, or a pairs
+file), :func:`evaluate_pack` measures one pack and returns an
+:class:`Evaluation`: the false-match rate (FMR, different people accepted) and
+false-non-match rate (FNMR, the same person rejected) at a given threshold,
+the FNMR at FMR 1e-3 and 1e-4, and the threshold for a target FMR, each rate
+with a 95% Wilson confidence interval, and the same per group when group
+labels are given.
+
+Honest about its limits:
+
+* an image without a face counts against the pack: its same-person pairs are
+  false non-matches, its different-person pairs are non-matches;
+* an FMR can only be measured where there are enough different-person pairs:
+  with ``n`` of them the smallest non-zero FMR is ``1/n``, so a target below
+  that is reported as not measurable, never extrapolated;
+* photos of the same people are correlated, so the intervals are optimistic
+  for sets with few people.
+
+Pairs files are tab- or comma-separated ``path1 path2 same`` (``same`` is 1 or
+0), or LFW's ``pairs.txt`` format. A folder per person yields every
+same-person pair and every different-person pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from .analysis import FaceAnalyzer
+from .engine.faces import Descriptor
+from .errors import FaceError, ImageError, InvalidArgument
+
+__all__ = [
+    "Evaluation",
+    "GroupRates",
+    "LabelledSet",
+    "Rate",
+    "describe_set",
+    "evaluate_distances",
+    "evaluate_pack",
+    "load_labelled_set",
+    "threshold_at_fmr",
+    "wilson",
+]
+
+F64 = npt.NDArray[np.float64]
+_IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+#: The FMRs at which the FNMR is always reported.
+REPORTED_FMRS: Final = (1e-3, 1e-4)
+
+
+# -- labelled data ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledSet:
+    """Labelled photos of a population.
+
+    Args:
+        root: the folder image paths are relative to.
+        name: a short label for reports (the folder's name).
+        images: every image path used, relative to ``root``.
+        pairs: explicit ``(image, image, same)`` pairs; ``None`` means every
+            pair of images, labelled by ``persons``.
+        persons: the person of each image (needed when ``pairs`` is ``None``).
+        groups: the group of each image (e.g. ``chinese``), where known.
+        fingerprint: SHA-256 over the labels and the image files' contents.
+    """
+
+    root: Path
+    name: str
+    images: tuple[str, ...]
+    pairs: tuple[tuple[str, str, bool], ...] | None
+    persons: Mapping[str, str]
+    groups: Mapping[str, str]
+    fingerprint: str
+
+
+def load_labelled_set(path: Path, *, pairs_file: Path | None = None,
+                      groups_file: Path | None = None) -> LabelledSet:
+    """Read a labelled set from ``path``.
+
+    ``path`` is a folder with a pairs file (``pairs.tsv``, ``pairs.csv`` or
+    ``pairs.txt``) or a folder per person; a folder holding exactly one such
+    folder is looked into. Group labels come from ``groups_file`` (``person
+    group`` per line) or from an ``identities.tsv`` beside the images whose
+    second column names each person's group.
+
+    Raises:
+        InvalidArgument: no labelled photos were found, or a file is malformed.
+    """
+    root = _dataset_root(path, pairs_file)
+    pairs_path = pairs_file or _pairs_path(root)
+    pairs: tuple[tuple[str, str, bool], ...] | None = None
+    if pairs_path is not None:
+        pairs = tuple(_read_pairs(pairs_path, root))
+        if not pairs:
+            raise InvalidArgument(f"{pairs_path} holds no pairs", details={"path": str(pairs_path)})
+        images = tuple(sorted({p[0] for p in pairs} | {p[1] for p in pairs}))
+    else:
+        images = tuple(sorted(
+            f"{d.name}/{f.name}" for d in root.iterdir() if d.is_dir()
+            for f in d.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES))
+        if not images:
+            raise InvalidArgument(f"{path} holds neither a pairs file nor a folder per person",
+                                  details={"path": str(path)})
+    persons = {image: image.split("/")[0] for image in images}
+    missing = [i for i in images if not (root / i).is_file()]
+    if missing:
+        raise InvalidArgument(f"{len(missing)} image(s) named by the labels are missing, "
+                              f"e.g. {missing[0]}", details={"missing": missing[:10]})
+    by_person = _read_groups(groups_file or (root / "identities.tsv"), explicit=bool(groups_file))
+    groups = {i: by_person[p] for i, p in persons.items() if p in by_person}
+    return LabelledSet(root=root, name=root.name, images=images, pairs=pairs, persons=persons,
+                       groups=groups, fingerprint=_fingerprint(root, images, pairs, groups))
+
+
+def _dataset_root(path: Path, pairs_file: Path | None) -> Path:
+    if not path.is_dir():
+        raise InvalidArgument(f"{path} is not a folder", details={"path": str(path)})
+    if pairs_file is not None or _pairs_path(path) is not None:
+        return path
+    subfolders = [d for d in path.iterdir() if d.is_dir()]
+    with_pairs = [d for d in subfolders if _pairs_path(d) is not None]
+    if len(subfolders) == 1 and with_pairs:
+        return with_pairs[0]
+    return path
+
+
+def _pairs_path(folder: Path) -> Path | None:
+    for name in ("pairs.tsv", "pairs.csv", "pairs.txt"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_pairs(path: Path, root: Path) -> list[tuple[str, str, bool]]:
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    rows = [line.replace(",", "\t").split() if "\t" not in line else line.split("\t")
+            for line in lines if line and not line.startswith("#")]
+    out: list[tuple[str, str, bool]] = []
+    lfw = rows and all(c.isdigit() for c in rows[0]) and len(rows[0]) <= 2
+    for number, row in enumerate(rows[1:] if lfw else rows, start=2 if lfw else 1):
+        try:
+            if lfw and len(row) == 3:
+                out.append((_lfw(row[0], row[1]), _lfw(row[0], row[2]), True))
+            elif lfw and len(row) == 4:
+                out.append((_lfw(row[0], row[1]), _lfw(row[2], row[3]), False))
+            elif not lfw and len(row) == 3 and row[2].strip() in ("0", "1"):
+                out.append((row[0].strip(), row[1].strip(), row[2].strip() == "1"))
+            else:
+                raise ValueError
+        except ValueError:
+            raise InvalidArgument(f"{path.name} line {number} is not a pair",
+                                  details={"path": str(path), "line": number}) from None
+    for a, b, _ in out:
+        for rel in (a, b):
+            if Path(rel).is_absolute() or ".." in Path(rel).parts:
+                raise InvalidArgument("pair paths must lie inside the data folder",
+                                      details={"path": rel})
+    return out
+
+
+def _lfw(name: str, number: str) -> str:
+    return f"{name}/{name}_{int(number):04d}.jpg"
+
+
+def _read_groups(path: Path, *, explicit: bool) -> dict[str, str]:
+    if not path.is_file():
+        if explicit:
+            raise InvalidArgument(f"{path} does not exist", details={"path": str(path)})
+        return {}
+    groups: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[0 if explicit else 1:]:
+        cells = line.split("\t") if "\t" in line else line.split(",")
+        if len(cells) >= 2 and cells[0].strip() and cells[1].strip():
+            groups[cells[0].strip()] = cells[1].strip()
+    return groups
+
+
+def _fingerprint(root: Path, images: Sequence[str],
+                 pairs: Sequence[tuple[str, str, bool]] | None,
+                 groups: Mapping[str, str]) -> str:
+    digest = hashlib.sha256(b"facegate.labelled-set.v1\x00")
+    for image in images:
+        digest.update(image.encode() + b"\x00" + hashlib.sha256((root / image).read_bytes())
+                      .digest())
+    for a, b, same in pairs or ():
+        digest.update(f"{a}\t{b}\t{int(same)}\n".encode())
+    for image in sorted(groups):
+        digest.update(f"{image}\t{groups[image]}\n".encode())
+    return digest.hexdigest()
+
+
+# -- statistics -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``errors`` out of ``trials``, with a 95% Wilson interval."""
+
+    errors: int
+    trials: int
+
+    @property
+    def value(self) -> float:
+        return self.errors / self.trials if self.trials else math.nan
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson(self.errors, self.trials)
+
+    def as_dict(self) -> dict[str, Any]:
+        lo, hi = self.interval
+        return {"value": self.value, "errors": self.errors, "trials": self.trials,
+                "ci95": [lo, hi]}
+
+    def __str__(self) -> str:
+        if not self.trials:
+            return "n/a (no pairs)"
+        lo, hi = self.interval
+        return (f"{100 * self.value:.2f}% [{100 * lo:.2f}-{100 * hi:.2f}] "
+                f"({self.errors}/{self.trials})")
+
+
+def wilson(errors: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (95% by default)."""
+    if trials == 0:
+        return (0.0, 1.0)
+    p = errors / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def threshold_at_fmr(impostor: F64, target: float) -> float | None:
+    """The largest threshold accepting at most ``target`` of the different-person pairs.
+
+    The midpoint between the k-th and (k+1)-th smallest different-person
+    distance, with ``k = floor(target * n)``; ``None`` when ``n < 1 / target``
+    (the data cannot show so small a rate).
+    """
+    n = impostor.shape[0]
+    if n == 0 or n * target < 1:
+        return None
+    ordered = np.sort(impostor)
+    k = math.floor(target * n + 1e-9)
+    if k >= n or not math.isfinite(ordered[k]):
+        return float(ordered[k - 1]) if math.isfinite(ordered[k - 1]) else None
+    if k == 0:
+        return float(ordered[0]) * (1 - 1e-9)
+    return float((ordered[k - 1] + ordered[k]) / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingPoint:
+    """The threshold for a target FMR and what it costs in FNMR."""
+
+    target_fmr: float
+    threshold: float | None
+    fmr: Rate | None
+    fnmr: Rate | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target_fmr": self.target_fmr, "threshold": self.threshold,
+                "measurable": self.threshold is not None,
+                "fmr": self.fmr.as_dict() if self.fmr else None,
+                "fnmr": self.fnmr.as_dict() if self.fnmr else None}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRates:
+    """FMR and FNMR within one group (pairs whose two photos both belong to it)."""
+
+    group: str
+    fmr: Rate
+    fnmr: Rate
+    fnmr_at_target: Rate | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "fmr": self.fmr.as_dict(), "fnmr": self.fnmr.as_dict(),
+                "fnmr_at_target": self.fnmr_at_target.as_dict() if self.fnmr_at_target else None}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One pack measured on one labelled set."""
+
+    pack: str
+    pack_version: str
+    dataset: str
+    fingerprint: str
+    images: int
+    no_face: int
+    genuine_pairs: int
+    impostor_pairs: int
+    threshold: float
+    threshold_label: str
+    fmr: Rate
+    fnmr: Rate
+    target: OperatingPoint
+    reported: tuple[OperatingPoint, ...]
+    groups: tuple[GroupRates, ...] = ()
+    det: tuple[tuple[float, ...], tuple[float, ...]] = field(default=((), ()), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pack": self.pack, "pack_version": self.pack_version, "dataset": self.dataset,
+            "fingerprint": self.fingerprint, "images": self.images, "no_face": self.no_face,
+            "genuine_pairs": self.genuine_pairs, "impostor_pairs": self.impostor_pairs,
+            "threshold": self.threshold, "threshold_label": self.threshold_label,
+            "fmr": self.fmr.as_dict(), "fnmr": self.fnmr.as_dict(),
+            "target": self.target.as_dict(),
+            "reported": [p.as_dict() for p in self.reported],
+            "groups": [g.as_dict() for g in self.groups],
+        }
+
+    def lines(self) -> list[str]:
+        """The report in plain words, one line each."""
+        out = [
+            f"pack {self.pack} {self.pack_version} on {self.dataset}: {self.images} images "
+            f"({self.no_face} without a face), {self.genuine_pairs} same-person and "
+            f"{self.impostor_pairs} different-person pairs",
+            f"  at threshold {self.threshold:.4f} ({self.threshold_label}): "
+            f"FMR {self.fmr}, FNMR {self.fnmr}",
+        ]
+        for point in (*self.reported, self.target):
+            if point.threshold is None:
+                out.append(f"  at FMR {point.target_fmr:g}: not measurable: "
+                           f"{self.impostor_pairs} different-person pairs, at least "
+                           f"{math.ceil(1 / point.target_fmr)} needed")
+            else:
+                out.append(f"  threshold for FMR {point.target_fmr:g}: {point.threshold:.4f}: "
+                           f"FMR {point.fmr}, FNMR {point.fnmr}")
+        for g in self.groups:
+            at_target = f", FNMR at the FMR {self.target.target_fmr:g} threshold " \
+                        f"{g.fnmr_at_target}" if g.fnmr_at_target else ""
+            out.append(f"  group {g.group}: FMR {g.fmr}, FNMR {g.fnmr}{at_target}")
+        return out
+
+
+def evaluate_distances(genuine: F64, impostor: F64, *, threshold: float, threshold_label: str,
+                       target_fmr: float, pack: str, pack_version: str, dataset: str,
+                       fingerprint: str, images: int, no_face: int,
+                       groups: Mapping[str, tuple[F64, F64]] | None = None) -> Evaluation:
+    """The evaluation of distances already computed (``inf`` where a face was missing)."""
+    if not 0 < target_fmr < 1:
+        raise InvalidArgument("the target FMR must lie between 0 and 1",
+                              details={"target_fmr": target_fmr})
+
+    def point(target: float) -> OperatingPoint:
+        t = threshold_at_fmr(impostor, target)
+        if t is None:
+            return OperatingPoint(target, None, None, None)
+        return OperatingPoint(target, t, _accepted(impostor, t), _rejected(genuine, t))
+
+    target = point(target_fmr)
+    per_group = tuple(
+        GroupRates(group=name, fmr=_accepted(imp, threshold), fnmr=_rejected(gen, threshold),
+                   fnmr_at_target=_rejected(gen, target.threshold)
+                   if target.threshold is not None else None)
+        for name, (gen, imp) in sorted((groups or {}).items()))
+    det = _det(genuine, impostor)
+    return Evaluation(
+        pack=pack, pack_version=pack_version, dataset=dataset, fingerprint=fingerprint,
+        images=images, no_face=no_face, genuine_pairs=int(genuine.shape[0]),
+        impostor_pairs=int(impostor.shape[0]), threshold=threshold,
+        threshold_label=threshold_label, fmr=_accepted(impostor, threshold),
+        fnmr=_rejected(genuine, threshold), target=target,
+        reported=tuple(point(f) for f in REPORTED_FMRS if f != target_fmr), groups=per_group,
+        det=det)
+
+
+def _accepted(distances: F64, threshold: float) -> Rate:
+    return Rate(int(np.count_nonzero(distances <= threshold)), int(distances.shape[0]))
+
+
+def _rejected(distances: F64, threshold: float) -> Rate:
+    return Rate(int(np.count_nonzero(~(distances <= threshold))), int(distances.shape[0]))
+
+
+def _det(genuine: F64, impostor: F64) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    finite = np.concatenate([genuine, impostor])
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0 or genuine.size == 0 or impostor.size == 0:
+        return ((), ())
+    grid = np.unique(np.quantile(finite, np.linspace(0, 1, 400)))
+    fmr = np.searchsorted(np.sort(impostor), grid, side="right") / impostor.size
+    fnmr = 1 - np.searchsorted(np.sort(genuine), grid, side="right") / genuine.size
+    return tuple(float(v) for v in fmr), tuple(float(v) for v in fnmr)
+
+
+# -- measuring a pack -------------------------------------------------------------
+
+
+def describe_set(analyzer: FaceAnalyzer, data: LabelledSet,
+                 progress: Callable[[int], None] | None = None) -> dict[str, Descriptor | None]:
+    """The primary face's descriptor of every image (``None`` where no face is found)."""
+    found: dict[str, Descriptor | None] = {}
+    for image in data.images:
+        try:
+            face = analyzer.describe_primary(data.root / image)
+        except (ImageError, FaceError):
+            face = None
+        found[image] = face.descriptor if face is not None else None
+        if progress is not None:
+            progress(1)
+    return found
+
+
+def evaluate_pack(analyzer: FaceAnalyzer, data: LabelledSet, *, threshold: float | None = None,
+                  threshold_label: str | None = None, target_fmr: float = 1e-3,
+                  progress: Callable[[int], None] | None = None) -> Evaluation:
+    """Measure ``analyzer``'s pack on ``data``.
+
+    Args:
+        threshold: the threshold to report rates at (a purpose's); the pack's
+            shipped default when ``None``.
+        threshold_label: where ``threshold`` comes from, for the report.
+        target_fmr: the FMR whose threshold is computed.
+    """
+    pack = analyzer.pack
+    descriptors = describe_set(analyzer, data, progress)
+    index = {image: i for i, image in enumerate(data.images)}
+    matrix = np.zeros((len(data.images), pack.descriptor_size))
+    present = np.zeros(len(data.images), dtype=bool)
+    for image, d in descriptors.items():
+        if d is not None:
+            matrix[index[image]] = d.vector
+            present[index[image]] = True
+    if data.pairs is not None:
+        a = np.array([index[p[0]] for p in data.pairs])
+        b = np.array([index[p[1]] for p in data.pairs])
+        same = np.array([p[2] for p in data.pairs])
+    else:
+        a, b, same = _all_pairs(data)
+    dist = _pair_distances(matrix, present, a, b)
+    group_of = np.array([data.groups.get(image, "") for image in data.images])
+    groups: dict[str, tuple[F64, F64]] = {}
+    for name in sorted(set(group_of) - {""}):
+        inside = (group_of[a] == name) & (group_of[b] == name)
+        groups[name] = (dist[inside & same], dist[inside & ~same])
+    t = pack.default_threshold if threshold is None else threshold
+    label = threshold_label or (f"the pack's shipped default: {pack.threshold_source}"
+                                if threshold is None else "given")
+    return evaluate_distances(
+        dist[same], dist[~same], threshold=t, threshold_label=label, target_fmr=target_fmr,
+        pack=pack.id, pack_version=pack.version, dataset=data.name,
+        fingerprint=data.fingerprint, images=len(data.images),
+        no_face=int((~present).sum()), groups=groups)
+
+
+def _all_pairs(data: LabelledSet) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                                           npt.NDArray[np.bool_]]:
+    persons = [data.persons[i] for i in data.images]
+    if len(persons) < 2:
+        raise InvalidArgument("at least two images are needed", details={"images": len(persons)})
+    first, second = np.triu_indices(len(persons), k=1)
+    a, b = first.astype(np.int64), second.astype(np.int64)
+    labels = np.array(persons)
+    return a, b, labels[a] == labels[b]
+
+
+def _pair_distances(matrix: F64, present: npt.NDArray[np.bool_], a: npt.NDArray[np.int64],
+                    b: npt.NDArray[np.int64]) -> F64:
+    dist = np.full(a.shape[0], np.inf)
+    ok = present[a] & present[b]
+    step = 1 << 16
+    for start in range(0, a.shape[0], step):
+        sl = slice(start, start + step)
+        diff = matrix[a[sl]] - matrix[b[sl]]
+        block = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        dist[sl] = np.where(ok[sl], block, np.inf)
+    return dist
+
+
+def plot_det(evaluations: Sequence[Evaluation], path: Path) -> None:
+    """Write the DET curves (FNMR against FMR, log scales) of ``evaluations`` as a PNG.
+
+    Raises:
+        InvalidArgument: matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InvalidArgument("a DET plot needs matplotlib: pip install 'facegate[bench]'",
+                              details={"path": str(path)}) from None
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for e in evaluations:
+        fmr, fnmr = e.det
+        if fmr:
+            ax.plot(np.clip(fmr, 1e-5, 1), np.clip(fnmr, 1e-4, 1),
+                    label=f"{e.pack} ({e.dataset})")
+        ax.scatter([max(e.fmr.value, 1e-5)], [max(e.fnmr.value, 1e-4)], marker="o", s=20)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("false-match rate (different people accepted)")
+    ax.set_ylabel("false-non-match rate (same person rejected)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,109 @@
+"""Population fitness: rates, intervals and thresholds, and ``facegate evaluate`` on real faces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from facegate.cli import cli
+from facegate.errors import InvalidArgument
+from facegate.evaluation import (
+    evaluate_distances,
+    load_labelled_set,
+    threshold_at_fmr,
+    wilson,
+)
+
+EASTASIAN = "eastasian/thefamouspeople_eastasian"
+
+
+def test_wilson_interval_matches_known_values() -> None:
+    lo, hi = wilson(3, 3000)
+    assert lo == pytest.approx(0.00034, abs=2e-5) and hi == pytest.approx(0.00294, abs=2e-5)
+    assert wilson(0, 0) == (0.0, 1.0)
+    lo, hi = wilson(0, 100)
+    assert lo == 0.0 and hi == pytest.approx(0.037, abs=1e-3)
+
+
+def test_threshold_at_fmr_accepts_at_most_the_target_share() -> None:
+    impostor = np.linspace(0.5, 1.5, 2000)
+    t = threshold_at_fmr(impostor, 1e-3)
+    assert t is not None
+    assert np.count_nonzero(impostor <= t) == 2  # floor(0.001 * 2000)
+    # 1e-4 needs at least 10,000 different-person pairs: not measurable from 2,000.
+    assert threshold_at_fmr(impostor, 1e-4) is None
+
+
+def test_missing_faces_count_against_the_pack() -> None:
+    genuine = np.array([0.2, 0.3, np.inf, 0.9])
+    impostor = np.array([1.0, 1.1, np.inf, 0.25] + [1.2] * 996)
+    e = evaluate_distances(genuine, impostor, threshold=0.5, threshold_label="test",
+                           target_fmr=1e-3, pack="p", pack_version="1", dataset="d",
+                           fingerprint="f", images=10, no_face=1)
+    assert (e.fnmr.errors, e.fnmr.trials) == (2, 4)  # the missing face and the 0.9
+    assert (e.fmr.errors, e.fmr.trials) == (1, 1000)  # only the 0.25
+    assert e.target.threshold is not None and e.target.fmr is not None
+    assert e.target.fmr.errors <= 1
+    with pytest.raises(InvalidArgument):
+        evaluate_distances(genuine, impostor, threshold=0.5, threshold_label="", target_fmr=2,
+                           pack="p", pack_version="1", dataset="d", fingerprint="f",
+                           images=1, no_face=0)
+
+
+def test_labelled_sets_are_read_from_pairs_files_and_folders(shared: Path,
+                                                             tmp_path: Path) -> None:
+    data = load_labelled_set(shared / "eastasian")
+    assert data.name == "thefamouspeople_eastasian" and data.pairs is not None
+    assert sum(1 for p in data.pairs if p[2]) == 1658
+    assert sum(1 for p in data.pairs if not p[2]) == 3000
+    assert set(data.groups.values()) == {"chinese", "japanese", "korean"}
+    lfw = load_labelled_set(shared / "lfw", pairs_file=shared / "lfw" / "pairsDevTest.txt")
+    assert lfw.pairs is not None and len(lfw.pairs) == 1000
+    (tmp_path / "bad.tsv").write_text("a.jpg\tb.jpg\tmaybe\n")
+    with pytest.raises(InvalidArgument):
+        load_labelled_set(shared / "eastasian", pairs_file=tmp_path / "bad.tsv")
+    (tmp_path / "escape.tsv").write_text("../x.jpg\tb.jpg\t1\n")
+    with pytest.raises(InvalidArgument):
+        load_labelled_set(shared / "eastasian", pairs_file=tmp_path / "escape.tsv")
+    with pytest.raises(InvalidArgument):
+        load_labelled_set(tmp_path / "absent")
+
+
+def _small_population(shared: Path, tmp_path: Path, people: int = 8) -> Path:
+    """A folder per person with the first ``people`` East-Asian identities of 3+ photos."""
+    source = shared / EASTASIAN
+    folder = tmp_path / "population"
+    chosen = [d for d in sorted(source.iterdir())
+              if d.is_dir() and len(list(d.glob("*.jpg"))) >= 3][:people]
+    for person in chosen:
+        (folder / person.name).mkdir(parents=True)
+        for image in sorted(person.glob("*.jpg"))[:3]:
+            (folder / person.name / image.name).symlink_to(image)
+    return folder
+
+
+def test_evaluate_prints_every_figure_for_a_folder_per_person(shared: Path,
+                                                              tmp_path: Path) -> None:
+    folder = _small_population(shared, tmp_path)
+    result = CliRunner().invoke(cli, ["evaluate", str(folder), "--pack", "dlib-resnet-v1",
+                                      "--target-fmr", "0.05", "--json"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    assert report["pack"] == "dlib-resnet-v1" and report["images"] == 24
+    assert report["genuine_pairs"] == 8 * 3 and report["impostor_pairs"] == 24 * 23 // 2 - 24
+    assert report["threshold"] == pytest.approx(0.364)
+    assert report["fmr"]["ci95"][0] <= report["fmr"]["value"] <= report["fmr"]["ci95"][1]
+    assert report["target"]["measurable"] and report["target"]["fnmr"] is not None
+    assert [p["target_fmr"] for p in report["reported"]] == [1e-3, 1e-4]
+    assert not report["reported"][1]["measurable"]  # 252 pairs cannot show 1e-4
+
+
+def test_evaluate_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("facegate: argument.invalid:")
+    assert len(result.output.strip().splitlines()) == 1
