@@ -210,8 +210,9 @@ def main() -> None:
 
 def _add_governed_commands() -> None:
     from .governed_cli import GOVERNED_COMMANDS
+    from .rights_cli import RIGHTS_COMMANDS
 
-    for command in GOVERNED_COMMANDS:
+    for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS):
         cli.add_command(command)
 
 
