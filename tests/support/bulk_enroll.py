@@ -1,0 +1,29 @@
+"""Enroll real faces in a loop until killed: the child of the SIGKILL crash-safety test.
+
+Usage: ``python -m tests.support.bulk_enroll DB PURPOSE SUBJECTS_JSON IMAGE...``. Prints
+``ready`` once the face engine is warm, then enrolls round-robin (every third
+enrollment keeps its image, sealed) until the parent kills it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+from facegate.deployment import Deployment
+
+
+def main(argv: list[str]) -> None:
+    db, purpose, subjects, images = argv[0], argv[1], json.loads(argv[2]), argv[3:]
+    with Deployment.open(db) as d:
+        d.analyzer.embed_single(images[0])
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        for i in itertools.count():
+            d.enroll(subject=subjects[i % len(subjects)], purpose=purpose,
+                     image=images[i % len(images)], retain_image=i % 3 == 0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
