@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -282,3 +283,20 @@ def test_r9_the_sweep_erases_exactly_the_expired_templates_and_audits_it(
     assert event.detail == {"templates": 2, "images": 1, "data_keys_destroyed": 1,
                             "subjects": sorted((alice.id, bob.id))}
     assert d.verify(subject=alice.id, purpose=ACCESS, image=faces["obama"]).matched  # type: ignore[union-attr]
+
+
+def test_r16_plain_templates_of_an_older_store_are_sealed_on_open(
+        books: Deployment, clock: FixedClock, faces: dict[str, Path],
+        open_deployment: Callable[..., Deployment], tmp_path: Path) -> None:
+    ids = _enrolled(books, faces, "obama")
+    (stored,) = list_templates(books.connection, keys=_keys(books, clock), purpose_key=ACCESS,
+                               now=clock.now())
+    plain = stored.descriptor.to_bytes()
+    books.connection.execute("UPDATE templates SET uid = NULL, descriptor = ?", (plain,))
+    again = open_deployment()
+    ((uid, blob),) = again.connection.execute("SELECT uid, descriptor FROM templates")
+    assert uid and plain not in blob and plain[:16] not in blob
+    for name, data in files_on_disk(tmp_path).items():  # secure_delete, then checkpoint
+        assert plain[:16] not in data and plain[200:216] not in data, name
+    result = again.verify(subject=ids["obama"], purpose=ACCESS, image=faces["obama2"])
+    assert getattr(result, "matched", False)

@@ -41,7 +41,7 @@ from ..policy import gate
 from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.repository import get_purpose, latest_notice
-from ..storage.db import connect, transaction
+from ..storage.db import checkpoint_wal, connect, transaction
 from ..subjects.models import is_minor
 from ..templates import service as templates
 from ..templates.keys import DataKeys, has_wrapped_keys, kek_ids_in_use
@@ -99,9 +99,11 @@ class Deployment(Rights):
                                   environ=os.environ if environ is None else environ,
                                   create=fresh)
             with transaction(conn):
-                seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring,
-                                                          now=clock.now()))
+                sealed = seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring,
+                                                                   now=clock.now()))
                 chain_legacy_events(conn, signer=store.signer, now=clock.now())
+            if sealed:
+                checkpoint_wal(conn)  # the plain pages leave the WAL
             store.retire(keep=kek_ids_in_use(conn))
         except BaseException:
             conn.close()

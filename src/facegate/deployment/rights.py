@@ -136,25 +136,28 @@ class Rights(Books):
         Raises:
             SubjectNotFound: not registered (or already erased).
         """
+        self._subject(self._conn, subject)
         rotate = self._keys.rotates_itself
         ring = self._keys.stage_rotation() if rotate else self._keys.ring
-        with self._unit() as conn:
-            self._subject(conn, subject)
-            templates = delete_templates(conn, subject_id=subject)
-            images = delete_images(conn, subject_id=subject)
-            shredded = delete_data_key(conn, subject_id=subject) > 0
-            consents = erase_events(conn, subject_id=subject)
-            forget_subject(conn, subject_id=subject)
-            delete_subject(conn, id=subject)
-            if rotate:
-                rewrap_data_keys(conn, ring=ring)
-            now = self._clock.now()
-            seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
-                              outcome="erased", detail={
-                                  "templates": templates, "images": images,
-                                  "consents": consents, "data_key_destroyed": shredded,
-                                  "kek_rotated": rotate})
-        self._finish_rotation()
+        try:
+            with self._unit() as conn:
+                self._subject(conn, subject)
+                templates = delete_templates(conn, subject_id=subject)
+                images = delete_images(conn, subject_id=subject)
+                shredded = delete_data_key(conn, subject_id=subject) > 0
+                consents = erase_events(conn, subject_id=subject)
+                forget_subject(conn, subject_id=subject)
+                delete_subject(conn, id=subject)
+                if rotate:
+                    rewrap_data_keys(conn, ring=ring)
+                now = self._clock.now()
+                seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
+                                  outcome="erased", detail={
+                                      "templates": templates, "images": images,
+                                      "consents": consents, "data_key_destroyed": shredded,
+                                      "kek_rotated": rotate})
+        finally:
+            self._finish_rotation()
         return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
                               images=images, consents=consents, data_key_destroyed=shredded,
                               kek_rotated=rotate)
