@@ -300,3 +300,19 @@ def test_r16_plain_templates_of_an_older_store_are_sealed_on_open(
         assert plain[:16] not in data and plain[200:216] not in data, name
     result = again.verify(subject=ids["obama"], purpose=ACCESS, image=faces["obama2"])
     assert getattr(result, "matched", False)
+
+
+def test_r16_a_rotation_by_another_process_is_picked_up(
+        books: Deployment, faces: dict[str, Path],
+        open_deployment: Callable[..., Deployment]) -> None:
+    ids = _enrolled(books, faces, "obama")
+    other = open_deployment()  # a second process on the same store, say the CLI
+    other.rotate_keys()
+    result = books.verify(subject=ids["obama"], purpose=ACCESS, image=faces["obama2"])
+    assert getattr(result, "matched", False)
+    late = _enrolled(books, faces, "lennon1")  # wrapped under the new key, not the retired one
+    assert {r[0] for r in books.connection.execute("SELECT kek_id FROM subject_keys")} == {
+        other.key_ring.active}
+    third = open_deployment()
+    result = third.verify(subject=late["lennon1"], purpose=ACCESS, image=faces["lennon2"])
+    assert getattr(result, "matched", False)

@@ -139,8 +139,16 @@ def verify_log(conn: sqlite3.Connection, *, public_key: bytes, key_id: str) -> C
     Raises:
         AuditChainBroken: ``details.seq`` names the first broken entry.
     """
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq")
-    return verify_chain(rows, _checkpoint(conn), public_key=public_key, key_id=key_id)
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # one snapshot: entries and checkpoint from the same moment
+    try:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
+        checkpoint = _checkpoint(conn)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    return verify_chain(rows, checkpoint, public_key=public_key, key_id=key_id)
 
 
 def list_events(conn: sqlite3.Connection, *, name: str | None = None,

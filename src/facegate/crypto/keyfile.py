@@ -54,7 +54,9 @@ class KeyStore:
     """The deployment's key ring and audit signer, and the file that keeps them.
 
     Open it with :meth:`open`; rotate with :meth:`stage_rotation` then
-    :meth:`retire`.
+    :meth:`retire`. :attr:`ring` re-reads the file when another process
+    rotated it, so a running service keeps working across ``facegate keys
+    rotate`` (call it inside the transaction that uses the ring).
     """
 
     def __init__(self, path: Path, *, keks: Mapping[str, bytes], active: str, seed: bytes,
@@ -67,6 +69,7 @@ class KeyStore:
         self._env_seed = env_seed
         self._env_new_kek = env_new_kek
         self.signer = Signer(seed)
+        self._stamp = self._file_stamp()
 
     @property
     def rotates_itself(self) -> bool:
@@ -75,7 +78,22 @@ class KeyStore:
 
     @property
     def ring(self) -> KeyRing:
+        """The current ring; re-read when another process rotated the key file."""
+        stamp = self._file_stamp()
+        if not self.env_kek and stamp is not None and stamp != self._stamp:
+            data = self._read(self.path)
+            keks = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data["keks"]).items()}
+            if str(data.get("active")) in keks:
+                self._keks, self._active = keks, str(data["active"])
+            self._stamp = stamp
         return KeyRing(active=self._active, keks=self._keks)
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     @classmethod
     def open(cls, path: str | Path, *, environ: Mapping[str, str], create: bool) -> KeyStore:
@@ -154,6 +172,7 @@ class KeyStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+        self._stamp = self._file_stamp()
         dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

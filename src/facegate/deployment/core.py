@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis import FaceAnalyzer
-from ..audit.trail import AuditEvent, chain_legacy_events, is_chained, list_events
+from ..audit.trail import AuditEvent, list_events
 from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
-from ..crypto.keyfile import KeyStore
 from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
@@ -41,14 +40,13 @@ from ..policy import gate
 from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.repository import get_purpose, latest_notice
-from ..storage.db import checkpoint_wal, connect, transaction
+from ..storage.db import connect
 from ..subjects.models import is_minor
 from ..templates import service as templates
-from ..templates.keys import DataKeys, has_wrapped_keys, kek_ids_in_use
-from ..templates.store import list_templates, seal_legacy_templates
+from ..templates.store import list_templates
 from .base import new_subject_id
 from .books import Withdrawal
-from .rights import Rights
+from .rights import Rights, open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
 
@@ -94,17 +92,9 @@ class Deployment(Rights):
         clock = clock or SystemClock()
         conn = connect(path, now=clock.now())
         try:
-            fresh = not (has_wrapped_keys(conn) or is_chained(conn))
-            store = KeyStore.open(keys if keys is not None else Path(f"{path}.keys"),
-                                  environ=os.environ if environ is None else environ,
-                                  create=fresh)
-            with transaction(conn):
-                sealed = seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring,
-                                                                   now=clock.now()))
-                chain_legacy_events(conn, signer=store.signer, now=clock.now())
-            if sealed:
-                checkpoint_wal(conn)  # the plain pages leave the WAL
-            store.retire(keep=kek_ids_in_use(conn))
+            store = open_keys(conn, Path(f"{path}.keys") if keys is None else Path(keys),
+                              environ=os.environ if environ is None else environ,
+                              now=clock.now())
         except BaseException:
             conn.close()
             raise

@@ -12,25 +12,60 @@ report shows only that receipt.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ..audit.chain import ChainReport
-from ..audit.trail import AuditEvent, list_events, verify_log
+from ..audit.trail import AuditEvent, chain_legacy_events, is_chained, list_events, verify_log
 from ..consent.alternatives import forget_subject
 from ..consent.ledger import erase_events
 from ..consent.ledger import list_events as list_consents
-from ..storage.db import checkpoint_wal
+from ..crypto.keyfile import KeyStore
+from ..storage.db import checkpoint_wal, transaction
 from ..subjects.repository import delete_subject, get_subject
 from ..templates.images import delete_expired_images, delete_images, image_metadata
-from ..templates.keys import delete_data_key, kek_ids_in_use, rewrap_data_keys
-from ..templates.store import delete_expired, delete_templates, template_metadata
+from ..templates.keys import (
+    DataKeys,
+    delete_data_key,
+    has_wrapped_keys,
+    kek_ids_in_use,
+    rewrap_data_keys,
+)
+from ..templates.store import (
+    delete_expired,
+    delete_templates,
+    seal_legacy_templates,
+    template_metadata,
+)
 from .books import Books
 
-__all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "Rights"]
+__all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "Rights",
+           "open_keys"]
 
 ERASED = "subject-erased"
+
+
+def open_keys(conn: sqlite3.Connection, path: Path, *, environ: Mapping[str, str],
+              now: datetime) -> KeyStore:
+    """The store's keys: read, or made for a new store; then seal and chain what an
+    older store kept plain, and destroy KEKs no data key uses any more.
+
+    Raises:
+        KeyMissing: the store holds sealed data or a signed log but its keys are absent.
+        KeyFileInsecure: the key file is readable by group or others.
+    """
+    fresh = not (has_wrapped_keys(conn) or is_chained(conn))
+    store = KeyStore.open(path, environ=environ, create=fresh)
+    with transaction(conn):
+        sealed = seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring, now=now))
+        chain_legacy_events(conn, signer=store.signer, now=now)
+    if sealed:
+        checkpoint_wal(conn)  # the plain pages leave the WAL
+    store.retire(keep=kek_ids_in_use(conn))
+    return store
 
 
 def _event(e: AuditEvent) -> dict[str, Any]:
