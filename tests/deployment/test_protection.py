@@ -141,6 +141,8 @@ def test_r16_a_row_moved_to_another_subject_or_purpose_does_not_open(
     with pytest.raises(CryptoInvalid) as exc:
         books.verify(subject=ids["biden"], purpose=ACCESS, image=faces["biden"])
     assert exc.value.code == "crypto.invalid"
+    (failure,) = books.audit_events("integrity-failure")  # the failed access is on the log
+    assert failure.outcome == "crypto.invalid"
     conn.execute("UPDATE templates SET subject_id = ?, purpose_key = 'hr.attendance' "
                  "WHERE uid = (SELECT min(uid) FROM templates)", (ids["obama"],))
     with pytest.raises(CryptoInvalid):

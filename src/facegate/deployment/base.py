@@ -18,6 +18,7 @@ from ..audit.trail import AuditEvent, record_event
 from ..clock import Clock
 from ..crypto.keyfile import KeyStore
 from ..errors import (
+    CryptoError,
     InvalidArgument,
     PolicyRefusal,
     ProcessorNotRegistered,
@@ -80,9 +81,21 @@ class DeploymentBase:
 
     @contextmanager
     def _unit(self) -> Iterator[sqlite3.Connection]:
-        """The one transaction of a service call; a policy refusal still commits its record."""
-        with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
-            yield conn
+        """The one transaction of a service call; a policy refusal still commits its record.
+
+        Sealed data that does not open (a moved or altered row, a missing key)
+        rolls the call back and is then recorded as an ``integrity-failure``
+        entry of its own (R16: failed access is audited).
+        """
+        try:
+            with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
+                yield conn
+        except CryptoError as exc:
+            if not self._conn.in_transaction:
+                with transaction(self._conn) as conn:
+                    self._audit(conn, "integrity-failure", operator="system",
+                                outcome=exc.code, detail={"message": exc.message})
+            raise
 
     def _data_keys(self, conn: sqlite3.Connection) -> DataKeys:
         """The subjects' data keys for one unit of work."""
