@@ -179,13 +179,22 @@ def test_r23_erasure_shreds_the_subject_and_leaves_only_a_receipt(
         for blob in sealed:
             with pytest.raises(CryptoInvalid):
                 open_sealed(key, blob, b"")
+    # Restoring the backup beside today's key file does not bring her back.
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (tmp_path / "backup" / "facegate.db").rename(restored / "facegate.db")
+    (restored / "facegate.db.keys").write_bytes((tmp_path / "facegate.db.keys").read_bytes())
+    (restored / "facegate.db.keys").chmod(0o600)
+    with Deployment.open(restored / "facegate.db", clock=clock) as old_store, \
+            pytest.raises(KeyMissing):
+        old_store.template_count(purpose=ACCESS, subject=alice)
     # Nothing of hers is left in the store, its WAL or the key file.
     conn = d.connection
     for table in ("templates", "retained_images", "subject_keys", "consent_events"):
         assert conn.execute(f"SELECT count(*) FROM {table} WHERE subject_id = ?",
                             (alice,)).fetchone()[0] == 0, table
     for name, data in files_on_disk(tmp_path).items():
-        if not name.startswith("backup"):
+        if not name.startswith(("backup", "restored")):
             assert wrapped not in data and wrapped[13:29] not in data, name
             assert all(blob[20:52] not in data for blob in sealed), name
     # She is not matched; the others still are.
