@@ -58,7 +58,12 @@ The hierarchy::
     │   │   └── AssessmentNotFound    assessment.not_found
     │   └── AlreadyRegistered         registry.conflict
     ├── StorageError              storage.error
-    │   └── SchemaTooNew              storage.schema_too_new
+    │   ├── SchemaTooNew              storage.schema_too_new
+    │   ├── AuditChainBroken          audit.chain_broken              R15
+    │   └── CryptoError               crypto.error                    R16
+    │       ├── CryptoInvalid         crypto.invalid (opaque: sealed data does not open)
+    │       ├── KeyMissing            crypto.key_missing
+    │       └── KeyFileInsecure       crypto.key_file_insecure
     └── FilingCalendarUnavailable filing.calendar_unavailable
 """
 
@@ -74,10 +79,13 @@ __all__ = [
     "AssessmentNotFound",
     "AssessmentRequired",
     "AssessmentRetained",
+    "AuditChainBroken",
     "ConsentInvalid",
     "ConsentRequired",
     "ConsentWithdrawn",
     "CrossPurposeGallery",
+    "CryptoError",
+    "CryptoInvalid",
     "DescriptorMismatch",
     "Error",
     "FaceError",
@@ -94,6 +102,8 @@ __all__ = [
     "ImageUndecodable",
     "ImageUnsupported",
     "InvalidArgument",
+    "KeyFileInsecure",
+    "KeyMissing",
     "ModeNotAllowed",
     "ModelError",
     "ModelFormatError",
@@ -401,6 +411,30 @@ class StorageError(Error):
 
 class SchemaTooNew(StorageError):
     code = "storage.schema_too_new"
+
+
+class AuditChainBroken(StorageError):
+    """The audit log was altered; ``details.seq`` names the first broken entry (R15)."""
+
+    code = "audit.chain_broken"
+
+
+class CryptoError(StorageError):
+    code = "crypto.error"
+
+
+class CryptoInvalid(CryptoError):
+    """Sealed data does not open: wrong key, wrong row, or altered bytes (one opaque error)."""
+
+    code = "crypto.invalid"
+
+
+class KeyMissing(CryptoError):
+    code = "crypto.key_missing"
+
+
+class KeyFileInsecure(CryptoError):
+    code = "crypto.key_file_insecure"
 
 
 class FilingCalendarUnavailable(Error):

@@ -1,7 +1,8 @@
 """The governed commands of the ``facegate`` CLI: a thin adapter over :class:`Deployment`.
 
 Every command opens the deployment store (``--db``, or ``$FACEGATE_DB``,
-default ``facegate.db``), makes one library call and prints its result. A
+default ``facegate.db``; its key file is ``<db>.keys`` or ``$FACEGATE_KEYS``),
+makes one library call and prints its result. A
 refusal is one line on stderr citing the rule, and exit status 1::
 
     facegate: consent.missing: subject s_... has not given separate consent
@@ -13,6 +14,7 @@ Nothing here decides anything: the rules live in :mod:`facegate.policy`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from .errors import Error, PolicyRefusal
 from .jurisdictions import ConsentMethod
 from .subjects.models import AgeBand
 
-__all__ = ["GOVERNED_COMMANDS", "refusal_line"]
+__all__ = ["GOVERNED_COMMANDS", "db_option", "echo_json", "open_store", "refusal_line"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -43,47 +45,48 @@ def refusal_line(exc: Error) -> str:
     return line
 
 
-def _db_option(f: _F) -> _F:
+def db_option(f: _F) -> _F:
     return click.option("--db", "db", type=click.Path(path_type=Path), envvar="FACEGATE_DB",
                         default=Path("facegate.db"), show_default=True,
                         help="The deployment store (env FACEGATE_DB).")(f)
 
 
 @contextmanager
-def _deployment(db: Path) -> Iterator[Deployment]:
+def open_store(db: Path) -> Iterator[Deployment]:
     """Open the store; turn any facegate error into one line and exit status 1."""
     ctx = click.get_current_context()
     analyzer = (ctx.obj or {}).get("analyzer") if isinstance(ctx.obj, dict) else None
+    keys = os.environ.get("FACEGATE_KEYS") or None
     try:
-        with Deployment.open(db, analyzer=analyzer) as deployment:
+        with Deployment.open(db, analyzer=analyzer, keys=keys) as deployment:
             yield deployment
     except Error as exc:
         click.echo(refusal_line(exc), err=True)
         sys.exit(1)
 
 
-def _echo_json(value: Any) -> None:
+def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, default=str, sort_keys=True))
 
 
 @click.command("init")
-@_db_option
+@db_option
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML/JSON file registering the processor, sites and purposes.")
 def init_command(db: Path, config: Path | None) -> None:
     """Create the deployment store; optionally register the books from CONFIG."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         click.echo(f"store {db} ready")
         for line in apply_config(d, read_config(config)) if config else []:
             click.echo(f"registered {line}")
 
 
 @click.command("register")
-@_db_option
+@db_option
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def register_command(db: Path, config: Path) -> None:
     """Register the processor, sites, purposes, notices and assessments in CONFIG."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         for line in apply_config(d, read_config(config)):
             click.echo(f"registered {line}")
 
@@ -94,36 +97,36 @@ def purpose_group() -> None:
 
 
 @purpose_group.command("add")
-@_db_option
+@db_option
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def purpose_add(db: Path, config: Path) -> None:
     """Register the purposes in CONFIG (a [[purposes]] TOML/JSON file)."""
     data = read_config(config)
-    with _deployment(db) as d:
+    with open_store(db) as d:
         for line in apply_config(d, {"purposes": data.get("purposes", [data])}):
             click.echo(f"registered {line}")
 
 
 @purpose_group.command("activate")
-@_db_option
+@db_option
 @click.argument("key")
 def purpose_activate(db: Path, key: str) -> None:
     """Put purpose KEY live (needs a complete notice, an alternative and a current PIA)."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         click.echo(f"{d.activate_purpose(key).key}: active")
 
 
 @purpose_group.command("list")
-@_db_option
+@db_option
 def purpose_list(db: Path) -> None:
     """List the purposes and their status."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         for p in d.purposes():
             click.echo(f"{p.key}\t{p.status}\t{','.join(sorted(p.modes))}\t{p.site_key}")
 
 
 @click.command("subject")
-@_db_option
+@db_option
 @click.option("--ref", "external_ref", help="Your own reference (staff number...).")
 @click.option("--birth-date", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--age-band", type=click.Choice([b.value for b in AgeBand]))
@@ -131,7 +134,7 @@ def subject_command(db: Path, external_ref: str | None, birth_date: Any,
                     age_band: str | None) -> None:
     """Register a subject and print their pseudonymous id."""
     born: date | None = birth_date.date() if birth_date else None
-    with _deployment(db) as d:
+    with open_store(db) as d:
         click.echo(d.register_subject(external_ref=external_ref, birth_date=born,
                                       age_band=age_band).id)
 
@@ -142,7 +145,7 @@ def consent_group() -> None:
 
 
 @consent_group.command("record")
-@_db_option
+@db_option
 @click.option("--subject", required=True)
 @click.option("--purpose", required=True)
 @click.option("--notice-version", type=int, required=True,
@@ -157,7 +160,7 @@ def consent_record(db: Path, subject: str, purpose: str, notice_version: int, me
                    bundled: bool, guardian: str | None, relation: str | None,
                    scope: str) -> None:
     """Record a separate consent for SUBJECT and PURPOSE."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         event = d.record_consent(subject=subject, purpose=purpose, notice_version=notice_version,
                                  method=method, separate=not bundled, guardian=guardian,
                                  guardian_relation=relation, scope=scope)
@@ -165,25 +168,28 @@ def consent_record(db: Path, subject: str, purpose: str, notice_version: int, me
 
 
 @consent_group.command("withdraw")
-@_db_option
+@db_option
 @click.option("--subject", required=True)
 @click.option("--purpose", required=True)
 def consent_withdraw(db: Path, subject: str, purpose: str) -> None:
     """Withdraw consent; the purpose's templates of the subject are deleted."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         receipt = d.withdraw_consent(subject=subject, purpose=purpose)
         click.echo(f"consent withdrawn: {receipt.templates_deleted} template(s) deleted")
 
 
 @click.command("enroll")
-@_db_option
+@db_option
 @click.option("--subject", required=True)
 @click.option("--purpose", required=True)
+@click.option("--retain-image", is_flag=True,
+              help="Keep the image, sealed (needs separate retain_image consent, R10).")
 @click.argument("image", type=click.Path(path_type=Path))
-def enroll_command(db: Path, subject: str, purpose: str, image: Path) -> None:
-    """Enroll SUBJECT's face from IMAGE for PURPOSE (the image itself is not kept)."""
-    with _deployment(db) as d:
-        e = d.enroll(subject=subject, purpose=purpose, image=image)
+def enroll_command(db: Path, subject: str, purpose: str, retain_image: bool,
+                   image: Path) -> None:
+    """Enroll SUBJECT's face from IMAGE for PURPOSE (the image is not kept unless asked)."""
+    with open_store(db) as d:
+        e = d.enroll(subject=subject, purpose=purpose, image=image, retain_image=retain_image)
         click.echo(f"enrolled {e.subject_id} for {e.purpose_key} until "
                    f"{e.expires_at.date().isoformat()}")
 
@@ -193,7 +199,7 @@ def _route_line(route: AlternativeRoute) -> str:
 
 
 @click.command("verify")
-@_db_option
+@db_option
 @click.option("--subject", required=True)
 @click.option("--purpose", required=True)
 @click.option("--decline", is_flag=True, help="The person declines face recognition (R7).")
@@ -203,7 +209,7 @@ def verify_command(db: Path, subject: str, purpose: str, decline: bool,
     """Verify (1:1) that IMAGE shows SUBJECT, for PURPOSE."""
     if image is None and not decline:
         raise click.UsageError("give an IMAGE, or --decline")
-    with _deployment(db) as d:
+    with open_store(db) as d:
         result = d.verify(subject=subject, purpose=purpose, image=image or Path(),
                           declined=decline)
         if isinstance(result, AlternativeRoute):
@@ -215,12 +221,12 @@ def verify_command(db: Path, subject: str, purpose: str, decline: bool,
 
 
 @click.command("identify")
-@_db_option
+@db_option
 @click.option("--purpose", required=True)
 @click.argument("image", type=click.Path(path_type=Path))
 def identify_command(db: Path, purpose: str, image: Path) -> None:
     """Identify (1:N) the face in IMAGE within PURPOSE's gallery."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         result = d.identify(purpose=purpose, image=image)
         if result.no_match:
             click.echo(f"no_match (gallery of {result.gallery_size})")
@@ -235,7 +241,7 @@ def alternative_group() -> None:
 
 
 @alternative_group.command("record")
-@_db_option
+@db_option
 @click.option("--purpose", required=True)
 @click.option("--method", required=True, help="One of the purpose's alternatives.")
 @click.option("--result", type=click.Choice([r.value for r in AlternativeResult]),
@@ -244,17 +250,17 @@ def alternative_group() -> None:
 def alternative_record(db: Path, purpose: str, method: str, result: str,
                        subject: str | None) -> None:
     """Record the outcome of an alternative check."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         outcome = d.record_alternative_outcome(purpose=purpose, method=method, result=result,
                                                subject=subject)
         click.echo(f"alternative #{outcome.id}: {outcome.method} {outcome.result}")
 
 
 @click.command("filing")
-@_db_option
+@db_option
 def filing_command(db: Path) -> None:
     """Show stored individuals against the filing threshold, and filing records (R17, R18)."""
-    with _deployment(db) as d:
+    with open_store(db) as d:
         status = d.filing_status()
         click.echo(f"individuals stored: {status.individuals}; threshold: "
                    f"{status.threshold or 'none'}; early warning at: "

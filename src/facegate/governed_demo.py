@@ -4,7 +4,8 @@
 bilingual notice and signed impact assessment), records one person's separate
 consent, enrolls and verifies them with the real engine, shows the refusal for
 a purpose they did not consent to, the non-biometric alternative for someone
-who declines, and the withdrawal that deletes the template. Each step prints
+who declines, the withdrawal that deletes the template, the erasure that
+shreds the subject's data key, and the audit check. Each step prints
 one or two lines. The photos come from the shared sample set
 (``$FACEGATE_DATA`` or ``../shared/data``) or, without it, from the
 public-domain astronaut photo inside scikit-image (then the second "photo" is
@@ -215,11 +216,17 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
         echo(f"identify: {'no_match' if found.no_match else 'MATCH'} "
              f"(gallery of {found.gallery_size})")
 
-        title("The trail")
+        title("Erasure: the subject's data key is destroyed, a receipt stays")
+        erased = d.erase_subject(alice.id)
+        echo(f"erased {alice.id}: {erased.consents} consent event(s), data key destroyed; "
+             f"access report now: {len(d.access_report(alice.id).erasures)} receipt")
+
+        title("The trail: hash-chained, checkpoint signed")
         events = d.audit_events()
         refusals = [e for e in events if e.name == "refusal"]
         echo(f"{len(events)} events, {len(refusals)} refusals: "
              + ", ".join(f"{e.outcome} ({e.rule})" for e in refusals))
+        echo(f"audit verify: intact, {d.verify_audit().entries} entries")
     return 0
 
 

@@ -39,7 +39,8 @@ from facegate.errors import (
 from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
 from facegate.matching.service import Verification
 from facegate.storage.db import transaction
-from facegate.templates.store import decode_descriptor, insert_templates
+from facegate.templates.keys import DataKeys
+from facegate.templates.store import insert_templates, list_templates
 
 from ..support.asserts import assert_refused
 from ..support.engines import CountingEngine
@@ -145,10 +146,10 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment, clock: F
         d.enroll(subject=subject.id, purpose=ACCESS, image=faces[photo])
     assert _verification(d.verify(subject=alice.id, purpose=ACCESS,
                                   image=faces["obama2"])).matched
-    ((data, pack, version),) = d.connection.execute(
-        "SELECT descriptor, pack, pack_version FROM templates WHERE subject_id = ?",
-        (alice.id,)).fetchall()
-    backup = decode_descriptor(data, pack=pack, pack_version=version)
+    keys = DataKeys(d.connection, ring=d.key_ring, now=clock.now())
+    (stored,) = list_templates(d.connection, keys=keys, purpose_key=ACCESS, subject_id=alice.id,
+                               now=clock.now())
+    backup = stored.descriptor
     receipt = d.withdraw_consent(subject=alice.id, purpose=ACCESS)
     assert receipt.templates_deleted == 1
     assert d.template_count(purpose=ACCESS, subject=alice.id) == 0
@@ -162,7 +163,7 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment, clock: F
     assert d.identify(purpose=ACCESS, image=faces["biden"]).candidates[0].subject_id == bob.id
     # Even a copy of her template that survived (say, restored from a backup) never matches.
     with transaction(d.connection):
-        insert_templates(d.connection, rows=[(alice.id, ACCESS, "hq.lobby", backup,
+        insert_templates(d.connection, keys=keys, rows=[(alice.id, ACCESS, "hq.lobby", backup,
                                               clock.now(), clock.now() + timedelta(days=9))])
     assert d.identify(purpose=ACCESS, image=faces["obama2"]).no_match
     assert d.audit_events("refusal")[-1].outcome == "consent.withdrawn"
@@ -292,11 +293,11 @@ def test_r9_retention_is_capped_and_expired_templates_are_purged(
     consent(d, alice.id, "access.visitor")
     d.enroll(subject=alice.id, purpose="access.visitor", image=faces["obama"])
     clock.advance(timedelta(days=29))
-    assert d.purge_expired() == 0
+    assert d.sweep_retention().templates == 0
     assert d.template_count(purpose="access.visitor") == 1
     clock.advance(timedelta(days=2))
     assert d.template_count(purpose="access.visitor") == 0  # expired rows are never matched
-    assert d.purge_expired() == 1
+    assert d.sweep_retention().templates == 1
     rows = d.connection.execute("SELECT count(*) FROM templates").fetchone()[0]
     assert rows == 0
 
@@ -309,16 +310,16 @@ def test_r10_raw_images_are_never_stored(books: Deployment, faces: dict[str, Pat
     d.enroll(subject=alice.id, purpose=ACCESS, image=faces["obama"])
     d.verify(subject=alice.id, purpose=ACCESS, image=faces["obama2"])
     photo = faces["obama"].read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) <= ["facegate.db", "facegate.db-shm",
-                                                          "facegate.db-wal"]
+    assert {p.name for p in tmp_path.iterdir()} <= {"facegate.db", "facegate.db-shm",
+                                                    "facegate.db-wal", "facegate.db.keys"}
     for path in tmp_path.iterdir():
         data = path.read_bytes()
         assert b"\xff\xd8\xff" not in data, path  # JPEG start of image
         assert b"\x89PNG" not in data, path
         assert photo[1000:1064] not in data, path
-    # What is kept is the 128-d template only.
+    # What is kept is the 128-d template only, sealed (version, nonce, ciphertext, tag).
     (size,) = d.connection.execute("SELECT length(descriptor) FROM templates").fetchone()
-    assert size == 128 * 4
+    assert size == 1 + 12 + 128 * 4 + 16
 
 
 def test_r12_private_spaces_cannot_be_registered(books: Deployment) -> None:

@@ -20,6 +20,7 @@ from facegate.filing.counter import FilingKind
 from facegate.storage.db import transaction
 from facegate.subjects.models import AgeBand, Subject
 from facegate.subjects.repository import insert_subjects
+from facegate.templates.keys import DataKeys
 from facegate.templates.store import insert_templates
 
 from ..support.governed import add_purpose, consent
@@ -37,13 +38,14 @@ def seed(d: Deployment, start: int, count: int, *, now: datetime, doubles: int =
     synthetic = Descriptor(vector=vector, pack="dlib-resnet-v1", pack_version="1.0")
     ids = [f"s_seed{i:010d}" for i in range(start, start + count)]
     later = now + timedelta(days=365)
+    keys = DataKeys(d.connection, ring=d.key_ring, now=now)
     with transaction(d.connection):
         insert_subjects(d.connection, subjects=(
             Subject(id=i, external_ref=None, birth_date=None, age_band=AgeBand.ADULT,
                     registered_at=now) for i in ids))
-        insert_templates(d.connection, rows=(
+        insert_templates(d.connection, keys=keys, rows=(
             (i, ACCESS, "hq.lobby", synthetic, now, later) for i in ids))
-        insert_templates(d.connection, rows=(
+        insert_templates(d.connection, keys=keys, rows=(
             (i, ATTENDANCE, "hq.lobby", synthetic, now, later) for i in ids[:doubles]))
 
 

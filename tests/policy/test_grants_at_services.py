@@ -24,6 +24,7 @@ from facegate.policy import gate
 from facegate.policy.decision import Operation
 from facegate.policy.facts import ProcessingRequest, SubjectFacts
 from facegate.templates import service as templates
+from facegate.templates.keys import DataKeys
 
 from ..support.engines import FakeEngine
 from ..support.governed import START, add_purpose, consent
@@ -76,16 +77,26 @@ def test_services_refuse_a_grant_for_another_operation_purpose_or_subject(
     verify_grant = gate.require(_request(d, Operation.VERIFY, ACCESS, alice.id))
     enroll_bob = gate.require(_request(d, Operation.ENROLL, ACCESS, bob.id))
     enroll_other = gate.require(_request(d, Operation.ENROLL, "hr.attendance", alice.id))
+    keys = DataKeys(d.connection, ring=d.key_ring, now=START)
     for grant in (verify_grant, enroll_bob, enroll_other):
         with pytest.raises(GrantInvalid):
-            templates.enroll(grant, conn=d.connection, analyzer=d.analyzer, image=photo,
-                             purpose=purpose, subject_id=alice.id, now=grant.issued_at)
+            templates.enroll(grant, conn=d.connection, keys=keys, analyzer=d.analyzer,
+                             image=photo, purpose=purpose, subject_id=alice.id,
+                             now=grant.issued_at, consent_seq=None)
+    # A grant to enroll does not allow keeping the image unless policy said so (R10).
+    enroll_alice = gate.require(_request(d, Operation.ENROLL, ACCESS, alice.id))
     with pytest.raises(GrantInvalid):
-        matching.identify(verify_grant, conn=d.connection, analyzer=d.analyzer, image=photo,
-                          purpose=purpose, now=verify_grant.issued_at)
+        templates.enroll(enroll_alice, conn=d.connection, keys=keys, analyzer=d.analyzer,
+                         image=photo, purpose=purpose, subject_id=alice.id,
+                         now=enroll_alice.issued_at, consent_seq=None, retain_image=True)
+    with pytest.raises(GrantInvalid):
+        matching.identify(verify_grant, conn=d.connection, keys=keys, analyzer=d.analyzer,
+                          image=photo, purpose=purpose, now=verify_grant.issued_at)
     assert sum(fake.calls.values()) == 0  # refused before the engine ran
     with pytest.raises(GrantInvalid):
         dataclasses.replace(enroll_bob, subject_id=alice.id)
+    with pytest.raises(GrantInvalid):
+        dataclasses.replace(enroll_alice, retain_image=True)
 
 
 def test_the_whole_flow_runs_on_any_engine(deployment: Deployment, fake: FakeEngine,

@@ -21,7 +21,8 @@ def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
     conn.close()
     conn = connect(tmp_path / "a.db", now=NOW)
     applied = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert applied == [(1, "governed_core")]
+    assert applied == [(n, name) for n, name, _ in migrations()]
+    assert applied[:2] == [(1, "governed_core"), (2, "protected_storage")]
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     conn.close()
 

@@ -1,1 +1,1 @@
-"""The processing trail of governed operations (hash-chained in issue 5)."""
+"""The processing log: hash-chained entries with a signed checkpoint (R15)."""

@@ -1,11 +1,13 @@
-"""An append-only trail of governed operations and refusals.
+"""The append-only, hash-chained audit log of governed operations and refusals (R15).
 
 Each event has a kebab-case name (``enroll``, ``verify``, ``refusal``,
-``consent-granted``...), the operator, purpose, pseudonymous subject id,
-outcome and the rule behind a refusal, never image or template bytes.
-
-This is the simple table of issue 4. Issue 5 replaces this module with a
-hash-chained, signed log behind the same :func:`record_event` call.
+``consent-granted``, ``subject-erased``, ``key-rotated``, ``retention-sweep``...),
+the operator, purpose, pseudonymous subject id, outcome and the rule behind a
+refusal, and never image or template bytes (a detail that is not plain JSON is
+refused). :func:`record_event` is the one write path: it chains the entry to
+the signed checkpoint's head and re-signs the checkpoint, in the caller's
+transaction. Entries are kept when a subject is erased: they hold no
+biometric data. See :mod:`facegate.audit.chain` for the hashes.
 """
 
 from __future__ import annotations
@@ -18,8 +20,22 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import parse_time
+from ..crypto.keyring import Signer
+from ..errors import AuditChainBroken, InvalidArgument
+from .chain import (
+    GENESIS,
+    ChainReport,
+    Checkpoint,
+    EntryRow,
+    checkpoint_message,
+    entry_hash,
+    verify_chain,
+)
 
-__all__ = ["AuditEvent", "list_events", "record_event"]
+__all__ = ["AuditEvent", "chain_legacy_events", "is_chained", "list_events", "record_event",
+           "verify_log"]
+
+_COLUMNS = "seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail, hash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +53,116 @@ class AuditEvent:
     seq: int = 0
 
 
-def record_event(conn: sqlite3.Connection, *, event: AuditEvent) -> None:
-    conn.execute(
-        "INSERT INTO audit_events (at, name, operator, purpose_key, subject_id, outcome, rule, "
-        "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (event.at.isoformat(), event.name, event.operator, event.purpose_key, event.subject_id,
-         event.outcome, event.rule, json.dumps(dict(event.detail), sort_keys=True)))
+def _checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
+    row = conn.execute("SELECT seq, head, key_id, signature, signed_at FROM audit_checkpoint "
+                       "WHERE id = 1").fetchone()
+    return None if row is None else Checkpoint(seq=int(row[0]), head=str(row[1]),
+                                               key_id=str(row[2]), signature=bytes(row[3]),
+                                               signed_at=str(row[4]))
 
 
-def list_events(conn: sqlite3.Connection, *, name: str | None = None) -> list[AuditEvent]:
+def _sign(conn: sqlite3.Connection, signer: Signer, seq: int, head: str, at: datetime) -> None:
+    conn.execute("INSERT INTO audit_checkpoint (id, seq, head, key_id, signature, signed_at) "
+                 "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
+                 "head = excluded.head, key_id = excluded.key_id, "
+                 "signature = excluded.signature, signed_at = excluded.signed_at",
+                 (seq, head, signer.key_id, signer.sign(checkpoint_message(seq, head)),
+                  at.isoformat()))
+
+
+def _detail_text(detail: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(dict(detail), sort_keys=True)
+    except TypeError:
+        raise InvalidArgument("an audit detail must be plain JSON (never image or template "
+                              "bytes)") from None
+
+
+def record_event(conn: sqlite3.Connection, *, event: AuditEvent, signer: Signer) -> int:
+    """Append ``event`` after the signed head and sign the new head; returns its seq.
+
+    Raises:
+        AuditChainBroken: the log has entries but no checkpoint, or the next seq is taken
+            (someone wrote to the log behind facegate's back).
+    """
+    checkpoint = _checkpoint(conn)
+    if checkpoint is None:
+        if conn.execute("SELECT 1 FROM audit_events LIMIT 1").fetchone() is not None:
+            raise AuditChainBroken("the audit log has entries but no signed checkpoint; run "
+                                   "facegate audit verify", details={"rule": "R15"})
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = checkpoint.seq + 1, checkpoint.head
+    row: EntryRow = (seq, event.at.isoformat(), event.name, event.operator, event.purpose_key,
+                     event.subject_id, event.outcome, event.rule, _detail_text(event.detail),
+                     None)
+    digest = entry_hash(prev, row)
+    try:
+        conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row[:9], digest))
+    except sqlite3.IntegrityError:
+        raise AuditChainBroken(f"audit entry {seq} already exists beyond the signed checkpoint",
+                               details={"seq": seq, "rule": "R15"}) from None
+    _sign(conn, signer, seq, digest, event.at)
+    return seq
+
+
+def is_chained(conn: sqlite3.Connection) -> bool:
+    """Whether the log has a signed checkpoint (the store then needs its signing key)."""
+    return _checkpoint(conn) is not None
+
+
+def chain_legacy_events(conn: sqlite3.Connection, *, signer: Signer, now: datetime) -> int:
+    """Chain and sign the plain entries of a store written before issue 5; returns how many.
+
+    Only a log that was never chained (no checkpoint, no hash anywhere) is chained.
+    """
+    if _checkpoint(conn) is not None or conn.execute(
+            "SELECT 1 FROM audit_events WHERE hash IS NOT NULL LIMIT 1").fetchone():
+        return 0
+    prev = GENESIS
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
+    for expected, row in enumerate(rows, start=1):
+        if int(row[0]) != expected:
+            conn.execute("UPDATE audit_events SET seq = ? WHERE seq = ?", (expected, row[0]))
+        entry: EntryRow = (expected, *row[1:])
+        prev = entry_hash(prev, entry)
+        conn.execute("UPDATE audit_events SET hash = ? WHERE seq = ?", (prev, expected))
+    if rows:
+        _sign(conn, signer, len(rows), prev, now)
+    return len(rows)
+
+
+def verify_log(conn: sqlite3.Connection, *, public_key: bytes, key_id: str) -> ChainReport:
+    """Verify the whole log against the signed checkpoint.
+
+    Raises:
+        AuditChainBroken: ``details.seq`` names the first broken entry.
+    """
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # one snapshot: entries and checkpoint from the same moment
+    try:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
+        checkpoint = _checkpoint(conn)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    return verify_chain(rows, checkpoint, public_key=public_key, key_id=key_id)
+
+
+def list_events(conn: sqlite3.Connection, *, name: str | None = None,
+                subject_id: str | None = None) -> list[AuditEvent]:
+    """The log, oldest first; optionally one event name or one subject's entries."""
     sql = ("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail "
-           "FROM audit_events")
-    args: tuple[str, ...] = ()
+           "FROM audit_events WHERE 1 = 1")
+    args: list[str] = []
     if name is not None:
-        sql, args = sql + " WHERE name = ?", (name,)
+        sql += " AND name = ?"
+        args.append(name)
+    if subject_id is not None:
+        sql += " AND subject_id = ?"
+        args.append(subject_id)
     return [AuditEvent(seq=int(r[0]), at=parse_time(r[1]), name=r[2], operator=r[3],
                        purpose_key=r[4], subject_id=r[5], outcome=r[6], rule=r[7],
                        detail=json.loads(r[8]))

@@ -19,6 +19,7 @@ __all__ = [
     "AlternativeOutcome",
     "AlternativeResult",
     "AlternativeRoute",
+    "forget_subject",
     "insert_outcome",
     "list_outcomes",
 ]
@@ -74,3 +75,9 @@ def list_outcomes(conn: sqlite3.Connection, *, purpose_key: str) -> list[Alterna
             for r in conn.execute(
                 "SELECT id, purpose_key, subject_id, method, outcome, operator, recorded_at "
                 "FROM alternative_outcomes WHERE purpose_key = ? ORDER BY id", (purpose_key,))]
+
+
+def forget_subject(conn: sqlite3.Connection, *, subject_id: str) -> int:
+    """Detach the subject from recorded alternative outcomes (erasure, R23); returns how many."""
+    return conn.execute("UPDATE alternative_outcomes SET subject_id = NULL WHERE subject_id = ?",
+                        (subject_id,)).rowcount

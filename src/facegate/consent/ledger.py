@@ -1,13 +1,16 @@
 """The consent ledger: append-only events, current state derived from them.
 
 Every grant and withdrawal is a :class:`ConsentEvent` row that is never
-updated or deleted; :func:`current_state` folds a subject's events for one
+updated, and deleted only by the erasure of the whole subject (R23,
+:func:`erase_events`; the audit log keeps the record that consent was
+given); :func:`current_state` folds a subject's events for one
 purpose and scope into a :class:`ConsentState`. A grant records the notice
 version the subject was shown, how consent was given, whether it was
 separate (never bundled, R3) and, for children, the guardian who gave it (R5).
 
-Scopes: ``biometric`` is consent to the purpose's face processing; issue 5
-adds uses of ``transfer`` (R8) and ``retain_image`` (R10) by the same events.
+Scopes: ``biometric`` is consent to the purpose's face processing;
+``transfer`` allows templates to leave the device (R8) and ``retain_image``
+allows the raw image to be kept, sealed (R10).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "GivenBy",
     "append_event",
     "current_state",
+    "erase_events",
     "list_events",
 ]
 
@@ -142,3 +146,9 @@ def list_events(conn: sqlite3.Connection, *, subject_id: str, purpose_key: str |
         guardian_name=r[9], guardian_relation=r[10], operator=str(r[11]),
         recorded_at=parse_time(str(r[12])))
         for r in conn.execute(sql + " ORDER BY seq", args)]
+
+
+def erase_events(conn: sqlite3.Connection, *, subject_id: str) -> int:
+    """Delete the subject's ledger as part of erasing the subject (R23); returns how many."""
+    return conn.execute("DELETE FROM consent_events WHERE subject_id = ?",
+                        (subject_id,)).rowcount

@@ -1,7 +1,7 @@
 """What every part of :class:`~facegate.deployment.Deployment` shares.
 
-The connection, the injected clock and id source, the jurisdiction profile,
-one-transaction-per-call, and the audit of refusals.
+The connection, the key store, the injected clock and id source, the
+jurisdiction profile, one-transaction-per-call, and the audit of refusals.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import Any, Self
 from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, record_event
 from ..clock import Clock
+from ..crypto.keyfile import KeyStore
 from ..errors import (
+    CryptoError,
     InvalidArgument,
     PolicyRefusal,
     ProcessorNotRegistered,
@@ -33,6 +35,7 @@ from ..purposes.repository import get_purpose, list_assessments
 from ..storage.db import transaction
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
+from ..templates.keys import DataKeys
 
 __all__ = ["DeploymentBase", "new_subject_id"]
 
@@ -45,7 +48,7 @@ def new_subject_id() -> str:
 class DeploymentBase:
     """State and helpers; see :class:`~facegate.deployment.Deployment` for the API."""
 
-    def __init__(self, conn: sqlite3.Connection, *, clock: Clock,
+    def __init__(self, conn: sqlite3.Connection, *, keys: KeyStore, clock: Clock,
                  analyzer_factory: Callable[[], FaceAnalyzer],
                  ids: Callable[[], str], warning_share: float | None = None) -> None:
         if warning_share is not None and not 0.0 < warning_share <= 1.0:
@@ -53,6 +56,7 @@ class DeploymentBase:
                                   details={"warning_share": warning_share})
         self._warning_share = warning_share
         self._conn = conn
+        self._keys = keys
         self._clock = clock
         self._analyzer_factory = analyzer_factory
         self._analyzer: FaceAnalyzer | None = None
@@ -77,9 +81,25 @@ class DeploymentBase:
 
     @contextmanager
     def _unit(self) -> Iterator[sqlite3.Connection]:
-        """The one transaction of a service call; a policy refusal still commits its record."""
-        with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
-            yield conn
+        """The one transaction of a service call; a policy refusal still commits its record.
+
+        Sealed data that does not open (a moved or altered row, a missing key)
+        rolls the call back and is then recorded as an ``integrity-failure``
+        entry of its own (R16: failed access is audited).
+        """
+        try:
+            with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
+                yield conn
+        except CryptoError as exc:
+            if not self._conn.in_transaction:
+                with transaction(self._conn) as conn:
+                    self._audit(conn, "integrity-failure", operator="system",
+                                outcome=exc.code, detail={"message": exc.message})
+            raise
+
+    def _data_keys(self, conn: sqlite3.Connection) -> DataKeys:
+        """The subjects' data keys for one unit of work."""
+        return DataKeys(conn, ring=self._keys.ring, now=self._clock.now())
 
     def _profile(self, conn: sqlite3.Connection) -> JurisdictionProfile:
         processor = get_processor(conn)
@@ -92,8 +112,8 @@ class DeploymentBase:
 
     def _audit(self, conn: sqlite3.Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,
-               rule: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
-        record_event(conn, event=AuditEvent(
+               rule: str | None = None, detail: Mapping[str, Any] | None = None) -> int:
+        return record_event(conn, signer=self._keys.signer, event=AuditEvent(
             name=name, at=self._clock.now(), operator=operator, outcome=outcome,
             purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
 

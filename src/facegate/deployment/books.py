@@ -41,6 +41,7 @@ from ..purposes.models import (
 )
 from ..subjects.models import AgeBand, Subject, is_minor
 from ..subjects.repository import get_subject_by_ref, insert_subjects
+from ..templates.images import delete_images
 from ..templates.store import delete_templates
 from .base import DeploymentBase
 
@@ -52,10 +53,12 @@ _METHOD_FIELDS = frozenset({"modes", "storage_mode", "liveness_required", "site_
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Withdrawal:
-    """The receipt of a withdrawal: the ledger event and how many templates were deleted."""
+    """The receipt of a withdrawal: the ledger event and how many templates (and retained
+    images) were deleted."""
 
     event: ConsentEvent
     templates_deleted: int
+    images_deleted: int = 0
 
 
 class Books(DeploymentBase):
@@ -355,12 +358,16 @@ class Books(DeploymentBase):
                 kind=ConsentKind.WITHDRAWN, notice_version=None, method=ConsentMethod(method),
                 separate=True, given_by=GivenBy.SUBJECT, guardian_name=None,
                 guardian_relation=None, operator=operator, recorded_at=self._clock.now()))
-            deleted = 0
+            deleted = images = 0
             if ConsentScope(scope) is ConsentScope.BIOMETRIC:
                 deleted = delete_templates(conn, subject_id=subject, purpose_key=purpose)
+            if ConsentScope(scope) in (ConsentScope.BIOMETRIC, ConsentScope.RETAIN_IMAGE):
+                images = delete_images(conn, subject_id=subject, purpose_key=purpose)
             self._audit(conn, "consent-withdrawn", operator=operator, purpose_key=purpose,
-                        subject_id=subject, detail={"templates_deleted": deleted})
-        return Withdrawal(event=event, templates_deleted=deleted)
+                        subject_id=subject, detail={"scope": str(scope),
+                                                    "templates_deleted": deleted,
+                                                    "images_deleted": images})
+        return Withdrawal(event=event, templates_deleted=deleted, images_deleted=images)
 
     def consents(self, subject: str) -> list[ConsentEvent]:
         """The subject's ledger, oldest first."""

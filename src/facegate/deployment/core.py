@@ -17,8 +17,9 @@ that does the work, all in one transaction. Example::
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, list_events
 from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
-from ..consent.ledger import ConsentScope, current_state
+from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
+from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
 from ..filing.counter import list_records as list_filing_records
@@ -41,32 +43,40 @@ from ..purposes.repository import get_purpose, latest_notice
 from ..storage.db import connect
 from ..subjects.models import is_minor
 from ..templates import service as templates
-from ..templates.store import delete_expired, list_templates
+from ..templates.store import list_templates
 from .base import new_subject_id
-from .books import Books, Withdrawal
+from .books import Withdrawal
+from .rights import Rights, open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(Books):
+class Deployment(Rights):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
     ``register_site``, ``register_purpose``, ``publish_notice``,
     ``sign_assessment``, ``activate_purpose``, ``register_subject``,
     ``record_consent``, ``withdraw_consent``...) come from
-    :class:`~facegate.deployment.books.Books`.
+    :class:`~facegate.deployment.books.Books`; subject rights, retention, key
+    rotation and the audit check from
+    :class:`~facegate.deployment.rights.Rights`.
     """
 
     @classmethod
     def open(cls, path: str | Path, *, engine: Engine | None = None,
              analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
-             ids: Callable[[], str] | None = None,
-             warning_share: float | None = None) -> Deployment:
+             ids: Callable[[], str] | None = None, warning_share: float | None = None,
+             keys: str | Path | None = None,
+             environ: Mapping[str, str] | None = None) -> Deployment:
         """Open (creating and migrating) the deployment stored at ``path``.
 
         Args:
             path: the SQLite file.
+            keys: the key file (key-encryption keys, audit signing key); ``<path>.keys``
+                by default, created with mode 0600 for a new store.
+            environ: where ``FACEGATE_KEK`` / ``FACEGATE_AUDIT_KEY`` are read
+                (``os.environ`` by default).
             engine: the face engine; a :class:`~facegate.engine.dlib_engine.DlibEngine`
                 by default, loaded on first biometric use.
             analyzer: a ready analyzer (overrides ``engine``).
@@ -74,22 +84,33 @@ class Deployment(Books):
             ids: source of pseudonymous subject ids.
             warning_share: share of the filing threshold that raises the early
                 warning (R17); the profile's default (0.9) when ``None``.
+
+        Raises:
+            KeyMissing: the store holds sealed data or a signed log but its keys are absent.
+            KeyFileInsecure: the key file is readable by group or others.
         """
         clock = clock or SystemClock()
         conn = connect(path, now=clock.now())
+        try:
+            store = open_keys(conn, Path(f"{path}.keys") if keys is None else Path(keys),
+                              environ=os.environ if environ is None else environ,
+                              now=clock.now())
+        except BaseException:
+            conn.close()
+            raise
         ready = analyzer
 
         def factory() -> FaceAnalyzer:
             return ready if ready is not None else FaceAnalyzer(engine)
 
-        return cls(conn, clock=clock, analyzer_factory=factory, ids=ids or new_subject_id,
-                   warning_share=warning_share)
+        return cls(conn, keys=store, clock=clock, analyzer_factory=factory,
+                   ids=ids or new_subject_id, warning_share=warning_share)
 
     # -- the gate -----------------------------------------------------------------
 
     def _request(self, conn: sqlite3.Connection, operation: Operation, purpose_key: str | None,
                  *, subject_id: str | None = None, declined: bool = False,
-                 gallery: str | None = None) -> ProcessingRequest:
+                 gallery: str | None = None, retain_image: bool = False) -> ProcessingRequest:
         profile = self._profile(conn)
         now = self._clock.now()
         purpose = get_purpose(conn, key=purpose_key) if purpose_key else None
@@ -115,6 +136,7 @@ class Deployment(Books):
             site=site, notice_version=notice.version if notice else None,
             assessment_current=bool(purpose and self._assessment_current(conn, purpose)),
             now=now, subject=facts, declined=declined, gallery=gallery_purpose,
+            retain_image=retain_image,
             gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None)
 
     def _grant(self, conn: sqlite3.Connection, req: ProcessingRequest, operator: str) -> Grant:
@@ -141,22 +163,33 @@ class Deployment(Books):
     # -- biometric operations -------------------------------------------------------
 
     def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
-               operator: str = "system") -> templates.Enrollment:
-        """Store the subject's template for ``purpose``, through the gate.
+               retain_image: bool = False, operator: str = "system") -> templates.Enrollment:
+        """Store the subject's sealed template for ``purpose``, through the gate.
+
+        The template, its link to the consent it rests on and its audit entry
+        commit together or not at all. With ``retain_image`` the image is kept
+        too, sealed, which needs the subject's separate ``retain_image`` consent (R10).
 
         Raises:
-            PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R13, R14...).
+            PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
             FaceError: the image has no usable face.
         """
         with self._unit() as conn:
-            req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject)
+            req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject,
+                                retain_image=retain_image)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            enrolled = templates.enroll(grant, conn=conn, analyzer=self.analyzer, image=image,
+            enrolled = templates.enroll(grant, conn=conn, keys=self._data_keys(conn),
+                                        analyzer=self.analyzer, image=image,
                                         purpose=req.purpose, subject_id=subject,
-                                        now=self._clock.now())
+                                        now=self._clock.now(), retain_image=retain_image,
+                                        consent_seq=self._consent_seq(conn, subject,
+                                                                      req.purpose.key))
+            detail: dict[str, Any] = {"pack": enrolled.pack, "template": enrolled.template_uid}
+            if enrolled.image_uid:
+                detail["image"] = enrolled.image_uid
             self._audit(conn, "enroll", operator=operator, purpose_key=purpose,
-                        subject_id=subject, detail={"pack": enrolled.pack})
+                        subject_id=subject, detail=detail)
             if enrolled.new_individual:
                 for record in after_new_individual(conn, profile=req.profile,
                                                    now=self._clock.now()):
@@ -177,7 +210,8 @@ class Deployment(Books):
             req = self._request(conn, Operation.VERIFY, purpose, subject_id=subject)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            result = matching.verify(grant, conn=conn, analyzer=self.analyzer, image=image,
+            result = matching.verify(grant, conn=conn, keys=self._data_keys(conn),
+                                     analyzer=self.analyzer, image=image,
                                      purpose=req.purpose, subject_id=subject,
                                      now=self._clock.now())
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,
@@ -191,7 +225,8 @@ class Deployment(Books):
             req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            result = matching.identify(grant, conn=conn, analyzer=self.analyzer, image=image,
+            result = matching.identify(grant, conn=conn, keys=self._data_keys(conn),
+                                       analyzer=self.analyzer, image=image,
                                        purpose=req.purpose, now=self._clock.now())
             result = self._only_consenting(conn, result, operator)
             self._audit(conn, "identify", operator=operator, purpose_key=purpose,
@@ -199,6 +234,14 @@ class Deployment(Books):
                         detail={"candidates": len(result.candidates),
                                 "gallery_size": result.gallery_size})
         return result
+
+    @staticmethod
+    def _consent_seq(conn: sqlite3.Connection, subject: str, purpose: str) -> int | None:
+        """The ledger event a new template rests on: the latest biometric grant."""
+        granted = [e.seq for e in list_consents(conn, subject_id=subject, purpose_key=purpose,
+                                                 scope=ConsentScope.BIOMETRIC)
+                   if e.kind is ConsentKind.GRANTED]
+        return max(granted, default=None)
 
     def _only_consenting(self, conn: sqlite3.Connection, result: Identification,
                          operator: str) -> Identification:
@@ -228,27 +271,20 @@ class Deployment(Books):
             req = self._request(conn, Operation.EXPORT, purpose, subject_id=subject)
             grant = self._grant(conn, req, operator)
             grant.ensure_covers(Operation.EXPORT, purpose_key=purpose, subject_id=subject)
-            rows = list_templates(conn, purpose_key=purpose, subject_id=subject,
-                                  now=self._clock.now())
+            rows = list_templates(conn, keys=self._data_keys(conn), purpose_key=purpose,
+                                  subject_id=subject, now=self._clock.now())
             self._audit(conn, "export", operator=operator, purpose_key=purpose,
                         subject_id=subject, detail={"templates": len(rows)})
         return [{"subject": t.subject_id, "purpose": t.purpose_key, "pack": t.descriptor.pack,
                  "pack_version": t.descriptor.pack_version,
                  "descriptor": [float(v) for v in t.descriptor.vector]} for t in rows]
 
-    def purge_expired(self, *, operator: str = "system") -> int:
-        """Delete every template past its purpose's retention (R9); returns how many."""
-        with self._unit() as conn:
-            deleted = delete_expired(conn, now=self._clock.now())
-            self._audit(conn, "retention-purge", operator=operator,
-                        detail={"templates_deleted": deleted})
-        return deleted
-
     # -- reports --------------------------------------------------------------------
 
     def template_count(self, *, purpose: str, subject: str | None = None) -> int:
         """How many unexpired templates a purpose holds (for one subject, optionally)."""
-        return len(list_templates(self._conn, purpose_key=purpose, subject_id=subject,
+        return len(list_templates(self._conn, keys=self._data_keys(self._conn),
+                                  purpose_key=purpose, subject_id=subject,
                                   now=self._clock.now()))
 
     def filing_status(self) -> FilingStatus:
@@ -266,3 +302,8 @@ class Deployment(Books):
     def connection(self) -> sqlite3.Connection:
         """The store's connection, for bulk loading and inspection by tools and tests."""
         return self._conn
+
+    @property
+    def key_ring(self) -> KeyRing:
+        """The key-encryption keys, for bulk loading and inspection by tools and tests."""
+        return self._keys.ring

@@ -18,6 +18,7 @@ from ..comparison import Comparison, compare_descriptors
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
+from ..templates.keys import DataKeys
 from ..templates.store import list_templates
 
 __all__ = ["Candidate", "Identification", "Verification", "identify", "verify"]
@@ -58,12 +59,13 @@ class Identification:
         return not self.candidates
 
 
-def verify(grant: Grant, *, conn: sqlite3.Connection, analyzer: FaceAnalyzer,
+def verify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzer: FaceAnalyzer,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
            now: datetime) -> Verification:
     """Compare the probe's face with the subject's templates for ``purpose``."""
     grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
-    stored = list_templates(conn, purpose_key=purpose.key, subject_id=subject_id, now=now)
+    stored = list_templates(conn, keys=keys, purpose_key=purpose.key, subject_id=subject_id,
+                            now=now)
     if not stored:
         return Verification(subject_id=subject_id, purpose_key=purpose.key, matched=False,
                             distance=None, threshold=purpose.threshold, templates=0)
@@ -76,12 +78,13 @@ def verify(grant: Grant, *, conn: sqlite3.Connection, analyzer: FaceAnalyzer,
                         threshold=best.threshold, templates=len(stored))
 
 
-def identify(grant: Grant, *, conn: sqlite3.Connection, analyzer: FaceAnalyzer,
+def identify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys,
+             analyzer: FaceAnalyzer,
              image: ImageSource | Image, purpose: Purpose, now: datetime,
              limit: int = 5) -> Identification:
     """Search ``purpose``'s gallery for the probe's face; the closest ``limit`` matches."""
     grant.ensure_covers(Operation.IDENTIFY, purpose_key=purpose.key, subject_id=None)
-    stored = list_templates(conn, purpose_key=purpose.key, now=now)
+    stored = list_templates(conn, keys=keys, purpose_key=purpose.key, now=now)
     probe = analyzer.embed_single(image).descriptor
     assert probe is not None
     best: dict[str, Comparison] = {}

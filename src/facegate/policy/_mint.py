@@ -42,11 +42,13 @@ def verify(facts: tuple[str, ...], candidate: bytes) -> bool:
 
 
 def issue_grant(*, operation: str, purpose_key: str, subject_id: str | None,
-                jurisdiction: str, issued_at: datetime) -> Grant:
+                jurisdiction: str, issued_at: datetime, retain_image: bool = False) -> Grant:
     """Mint a sealed grant. Called only by :func:`facegate.policy.gate.require`."""
     from .decision import Grant, Operation
 
     op = Operation(operation)
-    facts = (op.value, purpose_key, subject_id or "", jurisdiction, issued_at.isoformat())
+    facts = (op.value, purpose_key, subject_id or "", jurisdiction, issued_at.isoformat(),
+             "retain_image" if retain_image else "")
     return Grant(operation=op, purpose_key=purpose_key, subject_id=subject_id,
-                 jurisdiction=jurisdiction, issued_at=issued_at, seal=seal(facts))
+                 jurisdiction=jurisdiction, issued_at=issued_at, seal=seal(facts),
+                 retain_image=retain_image)

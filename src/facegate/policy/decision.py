@@ -107,6 +107,7 @@ class Grant:
         jurisdiction: the profile that allowed it.
         issued_at: when.
         seal: the policy layer's HMAC over the other fields.
+        retain_image: the raw image may be kept, sealed (separate consent, R10).
 
     Raises:
         GrantInvalid: the seal does not match; the grant was not minted by policy.
@@ -118,10 +119,12 @@ class Grant:
     jurisdiction: str
     issued_at: datetime
     seal: bytes = field(repr=False)
+    retain_image: bool = False
 
     def facts(self) -> tuple[str, ...]:
         return (self.operation.value, self.purpose_key, self.subject_id or "",
-                self.jurisdiction, self.issued_at.isoformat())
+                self.jurisdiction, self.issued_at.isoformat(),
+                "retain_image" if self.retain_image else "")
 
     def __post_init__(self) -> None:
         if not _mint.verify(self.facts(), self.seal):

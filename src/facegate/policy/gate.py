@@ -64,7 +64,8 @@ def require(req: ProcessingRequest) -> Grant:
     assert req.purpose is not None
     return _mint.issue_grant(operation=req.operation.value, purpose_key=req.purpose.key,
                              subject_id=req.subject.id if req.subject else None,
-                             jurisdiction=req.profile.key, issued_at=req.now)
+                             jurisdiction=req.profile.key, issued_at=req.now,
+                             retain_image=req.retain_image)
 
 
 def check_candidate(profile: JurisdictionProfile, *, subject_id: str, purpose_key: str,

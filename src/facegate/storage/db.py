@@ -8,6 +8,11 @@ transaction: its records, its templates and its audit entry commit together.
 
 The migrations are portable SQL with two dialect tokens (``{id}``, ``{blob}``)
 that :data:`SQLITE` fills in; a PostgreSQL dialect can be added beside it.
+Every connection sets ``PRAGMA secure_delete``, so deleted rows (an erased
+subject's wrapped data key, expired templates) are overwritten with zeros in
+the file instead of lingering in free pages; :func:`checkpoint_wal` then moves
+the overwritten pages out of the write-ahead log into the main file and
+truncates the log.
 The database carries SQLite's ``application_id`` :data:`APPLICATION_ID` so that
 tools (the R&D loader, R24) can recognise a production store by its header.
 """
@@ -26,7 +31,8 @@ from typing import Final
 
 from ..errors import SchemaTooNew, StorageError
 
-__all__ = ["APPLICATION_ID", "SQLITE", "Migration", "connect", "migrations", "transaction"]
+__all__ = ["APPLICATION_ID", "SQLITE", "Migration", "checkpoint_wal", "connect", "migrations",
+           "transaction"]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154
@@ -66,6 +72,7 @@ def connect(path: str | Path, *, now: datetime) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
         _claim(conn)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -78,6 +85,16 @@ def connect(path: str | Path, *, now: datetime) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def checkpoint_wal(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the main file and truncate it; ``True`` when complete.
+
+    Incomplete while another connection still reads an older snapshot; the next
+    checkpoint finishes the job.
+    """
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return int(busy) == 0
 
 
 def _claim(conn: sqlite3.Connection) -> None:

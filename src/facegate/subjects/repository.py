@@ -9,7 +9,7 @@ from datetime import date
 from ..clock import parse_time
 from .models import AgeBand, Subject
 
-__all__ = ["get_subject", "get_subject_by_ref", "insert_subjects"]
+__all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects"]
 
 _COLUMNS = "id, external_ref, birth_date, age_band, registered_at"
 
@@ -39,3 +39,8 @@ def get_subject_by_ref(conn: sqlite3.Connection, *, external_ref: str) -> Subjec
     row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE external_ref = ?",
                        (external_ref,)).fetchone()
     return None if row is None else _subject(row)
+
+
+def delete_subject(conn: sqlite3.Connection, *, id: str) -> int:
+    """Delete the subject row (its dependants go first; see ``Deployment.erase_subject``)."""
+    return conn.execute("DELETE FROM subjects WHERE id = ?", (id,)).rowcount

@@ -1,1 +1,1 @@
-"""Stored face templates: the store (bytes today, sealed in issue 5) and enrollment."""
+"""Stored face templates: sealed descriptors, per-subject data keys, retained images, enrollment."""

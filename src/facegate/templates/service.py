@@ -1,8 +1,11 @@
 """Enrollment: turn a granted image into a stored template, and nothing more.
 
-The image is decoded and processed in memory; only the descriptor is kept
-(R10). The caller must hold an ``enroll`` :class:`~facegate.policy.decision.Grant`
-for exactly this purpose and subject, and owns the transaction.
+The image is decoded and processed in memory; only the sealed descriptor is
+kept (R10), unless the grant allows keeping the image (separate
+``retain_image`` consent), in which case it is sealed too. The caller must
+hold an ``enroll`` :class:`~facegate.policy.decision.Grant` for exactly this
+purpose and subject, and owns the transaction, so the template, its consent
+link and its audit entry commit together.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from datetime import datetime, timedelta
 
 from ..analysis import FaceAnalyzer
 from ..engine.faces import Descriptor
-from ..errors import FaceQualityTooLow, MultipleFaces, NoFaceFound
+from ..errors import FaceQualityTooLow, GrantInvalid, MultipleFaces, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
 from ..quality import QualityReason
+from .images import store_image
+from .keys import DataKeys
 from .store import has_templates, insert_templates
 
 __all__ = ["Enrollment", "enroll"]
@@ -32,10 +37,11 @@ class Enrollment:
     pack: str
     expires_at: datetime
     new_individual: bool
+    template_uid: str = ""
+    image_uid: str | None = None
 
 
-def _descriptor(analyzer: FaceAnalyzer, image: ImageSource | Image) -> Descriptor:
-    picture = analyzer.load(image)
+def _descriptor(analyzer: FaceAnalyzer, picture: Image) -> Descriptor:
     report = analyzer.assess_single(picture)
     if QualityReason.NO_FACE in report.reasons:
         raise NoFaceFound("no face was found in the image")
@@ -51,20 +57,35 @@ def _descriptor(analyzer: FaceAnalyzer, image: ImageSource | Image) -> Descripto
     return face.descriptor
 
 
-def enroll(grant: Grant, *, conn: sqlite3.Connection, analyzer: FaceAnalyzer,
-           image: ImageSource | Image, purpose: Purpose, subject_id: str,
-           now: datetime) -> Enrollment:
-    """Check quality, compute the descriptor and store it for ``purpose``.
+def enroll(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzer: FaceAnalyzer,
+           image: ImageSource | Image, purpose: Purpose, subject_id: str, now: datetime,
+           consent_seq: int | None, retain_image: bool = False) -> Enrollment:
+    """Check quality, compute the descriptor and store it, sealed, for ``purpose``.
+
+    Args:
+        consent_seq: the consent event the template rests on.
+        retain_image: keep the image too (sealed); the grant must allow it (R10).
 
     Raises:
-        GrantInvalid: the grant is not for enrolling this subject for this purpose.
+        GrantInvalid: the grant is not for enrolling this subject for this purpose, or
+            does not allow keeping the image.
         FaceError: no usable face (none, several, or poor quality).
     """
     grant.ensure_covers(Operation.ENROLL, purpose_key=purpose.key, subject_id=subject_id)
-    descriptor = _descriptor(analyzer, image)
+    if retain_image and not grant.retain_image:
+        raise GrantInvalid("the grant does not allow keeping the image",
+                           details={"rule": "R10"})
+    picture = analyzer.load(image)
+    descriptor = _descriptor(analyzer, picture)
     new_individual = not has_templates(conn, subject_id=subject_id)
     expires = now + timedelta(days=purpose.retention_days)
-    insert_templates(conn, rows=[(subject_id, purpose.key, purpose.site_key, descriptor, now,
-                                  expires)])
+    (uid,) = insert_templates(conn, keys=keys, consent_seq=consent_seq, rows=[
+        (subject_id, purpose.key, purpose.site_key, descriptor, now, expires)])
+    image_uid = None
+    if retain_image:
+        image_uid = store_image(conn, keys=keys, image=picture, template_uid=uid,
+                                subject_id=subject_id, purpose_key=purpose.key, now=now,
+                                expires_at=expires)
     return Enrollment(subject_id=subject_id, purpose_key=purpose.key, pack=descriptor.pack,
-                      expires_at=expires, new_individual=new_individual)
+                      expires_at=expires, new_individual=new_individual, template_uid=uid,
+                      image_uid=image_uid)

@@ -1,43 +1,54 @@
-"""Template rows: one descriptor per (subject, purpose, image enrolled).
+"""Template rows: one sealed descriptor per (subject, purpose, image enrolled).
 
-**Until issue 5 ("protected storage") lands, descriptors are stored as plain
-little-endian float32 bytes.** Every read and write of descriptor bytes goes
-through :func:`encode_descriptor` / :func:`decode_descriptor` and the SQL in
-this module, so that issue 5 can replace them with envelope AEAD (associated
-data: template id, subject, purpose, model version) without touching callers.
-Raw images are never stored here or anywhere (R10).
+A descriptor is stored only as an AES-256-GCM envelope
+(:mod:`facegate.crypto.envelope`) under the subject's data key
+(:mod:`facegate.templates.keys`). Its associated data binds it to the row's
+random ``uid`` (assigned before insert), subject, purpose, model pack and pack
+version, so a ciphertext copied into another row, or a row moved to another
+subject or purpose, fails to open with :class:`~facegate.errors.CryptoInvalid`.
+Raw images are never stored here (R10); see :mod:`facegate.templates.images`.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from ..clock import parse_time
+from ..crypto.envelope import associated_data, open_sealed, seal
 from ..engine.faces import Descriptor
+from .keys import DataKeys
 
 __all__ = [
     "StoredTemplate",
     "count_individuals",
-    "decode_descriptor",
     "delete_expired",
     "delete_templates",
-    "encode_descriptor",
     "has_templates",
     "insert_templates",
     "list_templates",
+    "new_uid",
+    "open_descriptor",
+    "seal_descriptor",
+    "seal_legacy_templates",
+    "template_metadata",
 ]
+
+TemplateRow = tuple[str, str, str, Descriptor, datetime, datetime]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredTemplate:
-    """A template row, with its descriptor decoded."""
+    """A template row, with its descriptor opened."""
 
     id: int
+    uid: str
     subject_id: str
     purpose_key: str
     site_key: str
@@ -46,41 +57,107 @@ class StoredTemplate:
     expires_at: datetime
 
 
-def encode_descriptor(descriptor: Descriptor) -> bytes:
-    """The stored form of a descriptor (plain bytes until issue 5 seals them)."""
-    return descriptor.to_bytes()
+def new_uid() -> str:
+    """A random row id for associated data, assigned before the row is inserted."""
+    return "t_" + secrets.token_hex(12)
 
 
-def decode_descriptor(data: bytes, *, pack: str, pack_version: str) -> Descriptor:
-    """Read a stored descriptor back."""
+def _ad(uid: str, subject_id: str, purpose_key: str, pack: str, pack_version: str) -> bytes:
+    return associated_data("template", uid, subject_id, purpose_key, pack, pack_version)
+
+
+def seal_descriptor(key: bytes, descriptor: Descriptor, *, uid: str, subject_id: str,
+                    purpose_key: str) -> bytes:
+    """The stored form of a descriptor: sealed, bound to its row."""
+    return seal(key, descriptor.to_bytes(),
+                _ad(uid, subject_id, purpose_key, descriptor.pack, descriptor.pack_version))
+
+
+def open_descriptor(key: bytes, blob: bytes, *, uid: str, subject_id: str, purpose_key: str,
+                    pack: str, pack_version: str) -> Descriptor:
+    """Open a stored descriptor.
+
+    Raises:
+        CryptoInvalid: wrong key, or the row's uid, subject, purpose or pack changed.
+    """
+    data = open_sealed(key, blob, _ad(uid, subject_id, purpose_key, pack, pack_version))
     return Descriptor(vector=np.frombuffer(data, dtype="<f4").astype(np.float32), pack=pack,
                       pack_version=pack_version)
 
 
-def insert_templates(conn: sqlite3.Connection, *,
-                     rows: Iterable[tuple[str, str, str, Descriptor, datetime, datetime]]) -> None:
-    """Insert ``(subject_id, purpose_key, site_key, descriptor, created_at, expires_at)`` rows."""
+def insert_templates(conn: sqlite3.Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
+                     consent_seq: int | None = None) -> list[str]:
+    """Seal and insert ``(subject_id, purpose_key, site_key, descriptor, created_at,
+    expires_at)`` rows, linked to the consent event ``consent_seq``; returns their uids."""
+    uids: list[str] = []
+
+    def sealed() -> Iterable[tuple[Any, ...]]:
+        for s, p, site, d, c, e in rows:
+            uid = new_uid()
+            uids.append(uid)
+            blob = seal_descriptor(keys.get(s), d, uid=uid, subject_id=s, purpose_key=p)
+            yield (uid, s, p, site, d.pack, d.pack_version, blob, consent_seq, c.isoformat(),
+                   e.isoformat())
+
     conn.executemany(
-        "INSERT INTO templates (subject_id, purpose_key, site_key, pack, pack_version, "
-        "descriptor, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ((s, p, site, d.pack, d.pack_version, encode_descriptor(d), c.isoformat(),
-          e.isoformat()) for s, p, site, d, c, e in rows))
+        "INSERT INTO templates (uid, subject_id, purpose_key, site_key, pack, pack_version, "
+        "descriptor, consent_seq, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sealed())
+    return uids
 
 
-def list_templates(conn: sqlite3.Connection, *, purpose_key: str, now: datetime,
-                   subject_id: str | None = None) -> list[StoredTemplate]:
-    """Unexpired templates of one purpose (and optionally one subject)."""
-    sql = ("SELECT id, subject_id, purpose_key, site_key, pack, pack_version, descriptor, "
+def list_templates(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str,
+                   now: datetime, subject_id: str | None = None) -> list[StoredTemplate]:
+    """Unexpired templates of one purpose (and optionally one subject), opened.
+
+    A row whose subject has no data key any more (erased, then restored from a
+    backup) cannot be opened and is skipped: it is as good as gone.
+
+    Raises:
+        CryptoInvalid: a row was altered or moved to another subject or purpose.
+    """
+    sql = ("SELECT id, uid, subject_id, purpose_key, site_key, pack, pack_version, descriptor, "
            "created_at, expires_at FROM templates WHERE purpose_key = ? AND expires_at > ?")
     args: list[object] = [purpose_key, now.isoformat()]
     if subject_id is not None:
         sql += " AND subject_id = ?"
         args.append(subject_id)
-    return [StoredTemplate(id=int(r[0]), subject_id=str(r[1]), purpose_key=str(r[2]),
-                           site_key=str(r[3]),
-                           descriptor=decode_descriptor(r[6], pack=r[4], pack_version=r[5]),
-                           created_at=parse_time(r[7]), expires_at=parse_time(r[8]))
-            for r in conn.execute(sql + " ORDER BY id", args)]
+    out = []
+    for r in conn.execute(sql + " ORDER BY id", args).fetchall():
+        key = keys.find(str(r[2]))
+        if key is None:
+            continue
+        descriptor = open_descriptor(key, bytes(r[7]), uid=str(r[1]), subject_id=str(r[2]),
+                                     purpose_key=str(r[3]), pack=str(r[5]),
+                                     pack_version=str(r[6]))
+        out.append(StoredTemplate(id=int(r[0]), uid=str(r[1]), subject_id=str(r[2]),
+                                  purpose_key=str(r[3]), site_key=str(r[4]),
+                                  descriptor=descriptor, created_at=parse_time(r[8]),
+                                  expires_at=parse_time(r[9])))
+    return out
+
+
+def template_metadata(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[str, Any]]:
+    """What is stored about each of the subject's templates, without the vector."""
+    rows = conn.execute("SELECT uid, purpose_key, site_key, pack, pack_version, created_at, "
+                        "expires_at FROM templates WHERE subject_id = ? ORDER BY id",
+                        (subject_id,))
+    names = ("uid", "purpose", "site", "pack", "pack_version", "created_at", "expires_at")
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def seal_legacy_templates(conn: sqlite3.Connection, *, keys: DataKeys) -> int:
+    """Seal the plain descriptors of a store written before issue 5; returns how many."""
+    rows = conn.execute("SELECT id, subject_id, purpose_key, pack, pack_version, descriptor "
+                        "FROM templates WHERE uid IS NULL").fetchall()
+    for row_id, s, p, pack, version, data in rows:
+        uid = new_uid()
+        d = Descriptor(vector=np.frombuffer(bytes(data), dtype="<f4").astype(np.float32),
+                       pack=str(pack), pack_version=str(version))
+        conn.execute("UPDATE templates SET uid = ?, descriptor = ? WHERE id = ?",
+                     (uid, seal_descriptor(keys.get(str(s)), d, uid=uid, subject_id=str(s),
+                                           purpose_key=str(p)), row_id))
+    return len(rows)
 
 
 def has_templates(conn: sqlite3.Connection, *, subject_id: str) -> bool:
@@ -105,7 +182,10 @@ def delete_templates(conn: sqlite3.Connection, *, subject_id: str,
     return cur.rowcount
 
 
-def delete_expired(conn: sqlite3.Connection, *, now: datetime) -> int:
-    """Delete every template past its expiry; returns how many."""
-    return conn.execute("DELETE FROM templates WHERE expires_at <= ?",
-                        (now.isoformat(),)).rowcount
+def delete_expired(conn: sqlite3.Connection, *, now: datetime) -> list[tuple[str, str, str]]:
+    """Delete every template past its expiry; returns ``(uid, subject, purpose)`` of each."""
+    gone = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+        "SELECT uid, subject_id, purpose_key FROM templates WHERE expires_at <= ? ORDER BY id",
+        (now.isoformat(),))]
+    conn.execute("DELETE FROM templates WHERE expires_at <= ?", (now.isoformat(),))
+    return gone

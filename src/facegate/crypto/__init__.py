@@ -1,0 +1,1 @@
+"""Envelope encryption, key rings and signatures; the only package that imports ``cryptography``."""

@@ -1,0 +1,212 @@
+"""Where the keys live: a key file beside the store (mode 0600) or the environment.
+
+The key file is JSON::
+
+    {"format": "facegate.keys.v1",
+     "active": "<kek id>", "keks": {"<kek id>": "<base64 32 bytes>", ...},
+     "audit_signing_key": "<base64 Ed25519 seed>"}
+
+It is written atomically (a 0600 temporary file, fsync, rename). The
+environment overrides it: ``FACEGATE_KEK`` (base64 of 32 bytes) is then the
+only key-encryption key, and ``FACEGATE_AUDIT_KEY`` (base64 Ed25519 seed) the
+signing key. Whatever the environment does not give is kept in the file.
+A key file readable by group or others is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import KeyFileInsecure, KeyMissing
+from .envelope import new_key
+from .keyring import KeyRing, Signer, kek_id, new_signing_seed
+
+__all__ = ["ENV_AUDIT_KEY", "ENV_KEK", "ENV_NEW_KEK", "KeyStore"]
+
+ENV_KEK: Final = "FACEGATE_KEK"
+ENV_NEW_KEK: Final = "FACEGATE_NEW_KEK"
+ENV_AUDIT_KEY: Final = "FACEGATE_AUDIT_KEY"
+_FORMAT: Final = "facegate.keys.v1"
+
+
+def _b64(value: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyMissing(f"{what} is not base64", details={"key": what}) from None
+    if len(raw) != 32:
+        raise KeyMissing(f"{what} must be 32 bytes (base64)", details={"key": what})
+    return raw
+
+
+def _text(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
+class KeyStore:
+    """The deployment's key ring and audit signer, and the file that keeps them.
+
+    Open it with :meth:`open`; rotate with :meth:`stage_rotation` then
+    :meth:`retire`. :attr:`ring` re-reads the file when another process
+    rotated it, so a running service keeps working across ``facegate keys
+    rotate`` (call it inside the transaction that uses the ring).
+    """
+
+    def __init__(self, path: Path, *, keks: Mapping[str, bytes], active: str, seed: bytes,
+                 env_kek: bool, env_seed: bool, env_new_kek: str | None = None) -> None:
+        self.path = path
+        self._keks = dict(keks)
+        self._active = active
+        self._seed = seed
+        self.env_kek = env_kek
+        self._env_seed = env_seed
+        self._env_new_kek = env_new_kek
+        self.signer = Signer(seed)
+        self._stamp = self._file_stamp()
+
+    @property
+    def rotates_itself(self) -> bool:
+        """Whether a new KEK can be made here (the KEK is not set by the environment)."""
+        return not self.env_kek
+
+    @property
+    def ring(self) -> KeyRing:
+        """The current ring; re-read when another process rotated the key file."""
+        stamp = self._file_stamp()
+        if not self.env_kek and stamp is not None and stamp != self._stamp:
+            data = self._read(self.path)
+            keks = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data["keks"]).items()}
+            if str(data.get("active")) in keks:
+                self._keks, self._active = keks, str(data["active"])
+            self._stamp = stamp
+        return KeyRing(active=self._active, keks=self._keks)
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @classmethod
+    def open(cls, path: str | Path, *, environ: Mapping[str, str], create: bool) -> KeyStore:
+        """Read the keys from ``environ`` and the file at ``path``.
+
+        Args:
+            create: write a new key file with fresh keys when it is absent
+                (a new store); otherwise a missing file is an error.
+
+        Raises:
+            KeyMissing: the keys of an existing store are nowhere to be found, or malformed.
+            KeyFileInsecure: the key file is readable by group or others.
+        """
+        file = Path(path)
+        env_kek = environ.get(ENV_KEK)
+        env_seed = environ.get(ENV_AUDIT_KEY)
+        data: dict[str, Any] = {}
+        if file.exists():
+            data = cls._read(file)
+        elif not create and not (env_kek and env_seed):
+            raise KeyMissing(f"the key file {file} is missing; this store's templates and "
+                             f"audit log need it (or set {ENV_KEK} and {ENV_AUDIT_KEY})",
+                             details={"path": str(file)})
+        write = not file.exists()
+        if env_kek:
+            key = _b64(env_kek, ENV_KEK)
+            keks, active = {kek_id(key): key}, kek_id(key)
+        elif data.get("keks"):
+            keks = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data["keks"]).items()}
+            active = str(data.get("active"))
+            if active not in keks:
+                raise KeyMissing(f"the key file {file} names no active key",
+                                 details={"path": str(file)})
+        else:
+            key = new_key()
+            keks, active, write = {kek_id(key): key}, kek_id(key), True
+        if env_seed:
+            seed = _b64(env_seed, ENV_AUDIT_KEY)
+        elif data.get("audit_signing_key"):
+            seed = _b64(str(data["audit_signing_key"]), "audit_signing_key")
+        else:
+            seed, write = new_signing_seed(), True
+        store = cls(file, keks=keks, active=active, seed=seed, env_kek=bool(env_kek),
+                    env_seed=bool(env_seed), env_new_kek=environ.get(ENV_NEW_KEK))
+        if write and not (env_kek and env_seed):
+            store._save()
+        return store
+
+    @staticmethod
+    def _read(file: Path) -> dict[str, Any]:
+        mode = stat.S_IMODE(file.stat().st_mode)
+        if mode & 0o077:
+            raise KeyFileInsecure(f"the key file {file} is readable by others (mode {mode:o}); "
+                                  f"chmod 600 {file}", details={"path": str(file)})
+        try:
+            data = json.loads(file.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise KeyMissing(f"cannot read the key file {file}: {exc}",
+                             details={"path": str(file)}) from None
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise KeyMissing(f"{file} is not a facegate key file", details={"path": str(file)})
+        return data
+
+    def _save(self) -> None:
+        data: dict[str, Any] = {"format": _FORMAT}
+        if not self.env_kek:
+            data["active"] = self._active
+            data["keks"] = {k: _text(v) for k, v in self._keks.items()}
+        if not self._env_seed:
+            data["audit_signing_key"] = _text(self._seed)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self._stamp = self._file_stamp()
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def stage_rotation(self) -> KeyRing:
+        """Add a new active KEK, keeping the old ones until :meth:`retire`; returns the ring.
+
+        In the file, the new key is saved before any data key is re-wrapped, so a
+        crash at any point leaves every data key openable. With ``FACEGATE_KEK``
+        set, the new key comes from ``FACEGATE_NEW_KEK``.
+
+        Raises:
+            KeyMissing: ``FACEGATE_KEK`` is set but ``FACEGATE_NEW_KEK`` is not.
+        """
+        if self.env_kek:
+            given = self._env_new_kek
+            if not given:
+                raise KeyMissing(f"{ENV_KEK} is set: give the new key in {ENV_NEW_KEK}")
+            key = _b64(given, ENV_NEW_KEK)
+        else:
+            key = new_key()
+        self._keks[kek_id(key)] = key
+        self._active = kek_id(key)
+        if not self.env_kek:
+            self._save()
+        return self.ring
+
+    def retire(self, *, keep: set[str]) -> list[str]:
+        """Destroy every KEK but the active one and those in ``keep``; returns the ids destroyed."""
+        gone = [k for k in self._keks if k != self._active and k not in keep]
+        for k in gone:
+            del self._keks[k]
+        if gone and not self.env_kek:
+            self._save()
+        return gone

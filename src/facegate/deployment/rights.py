@@ -1,0 +1,257 @@
+"""Subject rights, retention, key rotation and the audit check (R9, R15, R16, R23).
+
+Erasure is crypto-shredding: the subject's templates, retained images,
+consent ledger and wrapped data key are deleted in one transaction (with
+``secure_delete`` the bytes are overwritten), and the key-encryption key is
+rotated so the old wrapped data key in any backup opens with no key this
+deployment still holds. The audit log keeps its entries (they hold no
+biometric data) and gains the erasure receipt; after erasure the access
+report shows only that receipt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..audit.chain import ChainReport
+from ..audit.trail import AuditEvent, chain_legacy_events, is_chained, list_events, verify_log
+from ..consent.alternatives import forget_subject
+from ..consent.ledger import erase_events
+from ..consent.ledger import list_events as list_consents
+from ..crypto.keyfile import KeyStore
+from ..storage.db import checkpoint_wal, transaction
+from ..subjects.repository import delete_subject, get_subject
+from ..templates.images import delete_expired_images, delete_images, image_metadata
+from ..templates.keys import (
+    DataKeys,
+    delete_data_key,
+    has_wrapped_keys,
+    kek_ids_in_use,
+    rewrap_data_keys,
+)
+from ..templates.store import (
+    delete_expired,
+    delete_templates,
+    seal_legacy_templates,
+    template_metadata,
+)
+from .books import Books
+
+__all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "Rights",
+           "open_keys"]
+
+ERASED = "subject-erased"
+
+
+def open_keys(conn: sqlite3.Connection, path: Path, *, environ: Mapping[str, str],
+              now: datetime) -> KeyStore:
+    """The store's keys: read, or made for a new store; then seal and chain what an
+    older store kept plain, and destroy KEKs no data key uses any more.
+
+    Raises:
+        KeyMissing: the store holds sealed data or a signed log but its keys are absent.
+        KeyFileInsecure: the key file is readable by group or others.
+    """
+    fresh = not (has_wrapped_keys(conn) or is_chained(conn))
+    store = KeyStore.open(path, environ=environ, create=fresh)
+    with transaction(conn):
+        sealed = seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring, now=now))
+        chain_legacy_events(conn, signer=store.signer, now=now)
+    if sealed:
+        checkpoint_wal(conn)  # the plain pages leave the WAL
+    store.retire(keep=kek_ids_in_use(conn))
+    return store
+
+
+def _event(e: AuditEvent) -> dict[str, Any]:
+    return {"seq": e.seq, "at": e.at.isoformat(), "name": e.name, "operator": e.operator,
+            "purpose": e.purpose_key, "outcome": e.outcome, "rule": e.rule,
+            "detail": dict(e.detail)}
+
+
+@dataclass(frozen=True, slots=True)
+class AccessReport:
+    """Everything held about a subject (R23): templates as metadata, never vectors."""
+
+    subject_id: str
+    erased: bool
+    subject: dict[str, Any] | None = None
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    erasures: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReceipt:
+    """What an erasure removed; the same facts are the audit entry ``seq``."""
+
+    subject_id: str
+    seq: int
+    at: datetime
+    templates: int
+    images: int
+    consents: int
+    data_key_destroyed: bool
+    kek_rotated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSweep:
+    """What a retention sweep erased (R9)."""
+
+    templates: int
+    images: int
+    data_keys_destroyed: int
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRotation:
+    """A rotation: the new key-encryption key and how many data keys were re-wrapped."""
+
+    kek: str
+    data_keys: int
+    retired: tuple[str, ...]
+
+
+class Rights(Books):
+    """Subject rights and the protected store; see :class:`~facegate.deployment.Deployment`."""
+
+    # -- R23 ----------------------------------------------------------------------
+
+    def access_report(self, subject: str, *, operator: str = "system") -> AccessReport:
+        """Everything held about ``subject``; after erasure, only the erasure receipt.
+
+        Raises:
+            SubjectNotFound: never registered.
+        """
+        with self._unit() as conn:
+            receipts = list_events(conn, name=ERASED, subject_id=subject)
+            person = get_subject(conn, id=subject)
+            if person is None and not receipts:
+                self._subject(conn, subject)
+            if person is None:
+                report = AccessReport(subject_id=subject, erased=True,
+                                      erasures=[_event(e) for e in receipts])
+            else:
+                report = AccessReport(
+                    subject_id=subject, erased=False,
+                    subject={"id": person.id, "external_ref": person.external_ref,
+                             "birth_date": person.birth_date, "age_band": person.age_band,
+                             "registered_at": person.registered_at.isoformat()},
+                    consents=[{"seq": c.seq, "purpose": c.purpose_key, "scope": str(c.scope),
+                               "kind": str(c.kind), "notice_version": c.notice_version,
+                               "method": str(c.method), "given_by": str(c.given_by),
+                               "recorded_at": c.recorded_at.isoformat()}
+                              for c in list_consents(conn, subject_id=subject)],
+                    templates=template_metadata(conn, subject_id=subject),
+                    images=image_metadata(conn, subject_id=subject),
+                    events=[_event(e) for e in list_events(conn, subject_id=subject)])
+            self._audit(conn, "subject-access", operator=operator, subject_id=subject)
+        return report
+
+    def erase_subject(self, subject: str, *, operator: str = "system") -> ErasureReceipt:
+        """Erase everything held about ``subject`` and shred its data key (R23).
+
+        Cascades to templates, retained images, the consent ledger and the
+        subject record; rotates the key-encryption key (when it lives in the
+        key file) so backups taken before cannot be opened; leaves a receipt in
+        the audit log.
+
+        Raises:
+            SubjectNotFound: not registered (or already erased).
+        """
+        self._subject(self._conn, subject)
+        rotate = self._keys.rotates_itself
+        ring = self._keys.stage_rotation() if rotate else self._keys.ring
+        try:
+            with self._unit() as conn:
+                self._subject(conn, subject)
+                templates = delete_templates(conn, subject_id=subject)
+                images = delete_images(conn, subject_id=subject)
+                shredded = delete_data_key(conn, subject_id=subject) > 0
+                consents = erase_events(conn, subject_id=subject)
+                forget_subject(conn, subject_id=subject)
+                delete_subject(conn, id=subject)
+                if rotate:
+                    rewrap_data_keys(conn, ring=ring)
+                now = self._clock.now()
+                seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
+                                  outcome="erased", detail={
+                                      "templates": templates, "images": images,
+                                      "consents": consents, "data_key_destroyed": shredded,
+                                      "kek_rotated": rotate})
+        finally:
+            self._finish_rotation()
+        return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
+                              images=images, consents=consents, data_key_destroyed=shredded,
+                              kek_rotated=rotate)
+
+    # -- R16 ----------------------------------------------------------------------
+
+    def rotate_keys(self, *, operator: str = "system") -> KeyRotation:
+        """Re-wrap every data key under a new key-encryption key; the old one is destroyed.
+
+        Nobody is re-enrolled. With ``FACEGATE_KEK`` set, the new key comes from
+        ``FACEGATE_NEW_KEK`` and the caller then sets ``FACEGATE_KEK`` to it.
+        """
+        ring = self._keys.stage_rotation()
+        with self._unit() as conn:
+            count = rewrap_data_keys(conn, ring=ring)
+            self._audit(conn, "key-rotated", operator=operator,
+                        detail={"kek": ring.active, "data_keys": count})
+        retired = self._finish_rotation()
+        return KeyRotation(kek=ring.active, data_keys=count, retired=tuple(retired))
+
+    def _finish_rotation(self) -> list[str]:
+        retired = self._keys.retire(keep=kek_ids_in_use(self._conn))
+        checkpoint_wal(self._conn)
+        return retired
+
+    # -- R9 -----------------------------------------------------------------------
+
+    def sweep_retention(self, *, operator: str = "system") -> RetentionSweep:
+        """Erase every template and retained image past its retention (R9).
+
+        A subject left with nothing stored loses its data key too. Audited as
+        one ``retention-sweep`` entry.
+        """
+        now = self._clock.now()
+        with self._unit() as conn:
+            gone = delete_expired(conn, now=now)
+            images = delete_expired_images(conn, now=now)
+            subjects = tuple(sorted({s for _, s, _ in gone}))
+            destroyed = sum(delete_data_key(conn, subject_id=s) for s in subjects
+                            if not self._holds_anything(conn, s))
+            self._audit(conn, "retention-sweep", operator=operator, detail={
+                "templates": len(gone), "images": images, "data_keys_destroyed": destroyed,
+                "subjects": list(subjects)})
+        checkpoint_wal(self._conn)
+        return RetentionSweep(templates=len(gone), images=images,
+                              data_keys_destroyed=destroyed, subjects=subjects)
+
+    @staticmethod
+    def _holds_anything(conn: sqlite3.Connection, subject: str) -> bool:
+        return bool(template_metadata(conn, subject_id=subject) or
+                    image_metadata(conn, subject_id=subject))
+
+    # -- R15 ----------------------------------------------------------------------
+
+    def verify_audit(self) -> ChainReport:
+        """Check the whole audit log against its signed checkpoint.
+
+        Raises:
+            AuditChainBroken: ``details.seq`` names the first broken entry.
+        """
+        signer = self._keys.signer
+        return verify_log(self._conn, public_key=signer.public_key, key_id=signer.key_id)

@@ -1,0 +1,104 @@
+"""The protected-storage commands of the ``facegate`` CLI: subject rights, retention,
+export, keys and the audit check. A thin adapter over :class:`Deployment`, like
+:mod:`facegate.governed_cli`; every failure is one line and exit status 1::
+
+    facegate: audit.chain_broken: audit entry 7 was altered, moved or reordered
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .governed_cli import db_option, echo_json, open_store
+
+__all__ = ["RIGHTS_COMMANDS"]
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained processing log (R15)."""
+
+
+@audit_group.command("verify")
+@db_option
+def audit_verify(db: Path) -> None:
+    """Check every entry of the audit log and its signed checkpoint; name the first break."""
+    with open_store(db) as d:
+        report = d.verify_audit()
+        click.echo(f"audit log intact: {report.entries} entries, signed checkpoint at entry "
+                   f"{report.checkpoint_seq}, head {report.head}")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Key-encryption keys (R16)."""
+
+
+@keys_group.command("rotate")
+@db_option
+def keys_rotate(db: Path) -> None:
+    """Re-wrap every data key under a new key-encryption key; the old one is destroyed."""
+    with open_store(db) as d:
+        r = d.rotate_keys()
+        retired = ", ".join(r.retired) or "none"
+        click.echo(f"{r.data_keys} data key(s) re-wrapped under {r.kek}; retired: {retired}")
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Retention periods (R9)."""
+
+
+@retention_group.command("sweep")
+@db_option
+def retention_sweep(db: Path) -> None:
+    """Erase every template and retained image past its purpose's retention."""
+    with open_store(db) as d:
+        s = d.sweep_retention()
+        click.echo(f"erased {s.templates} expired template(s) and {s.images} image(s) of "
+                   f"{len(s.subjects)} subject(s); {s.data_keys_destroyed} data key(s) "
+                   "destroyed")
+
+
+@click.group("rights")
+def rights_group() -> None:
+    """A subject's access and erasure requests (R23)."""
+
+
+@rights_group.command("access")
+@db_option
+@click.option("--subject", required=True)
+def rights_access(db: Path, subject: str) -> None:
+    """Print everything held about SUBJECT as JSON (templates as metadata, never vectors)."""
+    with open_store(db) as d:
+        echo_json(d.access_report(subject).as_dict())
+
+
+@rights_group.command("erase")
+@db_option
+@click.option("--subject", required=True)
+def rights_erase(db: Path, subject: str) -> None:
+    """Erase SUBJECT: templates, retained images, consents and the data key."""
+    with open_store(db) as d:
+        r = d.erase_subject(subject)
+        click.echo(f"erased {subject}: {r.templates} template(s), {r.images} image(s), "
+                   f"{r.consents} consent event(s); data key destroyed; receipt: audit "
+                   f"entry {r.seq}")
+
+
+@click.command("export")
+@db_option
+@click.option("--subject", required=True)
+@click.option("--purpose", required=True)
+def export_command(db: Path, subject: str, purpose: str) -> None:
+    """Export SUBJECT's templates for PURPOSE as JSON (needs transfer consent, R8)."""
+    with open_store(db) as d:
+        echo_json(d.export_templates(subject=subject, purpose=purpose))
+
+
+#: The commands :mod:`facegate.cli` adds to its group.
+RIGHTS_COMMANDS: tuple[click.Command, ...] = (
+    audit_group, keys_group, retention_group, rights_group, export_command,
+)
