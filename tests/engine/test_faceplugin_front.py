@@ -109,9 +109,8 @@ def test_prior_boxes_follow_the_anchor_layout() -> None:
     # the first anchors: stride 8, cell (0, 0), sizes 10, 16, 24
     np.testing.assert_allclose(priors[0], [4 / 320, 4 / 240, 10 / 320, 10 / 240], rtol=1e-6)
     np.testing.assert_allclose(priors[2, 2:], [24 / 320, 24 / 240], rtol=1e-6)
-    # the last: stride 64, cell (3, 4), size 256
-    np.testing.assert_allclose(priors[-1], [288 / 320, 224 / 240, 256 / 320, 256 / 240],
-                               rtol=1e-6)
+    # the last: stride 64, cell (row 3 of 4, column 4 of 5), size 256 (height clipped to 1)
+    np.testing.assert_allclose(priors[-1], [4.5 / 5, 3.5 / 4, 256 / 320, 1.0], rtol=1e-6)
 
 
 def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
@@ -137,6 +136,20 @@ def test_model_outputs_one_row_per_anchor(detector: FacepluginDetector) -> None:
     scores, boxes = detector._run(np.zeros((1, 3, 240, 320), dtype=np.float32))
     assert scores.shape == (len(prior_boxes()),)
     assert boxes.shape == (len(prior_boxes()), 4)
+
+
+def test_prior_boxes_are_the_graphs_anchors(faceplugin_dir: Path) -> None:
+    """The anchors the graph decodes against are constants in it; they are ours."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(faceplugin_dir / "fr_detect.onnx")).graph
+    constants = [numpy_helper.to_array(a.t) for n in graph.node if n.op_type == "Constant"
+                 for a in n.attribute if a.name == "value"]
+    anchors = [c.reshape(-1, 2) for c in constants if c.shape == (1, 4420, 2)]
+    priors = prior_boxes()
+    assert any(np.allclose(a, priors[:, :2], atol=1e-6) for a in anchors)
+    assert any(np.allclose(a, priors[:, 2:], atol=1e-6) for a in anchors)
 
 
 def test_one_face_where_dlib_finds_it(detector: FacepluginDetector, engine: Engine,

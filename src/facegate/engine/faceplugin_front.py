@@ -14,9 +14,10 @@ reference for how they are fed; this is an independent numpy implementation.
     ``[1, 4420, 4]``. The 4,420 anchors are those of :func:`prior_boxes`
     (minimum sizes ``[[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]]``
     pixels on feature maps of strides ``[8, 16, 32, 64]``). The graph already
-    decodes the box regressions against those anchors (variances 0.1 and 0.2)
-    and returns corner boxes ``(x1, y1, x2, y2)`` as fractions of the image
-    width and height, so no further decoding is applied. (The vendor's
+    decodes the box regressions against those anchors (variances 0.1 and 0.2,
+    the anchors are constants in the graph) and returns corner boxes
+    ``(x1, y1, x2, y2)`` as fractions of the image width and height, so no
+    further decoding is applied. (The vendor's
     JavaScript computes a second decoding but then discards it and uses the
     raw ``boxes`` output, exactly as here.) Faces are kept at score >= 0.65,
     the 750 best go to non-maximum suppression at 0.4, and each kept box is
@@ -34,17 +35,17 @@ Deviations from the vendor's JavaScript, all deliberate:
 
 * Non-maximum suppression is the standard one: boxes in descending score
   order, a box is dropped when its intersection over union with a kept box
-  exceeds 0.4. The JavaScript visits boxes in order of their bottom edge and
-  divides the intersection (with a +1 pixel convention) by the later box's
-  area only, which can drop a large box inside which a small false box lies.
+  exceeds 0.4. The JavaScript visits boxes in order of their bottom edge, not
+  their score, so of two overlapping boxes it keeps the one that ends higher
+  even when it scores lower, and it divides the intersection (with a +1 pixel
+  convention) by the area of the box being tested only.
 * Canvas pixels in the browser are RGBA, and the JavaScript's
   ``COLOR_BGR2RGB`` / ``COLOR_BGR2GRAY`` on them swaps red and blue; here the
   detector gets true RGB (as the model card states) and the landmark model
   true luma.
 * Resizing uses Pillow's bilinear filter, which averages over the source
-  pixels when shrinking (OpenCV's ``INTER_LINEAR`` samples four), and
-  coordinates stay floating point until the final box, where the JavaScript
-  truncates the box to integers before mapping the landmarks.
+  pixels when shrinking (OpenCV's ``INTER_LINEAR`` samples four), and box
+  corners are rounded to whole pixels (the JavaScript truncates them).
 
 Only these two models of the npm package are used here. Its age, gender and
 expression models are never loaded by facegate (R11).
@@ -90,19 +91,26 @@ def prior_boxes(width: int = INPUT_WIDTH, height: int = INPUT_HEIGHT) -> F32:
     """The detector's anchors ``(cx, cy, w, h)`` as fractions of the input, ``(n, 4)``.
 
     Ordered as the network's outputs: per stride, row by row, column by
-    column, then by minimum size. For 320x240 there are 4,420.
+    column, then by minimum size; for 320x240 there are 4,420. These are the
+    anchors baked into ``fr_detect.onnx`` (the tests compare them with the
+    graph's constants): a feature map of ``ceil(size / stride)`` cells has
+    its centres at ``(i + 0.5) / cells``, and sizes are clipped to 1. The
+    vendor's ``definePriorBox`` places centres at ``(i + 0.5) * stride /
+    size`` instead, which differs vertically for strides 32 and 64 (240 is
+    not a multiple of them); it does not matter there, since the JavaScript
+    discards its own decoding.
     """
     parts = []
     for step, sizes in zip(STEPS, MIN_SIZES, strict=True):
         cols, rows = -(-width // step), -(-height // step)
-        cy, cx = np.meshgrid((np.arange(rows) + 0.5) * step / height,
-                             (np.arange(cols) + 0.5) * step / width, indexing="ij")
+        cy, cx = np.meshgrid((np.arange(rows) + 0.5) / rows, (np.arange(cols) + 0.5) / cols,
+                             indexing="ij")
         s = np.asarray(sizes, dtype=np.float64)
         block = np.empty((rows, cols, len(sizes), 4))
         block[..., 0] = cx[..., None]
         block[..., 1] = cy[..., None]
-        block[..., 2] = s / width
-        block[..., 3] = s / height
+        block[..., 2] = np.minimum(s / width, 1.0)
+        block[..., 3] = np.minimum(s / height, 1.0)
         parts.append(block.reshape(-1, 4))
     return np.concatenate(parts).astype(np.float32)
 
