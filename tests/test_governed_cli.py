@@ -13,6 +13,8 @@ from facegate.analysis import FaceAnalyzer
 from facegate.cli import cli
 from facegate.governed_demo import demo_assessment, demo_notice
 
+from .support.governed import POPULATION, population_folder
+
 
 def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -37,6 +39,10 @@ def _config(path: Path) -> Path:
                          f"en = {_toml_string(text['en'])} }}")
         lines += ["", "[purposes.assessment]", 'signed_by = "DPO"']
         lines += [f"{k} = {_toml_string(v)}" for k, v in demo_assessment().items()]
+        if "identify" in modes:  # identification needs a population calibration (R21)
+            lines += ["", "[purposes.calibration]",
+                      f"data = {_toml_string(str(population_folder()))}",
+                      f"population = {_toml_string(POPULATION)}", "target_fmr = 0.01"]
         lines.append("")
     path.write_text("\n".join(lines), "utf-8")
     return path

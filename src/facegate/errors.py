@@ -23,6 +23,7 @@ The hierarchy::
     │   ├── ModelPackUnknown      model.unknown
     │   ├── ModelPackMissing      model.missing
     │   ├── DescriptorMismatch    model.mismatch
+    │   ├── GalleryPackMismatch   gallery.pack_mismatch
     │   ├── ModelFormatError      model.invalid_format
     │   ├── ModelIntegrityError   model.integrity
     │   └── ModelInstallFailed    model.install_failed
@@ -46,6 +47,7 @@ The hierarchy::
     │   ├── PrivateSpaceForbidden     site.private_space              R12
     │   ├── PublicPlaceRequirements   site.public_place_unmet         R13
     │   ├── CrossPurposeGallery       gallery.cross_purpose           R13
+    │   ├── CalibrationRequired       calibration.missing             R21
     │   ├── AssessmentRequired        assessment.missing              R14
     │   ├── AssessmentRetained        assessment.retained             R14
     │   ├── ProductionDataRefused     research.production_data        R24
@@ -80,6 +82,7 @@ __all__ = [
     "AssessmentRequired",
     "AssessmentRetained",
     "AuditChainBroken",
+    "CalibrationRequired",
     "ConsentInvalid",
     "ConsentRequired",
     "ConsentWithdrawn",
@@ -91,6 +94,7 @@ __all__ = [
     "FaceError",
     "FaceQualityTooLow",
     "FilingCalendarUnavailable",
+    "GalleryPackMismatch",
     "GrantInvalid",
     "GuardianConsentRequired",
     "ImageEmpty",
@@ -229,6 +233,13 @@ class DescriptorMismatch(ModelError):
     http_status = 422
 
 
+class GalleryPackMismatch(ModelError):
+    """A template of another model pack was offered to a purpose's gallery."""
+
+    code = "gallery.pack_mismatch"
+    http_status = 409
+
+
 class ModelFormatError(ModelError):
     code = "model.invalid_format"
     http_status = 500
@@ -357,6 +368,13 @@ class CrossPurposeGallery(PolicyRefusal):
 
 class AssessmentRequired(PolicyRefusal):
     code = "assessment.missing"
+    http_status = 409
+
+
+class CalibrationRequired(PolicyRefusal):
+    """Identification needs a threshold calibrated on the purpose's population, with its pack."""
+
+    code = "calibration.missing"
     http_status = 409
 
 

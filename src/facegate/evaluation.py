@@ -56,6 +56,8 @@ F64 = npt.NDArray[np.float64]
 _IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 #: The FMRs at which the FNMR is always reported.
 REPORTED_FMRS: Final = (1e-3, 1e-4)
+#: How many of the smallest different-person distances an evaluation keeps.
+KEPT_IMPOSTORS: Final = 20_000
 
 
 # -- labelled data ----------------------------------------------------------------
@@ -312,6 +314,9 @@ class Evaluation:
     reported: tuple[OperatingPoint, ...]
     groups: tuple[GroupRates, ...] = ()
     det: tuple[tuple[float, ...], tuple[float, ...]] = field(default=((), ()), repr=False)
+    impostor_low: tuple[float, ...] = field(default=(), repr=False)
+    """The smallest different-person distances, sorted (at most :data:`KEPT_IMPOSTORS`):
+    enough to read the false-match rate of any score near a threshold."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -378,7 +383,14 @@ def evaluate_distances(genuine: F64, impostor: F64, *, threshold: float, thresho
         threshold_label=threshold_label, fmr=_accepted(impostor, threshold),
         fnmr=_rejected(genuine, threshold), target=target,
         reported=tuple(point(f) for f in REPORTED_FMRS if f != target_fmr), groups=per_group,
-        det=det)
+        det=det, impostor_low=_lowest(impostor))
+
+
+def _lowest(distances: F64) -> tuple[float, ...]:
+    finite = distances[np.isfinite(distances)]
+    if finite.size > KEPT_IMPOSTORS:
+        finite = np.partition(finite, KEPT_IMPOSTORS - 1)[:KEPT_IMPOSTORS]
+    return tuple(float(v) for v in np.sort(finite))
 
 
 def _accepted(distances: F64, threshold: float) -> Rate:

@@ -21,6 +21,7 @@ from facegate.errors import (
     AlternativeUnavailable,
     AssessmentRequired,
     AssessmentRetained,
+    CalibrationRequired,
     ConsentInvalid,
     ConsentRequired,
     CrossPurposeGallery,
@@ -44,7 +45,7 @@ from facegate.templates.store import insert_templates, list_templates
 
 from ..support.asserts import assert_refused
 from ..support.engines import CountingEngine
-from ..support.governed import add_purpose, consent
+from ..support.governed import POPULATION, add_purpose, consent, population_evaluation
 
 ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
@@ -389,6 +390,11 @@ def test_r14_impact_assessment_gate(books: Deployment, clock: FixedClock,
     with pytest.raises(AssessmentRequired):
         d.activate_purpose("access.lab")
     d.sign_assessment(purpose="access.lab", content=demo_assessment(), signed_by="DPO")
+    # Identifying now needs a threshold calibrated on the purpose's population (R21).
+    with pytest.raises(CalibrationRequired):
+        d.activate_purpose("access.lab")
+    d.record_calibration(purpose="access.lab", evaluation=population_evaluation(d.analyzer),
+                         population=POPULATION)
     d.activate_purpose("access.lab")
     assert _verification(d.verify(subject=alice.id, purpose="access.lab",
                                   image=faces["obama2"])).matched

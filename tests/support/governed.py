@@ -2,19 +2,90 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+
+from facegate.analysis import FaceAnalyzer
 from facegate.deployment import Deployment
+from facegate.evaluation import Evaluation, evaluate_pack, load_labelled_set
 from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
 
 #: The fixed clock's start: 10:00 in China on Monday 1 September 2025.
 START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
 
 
+#: Who the test population's photos show.
+POPULATION = "the named people of the sample photos (test staff)"
+_EVALUATIONS: dict[tuple[str, str], Evaluation] = {}
+
+
+def samples_dir() -> Path | None:
+    """The shared sample photos, or ``None`` when ``../shared/data`` is absent."""
+    repo = Path(__file__).resolve().parents[2]
+    for candidate in (os.environ.get("FACEGATE_DATA"), repo.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "samples" / "labels.csv").is_file():
+            return Path(candidate) / "samples"
+    return None
+
+
+_FOLDER: list[Path] = []
+
+
+def population_folder() -> Path:
+    """The test staff's photos as a folder per person: the named people of the sample
+    photos (anonymous deepface identities left out: their overlap cannot be checked).
+
+    Skips when ``../shared/data`` is absent.
+    """
+    if _FOLDER:
+        return _FOLDER[0]
+    samples = samples_dir()
+    if samples is None:
+        pytest.skip("an identification purpose needs a calibration on real faces; "
+                    "../shared/data is not present (set FACEGATE_DATA)")
+    folder = Path(tempfile.mkdtemp(prefix="facegate-population-"))
+    seen: set[str] = set()
+    with (samples / "labels.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            person = row["identities"]
+            if (row["task"] != "identity" or not person or ";" in person
+                    or person.startswith("deepface_id") or row["sha256"] in seen):
+                continue
+            seen.add(row["sha256"])
+            name = f"{len(seen):03d}{Path(row['path']).suffix}"
+            target = folder / person.replace(" ", "_") / name
+            target.parent.mkdir(exist_ok=True)
+            target.symlink_to(samples / row["path"])
+    _FOLDER.append(folder)
+    return folder
+
+
+def population_evaluation(analyzer: FaceAnalyzer) -> Evaluation:
+    """A real evaluation of ``analyzer``'s pack on :func:`population_folder`, at a target
+    FMR of 1e-2, once per engine and session.
+
+    Identification purposes need a calibration to be activated (R21).
+    """
+    key = (type(analyzer.engine).__name__, analyzer.pack.id)
+    if key not in _EVALUATIONS:
+        _EVALUATIONS[key] = evaluate_pack(analyzer, load_labelled_set(population_folder()),
+                                          target_fmr=1e-2)
+    return _EVALUATIONS[key]
+
+
 def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
                 modes: tuple[str, ...] = ("verify", "identify"), activate: bool = True,
                 **overrides: object) -> None:
-    """Register a complete purpose (notice, PIA) and, by default, activate it."""
+    """Register a complete purpose (notice, PIA) and, by default, activate it.
+
+    An identification purpose is first calibrated on the test staff's photos
+    (:func:`population_evaluation`), as the gate requires (R21).
+    """
     spec: dict[str, object] = dict(
         key=key, site=site, description=f"{key} for staff", necessity="hands-free entry",
         legal_basis="separate consent", modes=list(modes),
@@ -24,6 +95,9 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
     d.register_purpose(**spec)  # type: ignore[arg-type]
     d.publish_notice(purpose=key, content=demo_notice("Example Ltd", key, "365 days"))
     d.sign_assessment(purpose=key, content=demo_assessment(), signed_by="DPO")
+    if "identify" in modes:
+        d.record_calibration(purpose=key, evaluation=population_evaluation(
+            d.analyzer_for(d.purpose(key).pack)), population=POPULATION)
     if activate:
         d.activate_purpose(key)
 

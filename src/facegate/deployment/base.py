@@ -15,6 +15,8 @@ from typing import Any, Self
 
 from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, record_event
+from ..calibration.models import Calibration
+from ..calibration.repository import get_calibration
 from ..clock import Clock
 from ..crypto.keyfile import KeyStore
 from ..errors import (
@@ -60,14 +62,30 @@ class DeploymentBase:
         self._clock = clock
         self._analyzer_factory = analyzer_factory
         self._analyzer: FaceAnalyzer | None = None
+        self._pack_analyzers: dict[str, FaceAnalyzer] = {}
         self._ids = ids
 
     @property
     def analyzer(self) -> FaceAnalyzer:
-        """The face analyzer; built on first biometric use."""
+        """The face analyzer given at open (or the default pack's); built on first use."""
         if self._analyzer is None:
             self._analyzer = self._analyzer_factory()
         return self._analyzer
+
+    def analyzer_for(self, pack: str) -> FaceAnalyzer:
+        """The analyzer of model pack ``pack``: the one given at open when it runs that
+        pack, else one built for the pack (with the same settings) on first use.
+
+        Raises:
+            ModelPackUnknown: no such pack.
+            ModelPackMissing: (on first use) the pack is not installed.
+        """
+        if self.analyzer.pack.id == pack:
+            return self.analyzer
+        if pack not in self._pack_analyzers:
+            self._pack_analyzers[pack] = FaceAnalyzer.for_pack(
+                pack, settings=self.analyzer.settings)
+        return self._pack_analyzers[pack]
 
     def close(self) -> None:
         """Close the store."""
@@ -151,6 +169,12 @@ class DeploymentBase:
             raise SubjectNotFound(f"subject {subject_id!r} is not registered",
                                   details={"subject": subject_id})
         return subject
+
+    @staticmethod
+    def _calibration(conn: sqlite3.Connection, calibration_id: int | None) -> Calibration | None:
+        if calibration_id is None:
+            return None
+        return get_calibration(conn, id=calibration_id)
 
     def _assessment_current(self, conn: sqlite3.Connection, purpose: Purpose) -> bool:
         return any(a.is_current_for(purpose)

@@ -21,6 +21,8 @@ from ..consent.ledger import (
     current_state,
     list_events,
 )
+from ..engine.pack_install import find_pack
+from ..engine.packs import DEFAULT_PACK
 from ..errors import AlreadyRegistered, AssessmentNotFound, InvalidArgument, PurposeNotActive
 from ..filing.counter import record_material_change
 from ..jurisdictions import DEFAULT_PROFILE, ConsentMethod, get_profile
@@ -115,8 +117,14 @@ class Books(DeploymentBase):
                          alternatives: Iterable[str] = (), mandate: str | None = None,
                          retention_days: int, storage_mode: StorageMode | str = "device",
                          liveness_required: bool = False, public_security: bool = False,
-                         threshold: float | None = None, operator: str = "system") -> Purpose:
-        """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
+                         threshold: float | None = None, pack: str = DEFAULT_PACK,
+                         operator: str = "system") -> Purpose:
+        """Register a purpose as a draft (R1, R7, R9, R13 are checked now).
+
+        ``pack`` is the model pack its gallery holds; ``threshold`` stays the
+        pack's LFW-derived default until a calibration is recorded (R21).
+        """
+        find_pack(pack)
         now = self._clock.now()
         purpose = Purpose(
             key=check_purpose_key(key), site_key=site, description=description,
@@ -124,7 +132,8 @@ class Books(DeploymentBase):
             alternatives=tuple(a for a in alternatives if a.strip()), mandate=mandate,
             retention_days=retention_days, storage_mode=StorageMode(storage_mode),
             liveness_required=liveness_required, public_security=public_security,
-            threshold=threshold, status=PurposeStatus.DRAFT, registered_at=now, updated_at=now)
+            threshold=threshold, status=PurposeStatus.DRAFT, registered_at=now, updated_at=now,
+            pack=pack)
         with self._unit() as conn:
             profile = self._profile(conn)
             if purposes_repo.get_purpose(conn, key=key) is not None:
@@ -220,9 +229,27 @@ class Books(DeploymentBase):
             notice = purposes_repo.latest_notice(conn, purpose_key=key)
             decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
                                              notice.content if notice else None,
-                                             self._assessment_current(conn, purpose), profile)
+                                             self._assessment_current(conn, purpose), profile,
+                                             self._calibration(conn, purpose.calibration_id))
             self._enforce(conn, decision, "activate-purpose", operator=operator, purpose_key=key)
+            for warning in decision.warnings:
+                self._audit(conn, "warning", operator=operator, purpose_key=key,
+                            outcome=warning.code, rule=warning.rule,
+                            detail={"action": "activate-purpose", "message": warning.message})
             return self._set_status(conn, purpose, PurposeStatus.ACTIVE, operator)
+
+    def activation_warnings(self, key: str) -> list[str]:
+        """What the gate warns about a purpose's activation (a verification purpose
+        whose threshold is not calibrated on its population, R21)."""
+        conn = self._conn
+        purpose = self._purpose(conn, key)
+        notice = purposes_repo.latest_notice(conn, purpose_key=key)
+        decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
+                                         notice.content if notice else None,
+                                         self._assessment_current(conn, purpose),
+                                         self._profile(conn),
+                                         self._calibration(conn, purpose.calibration_id))
+        return [w.message for w in decision.warnings]
 
     def suspend_purpose(self, key: str, *, operator: str = "system") -> Purpose:
         """Stop a purpose from processing."""

@@ -2,9 +2,12 @@
 
 The document has optional ``[processor]``, ``[[sites]]`` and ``[[purposes]]``
 tables. A purpose may carry its ``notice`` (item -> {zh, en}) and its
-``assessment`` (items plus ``signed_by``), and ``activate = true`` to put it
-live at once. Everything goes through the same :class:`Deployment` calls,
-so every rule applies. See ``docs/governed.md`` for an example.
+``assessment`` (items plus ``signed_by``), a ``calibration`` (``data``,
+``population``, optional ``target_fmr``, ``pairs_file``, ``groups_file``: the
+purpose's threshold measured on labelled photos of the people it serves,
+which an identification purpose needs before it can go live, R21), and
+``activate = true`` to put it live at once. Everything goes through the same
+:class:`Deployment` calls, so every rule applies. See ``docs/governed.md`` for an example.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
         spec = dict(raw)
         notice = spec.pop("notice", None)
         assessment = spec.pop("assessment", None)
+        calibration = spec.pop("calibration", None)
         activate = bool(spec.pop("activate", False))
         _call("purposes", deployment.register_purpose, spec)
         done.append(f"purpose {spec['key']} (draft)")
@@ -78,6 +82,11 @@ def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
             a = deployment.sign_assessment(purpose=spec["key"], content=content,
                                            signed_by=signed_by)
             done.append(f"impact assessment {a.id} for {spec['key']}")
+        if calibration is not None:
+            c = _call("calibration", deployment.calibrate_purpose,
+                      {"purpose": spec["key"], **_table({"c": calibration}, "c")})
+            done.append(f"calibration {c.id} for {spec['key']}: threshold {c.threshold:.4f} "
+                        f"at FMR {c.target_fmr:g} on {c.population}")
         if activate:
             deployment.activate_purpose(spec["key"])
             done.append(f"purpose {spec['key']} active")

@@ -46,12 +46,13 @@ from ..templates import service as templates
 from ..templates.store import list_templates
 from .base import new_subject_id
 from .books import Withdrawal
-from .rights import Rights, open_keys
+from .packs import PackBooks
+from .rights import open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(Rights):
+class Deployment(PackBooks):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -137,7 +138,10 @@ class Deployment(Rights):
             assessment_current=bool(purpose and self._assessment_current(conn, purpose)),
             now=now, subject=facts, declined=declined, gallery=gallery_purpose,
             retain_image=retain_image,
-            gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None)
+            gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None,
+            calibration=self._calibration(conn, purpose.calibration_id) if purpose else None,
+            next_calibration=(self._calibration(conn, purpose.next_calibration_id)
+                              if purpose else None))
 
     def _grant(self, conn: sqlite3.Connection, req: ProcessingRequest, operator: str) -> Grant:
         decision = gate.check(req)
@@ -180,7 +184,8 @@ class Deployment(Rights):
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
             enrolled = templates.enroll(grant, conn=conn, keys=self._data_keys(conn),
-                                        analyzer=self.analyzer, image=image,
+                                        analyzer=self.analyzer_for(req.purpose.enrolling_pack()),
+                                        image=image,
                                         purpose=req.purpose, subject_id=subject,
                                         now=self._clock.now(), retain_image=retain_image,
                                         consent_seq=self._consent_seq(conn, subject,
@@ -211,7 +216,7 @@ class Deployment(Rights):
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
             result = matching.verify(grant, conn=conn, keys=self._data_keys(conn),
-                                     analyzer=self.analyzer, image=image,
+                                     analyzers=self.analyzer_for, image=image,
                                      purpose=req.purpose, subject_id=subject,
                                      now=self._clock.now())
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,
@@ -225,9 +230,12 @@ class Deployment(Rights):
             req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            result = matching.identify(grant, conn=conn, keys=self._data_keys(conn),
-                                       analyzer=self.analyzer, image=image,
-                                       purpose=req.purpose, now=self._clock.now())
+            result = matching.identify(
+                grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
+                image=image, purpose=req.purpose, now=self._clock.now(),
+                calibrations={req.purpose.pack: req.calibration,
+                              **({req.purpose.next_pack: req.next_calibration}
+                                 if req.purpose.next_pack else {})})
             result = self._only_consenting(conn, result, operator)
             self._audit(conn, "identify", operator=operator, purpose_key=purpose,
                         outcome="no_match" if result.no_match else "candidates",

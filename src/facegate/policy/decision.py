@@ -62,12 +62,14 @@ def reason(profile: JurisdictionProfile, rule: str, code: str, message: str) -> 
 class Decision:
     """The outcome of a check, with every reason for a refusal.
 
-    ``alternatives`` is set when the outcome is ``route_to_alternative``.
+    ``alternatives`` is set when the outcome is ``route_to_alternative``;
+    ``warnings`` are findings that do not refuse but must be shown and audited.
     """
 
     outcome: Outcome
     reasons: tuple[Reason, ...] = ()
     alternatives: tuple[str, ...] = ()
+    warnings: tuple[Reason, ...] = ()
 
     @staticmethod
     def of(reasons: list[Reason]) -> Decision:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..calibration.models import Calibration
 from ..consent.ledger import ConsentState
 from ..jurisdictions import JurisdictionProfile
 from ..organisation.models import Site
@@ -50,6 +51,8 @@ class ProcessingRequest:
         gallery: for identification, the purpose whose templates are searched.
         gallery_site: the site of that purpose.
         retain_image: the caller asks to keep the raw image (R10).
+        calibration: the calibration the purpose's threshold is locked to (R21).
+        next_calibration: during a pack migration, the next pack's calibration.
         now: the time of the request.
     """
 
@@ -66,3 +69,5 @@ class ProcessingRequest:
     gallery: Purpose | None = None
     gallery_site: Site | None = None
     retain_image: bool = False
+    calibration: Calibration | None = None
+    next_calibration: Calibration | None = None

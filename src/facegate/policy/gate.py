@@ -8,14 +8,16 @@ assessment deletion) goes through one of the ``check_*`` functions and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 
+from ..calibration.models import Calibration
 from ..consent.ledger import ConsentState
 from ..errors import InvalidArgument
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import Site
-from ..purposes.models import Assessment, Purpose
+from ..purposes.models import Assessment, Mode, Purpose
 from . import _mint, rules
 from .decision import Decision, Grant, Outcome, reason
 from .facts import ProcessingRequest
@@ -88,12 +90,22 @@ def check_purpose(purpose: Purpose, site: Site, profile: JurisdictionProfile) ->
 
 def check_activation(purpose: Purpose, site: Site,
                      notice: Mapping[str, Mapping[str, str]] | None, assessment_current: bool,
-                     profile: JurisdictionProfile) -> Decision:
-    """Whether ``purpose`` may go live (R1, R6, R7, R9, R13, R14)."""
-    return Decision.of(rules.purpose_rules(purpose, site, profile) +
-                       rules.site_rules(site, profile) +
-                       rules.notice_rules(purpose, notice, profile) +
-                       rules.assessment_rules(purpose, assessment_current, profile))
+                     profile: JurisdictionProfile,
+                     calibration: Calibration | None = None) -> Decision:
+    """Whether ``purpose`` may go live (R1, R6, R7, R9, R13, R14, R21).
+
+    A verification-only purpose without a population calibration may go live;
+    the decision then carries the R21 finding as a warning.
+    """
+    decision = Decision.of(rules.purpose_rules(purpose, site, profile) +
+                           rules.site_rules(site, profile) +
+                           rules.notice_rules(purpose, notice, profile) +
+                           rules.assessment_rules(purpose, assessment_current, profile) +
+                           rules.calibration_rules(purpose, calibration, profile))
+    if Mode.IDENTIFY in purpose.modes:
+        return decision
+    warnings = rules.calibration_rules(purpose, calibration, profile, identification=False)
+    return dataclasses.replace(decision, warnings=tuple(warnings))
 
 
 def check_notice(purpose: Purpose, content: Mapping[str, Mapping[str, str]] | None,

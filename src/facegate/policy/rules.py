@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from ..calibration.models import Calibration
 from ..consent.ledger import ConsentState
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import PRIVATE_SPACE_TYPES, Site
@@ -29,6 +30,7 @@ __all__ = [
     "alternative_rules",
     "assessment_deletion_rules",
     "assessment_rules",
+    "calibration_rules",
     "consent_record_rules",
     "notice_rules",
     "processing_rules",
@@ -192,7 +194,43 @@ def processing_rules(req: ProcessingRequest) -> list[Reason]:
                           f"{purpose.key}; consent and notice cover one purpose"))
     if req.subject is not None:
         out += _subject_rules(req, purpose)
+    if req.operation is Operation.IDENTIFY:
+        out += calibration_rules(purpose, req.calibration, p)
+        if purpose.next_pack is not None and purpose.next_pack in purpose.packs_in_use(req.now):
+            out += calibration_rules(purpose, req.next_calibration, p, pack=purpose.next_pack)
     return out
+
+
+def calibration_rules(purpose: Purpose, calibration: Calibration | None,
+                      profile: JurisdictionProfile, *, pack: str | None = None,
+                      identification: bool = True) -> list[Reason]:
+    """R21: an identification threshold comes from a calibration on the purpose's own
+    population, made with the purpose's pack, and equals the threshold evaluated.
+
+    A threshold from LFW (the shipped defaults) is never applied silently to
+    another population. With ``identification=False`` the same findings are
+    returned for a verification purpose, which only warns.
+    """
+    if not profile.applies("R21") or (identification and Mode.IDENTIFY not in purpose.modes):
+        return []
+    pack = pack or purpose.pack
+    threshold = purpose.threshold_for(pack)
+    problem = None
+    if calibration is None:
+        problem = (f"its {pack} threshold is {'the shipped LFW-derived default' if threshold is None else 'not from a recorded calibration'}; "  # noqa: E501
+                   "calibrate it on photos of the people it serves")
+    elif calibration.lfw_derived:
+        problem = (f"its {pack} threshold comes from a calibration on LFW, not on the population "
+                   "it serves")
+    elif calibration.pack != pack or calibration.purpose_key != purpose.key:
+        problem = (f"its calibration {calibration.id} measured {calibration.pack} for "
+                   f"{calibration.purpose_key}, not {pack} for {purpose.key}")
+    elif threshold is None or abs(threshold - calibration.threshold) > 1e-9:
+        problem = (f"its threshold {threshold} is not the evaluated one "
+                   f"({calibration.threshold:.4f}, calibration {calibration.id})")
+    if problem is None:
+        return []
+    return [reason(profile, "R21", "calibration.missing", f"purpose {purpose.key}: {problem}")]
 
 
 def consent_rules(profile: JurisdictionProfile, *, subject_id: str, purpose_key: str,

@@ -23,6 +23,7 @@ from ..errors import InvalidArgument
 
 __all__ = [
     "ASSESSMENT_ITEMS",
+    "DEFAULT_PURPOSE_PACK",
     "NOTICE_ITEMS",
     "NOTICE_LANGUAGES",
     "TRANSITIONS",
@@ -37,6 +38,9 @@ __all__ = [
     "missing_assessment_items",
     "missing_notice_items",
 ]
+
+#: The model pack a purpose runs unless it names another (``facegate.engine.packs.DEFAULT_PACK``).
+DEFAULT_PURPOSE_PACK: Final = "dlib-resnet-v1"
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
@@ -123,6 +127,13 @@ class Purpose:
         public_security: the purpose is public security (needed in public places, R13).
         threshold: the decision distance; the model pack's calibrated default when ``None``.
         status: draft, active or suspended.
+        pack: the model pack whose templates the purpose's gallery holds.
+        calibration_id: the calibration ``threshold`` was locked to, if any.
+        next_pack: during a pack migration, the pack subjects re-enroll with.
+        next_threshold: the threshold of ``next_pack``.
+        next_calibration_id: the calibration of ``next_pack``, if any.
+        migration_ends_at: the end of the transition window, when templates of
+            ``pack`` stop being used.
     """
 
     key: str
@@ -141,6 +152,29 @@ class Purpose:
     status: PurposeStatus
     registered_at: datetime
     updated_at: datetime
+    pack: str = DEFAULT_PURPOSE_PACK
+    calibration_id: int | None = None
+    next_pack: str | None = None
+    next_threshold: float | None = None
+    next_calibration_id: int | None = None
+    migration_ends_at: datetime | None = None
+
+    def packs_in_use(self, now: datetime) -> tuple[str, ...]:
+        """The packs whose templates are valid now: the pack, and during a
+        migration's window the next pack too."""
+        if self.next_pack is None:
+            return (self.pack,)
+        if self.migration_ends_at is not None and now >= self.migration_ends_at:
+            return (self.next_pack,)
+        return (self.pack, self.next_pack)
+
+    def enrolling_pack(self) -> str:
+        """The pack new templates are made with (the next pack during a migration)."""
+        return self.next_pack or self.pack
+
+    def threshold_for(self, pack: str) -> float | None:
+        """The purpose's threshold for ``pack`` (``None``: the pack's shipped default)."""
+        return self.next_threshold if pack == self.next_pack else self.threshold
 
 
 def method_fingerprint(purpose: Purpose) -> str:

@@ -35,7 +35,9 @@ __all__ = [
 
 _COLUMNS = ("key, site_key, description, necessity, legal_basis, modes, alternatives, mandate, "
             "retention_days, storage_mode, liveness_required, public_security, threshold, status, "
-            "registered_at, updated_at")
+            "registered_at, updated_at, pack, calibration_id, next_pack, next_threshold, "
+            "next_calibration_id, migration_ends_at")
+_COUNT = len(_COLUMNS.split(","))
 
 
 def _row(p: Purpose) -> tuple[object, ...]:
@@ -43,7 +45,17 @@ def _row(p: Purpose) -> tuple[object, ...]:
             ",".join(sorted(p.modes)), json.dumps(list(p.alternatives), ensure_ascii=False),
             p.mandate, p.retention_days, p.storage_mode.value, int(p.liveness_required),
             int(p.public_security), p.threshold, p.status.value, p.registered_at.isoformat(),
-            p.updated_at.isoformat())
+            p.updated_at.isoformat(), p.pack, p.calibration_id, p.next_pack, p.next_threshold,
+            p.next_calibration_id,
+            p.migration_ends_at.isoformat() if p.migration_ends_at else None)
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 def _purpose(r: tuple[object, ...]) -> Purpose:
@@ -53,12 +65,16 @@ def _purpose(r: tuple[object, ...]) -> Purpose:
         alternatives=tuple(json.loads(str(r[6]))), mandate=None if r[7] is None else str(r[7]),
         retention_days=int(str(r[8])), storage_mode=StorageMode(str(r[9])),
         liveness_required=bool(r[10]), public_security=bool(r[11]),
-        threshold=None if r[12] is None else float(str(r[12])), status=PurposeStatus(str(r[13])),
-        registered_at=parse_time(str(r[14])), updated_at=parse_time(str(r[15])))
+        threshold=_opt_float(r[12]), status=PurposeStatus(str(r[13])),
+        registered_at=parse_time(str(r[14])), updated_at=parse_time(str(r[15])),
+        pack=str(r[16]), calibration_id=_opt_int(r[17]),
+        next_pack=None if r[18] is None else str(r[18]), next_threshold=_opt_float(r[19]),
+        next_calibration_id=_opt_int(r[20]),
+        migration_ends_at=None if r[21] is None else parse_time(str(r[21])))
 
 
 def insert_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
-    conn.execute(f"INSERT INTO purposes ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+    conn.execute(f"INSERT INTO purposes ({_COLUMNS}) VALUES ({', '.join('?' * _COUNT)})",
                  _row(purpose))
 
 

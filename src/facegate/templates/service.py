@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 
 from ..analysis import FaceAnalyzer
 from ..engine.faces import Descriptor
-from ..errors import FaceQualityTooLow, GrantInvalid, MultipleFaces, NoFaceFound
+from ..errors import (
+    FaceQualityTooLow,
+    GalleryPackMismatch,
+    GrantInvalid,
+    MultipleFaces,
+    NoFaceFound,
+)
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
@@ -25,7 +31,7 @@ from .images import store_image
 from .keys import DataKeys
 from .store import has_templates, insert_templates
 
-__all__ = ["Enrollment", "enroll"]
+__all__ = ["Enrollment", "check_pack", "enroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,20 @@ def _descriptor(analyzer: FaceAnalyzer, picture: Image) -> Descriptor:
     return face.descriptor
 
 
+def check_pack(purpose: Purpose, descriptor: Descriptor, now: datetime) -> None:
+    """A purpose's gallery takes only templates of the pack it enrolls with.
+
+    Raises:
+        GalleryPackMismatch: the descriptor comes from another pack.
+    """
+    wanted = purpose.enrolling_pack()
+    if descriptor.pack != wanted:
+        raise GalleryPackMismatch(
+            f"the gallery of {purpose.key} holds {wanted} templates; a {descriptor.pack} "
+            "template cannot join it (galleries never mix packs)",
+            details={"purpose": purpose.key, "pack": wanted, "offered": descriptor.pack})
+
+
 def enroll(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzer: FaceAnalyzer,
            image: ImageSource | Image, purpose: Purpose, subject_id: str, now: datetime,
            consent_seq: int | None, retain_image: bool = False) -> Enrollment:
@@ -77,6 +97,7 @@ def enroll(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzer: 
                            details={"rule": "R10"})
     picture = analyzer.load(image)
     descriptor = _descriptor(analyzer, picture)
+    check_pack(purpose, descriptor, now)
     new_individual = not has_templates(conn, subject_id=subject_id)
     expires = now + timedelta(days=purpose.retention_days)
     (uid,) = insert_templates(conn, keys=keys, consent_seq=consent_seq, rows=[

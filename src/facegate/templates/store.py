@@ -29,6 +29,7 @@ __all__ = [
     "StoredTemplate",
     "count_individuals",
     "delete_expired",
+    "delete_pack_templates",
     "delete_templates",
     "has_templates",
     "insert_templates",
@@ -107,8 +108,10 @@ def insert_templates(conn: sqlite3.Connection, *, keys: DataKeys, rows: Iterable
 
 
 def list_templates(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str,
-                   now: datetime, subject_id: str | None = None) -> list[StoredTemplate]:
-    """Unexpired templates of one purpose (and optionally one subject), opened.
+                   now: datetime, subject_id: str | None = None,
+                   packs: Iterable[str] | None = None) -> list[StoredTemplate]:
+    """Unexpired templates of one purpose (and optionally one subject, or only of
+    the model ``packs`` given), opened.
 
     A row whose subject has no data key any more (erased, then restored from a
     backup) cannot be opened and is skipped: it is as good as gone.
@@ -122,6 +125,10 @@ def list_templates(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str
     if subject_id is not None:
         sql += " AND subject_id = ?"
         args.append(subject_id)
+    if packs is not None:
+        wanted = sorted(set(packs))
+        sql += f" AND pack IN ({', '.join('?' * len(wanted))})"
+        args += wanted
     out = []
     for r in conn.execute(sql + " ORDER BY id", args).fetchall():
         key = keys.find(str(r[2]))
@@ -180,6 +187,19 @@ def delete_templates(conn: sqlite3.Connection, *, subject_id: str,
         cur = conn.execute("DELETE FROM templates WHERE subject_id = ? AND purpose_key = ?",
                            (subject_id, purpose_key))
     return cur.rowcount
+
+
+def delete_pack_templates(conn: sqlite3.Connection, *, purpose_key: str,
+                          pack: str) -> list[tuple[str, str, str]]:
+    """Delete a purpose's templates of one pack and any image retained with them (the end
+    of a pack migration); returns ``(uid, subject_id, purpose_key)`` of each template."""
+    rows = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+        "SELECT uid, subject_id, purpose_key FROM templates WHERE purpose_key = ? AND pack = ?",
+        (purpose_key, pack))]
+    conn.executemany("DELETE FROM retained_images WHERE template_uid = ?",
+                     ((uid,) for uid, _, _ in rows))
+    conn.execute("DELETE FROM templates WHERE purpose_key = ? AND pack = ?", (purpose_key, pack))
+    return rows
 
 
 def delete_expired(conn: sqlite3.Connection, *, now: datetime) -> list[tuple[str, str, str]]:

@@ -1,0 +1,1 @@
+"""Calibrations: a purpose's threshold, measured on the population it serves."""

@@ -1,0 +1,89 @@
+"""A calibration record: which pack, which data, which threshold, at what error rates.
+
+A :class:`Calibration` is an evaluation (:mod:`facegate.evaluation`) of a
+purpose's model pack on labelled photos, recorded for that purpose. It keeps
+the figures of the model card and the sorted different-person distances, so
+that the false-match rate any later score corresponds to can be read off the
+same data (:meth:`Calibration.fmr_at`). Plain data: the policy layer reads it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+__all__ = ["LFW_POPULATION", "Calibration", "is_lfw_population"]
+
+#: The population label of calibrations on LFW, the shipped defaults' data.
+LFW_POPULATION: Final = "lfw"
+
+
+def is_lfw_population(population: str) -> bool:
+    """Whether ``population`` names LFW (whose faces are mostly white public figures)."""
+    return population.strip().lower().startswith(LFW_POPULATION)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """One recorded calibration of a purpose's pack.
+
+    Args:
+        id: row id.
+        purpose_key: the purpose it was recorded for.
+        pack: the model pack measured; ``pack_version`` its version.
+        population: who the photos show, as the deployer describes them.
+        lfw_derived: measured on LFW, not on the purpose's population.
+        dataset: the labelled set's name; ``fingerprint`` its SHA-256.
+        target_fmr: the false-match rate the threshold was chosen for.
+        threshold: the chosen decision distance.
+        genuine_pairs: same-person pairs measured; ``impostor_pairs`` different-person.
+        impostor_distances: the smallest different-person distances, sorted (all of
+            them up to 20,000): enough to read the FMR of any score near a threshold.
+        report: the full evaluation (rates with intervals, groups).
+        recorded_by: the operator; ``recorded_at`` when.
+    """
+
+    id: int
+    purpose_key: str
+    pack: str
+    pack_version: str
+    population: str
+    lfw_derived: bool
+    dataset: str
+    fingerprint: str
+    target_fmr: float
+    threshold: float
+    genuine_pairs: int
+    impostor_pairs: int
+    impostor_distances: tuple[float, ...]
+    report: Mapping[str, Any]
+    recorded_by: str
+    recorded_at: datetime
+
+    def fmr_at(self, distance: float) -> float:
+        """The share of the calibration's different-person pairs at or below ``distance``.
+
+        This is the false-match rate a decision at ``distance`` corresponds to
+        on the calibration data; with ``n`` pairs, 0 means "below ``1/n``". Past
+        the largest kept distance the value is a lower bound.
+        """
+        if self.impostor_pairs == 0:
+            return float("nan")
+        return bisect.bisect_right(self.impostor_distances, distance) / self.impostor_pairs
+
+    def summary(self) -> dict[str, Any]:
+        """The model card's figures for this calibration."""
+        return {
+            "id": self.id, "purpose": self.purpose_key, "pack": self.pack,
+            "pack_version": self.pack_version, "population": self.population,
+            "lfw_derived": self.lfw_derived, "dataset": self.dataset,
+            "fingerprint": self.fingerprint, "target_fmr": self.target_fmr,
+            "threshold": self.threshold, "genuine_pairs": self.genuine_pairs,
+            "impostor_pairs": self.impostor_pairs, "fmr": self.report.get("target", {}).get("fmr"),
+            "fnmr": self.report.get("target", {}).get("fnmr"),
+            "groups": self.report.get("groups", []), "recorded_by": self.recorded_by,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
