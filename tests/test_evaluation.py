@@ -107,3 +107,29 @@ def test_evaluate_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("facegate: argument.invalid:")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_calibrate_writes_the_det_curve_and_the_model_card(shared: Path, tmp_path: Path) -> None:
+    folder = _small_population(shared, tmp_path)
+    labels = tmp_path / "labels.csv"
+    rows = sorted(str(p.relative_to(folder)) for p in folder.glob("*/*.jpg"))
+    labels.write_text("image,identity\n" + "".join(f"{r},{r.split('/')[0]}\n" for r in rows))
+    det, card = tmp_path / "det.png", tmp_path / "card.md"
+    result = CliRunner().invoke(cli, [
+        "calibrate", str(folder), "--labels", str(labels), "--target-fmr", "0.05",
+        "--population", "eight East-Asian public figures", "--det", str(det),
+        "--card", str(card)])
+    assert result.exit_code == 0, result.output
+    assert det.read_bytes().startswith(b"\x89PNG")
+    text = card.read_text()
+    assert "# Model card: dlib-resnet-v1 1.0" in text
+    assert "- Population: eight East-Asian public figures" in text
+    assert "- Target false-match rate: 0.05" in text and "- FNMR at it: " in text
+    assert "threshold for FMR 0.05:" in result.output
+    # A gallery of 100 divides the per-comparison target: 0.05 / 100 cannot be shown by
+    # 252 different-person pairs, and the card says so instead of extrapolating.
+    small = CliRunner().invoke(cli, [
+        "calibrate", str(folder), "--target-fmr", "0.05", "--gallery-size", "100",
+        "--det", str(det), "--card", str(card)])
+    assert small.exit_code == 0, small.output
+    assert "cannot show a false-match rate of 0.0005" in card.read_text()

@@ -67,8 +67,15 @@ def test_governed_flow_through_the_cli(run: Callable[..., Result], tmp_path: Pat
     init = invoke("init", "--config", str(_config(tmp_path / "deploy.toml")))
     assert init.exit_code == 0, init.output
     assert "registered purpose access.office.entry active" in init.output
+    assert "registered calibration 1 for access.office.entry" in init.output
     listed = invoke("purpose", "list")
     assert "access.office.entry\tactive\tidentify,verify\thq.lobby" in listed.output
+    card = invoke("purpose", "card", "access.office.entry")
+    assert "threshold is the evaluated one: yes" in card.output, card.output
+    assert f"on {POPULATION}" in card.output
+    warned = invoke("purpose", "card", "hr.attendance")
+    assert "warning: purpose hr.attendance: its dlib-resnet-v1 threshold is not from a " \
+           "recorded calibration" in warned.output
     subject = invoke("subject", "--ref", "staff-1", "--age-band", "adult").output.strip()
     assert subject.startswith("s_")
     ok = invoke("consent", "record", "--subject", subject, "--purpose",
@@ -95,6 +102,7 @@ def test_governed_flow_through_the_cli(run: Callable[..., Result], tmp_path: Pat
     assert "staff badge verified" in recorded.output
     found = invoke("identify", "--purpose", "access.office.entry", str(faces["obama2"]))
     assert found.output.startswith(f"candidate {subject}")
+    assert "(dlib-resnet-v1, FMR " in found.output
 
     withdrawn = invoke("consent", "withdraw", "--subject", subject, "--purpose",
                        "access.office.entry")

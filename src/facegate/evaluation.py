@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from .analysis import FaceAnalyzer
 from .engine.faces import Descriptor
+from .engine.packs import ModelPack
 from .errors import FaceError, ImageError, InvalidArgument
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "evaluate_distances",
     "evaluate_pack",
     "load_labelled_set",
+    "model_card",
     "threshold_at_fmr",
     "wilson",
 ]
@@ -88,22 +90,28 @@ class LabelledSet:
 
 
 def load_labelled_set(path: Path, *, pairs_file: Path | None = None,
-                      groups_file: Path | None = None) -> LabelledSet:
+                      groups_file: Path | None = None,
+                      labels_file: Path | None = None) -> LabelledSet:
     """Read a labelled set from ``path``.
 
     ``path`` is a folder with a pairs file (``pairs.tsv``, ``pairs.csv`` or
     ``pairs.txt``) or a folder per person; a folder holding exactly one such
     folder is looked into. Group labels come from ``groups_file`` (``person
     group`` per line) or from an ``identities.tsv`` beside the images whose
-    second column names each person's group.
+    second column names each person's group. ``labels_file`` is a CSV of
+    ``image,identity`` rows (paths relative to ``path``) instead of folders.
 
     Raises:
         InvalidArgument: no labelled photos were found, or a file is malformed.
     """
-    root = _dataset_root(path, pairs_file)
-    pairs_path = pairs_file or _pairs_path(root)
+    root = _dataset_root(path, pairs_file or labels_file)
+    pairs_path = pairs_file or (None if labels_file else _pairs_path(root))
     pairs: tuple[tuple[str, str, bool], ...] | None = None
-    if pairs_path is not None:
+    labels: dict[str, str] = {}
+    if labels_file is not None:
+        labels = _read_labels(labels_file)
+        images = tuple(sorted(labels))
+    elif pairs_path is not None:
         pairs = tuple(_read_pairs(pairs_path, root))
         if not pairs:
             raise InvalidArgument(f"{pairs_path} holds no pairs", details={"path": str(pairs_path)})
@@ -115,7 +123,7 @@ def load_labelled_set(path: Path, *, pairs_file: Path | None = None,
         if not images:
             raise InvalidArgument(f"{path} holds neither a pairs file nor a folder per person",
                                   details={"path": str(path)})
-    persons = {image: image.split("/")[0] for image in images}
+    persons = labels or {image: image.split("/")[0] for image in images}
     missing = [i for i in images if not (root / i).is_file()]
     if missing:
         raise InvalidArgument(f"{len(missing)} image(s) named by the labels are missing, "
@@ -170,6 +178,29 @@ def _read_pairs(path: Path, root: Path) -> list[tuple[str, str, bool]]:
                 raise InvalidArgument("pair paths must lie inside the data folder",
                                       details={"path": rel})
     return out
+
+
+def _read_labels(path: Path) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read {path}: {exc}", details={"path": str(path)}) from None
+    for number, line in enumerate(lines, start=1):
+        cells = [c.strip() for c in line.split(",")]
+        if (number == 1 and cells[:2] == ["image", "identity"]) or not line.strip():
+            continue
+        if len(cells) != 2 or not all(cells):
+            raise InvalidArgument(f"{path.name} line {number} is not 'image,identity'",
+                                  details={"path": str(path), "line": number})
+        if Path(cells[0]).is_absolute() or ".." in Path(cells[0]).parts:
+            raise InvalidArgument("image paths must lie inside the data folder",
+                                  details={"path": cells[0]})
+        labels[cells[0]] = cells[1]
+    if len(labels) < 2:
+        raise InvalidArgument(f"{path.name} labels fewer than two images",
+                              details={"path": str(path)})
+    return labels
 
 
 def _lfw(name: str, number: str) -> str:
@@ -494,6 +525,52 @@ def _pair_distances(matrix: F64, present: npt.NDArray[np.bool_], a: npt.NDArray[
         block = np.sqrt(np.einsum("ij,ij->i", diff, diff))
         dist[sl] = np.where(ok[sl], block, np.inf)
     return dist
+
+
+def model_card(evaluation: Evaluation, pack: ModelPack, *, population: str) -> str:
+    """A model card (R21) in Markdown: the model, the data, the chosen threshold and the
+    error rates at it with their 95% intervals."""
+    t = evaluation.target
+    lines = [
+        f"# Model card: {pack.id} {pack.version}",
+        "",
+        "## Model",
+        f"- Descriptor: {pack.descriptor_size}-d, compared by {pack.distance.value} "
+        "(facegate compares unit vectors by Euclidean distance d; cosine = 1 - d^2/2)",
+        f"- Alignment: {pack.alignment}",
+        f"- Licence: {pack.licence}",
+        f"- Provenance: {pack.provenance}",
+        f"- Shipped default threshold: {pack.default_threshold} ({pack.threshold_source})",
+        "",
+        "## Evaluation data",
+        f"- Set: {evaluation.dataset} (SHA-256 {evaluation.fingerprint[:16]}...)",
+        f"- Population: {population}",
+        f"- {evaluation.images} images, {evaluation.no_face} without a face (counted as errors)",
+        f"- {evaluation.genuine_pairs} same-person and {evaluation.impostor_pairs} "
+        "different-person pairs",
+        "",
+        "## Operating point",
+    ]
+    if t.threshold is None:
+        lines.append(f"- No threshold: {evaluation.impostor_pairs} different-person pairs cannot "
+                     f"show a false-match rate of {t.target_fmr:g}")
+    else:
+        lines += [f"- Target false-match rate: {t.target_fmr:g}",
+                  f"- Threshold: {t.threshold:.4f} (cosine {1 - t.threshold ** 2 / 2:.4f})",
+                  f"- FMR at it: {t.fmr}", f"- FNMR at it: {t.fnmr}"]
+    for point in evaluation.reported:
+        if point.threshold is None:
+            lines.append(f"- At FMR {point.target_fmr:g}: not measurable on this data")
+        else:
+            lines.append(f"- At FMR {point.target_fmr:g} (threshold {point.threshold:.4f}): "
+                         f"FNMR {point.fnmr}")
+    if evaluation.groups:
+        lines += ["", "## Groups", "", "| group | FMR | FNMR |", "|---|---|---|"]
+        lines += [f"| {g.group} | {g.fmr} | {g.fnmr_at_target or g.fnmr} |"
+                  for g in evaluation.groups]
+    lines += ["", "Intervals are 95% Wilson score intervals; photos of the same people are "
+              "correlated, so they are optimistic for sets with few people.", ""]
+    return "\n".join(lines)
 
 
 def plot_det(evaluations: Sequence[Evaluation], path: Path) -> None:

@@ -114,6 +114,101 @@ def purpose_activate(db: Path, key: str) -> None:
     """Put purpose KEY live (needs a complete notice, an alternative and a current PIA)."""
     with open_store(db) as d:
         click.echo(f"{d.activate_purpose(key).key}: active")
+        for warning in d.activation_warnings(key):
+            click.echo(f"warning: {warning} [R21]", err=True)
+
+
+@purpose_group.command("calibrate")
+@db_option
+@click.argument("key")
+@click.argument("data", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--population", required=True,
+              help="Whom the photos show, e.g. 'staff of the Shanghai office'.")
+@click.option("--target-fmr", type=click.FloatRange(1e-7, 0.5), default=1e-3,
+              show_default=True, help="False-match rate the threshold is chosen for.")
+@click.option("--pairs", "pairs_file", type=click.Path(path_type=Path), default=None,
+              help="Pairs file (path1 path2 same, or LFW's pairs.txt); default: found in DATA.")
+@click.option("--groups", "groups_file", type=click.Path(path_type=Path), default=None,
+              help="person<TAB>group lines, for per-group rates.")
+@click.option("--pack", default=None, help="Pack to calibrate (default: the one it enrolls with).")
+def purpose_calibrate(db: Path, key: str, data: Path, population: str, target_fmr: float,
+                      pairs_file: Path | None, groups_file: Path | None,
+                      pack: str | None) -> None:
+    """Measure purpose KEY's pack on labelled photos of its population (DATA) and lock the
+    threshold for the target false-match rate to it (R21)."""
+    with open_store(db) as d:
+        c = d.calibrate_purpose(purpose=key, data=data, population=population,
+                                target_fmr=target_fmr, pairs_file=pairs_file,
+                                groups_file=groups_file, pack=pack)
+        summary = c.summary()
+        click.echo(f"calibration {c.id} for {key}: {c.pack} threshold {c.threshold:.4f} at FMR "
+                   f"{c.target_fmr:g} on {c.population} ({c.genuine_pairs} same-person, "
+                   f"{c.impostor_pairs} different-person pairs)")
+        for name in ("fmr", "fnmr"):
+            rate = summary[name]
+            if rate:
+                lo, hi = rate["ci95"]
+                click.echo(f"  {name.upper()} {100 * rate['value']:.2f}% "
+                           f"[{100 * lo:.2f}-{100 * hi:.2f}] ({rate['errors']}/{rate['trials']})")
+
+
+@purpose_group.command("card")
+@db_option
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
+def purpose_card(db: Path, key: str, as_json: bool) -> None:
+    """The model card of purpose KEY: pack, provenance, threshold and its calibration (R21)."""
+    with open_store(db) as d:
+        card = d.model_card(key)
+    if as_json:
+        echo_json(card)
+        return
+    pack = card["pack"]
+    click.echo(f"purpose {card['purpose']} ({', '.join(card['modes'])})")
+    click.echo(f"pack: {pack['id']} {pack['version']}, licence: {pack['licence']}")
+    click.echo(f"provenance: {pack['provenance']}")
+    click.echo(f"threshold: {card['threshold']:.4f} ({card['threshold_source']})")
+    calibration = card["calibration"]
+    if calibration:
+        for name in ("fmr", "fnmr"):
+            rate = calibration[name]
+            if rate:
+                lo, hi = rate["ci95"]
+                click.echo(f"  {name.upper()} at it: {100 * rate['value']:.2f}% "
+                           f"[{100 * lo:.2f}-{100 * hi:.2f}] on {calibration['dataset']} "
+                           f"({calibration['population']})")
+    evaluated = "yes" if card["threshold_is_evaluated"] else "no"
+    click.echo(f"threshold is the evaluated one: {evaluated}")
+    if card["migration"]:
+        m = card["migration"]
+        click.echo(f"moving to {m['to_pack']} until {m['ends_at']}")
+    for warning in card["warnings"]:
+        click.echo(f"warning: {warning}")
+
+
+@purpose_group.command("migrate")
+@db_option
+@click.argument("key")
+@click.option("--to", "pack", required=True, help="The pack to move to.")
+@click.option("--window-days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="How long templates of both packs stay valid.")
+def purpose_migrate(db: Path, key: str, pack: str, window_days: int) -> None:
+    """Start moving purpose KEY to another model pack: subjects re-enroll with it."""
+    with open_store(db) as d:
+        m = d.begin_pack_migration(purpose=key, pack=pack, window_days=window_days)
+    click.echo(f"{key}: moving from {m.from_pack} to {m.to_pack} until {m.ends_at}; "
+               f"{m.subjects_pending} subject(s) to re-enroll")
+
+
+@purpose_group.command("finish-migration")
+@db_option
+@click.argument("key")
+def purpose_finish_migration(db: Path, key: str) -> None:
+    """End purpose KEY's move to another pack: erase the old pack's templates."""
+    with open_store(db) as d:
+        m = d.finish_pack_migration(purpose=key)
+    click.echo(f"{key}: now on {m.to_pack}; {m.templates_erased} {m.from_pack} template(s) "
+               f"erased, {m.subjects_pending} subject(s) must enroll again")
 
 
 @purpose_group.command("list")
@@ -232,7 +327,8 @@ def identify_command(db: Path, purpose: str, image: Path) -> None:
             click.echo(f"no_match (gallery of {result.gallery_size})")
             return
         for c in result.candidates:
-            click.echo(f"candidate {c.subject_id}: distance {c.distance:.4f}")
+            fmr = "" if c.fmr is None else f", FMR {c.fmr:.2g} on the calibration data"
+            click.echo(f"candidate {c.subject_id}: distance {c.distance:.4f} ({c.pack}{fmr})")
 
 
 @click.group("alternative")

@@ -29,7 +29,7 @@ from .engine.pack_install import (
 )
 from .engine.packs import PACKS, ModelPack
 from .errors import Error
-from .evaluation import Evaluation, evaluate_pack, load_labelled_set, plot_det
+from .evaluation import Evaluation, evaluate_pack, load_labelled_set, model_card, plot_det
 
 __all__ = ["MODEL_COMMANDS"]
 
@@ -171,4 +171,49 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
         click.echo(f"DET curves: {det_path}")
 
 
-MODEL_COMMANDS: tuple[click.Command, ...] = (models_group, evaluate_command)
+@click.command("calibrate")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--pack", default=None, help="Pack to calibrate (default: dlib-resnet-v1).")
+@click.option("--pairs", "pairs_file", type=click.Path(path_type=Path), default=None,
+              help="Pairs file (path1 path2 same, or LFW's pairs.txt); default: found in DATA.")
+@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,
+              help="CSV of image,identity rows (paths relative to DATA) instead of folders.")
+@click.option("--population", default=None, help="Whom the photos show (for the card).")
+@click.option("--target-fmr", type=click.FloatRange(1e-9, 0.5), default=1e-3,
+              show_default=True, help="False-match rate per comparison.")
+@click.option("--gallery-size", type=click.IntRange(1), default=1, show_default=True,
+              help="For 1:N: divide the target by the gallery size, so that a search of the "
+                   "whole gallery falsely matches at about the target rate.")
+@click.option("--det", "det_path", type=click.Path(path_type=Path), default=Path("det.png"),
+              show_default=True, help="Where to write the DET curve (PNG).")
+@click.option("--card", "card_path", type=click.Path(path_type=Path),
+              default=Path("model-card.md"), show_default=True,
+              help="Where to write the model card (Markdown).")
+def calibrate_command(data: Path, pack: str | None, pairs_file: Path | None,
+                      labels_file: Path | None, population: str | None, target_fmr: float,
+                      gallery_size: int, det_path: Path, card_path: Path) -> None:
+    """Choose a pack's threshold for a target false-match rate on labelled photos (DATA),
+    and write its DET curve and model card. To lock a purpose's threshold to such a
+    calibration, use: facegate purpose calibrate."""
+    try:
+        labelled = load_labelled_set(data, pairs_file=pairs_file, labels_file=labels_file)
+        options = DetectOptions(detector=DetectorChoice.AUTO, upsample=1)
+        analyzer = (FaceAnalyzer.for_pack(pack, settings=AnalyzerSettings(detect=options))
+                    if pack else FaceAnalyzer(settings=AnalyzerSettings(detect=options)))
+        with click.progressbar(length=len(labelled.images), label="describing", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
+            result = evaluate_pack(analyzer, labelled, target_fmr=target_fmr / gallery_size,
+                                   progress=bar.update)
+        plot_det([result], det_path)
+        card_path.write_text(model_card(result, analyzer.pack,
+                                        population=population or labelled.name), "utf-8")
+    except Error as exc:
+        _fail(exc)
+    except OSError as exc:
+        click.echo(f"facegate: argument.invalid: cannot write: {exc}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(result.lines()))
+    click.echo(f"DET curve: {det_path}\nmodel card: {card_path}")
+
+
+MODEL_COMMANDS: tuple[click.Command, ...] = (models_group, evaluate_command, calibrate_command)
