@@ -15,6 +15,7 @@ downloaded and the store lives in a temporary folder that is deleted at the end.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from collections.abc import Callable
@@ -30,7 +31,13 @@ from .deployment import Deployment
 from .errors import PolicyRefusal
 from .purposes.models import ASSESSMENT_ITEMS, NOTICE_ITEMS
 
-__all__ = ["DEMO_THRESHOLD", "demo_assessment", "demo_notice", "find_samples", "run"]
+__all__ = [
+    "DEMO_THRESHOLD", "STAFF", "demo_assessment", "demo_notice", "find_samples", "run",
+    "staff_photos",
+]
+
+#: Whom the demo's calibration photos show.
+STAFF: Final = "the office's staff photos (the named people of the sample set)"
 
 #: Decision distance locked by the demo purposes: ``None`` takes the model
 #: pack's LFW-derived default (see docs/accuracy.md).
@@ -52,6 +59,28 @@ def find_samples(explicit: Path | None = None) -> Path | None:
         if root is not None and (root / "samples" / _OBAMA).is_file():
             return root / "samples"
     return None
+
+
+def staff_photos(samples: Path, into: Path) -> Path:
+    """Lay out the named people of the sample set as a folder per person, in ``into``.
+
+    These stand for the photos a deployer collects of the people a purpose
+    serves, to calibrate its threshold (R21). Files are linked, not copied;
+    anonymous identities are left out, as their overlap with named people
+    cannot be checked.
+    """
+    seen: set[str] = set()
+    with (samples / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            person = row["identities"]
+            if (row["task"] != "identity" or not person or ";" in person
+                    or person.startswith("deepface_id") or row["sha256"] in seen):
+                continue
+            seen.add(row["sha256"])
+            target = into / person.replace(" ", "_") / f"{len(seen):03d}{Path(row['path']).suffix}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to((samples / row["path"]).resolve())
+    return into
 
 
 def demo_notice(processor: str, purpose: str, retention: str) -> dict[str, dict[str, str]]:
@@ -102,15 +131,16 @@ def run(data: Path | None = None, *, echo: Callable[[str], None] = click.echo,
         workdir: where to create the store (default: a temporary folder, deleted after).
         deployment_factory: opens the store (tests pass one sharing a loaded engine).
     """
-    photos = _photos(find_samples(data))
+    samples = find_samples(data)
+    photos = _photos(samples)
     if photos is None:
         echo("facegate: demo.no_photos: set FACEGATE_DATA to the folder holding samples/, "
              "or install the demo extra (pip install 'facegate[demo]')")
         return 2
-    if workdir is not None:
-        return _walk(photos, workdir / "facegate-demo.db", echo, deployment_factory)
     with tempfile.TemporaryDirectory(prefix="facegate-demo-") as tmp:
-        return _walk(photos, Path(tmp) / "facegate-demo.db", echo, deployment_factory)
+        staff = staff_photos(samples, Path(tmp) / "staff") if samples else None
+        db = (workdir or Path(tmp)) / "facegate-demo.db"
+        return _walk(photos, staff, db, echo, deployment_factory)
 
 
 Photo = tuple[str, "Path | npt.NDArray[np.uint8]"]
@@ -135,8 +165,8 @@ def _name(rel: str) -> str:
     return rel.rsplit("/", 1)[-1]
 
 
-def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[str], None],
-          factory: Callable[[Path], Deployment] | None) -> int:
+def _walk(photos: tuple[Photo, Photo, Photo | None], staff: Path | None, db: Path,
+          echo: Callable[[str], None], factory: Callable[[Path], Deployment] | None) -> int:
     (enroll_name, enroll_photo), same, stranger = photos
     step = iter(range(1, 100))
 
@@ -154,7 +184,8 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
 
         title("Register purposes, each with notice and impact assessment")
         for key, text, modes in (
-            ("access.office.entry", "staff door access", ["verify", "identify"]),
+            ("access.office.entry", "staff door access",
+             ["verify", "identify"] if staff else ["verify"]),
             ("hr.attendance", "attendance records", ["verify"]),
         ):
             d.register_purpose(
@@ -166,8 +197,15 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
             notice = d.publish_notice(purpose=key,
                                       content=demo_notice(p.name, text, "365 days"))
             d.sign_assessment(purpose=key, content=demo_assessment(), signed_by="DPO Li Wei")
+            if "identify" in modes:
+                _calibrate(d, key, staff, echo)
             d.activate_purpose(key)
             echo(f"purpose {key}: notice v{notice.version}, PIA signed, active")
+            for warning in d.activation_warnings(key):
+                echo(f"  warning: {warning}")
+        if staff is None:
+            echo("(identification needs a threshold calibrated on labelled photos of the "
+                 "people served; without the sample set, door access verifies only)")
 
         title("A staff member gives separate consent for door access only")
         alice = d.register_subject(external_ref="staff-0042", age_band="adult")
@@ -184,7 +222,7 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
             v = d.verify(subject=alice.id, purpose="access.office.entry", image=photo)
             assert not isinstance(v, AlternativeRoute)
             echo(f"{name}: {'match' if v.matched else 'no match'} "
-                 f"(distance {v.distance:.3f}, threshold {v.threshold})")
+                 f"(distance {v.distance:.3f}, threshold {v.threshold:.3f})")
 
         title("Another purpose is refused: no consent for attendance")
         try:
@@ -212,9 +250,10 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
             return 1
         except PolicyRefusal as exc:
             echo(f"verify refused: {exc.code} [{exc.citation()}]")
-        found = d.identify(purpose="access.office.entry", image=same[1])
-        echo(f"identify: {'no_match' if found.no_match else 'MATCH'} "
-             f"(gallery of {found.gallery_size})")
+        if staff is not None:
+            found = d.identify(purpose="access.office.entry", image=same[1])
+            echo(f"identify: {'no_match' if found.no_match else 'MATCH'} "
+                 f"(gallery of {found.gallery_size})")
 
         title("Erasure: the subject's data key is destroyed, a receipt stays")
         erased = d.erase_subject(alice.id)
@@ -228,5 +267,21 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], db: Path, echo: Callable[[s
              + ", ".join(f"{e.outcome} ({e.rule})" for e in refusals))
         echo(f"audit verify: intact, {d.verify_audit().entries} entries")
     return 0
+
+
+def _calibrate(d: Deployment, key: str, staff: Path | None, echo: Callable[[str], None]) -> None:
+    """Show the calibration gate (R21), then calibrate on the staff photos."""
+    try:
+        d.activate_purpose(key)
+    except PolicyRefusal as exc:
+        echo(f"activation refused: {exc.code} [{exc.citation()}]")
+    assert staff is not None
+    people = sum(1 for p in staff.iterdir() if p.is_dir())
+    echo(f"calibrating on {people} people's photos...")
+    c = d.calibrate_purpose(purpose=key, data=staff, population=STAFF, target_fmr=1e-2)
+    fnmr = c.summary()["fnmr"]
+    echo(f"calibration {c.id}: threshold {c.threshold:.3f} for FMR {c.target_fmr:g} "
+         f"({c.impostor_pairs} different-person pairs); FNMR there "
+         f"{100 * fnmr['value']:.1f}% of {fnmr['trials']} same-person pairs")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -13,14 +12,20 @@ import pytest
 from facegate.analysis import FaceAnalyzer
 from facegate.deployment import Deployment
 from facegate.evaluation import Evaluation, evaluate_pack, load_labelled_set
-from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
+from facegate.governed_demo import (
+    DEMO_THRESHOLD,
+    STAFF,
+    demo_assessment,
+    demo_notice,
+    staff_photos,
+)
 
 #: The fixed clock's start: 10:00 in China on Monday 1 September 2025.
 START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
 
 
 #: Who the test population's photos show.
-POPULATION = "the named people of the sample photos (test staff)"
+POPULATION = STAFF
 _EVALUATIONS: dict[tuple[str, str], Evaluation] = {}
 
 
@@ -37,8 +42,8 @@ _FOLDER: list[Path] = []
 
 
 def population_folder() -> Path:
-    """The test staff's photos as a folder per person: the named people of the sample
-    photos (anonymous deepface identities left out: their overlap cannot be checked).
+    """The test staff's photos as a folder per person (see
+    :func:`facegate.governed_demo.staff_photos`), once per session.
 
     Skips when ``../shared/data`` is absent.
     """
@@ -48,19 +53,7 @@ def population_folder() -> Path:
     if samples is None:
         pytest.skip("an identification purpose needs a calibration on real faces; "
                     "../shared/data is not present (set FACEGATE_DATA)")
-    folder = Path(tempfile.mkdtemp(prefix="facegate-population-"))
-    seen: set[str] = set()
-    with (samples / "labels.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            person = row["identities"]
-            if (row["task"] != "identity" or not person or ";" in person
-                    or person.startswith("deepface_id") or row["sha256"] in seen):
-                continue
-            seen.add(row["sha256"])
-            name = f"{len(seen):03d}{Path(row['path']).suffix}"
-            target = folder / person.replace(" ", "_") / name
-            target.parent.mkdir(exist_ok=True)
-            target.symlink_to(samples / row["path"])
+    folder = staff_photos(samples, Path(tempfile.mkdtemp(prefix="facegate-population-")))
     _FOLDER.append(folder)
     return folder
 
