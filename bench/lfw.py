@@ -30,6 +30,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -282,13 +283,14 @@ def main() -> int:
     described = time.perf_counter() - started
 
     missing = sorted(i for i in images if cache[i]["descriptor"] is None)
-    by_cnn = sum(1 for i in images if cache[i]["detector"] == "cnn")
+    found_by = Counter(str(cache[i]["detector"]) for i in images if cache[i]["detector"])
     print(f"\nengine: {type(engine).__name__}, pack {engine.pack.id} {engine.pack.version}, "
-          "HOG (1 upsample) with CNN fallback, "
+          f"front end {getattr(engine, 'front', 'dlib')} (dlib: HOG, 1 upsample, CNN fallback), "
           f"alignment: {engine.pack.alignment}; views: "
           f"{engine.pack.view_paddings or 'one chip'}")
-    print(f"images: {len(images)}; face found by HOG: {len(images) - by_cnn - len(missing)}, "
-          f"by the CNN fallback: {by_cnn}, no face: {len(missing)}")
+    print(f"images: {len(images)}; faces found by detector: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(found_by.items()))
+          + f"; no face: {len(missing)}")
     for m in missing:
         print(f"  no face: {m}")
 

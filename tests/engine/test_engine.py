@@ -116,8 +116,14 @@ def test_descriptors_are_deterministic(engine: Engine, samples: Path) -> None:
     assert np.array_equal(first.vector, second.vector)
 
 
+def _dlib_front(engine: Engine) -> None:
+    if getattr(engine, "front", "dlib") != "dlib":
+        pytest.skip("the faceplugin front end has one detector: HOG, CNN and AUTO do not apply")
+
+
 @needs_dlib
 def test_cnn_detector_finds_the_same_face(engine: Engine, samples: Path) -> None:
+    _dlib_front(engine)
     image = load_image(samples / f"{EXAMPLES}/obama_small.jpg")
     hog = engine.detect(image, DetectOptions(detector=DetectorChoice.HOG))
     cnn = engine.detect(image, DetectOptions(detector=DetectorChoice.CNN))
@@ -130,6 +136,7 @@ def test_cnn_detector_finds_the_same_face(engine: Engine, samples: Path) -> None
 @needs_dlib
 def test_auto_falls_back_to_cnn_only_when_hog_finds_nothing(engine: Engine,
                                                              samples: Path) -> None:
+    _dlib_front(engine)
     image = load_image(samples / f"{EXAMPLES}/obama.jpg")
     auto = engine.detect(image, DetectOptions(detector=DetectorChoice.AUTO))
     assert [f.detector for f in auto] == [DetectorKind.HOG]
@@ -158,9 +165,11 @@ def test_no_face_and_ambiguous_faces_are_typed_errors(analyzer: FaceAnalyzer,
 @needs_dlib
 def test_a_small_background_face_does_not_make_a_photo_ambiguous(analyzer: FaceAnalyzer,
                                                                    samples: Path) -> None:
-    # img4.jpg: the subject plus a small, blurred face in the background.
+    # img4.jpg: the subject plus a small, blurred face in the background (which the
+    # faceplugin detector, seeing the photo at 320x240, does not find at all).
     path = samples / "identity/deepface/tests/unit/dataset/img4.jpg"
-    assert len(analyzer.detect(path)) == 2
+    assert len(analyzer.detect(path)) == (2 if getattr(analyzer.engine, "front", "dlib") == "dlib"
+                                          else 1)
     assert analyzer.embed_single(path).box.width > 500
 
 

@@ -32,6 +32,7 @@ class DetectorKind(StrEnum):
 
     HOG = "hog"
     CNN = "cnn"
+    FACEPLUGIN = "faceplugin"
 
 
 class LandmarkScheme(StrEnum):

@@ -168,11 +168,12 @@ FACEPLUGIN_ARCFACE_V1: Final = ModelPack(
     chip_padding=0.0,
     view_paddings=(),
     alignment="ArcFace five-point template on 112x112 (eye centres, nose tip, mouth corners)",
-    default_threshold=1.141,
+    default_threshold=1.127,
     threshold_source=(
         "LFW View 1 pairsDevTrain: at most 1 of its 1,100 different-person pairs accepted "
-        "(FMR <= 0.001; bench/lfw.py --pack faceplugin-arcface-v1; cosine similarity 0.349); "
-        "LFW-derived, not calibrated for any other population"
+        "(FMR <= 0.001; bench/lfw.py --pack faceplugin-arcface-v1, with the pack's own "
+        "detector and landmarks; cosine similarity 0.365); LFW-derived, not calibrated for "
+        "any other population"
     ),
     licence="MIT, as published by the vendor in the npm package (no separate model licence)",
     provenance=(
