@@ -58,6 +58,7 @@ from facegate.engine.faceplugin_front import FacepluginDetector, FacepluginLandm
 from facegate.engine.faces import Box, DetectorKind, Face, Landmarks, LandmarkScheme
 from facegate.engine.model_cache import cache_dir
 from facegate.engine.onnx_engine import OnnxEngine
+from facegate.engine.packs import FACEPLUGIN_ARCFACE_V1 as PACK
 from facegate.images import Image, load_image
 
 FRONTS = ("dlib", "faceplugin", "fp-box+dlib68")
@@ -153,7 +154,11 @@ class Runner:
     def describe(self, image: Image, points: F64) -> F64:
         started = time.perf_counter()
         chip = align_chip(image.pixels, five_from_68(points)).astype(np.float32)
-        tensor = ((chip - 127.0) / 128.0).transpose(2, 0, 1)[None]
+        mean, scale = PACK.normalisation
+        chip = (chip - mean) / scale
+        if PACK.colour_order == "bgr":  # as the pack feeds its network
+            chip = chip[..., ::-1]
+        tensor = np.ascontiguousarray(chip.transpose(2, 0, 1)[None], dtype=np.float32)
         raw = np.asarray(self.feature.run(["output"], {"input": tensor})[0],
                          dtype=np.float64).reshape(-1)
         self.embed_s.append(time.perf_counter() - started)
