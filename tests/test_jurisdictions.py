@@ -11,7 +11,7 @@ from facegate.jurisdictions import DEFAULT_PROFILE, PROFILES, ConsentForm, get_p
 from facegate.subjects.models import AgeBand, Subject, is_minor
 
 IN_SCOPE = {"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13",
-            "R14", "R17", "R18", "R24"}
+            "R14", "R17", "R18", "R21", "R24"}
 
 
 def test_the_four_profiles_and_their_thresholds() -> None:

@@ -99,11 +99,16 @@ def test_r15_r16_sigkill_during_bulk_enrollment_leaves_no_orphans(
             child.kill()
             _, err = child.communicate()
             raise AssertionError(f"the child did not start: {err.decode()[-2000:]}")
+        # Wait for the first enrollment to begin, so that a slow (loaded) machine still
+        # kills inside the bulk enrollment rather than before it.
+        started, _, _ = select.select([child.stdout], [], [], 120)
+        first = child.stdout.readline() if started else b""
+        assert first.startswith(b"start"), "no enrollment began"
         time.sleep(rng.uniform(0.0, 0.6))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         assert child.returncode == -signal.SIGKILL
-        lines = out.decode().split()
+        lines = (first + out).decode().split()
         interrupted += len(lines) >= 2 and lines[-2] == "start"  # killed inside an enrollment
         stored = _check(books, clock)
     assert stored > 0 and interrupted >= KILLS // 2
