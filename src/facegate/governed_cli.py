@@ -93,7 +93,7 @@ def register_command(db: Path, config: Path) -> None:
 
 @click.group("purpose")
 def purpose_group() -> None:
-    """Register, activate and list purposes."""
+    """Register, activate, calibrate and list purposes; move them to another model pack."""
 
 
 @purpose_group.command("add")
@@ -217,7 +217,7 @@ def purpose_list(db: Path) -> None:
     """List the purposes and their status."""
     with open_store(db) as d:
         for p in d.purposes():
-            click.echo(f"{p.key}\t{p.status}\t{','.join(sorted(p.modes))}\t{p.site_key}")
+            click.echo(f"{p.key}\t{p.status}\t{','.join(sorted(p.modes))}\t{p.site_key}\t{p.pack}")
 
 
 @click.command("subject")
