@@ -154,7 +154,7 @@ EU_GDPR_AI_ACT: Final = JurisdictionProfile(
         "R7": "GDPR Art. 7(4)", "R8": "GDPR Ch. V", "R9": "GDPR Art. 5(1)(e)",
         "R10": "GDPR Art. 5(1)(c)", "R11": "AI Act Art. 5(1)(f)(g); GDPR Art. 9",
         "R12": "GDPR Art. 5(1)(c)", "R13": "AI Act Art. 5(1)(h)", "R14": "GDPR Art. 35",
-        "R24": "AI Act Art. 10",
+        "R24": "AI Act Art. 10", "R19": "AI Act Art. 14(5)", "R20": "AI Act Art. 12(3)",
     }),
     consent_form=ConsentForm.EXPLICIT,
     consent_methods=_ALL_METHODS,

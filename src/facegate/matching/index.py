@@ -1,0 +1,279 @@
+"""The 1:N gallery index: exact search for small galleries, FAISS IVF above a measured size.
+
+A :class:`GalleryIndex` holds the opened descriptors of one gallery (one
+purpose, one model pack and version) in memory only; it is built from
+decrypted templates and is never written anywhere. Each entry carries its
+template uid, subject and expiry, so erasure, withdrawal and the retention
+sweep remove exactly their entries, and an entry past its expiry is never
+returned even before the sweep runs.
+
+Two backends, one answer shape:
+
+* exact: the unit descriptors as one float32 matrix; a probe's squared
+  Euclidean distance to every template is ``2 - 2 q.x`` (one matrix product).
+  Below :data:`APPROXIMATE_FROM` templates this is what runs, and it is the
+  fallback whenever FAISS is not installed (the ``[index]`` extra).
+* approximate: FAISS ``IndexIVFFlat`` (inverted lists over k-means cells,
+  full vectors, 520 bytes a template). It is chosen over graph indexes (HNSW)
+  because ``remove_ids`` really deletes a vector, which erasure needs, and
+  because it builds in seconds; distances within the probed cells are exact.
+  ``bench/gallery.py`` measures it against exact search; docs/matching.md
+  gives the figures and the choice of :data:`APPROXIMATE_FROM` and ``nprobe``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["APPROXIMATE_FROM", "GalleryIndex", "IndexEntry", "Neighbour", "faiss_available"]
+
+#: Galleries with at least this many templates get the approximate index (when FAISS is
+#: installed); below it exact search is as fast (measured in ``bench/gallery.py``).
+APPROXIMATE_FROM: Final = 50_000
+
+Matrix = npt.NDArray[np.float32]
+
+
+def _faiss() -> Any | None:
+    try:
+        return importlib.import_module("faiss")
+    except ImportError:
+        return None
+
+
+def faiss_available() -> bool:
+    """Whether the optional FAISS backend (the ``[index]`` extra) is installed."""
+    return _faiss() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the index knows about one template besides its vector."""
+
+    subject_id: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """One template near the probe."""
+
+    subject_id: str
+    distance: float
+
+
+def _cells(n: int) -> int:
+    """IVF cells for ``n`` templates: about 4 sqrt(n), a power of two, at least 64."""
+    return max(64, 1 << round(math.log2(4 * math.sqrt(max(n, 1)))))
+
+
+_NEVER: Final = math.inf
+
+
+class GalleryIndex:
+    """The in-memory search structure of one gallery.
+
+    Per template it holds the vector (in the exact matrix or the IVF lists), a
+    subject code (int32) and an expiry (float64 seconds); subjects are kept once.
+
+    Args:
+        dim: descriptor length.
+        approximate_from: gallery size from which the FAISS index is used.
+        nprobe: IVF cells visited per probe; ``None`` picks :func:`default_nprobe`.
+        backend: ``"auto"``, ``"exact"`` or ``"ivf"`` (benchmarks and tests force one).
+    """
+
+    def __init__(self, dim: int, *, approximate_from: int = APPROXIMATE_FROM,
+                 nprobe: int | None = None, backend: str = "auto") -> None:
+        if backend not in ("auto", "exact", "ivf"):
+            raise ValueError(f"unknown backend {backend!r}")
+        self.dim = dim
+        self._approximate_from = approximate_from
+        self._nprobe = nprobe
+        self._backend = backend
+        self._codes: dict[str, int] = {}
+        self._names: list[str] = []
+        # per id (ids are assigned 0, 1, 2, ...): subject code (-1 once removed), expiry
+        self._subject: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._expiry: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        self._live = 0
+        # exact backend: rows with their ids
+        self._matrix: Matrix = np.zeros((0, dim), dtype=np.float32)
+        self._ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._ivf: Any | None = None
+
+    # -- building --------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, entries: Sequence[IndexEntry], vectors: Matrix, *, dim: int = 128,
+              **kwargs: Any) -> GalleryIndex:
+        """An index over ``vectors`` (one unit-length row per entry)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        index = cls(vectors.shape[1] if vectors.ndim == 2 and len(vectors) else dim, **kwargs)
+        index.add(entries, vectors)
+        return index
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the FAISS IVF index answers (otherwise exact search)."""
+        return self._ivf is not None
+
+    def __len__(self) -> int:
+        return self._live
+
+    @property
+    def subjects(self) -> frozenset[str]:
+        """The subjects with at least one template here."""
+        held = np.unique(self._subject[self._subject >= 0])
+        return frozenset(self._names[int(c)] for c in held)
+
+    def memory_bytes(self) -> int:
+        """Bytes of the vectors, ids, lists and per-template arrays (not subject names)."""
+        meta = self._subject.nbytes + self._expiry.nbytes
+        if self._ivf is not None:
+            invlists = self._ivf.invlists
+            codes = sum(invlists.list_size(i) for i in range(invlists.nlist))
+            return int(meta + codes * (self.dim * 4 + 8) + self._ivf.nlist * self.dim * 4)
+        return int(meta + self._matrix.nbytes + self._ids.nbytes)
+
+    def add(self, entries: Sequence[IndexEntry], vectors: Matrix) -> None:
+        """Add templates; switches to the approximate index once the gallery is large enough."""
+        if not len(entries):
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(entries), self.dim)
+        first = len(self._subject)
+        ids = np.arange(first, first + len(entries), dtype=np.int64)
+        codes = np.empty(len(entries), dtype=np.int32)
+        expiry = np.empty(len(entries), dtype=np.float64)
+        for n, e in enumerate(entries):
+            code = self._codes.get(e.subject_id)
+            if code is None:
+                code = self._codes[e.subject_id] = len(self._names)
+                self._names.append(e.subject_id)
+            codes[n] = code
+            expiry[n] = _NEVER if e.expires_at is None else e.expires_at.timestamp()
+        self._subject = np.concatenate([self._subject, codes])
+        self._expiry = np.concatenate([self._expiry, expiry])
+        self._live += len(entries)
+        if self._ivf is not None:
+            self._ivf.add_with_ids(vectors, ids)
+            return
+        self._matrix = np.concatenate([self._matrix, vectors]) if len(self._matrix) else vectors
+        self._ids = np.concatenate([self._ids, ids])
+        if self._wants_ivf():
+            self._to_ivf()
+
+    def _wants_ivf(self) -> bool:
+        if self._backend == "exact" or _faiss() is None:
+            return False
+        return self._backend == "ivf" or len(self._ids) >= self._approximate_from
+
+    def _to_ivf(self) -> None:
+        faiss = _faiss()
+        assert faiss is not None
+        n = len(self._ids)
+        cells = min(_cells(n), max(1, n // 39))
+        quantizer = faiss.IndexFlatL2(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, cells, faiss.METRIC_L2)
+        rng = np.random.default_rng(0)
+        sample = self._matrix if n <= 64 * cells else self._matrix[
+            np.sort(rng.choice(n, 64 * cells, replace=False))]
+        ivf.train(sample)
+        ivf.add_with_ids(self._matrix, self._ids)
+        ivf.nprobe = self._nprobe or default_nprobe(cells)
+        self._ivf = ivf
+        self._matrix = np.zeros((0, self.dim), dtype=np.float32)
+        self._ids = np.zeros(0, dtype=np.int64)
+
+    # -- removing ----------------------------------------------------------------------
+
+    def remove_subject(self, subject_id: str) -> int:
+        """Remove every template of ``subject_id`` (vectors included); returns how many."""
+        code = self._codes.pop(subject_id, None)
+        if code is None:
+            return 0
+        self._names[code] = ""
+        return self._drop(np.flatnonzero(self._subject == code))
+
+    def remove_expired(self, now: datetime) -> int:
+        """Remove every template past its expiry at ``now``; returns how many."""
+        return self._drop(np.flatnonzero((self._subject >= 0) &
+                                         (self._expiry <= now.timestamp())))
+
+    def _drop(self, ids: npt.NDArray[np.intp]) -> int:
+        if not len(ids):
+            return 0
+        gone = ids.astype(np.int64)
+        self._subject[gone] = -1
+        self._live -= len(gone)
+        if self._ivf is not None:
+            self._ivf.remove_ids(gone)
+        else:
+            keep = ~np.isin(self._ids, gone)
+            self._matrix = np.ascontiguousarray(self._matrix[keep])
+            self._ids = self._ids[keep]
+        return len(gone)
+
+    # -- searching ---------------------------------------------------------------------
+
+    def search(self, probes: Matrix, k: int, *,
+               now: datetime | None = None) -> list[list[Neighbour]]:
+        """The ``k`` nearest unexpired templates of each probe, nearest first."""
+        probes = np.ascontiguousarray(probes, dtype=np.float32).reshape(-1, self.dim)
+        if not self._live or k <= 0:
+            return [[] for _ in range(len(probes))]
+        stamp = -_NEVER if now is None else now.timestamp()
+        expired = int(np.count_nonzero((self._subject >= 0) & (self._expiry <= stamp)))
+        distances, ids = self.raw_search(probes, min(self._live, k + expired))
+        out = []
+        for row_d, row_i in zip(distances, ids, strict=True):
+            found: list[Neighbour] = []
+            for d, i in zip(row_d.tolist(), row_i.tolist(), strict=True):
+                if i < 0 or self._subject[i] < 0 or self._expiry[i] <= stamp:
+                    continue
+                found.append(Neighbour(subject_id=self._names[int(self._subject[i])],
+                                       distance=math.sqrt(max(0.0, float(d)))))
+                if len(found) == k:
+                    break
+            out.append(found)
+        return out
+
+    def raw_search(self, probes: Matrix, k: int) -> tuple[npt.NDArray[np.float32],
+                                                           npt.NDArray[np.int64]]:
+        """Squared distances and ids of the ``k`` nearest rows (benchmarks use this)."""
+        if self._ivf is not None:
+            d, i = self._ivf.search(probes, k)
+            return d, i
+        return exact_search(self._matrix, self._ids, probes, k)
+
+
+def default_nprobe(cells: int) -> int:
+    """IVF cells visited per probe: 1/16 of the cells, at least 16 (measured in
+    ``bench/gallery.py`` for recall@1 of at least 0.995 on LFW probes)."""
+    return max(16, cells // 16)
+
+
+def exact_search(matrix: Matrix, ids: npt.NDArray[np.int64], probes: Matrix,
+                 k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Brute force over unit templates: squared distance ``|q|^2 + 1 - 2 q.x``, the ``k``
+    smallest (the probe need not be unit length)."""
+    k = min(k, len(ids))
+    sims = probes @ matrix.T
+    if k < sims.shape[1]:
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    else:
+        part = np.broadcast_to(np.arange(sims.shape[1]), (len(probes), sims.shape[1]))
+    top = np.take_along_axis(sims, part, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    cols = np.take_along_axis(part, order, axis=1)
+    best = np.take_along_axis(sims, cols, axis=1)
+    norms = np.einsum("ij,ij->i", probes, probes)[:, None]
+    return np.maximum(0.0, norms + 1.0 - 2.0 * best).astype(np.float32), ids[cols]
