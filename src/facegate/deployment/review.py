@@ -145,12 +145,11 @@ class Review(Rights):
     def _expire(self, conn: sqlite3.Connection, *, operator: str) -> int:
         """Expire cases and erase probe images past their deadline; returns cases expired."""
         now = self._clock.now()
-        cases, probes = review_store.expire_due(conn, now=now)
+        cases, sessions, probes = review_store.expire_due(conn, now=now)
         if cases or probes:
             self._audit(conn, "review-expired", operator=operator,
                         detail={"cases": cases, "probe_images_erased": probes})
-        for session in sorted({review_store.get_case(conn, case_id=c).session_id  # type: ignore[union-attr]
-                               for c in cases} | set(probes)):
+        for session in sorted(set(sessions) | set(probes)):
             if not review_store.session_open_cases(conn, session_id=session):
                 self._end_session(conn, session, operator=operator, why="deadline")
         return len(cases)

@@ -58,6 +58,7 @@ class Galleries:
         self._approximate_from = approximate_from
         self._indexes: dict[GalleryKey, GalleryIndex] = {}
         self._stamps: dict[str, tuple[int, int]] = {}
+        self._data_version: int | None = None
 
     def built(self) -> list[GalleryKey]:
         """The galleries that have an index in memory now."""
@@ -65,17 +66,24 @@ class Galleries:
 
     def get(self, conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str, pack: str,
             pack_version: str, now: datetime) -> GalleryIndex:
-        """The index of ``purpose_key``'s templates of ``pack``, built or rebuilt as needed."""
-        stamp = _stamp(conn, purpose_key)
-        if self._stamps.get(purpose_key) != stamp:
-            self.forget(purpose_key)
+        """The index of ``purpose_key``'s templates of ``pack``, built or rebuilt as needed.
+
+        Another connection's commit changes SQLite's ``data_version``; only then are the
+        purpose's templates counted again to see whether the index is stale.
+        """
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._data_version:
+            self._data_version = version
+            for purpose in list(self._stamps):
+                if self._stamps[purpose] != _stamp(conn, purpose):
+                    self.forget(purpose)
         gallery = (purpose_key, pack, pack_version)
         index = self._indexes.get(gallery)
         if index is None:
             index = self._build(conn, keys=keys, purpose_key=purpose_key, pack=pack,
                                 pack_version=pack_version, now=now)
             self._indexes[gallery] = index
-            self._stamps[purpose_key] = stamp
+            self._stamps[purpose_key] = _stamp(conn, purpose_key)
         return index
 
     def _build(self, conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str, pack: str,

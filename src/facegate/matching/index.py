@@ -114,6 +114,10 @@ class GalleryIndex:
         self._subject: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self._expiry: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
         self._live = 0
+        # live templates per subject code, how many subjects have one, the earliest expiry
+        self._counts: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._subject_count = 0
+        self._earliest = _NEVER
         # exact backend: rows with their ids
         self._matrix: Matrix = np.zeros((0, dim), dtype=np.float32)
         self._ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -166,6 +170,11 @@ class GalleryIndex:
         return self._live
 
     @property
+    def subject_count(self) -> int:
+        """How many subjects have a template here (an expired one counts until removed)."""
+        return self._subject_count
+
+    @property
     def subjects(self) -> frozenset[str]:
         """The subjects with at least one template here."""
         held = np.unique(self._subject[self._subject >= 0])
@@ -204,6 +213,14 @@ class GalleryIndex:
         self._subject = np.concatenate([self._subject, codes])
         self._expiry = np.concatenate([self._expiry, expiry])
         self._live += len(entries)
+        self._earliest = min(self._earliest, float(expiry.min()))
+        if len(self._names) > len(self._counts):
+            grown = np.zeros(max(len(self._names), 2 * len(self._counts)), dtype=np.int32)
+            grown[:len(self._counts)] = self._counts
+            self._counts = grown
+        touched = np.unique(codes)
+        self._subject_count += int(np.count_nonzero(self._counts[touched] == 0))
+        np.add.at(self._counts, codes, 1)
         if self._ivf is not None:
             self._keep(ids, vectors)
             self._ivf.add_with_ids(vectors, ids)
@@ -258,13 +275,21 @@ class GalleryIndex:
 
     def remove_expired(self, now: datetime) -> int:
         """Remove every template past its expiry at ``now``; returns how many."""
-        return self._drop(np.flatnonzero((self._subject >= 0) &
+        if now.timestamp() < self._earliest:
+            return 0
+        gone = self._drop(np.flatnonzero((self._subject >= 0) &
                                          (self._expiry <= now.timestamp())))
+        live = self._expiry[self._subject >= 0]
+        self._earliest = float(live.min()) if len(live) else _NEVER
+        return gone
 
     def _drop(self, ids: npt.NDArray[np.intp]) -> int:
         if not len(ids):
             return 0
         gone = ids.astype(np.int64)
+        codes = self._subject[gone]
+        np.subtract.at(self._counts, codes, 1)
+        self._subject_count -= int(np.count_nonzero(self._counts[np.unique(codes)] == 0))
         self._subject[gone] = -1
         self._live -= len(gone)
         if self._ivf is not None:
@@ -285,7 +310,8 @@ class GalleryIndex:
         if not self._live or k <= 0:
             return [[] for _ in range(len(probes))]
         stamp = -_NEVER if now is None else now.timestamp()
-        expired = int(np.count_nonzero((self._subject >= 0) & (self._expiry <= stamp)))
+        expired = 0 if stamp < self._earliest else int(
+            np.count_nonzero((self._subject >= 0) & (self._expiry <= stamp)))
         distances, ids = self.raw_search(probes, min(self._live, k + expired))
         out = []
         for row_d, row_i in zip(distances, ids, strict=True):

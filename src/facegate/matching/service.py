@@ -148,4 +148,4 @@ def identify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys,
             Candidate(subject_id=s, distance=d, similarity=1.0 - d * d / 2.0) for s, d in found))
         for n, (face, found) in enumerate(zip(faces, hits, strict=True)))
     return Identification(purpose_key=purpose.key, faces=answers, threshold=threshold,
-                          gallery_size=len(index.subjects))
+                          gallery_size=index.subject_count)

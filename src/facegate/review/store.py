@@ -198,15 +198,19 @@ def set_status(conn: sqlite3.Connection, *, case_id: str, status: CaseStatus,
                  (status.value, None if at is None else at.isoformat(), case_id))
 
 
-def expire_due(conn: sqlite3.Connection, *, now: datetime) -> tuple[list[str], list[str]]:
+def expire_due(conn: sqlite3.Connection, *,
+               now: datetime) -> tuple[list[str], list[str], list[str]]:
     """Expire pending cases past their deadline and delete probes past theirs.
 
-    Returns the expired case ids and the sessions whose probe image was erased.
+    Returns the expired case ids, their sessions, and the sessions whose probe image
+    was erased.
     """
     stamp = now.isoformat()
-    cases = [str(r[0]) for r in conn.execute(
-        "SELECT id FROM review_cases WHERE status = ? AND deadline <= ? ORDER BY id",
-        (CaseStatus.PENDING.value, stamp))]
+    rows = conn.execute(
+        "SELECT id, session_id FROM review_cases WHERE status = ? AND deadline <= ? "
+        "ORDER BY id", (CaseStatus.PENDING.value, stamp)).fetchall()
+    cases = [str(r[0]) for r in rows]
+    touched = sorted({str(r[1]) for r in rows})
     conn.execute("UPDATE review_cases SET status = ?, decided_at = ? WHERE status = ? AND "
                  "deadline <= ?", (CaseStatus.EXPIRED.value, stamp, CaseStatus.PENDING.value,
                                    stamp))
@@ -214,7 +218,7 @@ def expire_due(conn: sqlite3.Connection, *, now: datetime) -> tuple[list[str], l
         "SELECT session_id FROM review_probes WHERE deadline <= ? ORDER BY session_id",
         (stamp,))]
     conn.execute("DELETE FROM review_probes WHERE deadline <= ?", (stamp,))
-    return cases, sessions
+    return cases, touched, sessions
 
 
 def delete_subject_cases(conn: sqlite3.Connection, *, subject_id: str) -> list[str]:
