@@ -145,7 +145,7 @@ def main() -> None:
               flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     Path(OUT / "gallery.json").write_text(json.dumps(rows, indent=2))
-    print(f"default nprobe for 4096 cells: {default_nprobe(4096)}")
+    print(f"default nprobe: {default_nprobe(1024)} of 1,024 cells, {default_nprobe(4096)} of 4,096")
 
 
 if __name__ == "__main__":
