@@ -27,6 +27,7 @@ from facegate.errors import (
 
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
+from ..support.storage import PNG, files_on_disk, windows
 
 WATCH = "access.lab.entry"
 EU = "eu-gdpr-ai-act"
@@ -141,14 +142,16 @@ def test_r19_an_unconfirmed_case_cannot_be_acted_on(eu: Deployment,
     assert [e.detail["action"] for e in eu.audit_events("act-on-hit")] == ["open-door"]
 
 
-def test_r19_the_probe_image_is_gone_after_the_decision(eu: Deployment,
+def test_r19_the_probe_image_is_gone_after_the_decision(eu: Deployment, tmp_path: Path,
                                                          faces: dict[str, Path]) -> None:
     case = _one_case(eu, faces["obama2"])
     assert _probe_rows(eu) == 1
     png = eu.review_probe_image(case, reviewer="rev-a")
-    assert png is not None and png.startswith(b"\x89PNG")
-    stored = eu.connection.execute("SELECT image FROM review_probes").fetchone()[0]
-    assert png not in bytes(stored) and png[100:140] not in bytes(stored)  # sealed
+    assert png is not None and png.startswith(PNG)
+    for name, data in files_on_disk(tmp_path).items():  # kept only sealed, nowhere plain
+        assert PNG not in data and not any(w in data for w in windows(png[64:])), name
+    eu.rotate_keys()  # the probe's key is re-wrapped with the subjects' data keys
+    assert eu.review_probe_image(case, reviewer="rev-b") == png
     eu.confirm_case(case, reviewer="rev-a", reason="match")
     assert _probe_rows(eu) == 1  # still needed by the second reviewer
     eu.confirm_case(case, reviewer="rev-b", reason="match")
@@ -197,6 +200,8 @@ def test_r19_r23_erasure_removes_the_subject_from_the_index_and_the_cases(
     obama = eu.identify(purpose=WATCH, image=faces["obama2"]).candidates[0]
     assert obama.review_case is not None
     assert len(eu.review_cases(status="pending")) == 1
+    held = eu.access_report(obama.subject_id).review_cases
+    assert [(c["case"], c["status"]) for c in held] == [(obama.review_case, "pending")]
     eu.erase_subject(obama.subject_id)
     assert eu.identify(purpose=WATCH, image=faces["obama2"]).no_match
     assert all(c.subject_id != obama.subject_id for c in eu.review_cases())

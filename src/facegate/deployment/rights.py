@@ -25,7 +25,7 @@ from ..consent.ledger import erase_events
 from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import KeyStore
 from ..crypto.keyring import KeyRing
-from ..review.store import probe_kek_ids, rewrap_probe_keys
+from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.db import checkpoint_wal, transaction
 from ..subjects.repository import delete_subject, get_subject
 from ..templates.images import delete_expired_images, delete_images, image_metadata
@@ -96,6 +96,7 @@ class AccessReport:
     consents: list[dict[str, Any]] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
+    review_cases: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     erasures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -168,6 +169,7 @@ class Rights(Books):
                               for c in list_consents(conn, subject_id=subject)],
                     templates=template_metadata(conn, subject_id=subject),
                     images=image_metadata(conn, subject_id=subject),
+                    review_cases=list_subject_cases(conn, subject_id=subject),
                     events=[_event(e) for e in list_events(conn, subject_id=subject)])
             self._audit(conn, "subject-access", operator=operator, subject_id=subject)
         return report

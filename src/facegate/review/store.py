@@ -34,6 +34,7 @@ __all__ = [
     "insert_decision",
     "is_reviewer",
     "list_cases",
+    "list_subject_cases",
     "open_probe",
     "probe_kek_ids",
     "put_settings",
@@ -184,6 +185,18 @@ def list_cases(conn: sqlite3.Connection, *, purpose_key: str | None = None,
     if where:
         sql += " WHERE " + " AND ".join(where)
     return [_case(conn, r) for r in conn.execute(sql + " ORDER BY created_at, id", args)]
+
+
+def list_subject_cases(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[str, object]]:
+    """The subject's review cases for an access report (R23): facts, no image."""
+    return [{"case": c.id, "purpose": c.purpose_key, "session": c.session_id,
+             "status": str(c.status), "distance": c.distance,
+             "created_at": c.created_at.isoformat(), "deadline": c.deadline.isoformat(),
+             "decisions": [{"reviewer": d.reviewer, "verdict": str(d.verdict),
+                            "reason": d.reason, "at": d.at.isoformat()} for d in c.decisions]}
+            for c in (_case(conn, r) for r in conn.execute(
+                f"SELECT {_CASE} FROM review_cases WHERE subject_id = ? ORDER BY created_at, id",
+                (subject_id,)))]
 
 
 def insert_decision(conn: sqlite3.Connection, *, case_id: str, decision: ReviewDecision) -> None:
