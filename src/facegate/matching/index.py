@@ -3,34 +3,37 @@
 A :class:`GalleryIndex` holds the opened descriptors of one gallery (one
 purpose, one model pack and version) in memory only; it is built from
 decrypted templates and is never written anywhere. Each entry carries its
-template uid, subject and expiry, so erasure, withdrawal and the retention
-sweep remove exactly their entries, and an entry past its expiry is never
+subject and expiry, so erasure, withdrawal and the retention sweep remove
+exactly their entries, and an entry past its expiry is never
 returned even before the sweep runs.
 
 Two backends, one answer shape:
 
 * exact: the unit descriptors as one float32 matrix; a probe's squared
-  Euclidean distance to every template is ``2 - 2 q.x`` (one matrix product).
+  Euclidean distance to every template is ``|q|^2 + 1 - 2 q.x`` (one matrix
+  product).
   Below :data:`APPROXIMATE_FROM` templates this is what runs, and it is the
   fallback whenever FAISS is not installed (the ``[index]`` extra).
-* approximate: FAISS, ``PCA{d/2},IVF{cells},SQ8`` (the descriptor rotated
-  and cut to half its length by PCA, inverted lists over k-means cells, 8-bit
-  codes: 64 bytes a template for 128-d) finds ``max(64, 4k)`` candidates,
-  which are then re-ranked by their exact distance from the full vectors kept
-  beside it (512 bytes), so every distance returned is exact. It is chosen over
-  graph indexes (HNSW) because ``remove_ids`` really deletes a vector, which
-  erasure needs (the full vector is overwritten with zeros at once), because it
-  builds in about a minute for a million templates, and because on these
-  descriptors it reached the recall target faster than HNSW did.
-  ``bench/gallery.py`` measures it against exact search; docs/matching.md
-  gives the figures and the choice of :data:`APPROXIMATE_FROM` and ``nprobe``.
+* approximate: FAISS ``PCA{d/2},IVF{cells},PQ{d/4}x4fs`` (the descriptor
+  rotated and cut to half its length by PCA, inverted lists over k-means
+  cells, 4-bit fast-scan product-quantisation codes: 16 bytes a template for
+  128-d) finds a shortlist of ``max(512, 4k)`` candidates, which are re-ranked
+  by their exact distance from the full vectors kept beside it (512 bytes), so
+  every distance returned is exact. It is chosen over graph indexes (HNSW)
+  because ``remove_ids`` really deletes a vector, which erasure needs (the full
+  vector is overwritten with zeros at once), because it builds in under half a
+  minute for a million templates, and because on these descriptors it reached
+  the recall target faster than HNSW did. ``bench/gallery.py`` measures it
+  against exact search; docs/matching.md gives the figures and the choice of
+  :data:`APPROXIMATE_FROM`, ``nprobe`` and the codes.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -53,6 +56,18 @@ def _faiss() -> Any | None:
         return importlib.import_module("faiss")
     except ImportError:
         return None
+
+
+@contextmanager
+def _one_thread(faiss: Any) -> Iterator[None]:
+    """Run FAISS on one OpenMP thread: on a loaded machine its spinning thread team made a
+    20,000-template build take 15 s instead of 0.4 s; single probes gain nothing from more."""
+    before = int(faiss.omp_get_max_threads())
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def faiss_available() -> bool:
@@ -95,11 +110,15 @@ class GalleryIndex:
         approximate_from: gallery size from which the FAISS index is used.
         nprobe: IVF cells visited per probe; ``None`` picks :func:`default_nprobe`.
         cells: IVF cells; ``None`` picks about 4 sqrt(n) (benchmarks try others).
+        codes: the FAISS codes after PCA and IVF; ``None``: 4-bit fast-scan product
+            quantisation, two PCA dimensions a byte (``PQ32x4fs`` for 128-d).
+        shortlist: candidates re-ranked exactly per probe; ``None``: ``max(512, 4k)``.
         backend: ``"auto"``, ``"exact"`` or ``"ivf"`` (benchmarks and tests force one).
     """
 
     def __init__(self, dim: int, *, approximate_from: int = APPROXIMATE_FROM,
                  nprobe: int | None = None, cells: int | None = None,
+                 codes: str | None = None, shortlist: int | None = None,
                  backend: str = "auto") -> None:
         if backend not in ("auto", "exact", "ivf"):
             raise ValueError(f"unknown backend {backend!r}")
@@ -107,6 +126,8 @@ class GalleryIndex:
         self._approximate_from = approximate_from
         self._nprobe = nprobe
         self._cells = cells
+        self._codes_spec = codes
+        self._shortlist = shortlist
         self._backend = backend
         self._codes: dict[str, int] = {}
         self._names: list[str] = []
@@ -187,9 +208,7 @@ class GalleryIndex:
             faiss = _faiss()
             assert faiss is not None
             ivf = faiss.extract_index_ivf(self._ivf)
-            invlists = ivf.invlists
-            codes = sum(invlists.list_size(i) for i in range(invlists.nlist))
-            lists = codes * (invlists.code_size + 8) + ivf.nlist * ivf.d * 4
+            lists = ivf.ntotal * (ivf.code_size + 8) + ivf.nlist * ivf.d * 4
             pca = self.dim * ivf.d * 4 if ivf.d != self.dim else 0
             return int(meta + lists + pca + self._store.nbytes)
         return int(meta + self._matrix.nbytes + self._ids.nbytes)
@@ -223,7 +242,8 @@ class GalleryIndex:
         np.add.at(self._counts, codes, 1)
         if self._ivf is not None:
             self._keep(ids, vectors)
-            self._ivf.add_with_ids(vectors, ids)
+            with _one_thread(_faiss()):
+                self._ivf.add_with_ids(vectors, ids)
             return
         self._matrix = np.concatenate([self._matrix, vectors]) if len(self._matrix) else vectors
         self._ids = np.concatenate([self._ids, ids])
@@ -240,14 +260,19 @@ class GalleryIndex:
         assert faiss is not None
         n = len(self._ids)
         cells = min(self._cells or _cells(n), max(1, n // 39))
-        # PCA needs a few times more training rows than dimensions; tiny galleries skip it
-        pca = f"PCA{self.dim // 2}," if n >= 4 * self.dim else ""
-        ivf = faiss.index_factory(self.dim, f"{pca}IVF{cells},SQ8")
+        # PCA and 4-bit PQ need enough training rows; a tiny gallery keeps full vectors
+        if n >= 1024:
+            codes = self._codes_spec or f"PQ{self.dim // 4}x4fs"
+            spec = f"PCA{self.dim // 2},IVF{cells},{codes}"
+        else:
+            spec = f"IVF{cells},Flat"
+        ivf = faiss.index_factory(self.dim, spec)
         rng = np.random.default_rng(0)
         sample = self._matrix if n <= 64 * cells else self._matrix[
             np.sort(rng.choice(n, 64 * cells, replace=False))]
-        ivf.train(sample)
-        ivf.add_with_ids(self._matrix, self._ids)
+        with _one_thread(faiss):
+            ivf.train(sample)
+            ivf.add_with_ids(self._matrix, self._ids)
         faiss.extract_index_ivf(ivf).nprobe = self._nprobe or default_nprobe(cells)
         self._ivf = ivf
         self._keep(self._ids, self._matrix)
@@ -331,7 +356,8 @@ class GalleryIndex:
         """Squared distances and ids of the ``k`` nearest rows (benchmarks use this)."""
         if self._ivf is None:
             return exact_search(self._matrix, self._ids, probes, k)
-        _, found = self._ivf.search(probes, max(64, 4 * k))
+        with _one_thread(_faiss()):
+            _, found = self._ivf.search(probes, self._shortlist or max(512, 4 * k))
         distances = np.full((len(probes), k), np.inf, dtype=np.float32)
         ids = np.full((len(probes), k), -1, dtype=np.int64)
         for row, (q, cand) in enumerate(zip(probes, found, strict=True)):
@@ -345,10 +371,11 @@ class GalleryIndex:
 
 
 def default_nprobe(cells: int) -> int:
-    """IVF cells visited per probe: a quarter of the cells, at most 384. Measured in
-    ``bench/gallery.py`` (LFW probes among synthetic descriptors): the smallest setting
-    with recall@1 of at least 0.995 at both 100,000 (1,024 cells) and 1,000,000 (4,096)."""
-    return max(1, min(384, cells // 4))
+    """IVF cells visited per probe: a quarter of the cells, at most 768. Measured in
+    ``bench/gallery.py`` (1,000 LFW probes among synthetic descriptors): recall@1 of at
+    least 0.995 with a margin at 100,000 (1,024 cells) and 1,000,000 (4,096); 512 gave
+    0.994-0.996 at a million, 768 gave 0.999."""
+    return max(1, min(768, cells // 4))
 
 
 def exact_search(matrix: Matrix, ids: npt.NDArray[np.int64], probes: Matrix,
