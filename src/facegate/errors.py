@@ -51,14 +51,19 @@ The hierarchy::
     │   ├── AssessmentRequired        assessment.missing              R14
     │   ├── AssessmentRetained        assessment.retained             R14
     │   ├── ProductionDataRefused     research.production_data        R24
+    │   ├── ReviewNotConfirmed        review.not_confirmed            R19
+    │   ├── ReviewerRepeated          review.same_reviewer            R19
+    │   ├── ReviewerNotAuthorised     review.reviewer_not_authorised  R19
     │   └── GrantInvalid              policy.grant_invalid
     ├── RegistryError             the deployment's records do not allow it
     │   ├── NotFound                  registry.not_found
     │   │   ├── ProcessorNotRegistered processor.not_registered
     │   │   ├── SiteNotFound          site.not_found
     │   │   ├── SubjectNotFound       subject.not_found
-    │   │   └── AssessmentNotFound    assessment.not_found
-    │   └── AlreadyRegistered         registry.conflict
+    │   │   ├── AssessmentNotFound    assessment.not_found
+    │   │   └── ReviewCaseNotFound    review.case_not_found
+    │   ├── AlreadyRegistered         registry.conflict
+    │   └── ReviewCaseClosed          review.closed
     ├── StorageError              storage.error
     │   ├── SchemaTooNew              storage.schema_too_new
     │   ├── AuditChainBroken          audit.chain_broken              R15
@@ -130,6 +135,11 @@ __all__ = [
     "PurposeNotRegistered",
     "RegistryError",
     "RetentionTooLong",
+    "ReviewCaseClosed",
+    "ReviewCaseNotFound",
+    "ReviewNotConfirmed",
+    "ReviewerNotAuthorised",
+    "ReviewerRepeated",
     "SchemaTooNew",
     "SiteNotFound",
     "StorageError",
@@ -391,6 +401,26 @@ class GrantInvalid(PolicyRefusal):
     code = "policy.grant_invalid"
 
 
+class ReviewNotConfirmed(PolicyRefusal):
+    """A 1:N hit was acted on before enough distinct reviewers confirmed it (R19)."""
+
+    code = "review.not_confirmed"
+    http_status = 409
+
+
+class ReviewerRepeated(PolicyRefusal):
+    """A reviewer decided the same review case twice (R19)."""
+
+    code = "review.same_reviewer"
+    http_status = 409
+
+
+class ReviewerNotAuthorised(PolicyRefusal):
+    """A review decision by someone not authorised to review the purpose (R19)."""
+
+    code = "review.reviewer_not_authorised"
+
+
 class RegistryError(Error):
     code = "registry.error"
     http_status = 400
@@ -417,8 +447,19 @@ class AssessmentNotFound(NotFound):
     code = "assessment.not_found"
 
 
+class ReviewCaseNotFound(NotFound):
+    code = "review.case_not_found"
+
+
 class AlreadyRegistered(RegistryError):
     code = "registry.conflict"
+    http_status = 409
+
+
+class ReviewCaseClosed(RegistryError):
+    """A review case that is already confirmed, rejected or expired takes no more decisions."""
+
+    code = "review.closed"
     http_status = 409
 
 

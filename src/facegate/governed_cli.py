@@ -320,15 +320,19 @@ def verify_command(db: Path, subject: str, purpose: str, decline: bool,
 @click.option("--purpose", required=True)
 @click.argument("image", type=click.Path(path_type=Path))
 def identify_command(db: Path, purpose: str, image: Path) -> None:
-    """Identify (1:N) the face in IMAGE within PURPOSE's gallery."""
+    """Identify (1:N) every face in IMAGE within PURPOSE's gallery."""
     with open_store(db) as d:
         result = d.identify(purpose=purpose, image=image)
-        if result.no_match:
-            click.echo(f"no_match (gallery of {result.gallery_size})")
-            return
-        for c in result.candidates:
-            fmr = "" if c.fmr is None else f", FMR {c.fmr:.2g} on the calibration data"
-            click.echo(f"candidate {c.subject_id}: distance {c.distance:.4f} ({c.pack}{fmr})")
+        several = len(result.faces) > 1
+        for face in result.faces:
+            prefix = f"face {face.face}: " if several else ""
+            if face.no_match:
+                click.echo(f"{prefix}no_match (gallery of {result.gallery_size})")
+            for c in face.candidates:
+                fmr = "" if c.fmr is None else f", FMR {c.fmr:.2g} on the calibration data"
+                case = f", review case {c.review_case} (pending)" if c.review_case else ""
+                click.echo(f"{prefix}candidate {c.subject_id}: distance {c.distance:.4f} "
+                           f"({c.pack}{fmr}){case}")
 
 
 @click.group("alternative")

@@ -16,7 +16,7 @@ NOW = datetime(2025, 9, 1, tzinfo=UTC)
 
 def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
     numbers = [n for n, _, _ in migrations()]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers == list(range(1, len(numbers) + 1))  # 0001, 0002, ... with no gap
     conn = connect(tmp_path / "a.db", now=NOW)
     conn.close()
     conn = connect(tmp_path / "a.db", now=NOW)

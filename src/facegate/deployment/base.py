@@ -29,6 +29,7 @@ from ..errors import (
     SubjectNotFound,
 )
 from ..jurisdictions import JurisdictionProfile, get_profile
+from ..matching.gallery import Galleries
 from ..organisation.models import Site
 from ..organisation.repository import get_processor, get_site
 from ..policy.decision import Decision, Outcome
@@ -63,6 +64,8 @@ class DeploymentBase:
         self._analyzer_factory = analyzer_factory
         self._analyzer: FaceAnalyzer | None = None
         self._pack_analyzers: dict[str, FaceAnalyzer] = {}
+        #: the in-memory gallery indexes (decrypted templates; never written anywhere)
+        self._galleries = Galleries()
         self._ids = ids
 
     @property

@@ -394,6 +394,8 @@ class Books(DeploymentBase):
                         subject_id=subject, detail={"scope": str(scope),
                                                     "templates_deleted": deleted,
                                                     "images_deleted": images})
+        if deleted:
+            self._galleries.subject_removed(self._conn, subject, [purpose])
         return Withdrawal(event=event, templates_deleted=deleted, images_deleted=images)
 
     def consents(self, subject: str) -> list[ConsentEvent]:

@@ -47,12 +47,13 @@ from ..templates.store import list_templates
 from .base import new_subject_id
 from .books import Withdrawal
 from .packs import PackBooks
+from .review import Review
 from .rights import open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(PackBooks):
+class Deployment(PackBooks, Review):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -61,7 +62,8 @@ class Deployment(PackBooks):
     ``record_consent``, ``withdraw_consent``...) come from
     :class:`~facegate.deployment.books.Books`; subject rights, retention, key
     rotation and the audit check from
-    :class:`~facegate.deployment.rights.Rights`.
+    :class:`~facegate.deployment.rights.Rights`; human review of identification
+    hits from :class:`~facegate.deployment.review.Review`.
     """
 
     @classmethod
@@ -201,6 +203,9 @@ class Deployment(PackBooks):
                     self._audit(conn, f"filing-{record.kind}", operator="system",
                                 detail={"individuals": record.individuals,
                                         "due_on": str(record.due_on)})
+        self._galleries.enrolled(self._conn, keys=self._data_keys(self._conn),
+                                 purpose_key=enrolled.purpose_key, subject_id=subject,
+                                 now=self._clock.now())
         return enrolled
 
     def verify(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
@@ -224,23 +229,39 @@ class Deployment(PackBooks):
         return result
 
     def identify(self, *, purpose: str | None, image: ImageSource | Image,
-                 gallery: str | None = None, operator: str = "system") -> Identification:
-        """Who is this? 1:N within ``purpose``'s own gallery (another gallery is refused, R13)."""
+                 gallery: str | None = None, operator: str = "system",
+                 limit: int = 5) -> Identification:
+        """Who is this? 1:N within ``purpose``'s own gallery (another gallery is refused, R13).
+
+        Every face in the probe is answered, largest first, each with up to
+        ``limit`` candidates within the purpose's threshold or ``no_match``.
+        The call is an identification session (R20). For a purpose configured
+        for review each hit becomes a review case (``Candidate.review_case``)
+        that cannot be acted on until confirmed (R19).
+
+        Raises:
+            PolicyRefusal: a rule refused (R1, R2, R13, R14...).
+            NoFaceFound: the probe holds no face.
+        """
         with self._unit() as conn:
             req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
+            picture = self.analyzer.load(image)
             result = matching.identify(
                 grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
-                image=image, purpose=req.purpose, now=self._clock.now(),
+                image=picture, purpose=req.purpose, now=self._clock.now(), limit=limit,
+                galleries=self._galleries,
                 calibrations={req.purpose.pack: req.calibration,
                               **({req.purpose.next_pack: req.next_calibration}
                                  if req.purpose.next_pack else {})})
             result = self._only_consenting(conn, result, operator)
+            result = self._session(conn, req.purpose, result, picture, operator)
+            hits = sum(len(f.candidates) for f in result.faces)
             self._audit(conn, "identify", operator=operator, purpose_key=purpose,
                         outcome="no_match" if result.no_match else "candidates",
-                        detail={"candidates": len(result.candidates),
-                                "gallery_size": result.gallery_size})
+                        detail={"session": result.session_id, "faces": len(result.faces),
+                                "candidates": hits, "gallery_size": result.gallery_size})
         return result
 
     @staticmethod
@@ -256,21 +277,24 @@ class Deployment(PackBooks):
         """Drop any candidate without live consent (R2, R4): withdrawal deletes templates, and
         this keeps a row that survived anyway (a restored backup) from ever matching."""
         profile = self._profile(conn)
-        live = []
-        for candidate in result.candidates:
-            decision = gate.check_candidate(
-                profile, subject_id=candidate.subject_id, purpose_key=result.purpose_key,
-                consent=current_state(list_consents(conn, subject_id=candidate.subject_id,
-                                                    purpose_key=result.purpose_key,
-                                                    scope=ConsentScope.BIOMETRIC)))
-            if decision.allowed:
-                live.append(candidate)
-                continue
-            first = decision.reasons[0]
-            self._audit(conn, "refusal", operator=operator, purpose_key=result.purpose_key,
-                        subject_id=candidate.subject_id, outcome=first.code, rule=first.rule,
-                        detail={"action": "identify-candidate"})
-        return dataclasses.replace(result, candidates=tuple(live))
+        faces = []
+        for face in result.faces:
+            live = []
+            for candidate in face.candidates:
+                decision = gate.check_candidate(
+                    profile, subject_id=candidate.subject_id, purpose_key=result.purpose_key,
+                    consent=current_state(list_consents(conn, subject_id=candidate.subject_id,
+                                                        purpose_key=result.purpose_key,
+                                                        scope=ConsentScope.BIOMETRIC)))
+                if decision.allowed:
+                    live.append(candidate)
+                    continue
+                first = decision.reasons[0]
+                self._audit(conn, "refusal", operator=operator, purpose_key=result.purpose_key,
+                            subject_id=candidate.subject_id, outcome=first.code,
+                            rule=first.rule, detail={"action": "identify-candidate"})
+            faces.append(dataclasses.replace(face, candidates=tuple(live)))
+        return dataclasses.replace(result, faces=tuple(faces))
 
     def export_templates(self, *, subject: str, purpose: str,
                          operator: str = "system") -> list[dict[str, Any]]:

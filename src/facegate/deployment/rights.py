@@ -24,6 +24,8 @@ from ..consent.alternatives import forget_subject
 from ..consent.ledger import erase_events
 from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import KeyStore
+from ..crypto.keyring import KeyRing
+from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.db import checkpoint_wal, transaction
 from ..subjects.repository import delete_subject, get_subject
 from ..templates.images import delete_expired_images, delete_images, image_metadata
@@ -43,7 +45,7 @@ from ..templates.store import (
 from .books import Books
 
 __all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "Rights",
-           "open_keys"]
+           "keks_in_use", "open_keys", "rewrap_all"]
 
 ERASED = "subject-erased"
 
@@ -64,8 +66,18 @@ def open_keys(conn: sqlite3.Connection, path: Path, *, environ: Mapping[str, str
         chain_legacy_events(conn, signer=store.signer, now=now)
     if sealed:
         checkpoint_wal(conn)  # the plain pages leave the WAL
-    store.retire(keep=kek_ids_in_use(conn))
+    store.retire(keep=keks_in_use(conn))
     return store
+
+
+def keks_in_use(conn: sqlite3.Connection) -> set[str]:
+    """KEKs still wrapping a subject's data key or a held review probe's key."""
+    return kek_ids_in_use(conn) | probe_kek_ids(conn)
+
+
+def rewrap_all(conn: sqlite3.Connection, *, ring: KeyRing) -> int:
+    """Re-wrap every data key and review probe key under ``ring.active``; returns how many."""
+    return rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
 
 
 def _event(e: AuditEvent) -> dict[str, Any]:
@@ -84,6 +96,7 @@ class AccessReport:
     consents: list[dict[str, Any]] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
+    review_cases: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     erasures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -156,6 +169,7 @@ class Rights(Books):
                               for c in list_consents(conn, subject_id=subject)],
                     templates=template_metadata(conn, subject_id=subject),
                     images=image_metadata(conn, subject_id=subject),
+                    review_cases=list_subject_cases(conn, subject_id=subject),
                     events=[_event(e) for e in list_events(conn, subject_id=subject)])
             self._audit(conn, "subject-access", operator=operator, subject_id=subject)
         return report
@@ -183,16 +197,18 @@ class Rights(Books):
                 consents = erase_events(conn, subject_id=subject)
                 forget_subject(conn, subject_id=subject)
                 delete_subject(conn, id=subject)
+                cases = self._cascade_erasure(conn, subject, operator=operator)
                 if rotate:
-                    rewrap_data_keys(conn, ring=ring)
+                    rewrap_all(conn, ring=ring)
                 now = self._clock.now()
                 seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
                                   outcome="erased", detail={
                                       "templates": templates, "images": images,
                                       "consents": consents, "data_key_destroyed": shredded,
-                                      "kek_rotated": rotate})
+                                      "kek_rotated": rotate, "review_sessions": cases})
         finally:
             self._finish_rotation()
+        self._galleries.subject_removed(self._conn, subject)
         return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
                               images=images, consents=consents, data_key_destroyed=shredded,
                               kek_rotated=rotate)
@@ -207,14 +223,14 @@ class Rights(Books):
         """
         ring = self._keys.stage_rotation()
         with self._unit() as conn:
-            count = rewrap_data_keys(conn, ring=ring)
+            count = rewrap_all(conn, ring=ring)
             self._audit(conn, "key-rotated", operator=operator,
                         detail={"kek": ring.active, "data_keys": count})
         retired = self._finish_rotation()
         return KeyRotation(kek=ring.active, data_keys=count, retired=tuple(retired))
 
     def _finish_rotation(self) -> list[str]:
-        retired = self._keys.retire(keep=kek_ids_in_use(self._conn))
+        retired = self._keys.retire(keep=keks_in_use(self._conn))
         checkpoint_wal(self._conn)
         return retired
 
@@ -230,15 +246,25 @@ class Rights(Books):
         with self._unit() as conn:
             gone = delete_expired(conn, now=now)
             images = delete_expired_images(conn, now=now)
+            self._cascade_expiry(conn, operator=operator)
             subjects = tuple(sorted({s for _, s, _ in gone}))
             destroyed = sum(delete_data_key(conn, subject_id=s) for s in subjects
                             if not self._holds_anything(conn, s))
             self._audit(conn, "retention-sweep", operator=operator, detail={
                 "templates": len(gone), "images": images, "data_keys_destroyed": destroyed,
                 "subjects": list(subjects)})
+        self._galleries.expired(self._conn, now)
         checkpoint_wal(self._conn)
         return RetentionSweep(templates=len(gone), images=images,
                               data_keys_destroyed=destroyed, subjects=subjects)
+
+    def _cascade_erasure(self, conn: sqlite3.Connection, subject: str, *, operator: str) -> int:
+        """Erasure of what later layers hold about ``subject`` (review cases); returns a count."""
+        return 0
+
+    def _cascade_expiry(self, conn: sqlite3.Connection, *, operator: str) -> int:
+        """Expiry of what later layers hold (review cases and probe images)."""
+        return 0
 
     @staticmethod
     def _holds_anything(conn: sqlite3.Connection, subject: str) -> bool:

@@ -3,14 +3,17 @@
 Comparison is :func:`facegate.comparison.compare_descriptors`; the decision
 distance is the purpose's threshold for the pack, or the pack's calibrated
 default. Only unexpired templates of the granted purpose are searched: a
-purpose's gallery never serves another purpose (R2, R13). A gallery holds one
-model pack; during a pack migration's window the purpose's two packs are
-searched side by side, each with its own probe descriptor and threshold, and
-never compared with each other (a subject matched in both is answered by the
-migration target's template).
+purpose's gallery never serves another purpose (R2, R13). Identification
+answers every face in the probe, each with its candidates or ``no_match``; the
+search runs on the purpose's in-memory gallery index per model pack
+(:mod:`facegate.matching.gallery`, :mod:`facegate.matching.index`).
 
-Each candidate carries the false-match rate its distance corresponds to on
-the purpose's calibration data, when the pack has a calibration.
+A gallery holds one model pack; during a pack migration's window the
+purpose's two packs are searched side by side, each with its own probe
+descriptor and threshold, and never compared with each other (a subject
+matched in both is answered by the migration target's template). Each
+candidate carries the false-match rate its distance corresponds to on the
+purpose's calibration data, when the pack has a calibration.
 """
 
 from __future__ import annotations
@@ -20,16 +23,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from ..analysis import FaceAnalyzer
 from ..calibration.models import Calibration
 from ..comparison import Comparison, compare_descriptors
+from ..engine.faces import Box, Face
+from ..errors import InvalidArgument, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
 from ..templates.keys import DataKeys
 from ..templates.store import list_templates
+from .gallery import Galleries
+from .search import nearest_subjects
 
-__all__ = ["Candidate", "Identification", "Verification", "identify", "verify"]
+__all__ = ["Candidate", "FaceIdentification", "Identification", "Verification", "identify",
+           "verify"]
 
 #: The analyzer of a model pack, by pack id.
 Analyzers = Callable[[str], FaceAnalyzer]
@@ -54,6 +65,8 @@ class Candidate:
 
     ``fmr`` is the share of the calibration's different-person pairs at or
     below this distance (``None`` when the pack has no calibration).
+    ``review_case`` names the review case the hit became, for a purpose
+    configured for human review (R19); it cannot be acted on until confirmed.
     """
 
     subject_id: str
@@ -61,20 +74,46 @@ class Candidate:
     similarity: float
     pack: str = ""
     fmr: float | None = None
+    review_case: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Identification:
-    """The answer to "who is this?" within one purpose's gallery; empty means no match."""
+class FaceIdentification:
+    """The answer for one face of the probe: its candidates, or no match."""
 
-    purpose_key: str
+    face: int
+    box: Box
     candidates: tuple[Candidate, ...]
-    threshold: float | None
-    gallery_size: int
 
     @property
     def no_match(self) -> bool:
         return not self.candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """The answer to "who is this?" within one purpose's gallery, one entry per face.
+
+    ``faces`` are ordered largest first. ``candidates`` is the single-face
+    convenience: the candidates of the largest face. ``no_match`` is true when
+    no face of the probe has a candidate. ``session_id`` and ``probe_ref`` name
+    the identification session in the audit log (R20).
+    """
+
+    purpose_key: str
+    faces: tuple[FaceIdentification, ...]
+    threshold: float | None
+    gallery_size: int
+    session_id: str | None = None
+    probe_ref: str | None = None
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return self.faces[0].candidates if self.faces else ()
+
+    @property
+    def no_match(self) -> bool:
+        return all(f.no_match for f in self.faces)
 
 
 def verify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers: Analyzers,
@@ -107,39 +146,85 @@ def verify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers:
 def identify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers: Analyzers,
              image: ImageSource | Image, purpose: Purpose, now: datetime,
              calibrations: Mapping[str, Calibration | None] | None = None,
-             limit: int = 5) -> Identification:
-    """Search ``purpose``'s gallery for the probe's face; the closest ``limit`` matches."""
+             limit: int = 5, galleries: Galleries | None = None) -> Identification:
+    """Search ``purpose``'s gallery for every face of the probe; up to ``limit`` candidates
+    within the threshold per face.
+
+    Args:
+        calibrations: each pack's calibration, for the candidates' false-match rates.
+        galleries: the deployment's in-memory indexes; without it one is built for this call.
+
+    Raises:
+        NoFaceFound: the probe holds no face.
+    """
     grant.ensure_covers(Operation.IDENTIFY, purpose_key=purpose.key, subject_id=None)
     packs = purpose.packs_in_use(now)
-    stored = list_templates(conn, keys=keys, purpose_key=purpose.key, now=now, packs=packs)
-    best: dict[str, Comparison] = {}
-    threshold: float | None = purpose.threshold_for(packs[-1])
-    for pack in packs:
-        mine = [t for t in stored if t.descriptor.pack == pack]
-        if not mine and len(packs) > 1:
-            continue
-        probe = analyzers(pack).embed_single(image).descriptor
-        assert probe is not None
-        for t in mine:
-            c = compare_descriptors(probe, t.descriptor, threshold=purpose.threshold_for(pack))
-            threshold = c.threshold if pack == packs[-1] else threshold
-            if c.same_person and _better(c, best.get(t.subject_id)):
-                best[t.subject_id] = c
-    ranked = sorted(best.items(), key=lambda item: item[1].distance)[:limit]
+    registry = galleries or Galleries()
     found = calibrations or {}
+    # The faces of the probe are those the enrolling pack's engine finds; an older pack
+    # (during a migration) answers for the face its own engine finds at the same place.
+    base = _described(analyzers(packs[-1]), image)
+    if not base:
+        raise NoFaceFound("no face was found in the image")
+    merged: list[dict[str, Candidate]] = [{} for _ in base]
+    threshold = 0.0
+    subjects = 0
+    for pack_id in packs:
+        analyzer = analyzers(pack_id)
+        pack = analyzer.pack
+        threshold = purpose.threshold_for(pack_id) or pack.default_threshold
+        if not 0.0 < threshold < 2.0:
+            raise InvalidArgument("threshold must lie between 0 and 2",
+                                  details={"threshold": threshold})
+        faces = base if pack_id == packs[-1] else _same_places(base, _described(analyzer, image))
+        index = registry.get(conn, keys=keys, purpose_key=purpose.key, pack=pack.id,
+                             pack_version=pack.version, now=now)
+        subjects = max(subjects, index.subject_count)
+        present = [n for n, f in enumerate(faces) if f is not None]
+        if not present or index.subject_count == 0:
+            continue
+        probes = np.stack([_vector(faces[n]) for n in present])
+        hits = nearest_subjects(index, probes, threshold=threshold, limit=limit, now=now)
+        calibration = found.get(pack_id)
+        for n, found_here in zip(present, hits, strict=True):
+            for subject, d in found_here:
+                merged[n][subject] = Candidate(
+                    subject_id=subject, distance=d, similarity=1.0 - d * d / 2.0, pack=pack_id,
+                    fmr=calibration.fmr_at(d) if calibration is not None else None)
+    answers = tuple(
+        FaceIdentification(face=n, box=face.box, candidates=tuple(
+            sorted(merged[n].values(), key=lambda c: c.distance)[:limit]))
+        for n, face in enumerate(base))
+    return Identification(purpose_key=purpose.key, faces=answers, threshold=threshold,
+                          gallery_size=subjects)
 
-    def fmr(c: Comparison) -> float | None:
-        calibration = found.get(c.pack)
-        return calibration.fmr_at(c.distance) if calibration is not None else None
 
-    return Identification(
-        purpose_key=purpose.key,
-        candidates=tuple(Candidate(subject_id=s, distance=c.distance, similarity=c.similarity,
-                                   pack=c.pack, fmr=fmr(c)) for s, c in ranked),
-        threshold=threshold, gallery_size=len({t.subject_id for t in stored}))
+def _described(analyzer: FaceAnalyzer, image: ImageSource | Image) -> list[Face]:
+    return [f for f in analyzer.embed(image) if f.descriptor is not None]
 
 
-def _better(new: Comparison, old: Comparison | None) -> bool:
-    """Distances of two packs are not comparable: a later pack's match (the migration
-    target, searched second) replaces an earlier one; within a pack the closer wins."""
-    return old is None or new.pack != old.pack or new.distance < old.distance
+def _vector(face: Face | None) -> npt.NDArray[np.float32]:
+    assert face is not None and face.descriptor is not None
+    return face.descriptor.vector
+
+
+def _same_places(base: list[Face], others: list[Face]) -> list[Face | None]:
+    """For each face of ``base``, the face of ``others`` at the same place (the largest
+    overlap, at least half of the smaller box), or ``None``."""
+    out: list[Face | None] = []
+    for face in base:
+        best, best_overlap = None, 0.5
+        for other in others:
+            overlap = _overlap(face.box, other.box)
+            if overlap > best_overlap:
+                best, best_overlap = other, overlap
+        out.append(best)
+    return out
+
+
+def _overlap(a: Box, b: Box) -> float:
+    width = min(a.right, b.right) - max(a.left, b.left)
+    height = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if width <= 0 or height <= 0:
+        return 0.0
+    return width * height / min(a.area, b.area)

@@ -1,0 +1,1 @@
+"""Human review of identification hits (R19) and identification sessions (R20)."""
