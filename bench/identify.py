@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facegate.engine.packs import DEFAULT_PACK, get_pack
+from facegate.engine.pack_install import find_pack
+from facegate.engine.packs import DEFAULT_PACK
 from facegate.matching.index import GalleryIndex, IndexEntry
 from lfw_descriptors import DEFAULT_LFW, OUT, load
 
@@ -52,8 +53,9 @@ def threshold_at(nonmated: np.ndarray, fpir: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
+    parser.add_argument("--pack", default=DEFAULT_PACK, help="model pack (installed)")
     args = parser.parse_args()
-    people = load(args.lfw)
+    people = load(args.lfw, args.pack)
     images = sum(len(v) for v in people.values())
     enrolled = sorted(p for p, v in people.items() if len(v) >= 2)
     singles = sorted(p for p, v in people.items() if len(v) == 1)
@@ -76,7 +78,7 @@ def main() -> None:
     def fpir(t: float) -> float:
         return float(np.mean(nonmated <= t))
 
-    default = get_pack(DEFAULT_PACK).default_threshold
+    default = find_pack(args.pack).default_threshold
     rank1 = float(np.mean([s == p for p, (s, _) in zip(truth, mated_top, strict=True)]))
     print(f"LFW under {args.lfw}: {images} images with a face, {len(people)} people")
     print(f"gallery: {len(enrolled)} people (one image each); mated probes: {len(mated)}; "
@@ -93,7 +95,8 @@ def main() -> None:
     print(f"pack default threshold {default}: FPIR {fpir(default):.4f} "
           f"({int(np.sum(nonmated <= default))}/{len(nonmated)}), FNIR {fnir(default):.4f}")
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "identify.json").write_text(json.dumps({
+    suffix = "" if args.pack == DEFAULT_PACK else "-" + args.pack.replace("/", "--")
+    (OUT / f"identify{suffix}.json").write_text(json.dumps({
         "images": images, "gallery": len(enrolled), "mated": len(mated),
         "nonmated": len(strangers), "rank1": rank1, "at": rows,
         "default": {"threshold": default, "fpir": fpir(default), "fnir": fnir(default)}},

@@ -1,11 +1,12 @@
 """LFW descriptors for the 1:N benchmarks (``bench/identify.py``, ``bench/gallery.py``).
 
 Every image under ``../shared/data/lfw`` (View 1: 4,992 images of 3,095
-people) is described once with ``FaceAnalyzer()`` (the default pack,
-dlib-resnet-v1) and ``DetectOptions(detector=DetectorChoice.AUTO)``: HOG, then
-dlib's CNN detector where HOG finds nothing; the face nearest the image centre
-is used. Descriptors already in ``bench/lfw.py``'s cache (same pack, same
-detection) are reused; the rest are computed and appended to that cache.
+people) is described once with the pack's ``FaceAnalyzer`` (by default
+dlib-resnet-v1) and ``DetectOptions(detector=DetectorChoice.AUTO)``: for dlib,
+HOG, then dlib's CNN detector where HOG finds nothing; the face nearest the
+image centre is used. Descriptors already in ``bench/lfw.py``'s cache (same
+pack, same detection) are reused; the rest are computed and appended to that
+cache.
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ OUT = REPO / "bench" / "out"
 CACHE = OUT / "lfw-cache-dlib-resnet-v1-1.0-auto-up1-views0.25-0.2-0.3.jsonl"
 
 
+def cache_path(pack_id: str) -> Path:
+    """``bench/lfw.py``'s descriptor cache of ``pack_id``."""
+    from facegate.engine.pack_install import find_pack
+
+    pack = find_pack(pack_id)
+    views = "-".join(f"{v:g}" for v in pack.view_paddings)
+    name = f"{pack.id.replace('/', '--')}-{pack.version}-auto-up1-views{views}"
+    return OUT / f"lfw-cache-{name}.jsonl"
+
+
 def _centre_descriptor(analyzer: object, path: Path) -> list[float] | None:
     from facegate.analysis import FaceAnalyzer
 
@@ -38,12 +49,14 @@ def _centre_descriptor(analyzer: object, path: Path) -> list[float] | None:
     return None if described is None else [float(x) for x in described.vector]
 
 
-def load(lfw: Path = DEFAULT_LFW) -> dict[str, list[tuple[str, npt.NDArray[np.float32]]]]:
+def load(lfw: Path = DEFAULT_LFW,
+         pack: str = "dlib-resnet-v1") -> dict[str, list[tuple[str, npt.NDArray[np.float32]]]]:
     """``person -> [(relative path, unit descriptor)]`` for every image with a face."""
+    cache = cache_path(pack)
     images = sorted(p.relative_to(lfw).as_posix() for p in lfw.glob("*/*.jpg"))
     cached: dict[str, list[float] | None] = {}
-    if CACHE.is_file():
-        for line in CACHE.read_text().splitlines():
+    if cache.is_file():
+        for line in cache.read_text().splitlines():
             row = json.loads(line)
             cached[row["image"]] = row["descriptor"]
     missing = [i for i in images if i not in cached]
@@ -51,10 +64,10 @@ def load(lfw: Path = DEFAULT_LFW) -> dict[str, list[tuple[str, npt.NDArray[np.fl
         from facegate.analysis import AnalyzerSettings, FaceAnalyzer
         from facegate.engine.base import DetectOptions, DetectorChoice
 
-        analyzer = FaceAnalyzer(settings=AnalyzerSettings(
+        analyzer = FaceAnalyzer.for_pack(pack, settings=AnalyzerSettings(
             detect=DetectOptions(detector=DetectorChoice.AUTO)))
         OUT.mkdir(parents=True, exist_ok=True)
-        with CACHE.open("a") as out:
+        with cache.open("a") as out:
             for n, rel in enumerate(missing, 1):
                 cached[rel] = _centre_descriptor(analyzer, lfw / rel)
                 out.write(json.dumps({"image": rel, "detector": "auto",
