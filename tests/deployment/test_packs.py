@@ -192,6 +192,7 @@ def test_switching_packs_runs_the_migration_path(books: Deployment, clock: Fixed
     assert isinstance(still, Verification) and still.matched and still.pack == ARCFACE
     gone = d.verify(subject=bob.id, purpose=ACCESS, image=faces["biden"])
     assert isinstance(gone, Verification) and not gone.matched and gone.templates == 0
+    assert d.identify(purpose=ACCESS, image=faces["biden"]).no_match
     names = [e.name for e in d.audit_events()]
     assert "pack-migration-started" in names and "pack-migration-finished" in names
     assert d.verify_audit().entries == len(names)

@@ -254,4 +254,5 @@ class PackBooks(Rights):
                                 "templates_erased": len(erased),
                                 "subjects_moved": before.subjects_moved,
                                 "subjects_to_re_enroll": before.subjects_pending})
+        self._galleries.forget(purpose)  # the erased templates leave memory too
         return dataclasses.replace(before, templates_erased=len(erased))
