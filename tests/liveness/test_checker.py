@@ -92,3 +92,20 @@ def test_a_moved_or_eye_warped_photo_does_not_turn(
     eyes = attacks.eye_regions(analyzer, image)
     obs = observe(attacks.attack_frames(kind, image.pixels, eyes), analyzer)
     assert not any(judge(order, obs).passed for order in attacks.ORDERS)
+
+
+def test_stills_of_one_real_head_at_three_poses_pass_a_turn_only_challenge(
+        analyzer: FaceAnalyzer, samples: Path) -> None:
+    """Not a genuine answer (separate photographs, no blink): it shows that real 3D
+    pose changes of one person clear the turn, planar and identity checks."""
+    shots = samples / "identity/face_recognition"
+    front, left, right = (shots / "examples/obama.jpg", shots / "examples/obama2.jpg",
+                          shots / "tests/test_images/obama3.jpg")
+    order = [front, front, left, left, front, right, right, front]
+    obs = observe([Frame(at=i / 5, image=p) for i, p in enumerate(order)], analyzer)
+    result = judge((L, R), obs)
+    assert result.passed, result.reasons
+    assert result.actions_seen == (L, R)
+    assert result.scores["planar_residual"] >= 0.06
+    assert not judge((R, L), obs).passed
+    assert not judge((L, R, B), obs).passed
