@@ -100,7 +100,7 @@ def test_stills_of_one_real_head_at_three_poses_pass_a_turn_only_challenge(
     pose changes of one person clear the turn, planar and identity checks."""
     shots = samples / "identity/face_recognition"
     front, left, right = (shots / "examples/obama.jpg", shots / "examples/obama2.jpg",
-                          shots / "tests/test_images/obama3.jpg")
+                          shots / "examples/knn_examples/test/obama1.jpg")
     order = [front, front, left, left, front, right, right, front]
     obs = observe([Frame(at=i / 5, image=p) for i, p in enumerate(order)], analyzer)
     result = judge((L, R), obs)

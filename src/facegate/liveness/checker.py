@@ -13,8 +13,8 @@ The answer passes only when every check passes:
   distance of the first frame's (the same person throughout);
 * ``actions``: the turns seen are exactly the asked turns, in order, and the
   asked actions occur in the asked order (extra natural blinks are allowed);
-  a blink counts only while the face is near-frontal, a turn when the yaw
-  passes ``turn_degrees`` and returns;
+  a blink counts only while the face is near its first frame's pose, a turn
+  when the yaw passes ``turn_degrees`` from the first frame's and returns;
 * ``timing``: timestamps increase and span at most ``max_duration`` seconds;
 * ``planar``: at the frame turned furthest from the first, the nose's
   parallax against the homography of the rest of the face (see
@@ -180,15 +180,17 @@ def observe(frames: Sequence[Frame], analyzer: FaceAnalyzer, *,
 
 
 def _events(frames: Sequence[FrameObservation], cfg: LivenessSettings,
-            baseline: float) -> list[Action]:
-    """The actions seen, in order of their start."""
+            baseline: float, rest: float) -> list[Action]:
+    """The actions seen, in order of their start; yaw is taken relative to ``rest``,
+    the first frame's, so a camera slightly off-axis does not count as a turn."""
     events: list[Action] = []
     closed = False
     side: Action | None = None
     for f in frames:
         if not f.face:
             continue
-        frontal = abs(f.yaw) < cfg.frontal_degrees
+        yaw = f.yaw - rest
+        frontal = abs(yaw) < cfg.frontal_degrees
         if frontal and baseline > 0:
             if f.ear < cfg.blink_closed * baseline:
                 closed = True
@@ -196,9 +198,9 @@ def _events(frames: Sequence[FrameObservation], cfg: LivenessSettings,
                 events.append(Action.BLINK)
                 closed = False
         if side is None:
-            if f.yaw <= -cfg.turn_degrees:
+            if yaw <= -cfg.turn_degrees:
                 side = Action.TURN_LEFT
-            elif f.yaw >= cfg.turn_degrees:
+            elif yaw >= cfg.turn_degrees:
                 side = Action.TURN_RIGHT
             if side is not None:
                 events.append(side)
@@ -235,9 +237,10 @@ def judge(asked: Sequence[Action], obs: Observations,
     if duration > cfg.max_duration:
         reasons.append(f"timing: the answer spans {duration:.1f} s, more than "
                        f"{cfg.max_duration:.0f} s")
-    frontal_ears = [f.ear for f in seen_faces if abs(f.yaw) < cfg.frontal_degrees]
+    rest = seen_faces[0].yaw if seen_faces else 0.0
+    frontal_ears = [f.ear for f in seen_faces if abs(f.yaw - rest) < cfg.frontal_degrees]
     baseline = float(np.percentile(frontal_ears, 75)) if frontal_ears else 0.0
-    seen = _events(frames, cfg, baseline)
+    seen = _events(frames, cfg, baseline, rest)
     asked_turns = [a for a in asked if a is not Action.BLINK]
     seen_turns = [a for a in seen if a is not Action.BLINK]
     if not _in_order(asked, seen) or seen_turns != asked_turns:
