@@ -217,11 +217,13 @@ def main() -> None:
 
 def _add_governed_commands() -> None:
     from .governed_cli import GOVERNED_COMMANDS
+    from .liveness_cli import LIVENESS_COMMANDS
     from .models_cli import MODEL_COMMANDS
     from .review_cli import REVIEW_COMMANDS
     from .rights_cli import RIGHTS_COMMANDS
 
-    for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS):
+    for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
+                    *LIVENESS_COMMANDS):
         cli.add_command(command)
 
 

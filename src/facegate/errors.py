@@ -28,6 +28,11 @@ The hierarchy::
     │   ├── ModelIntegrityError   model.integrity
     │   └── ModelInstallFailed    model.install_failed
     ├── InvalidArgument           argument.invalid
+    ├── LivenessError             liveness.error: a liveness answer cannot be accepted
+    │   ├── LivenessFailed            liveness.failed (details: scores, reasons)
+    │   ├── ChallengeUnknown          liveness.challenge_unknown
+    │   ├── ChallengeUsed             liveness.challenge_used
+    │   └── ChallengeExpired          liveness.challenge_expired
     ├── PolicyRefusal             policy.refused (details: rule, jurisdiction, article)
     │   ├── PurposeNotRegistered      purpose.not_registered          R1
     │   ├── PurposeNotActive          purpose.not_active              R1, R14
@@ -54,6 +59,7 @@ The hierarchy::
     │   ├── ReviewNotConfirmed        review.not_confirmed            R19
     │   ├── ReviewerRepeated          review.same_reviewer            R19
     │   ├── ReviewerNotAuthorised     review.reviewer_not_authorised  R19
+    │   ├── LivenessRequired          liveness.required               H1
     │   └── GrantInvalid              policy.grant_invalid
     ├── RegistryError             the deployment's records do not allow it
     │   ├── NotFound                  registry.not_found
@@ -88,6 +94,9 @@ __all__ = [
     "AssessmentRetained",
     "AuditChainBroken",
     "CalibrationRequired",
+    "ChallengeExpired",
+    "ChallengeUnknown",
+    "ChallengeUsed",
     "ConsentInvalid",
     "ConsentRequired",
     "ConsentWithdrawn",
@@ -113,6 +122,9 @@ __all__ = [
     "InvalidArgument",
     "KeyFileInsecure",
     "KeyMissing",
+    "LivenessError",
+    "LivenessFailed",
+    "LivenessRequired",
     "ModeNotAllowed",
     "ModelError",
     "ModelFormatError",
@@ -419,6 +431,42 @@ class ReviewerNotAuthorised(PolicyRefusal):
     """A review decision by someone not authorised to review the purpose (R19)."""
 
     code = "review.reviewer_not_authorised"
+
+
+class LivenessRequired(PolicyRefusal):
+    """The purpose requires a passed liveness check and no usable receipt was given (H1)."""
+
+    code = "liveness.required"
+
+
+class LivenessError(Error):
+    code = "liveness.error"
+    http_status = 422
+
+
+class LivenessFailed(LivenessError):
+    """The frames did not show one live face doing the asked actions; ``details`` hold
+    every score and reason."""
+
+    code = "liveness.failed"
+    http_status = 403
+
+
+class ChallengeUnknown(LivenessError):
+    code = "liveness.challenge_unknown"
+    http_status = 404
+
+
+class ChallengeUsed(LivenessError):
+    """The challenge was answered before: a replayed answer."""
+
+    code = "liveness.challenge_used"
+    http_status = 409
+
+
+class ChallengeExpired(LivenessError):
+    code = "liveness.challenge_expired"
+    http_status = 410
 
 
 class RegistryError(Error):

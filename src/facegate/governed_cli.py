@@ -279,12 +279,14 @@ def consent_withdraw(db: Path, subject: str, purpose: str) -> None:
 @click.option("--purpose", required=True)
 @click.option("--retain-image", is_flag=True,
               help="Keep the image, sealed (needs separate retain_image consent, R10).")
+@click.option("--liveness", help="Receipt of a passed liveness check (facegate liveness check).")
 @click.argument("image", type=click.Path(path_type=Path))
 def enroll_command(db: Path, subject: str, purpose: str, retain_image: bool,
-                   image: Path) -> None:
+                   liveness: str | None, image: Path) -> None:
     """Enroll SUBJECT's face from IMAGE for PURPOSE (the image is not kept unless asked)."""
     with open_store(db) as d:
-        e = d.enroll(subject=subject, purpose=purpose, image=image, retain_image=retain_image)
+        e = d.enroll(subject=subject, purpose=purpose, image=image, retain_image=retain_image,
+                     liveness=liveness)
         click.echo(f"enrolled {e.subject_id} for {e.purpose_key} until "
                    f"{e.expires_at.date().isoformat()}")
 
@@ -298,15 +300,16 @@ def _route_line(route: AlternativeRoute) -> str:
 @click.option("--subject", required=True)
 @click.option("--purpose", required=True)
 @click.option("--decline", is_flag=True, help="The person declines face recognition (R7).")
+@click.option("--liveness", help="Receipt of a passed liveness check (facegate liveness check).")
 @click.argument("image", type=click.Path(path_type=Path), required=False)
 def verify_command(db: Path, subject: str, purpose: str, decline: bool,
-                   image: Path | None) -> None:
+                   liveness: str | None, image: Path | None) -> None:
     """Verify (1:1) that IMAGE shows SUBJECT, for PURPOSE."""
     if image is None and not decline:
         raise click.UsageError("give an IMAGE, or --decline")
     with open_store(db) as d:
         result = d.verify(subject=subject, purpose=purpose, image=image or Path(),
-                          declined=decline)
+                          declined=decline, liveness=liveness)
         if isinstance(result, AlternativeRoute):
             click.echo(_route_line(result))
             return

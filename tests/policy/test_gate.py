@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from facegate.consent.ledger import ConsentState, GivenBy
-from facegate.errors import ConsentRequired, GrantInvalid, ImageRetentionRefused, InvalidArgument
+from facegate.errors import (
+    ConsentRequired,
+    GrantInvalid,
+    ImageRetentionRefused,
+    InvalidArgument,
+    LivenessRequired,
+)
 from facegate.jurisdictions import CN_2025, EU_GDPR_AI_ACT, US_IL_BIPA, ConsentMethod
 from facegate.organisation.models import Site, SiteType
 from facegate.policy import gate
@@ -114,3 +120,17 @@ def test_consent_form_follows_the_profile() -> None:
     assert decide(US_IL_BIPA, ConsentMethod.ELECTRONIC_SIGNATURE) == []
     assert decide(US_IL_BIPA, ConsentMethod.WRITTEN, minor=True) == []  # no R5 in BIPA
     assert decide(CN_2025, ConsentMethod.ON_SCREEN, minor=True) == ["R5"]
+
+
+def test_h1_a_purpose_requiring_liveness_needs_a_consumed_receipt() -> None:
+    live = dataclasses.replace(PURPOSE, liveness_required=True)
+    for state in (None, "missing", "unknown", "used", "expired", "other_purpose"):
+        decision = gate.check(request(purpose=live, liveness=state))
+        assert decision.outcome is Outcome.REFUSE
+        first = decision.reasons[0]
+        assert (first.rule, first.code, first.article) == ("H1", "liveness.required",
+                                                           "house rule")
+    assert gate.check(request(purpose=live, liveness="passed")).allowed
+    assert gate.check(request(liveness=None)).allowed  # the purpose does not require it
+    with pytest.raises(LivenessRequired):
+        gate.require(request(purpose=live, operation=Operation.ENROLL))

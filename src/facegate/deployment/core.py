@@ -46,6 +46,7 @@ from ..templates import service as templates
 from ..templates.store import list_templates
 from .base import new_subject_id
 from .books import Withdrawal
+from .liveness import LivenessChecks
 from .packs import PackBooks
 from .review import Review
 from .rights import open_keys
@@ -53,7 +54,7 @@ from .rights import open_keys
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(PackBooks, Review):
+class Deployment(PackBooks, Review, LivenessChecks):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -63,7 +64,8 @@ class Deployment(PackBooks, Review):
     :class:`~facegate.deployment.books.Books`; subject rights, retention, key
     rotation and the audit check from
     :class:`~facegate.deployment.rights.Rights`; human review of identification
-    hits from :class:`~facegate.deployment.review.Review`.
+    hits from :class:`~facegate.deployment.review.Review`; liveness challenges and
+    checks from :class:`~facegate.deployment.liveness.LivenessChecks`.
     """
 
     @classmethod
@@ -169,12 +171,15 @@ class Deployment(PackBooks, Review):
     # -- biometric operations -------------------------------------------------------
 
     def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
-               retain_image: bool = False, operator: str = "system") -> templates.Enrollment:
+               retain_image: bool = False, liveness: str | None = None,
+               operator: str = "system") -> templates.Enrollment:
         """Store the subject's sealed template for ``purpose``, through the gate.
 
         The template, its link to the consent it rests on and its audit entry
         commit together or not at all. With ``retain_image`` the image is kept
         too, sealed, which needs the subject's separate ``retain_image`` consent (R10).
+        ``liveness`` is the receipt of a passed liveness check, consumed here when
+        the purpose requires liveness (H1).
 
         Raises:
             PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
@@ -183,6 +188,7 @@ class Deployment(PackBooks, Review):
         with self._unit() as conn:
             req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject,
                                 retain_image=retain_image)
+            req = self._with_liveness(conn, req, liveness, operator)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
             enrolled = templates.enroll(grant, conn=conn, keys=self._data_keys(conn),
@@ -209,8 +215,11 @@ class Deployment(PackBooks, Review):
         return enrolled
 
     def verify(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
-               declined: bool = False, operator: str = "system") -> Verification | AlternativeRoute:
+               declined: bool = False, liveness: str | None = None,
+               operator: str = "system") -> Verification | AlternativeRoute:
         """Is this the subject? 1:1 against the subject's templates for ``purpose``.
+
+        ``liveness``: a passed liveness check's receipt, for a purpose that requires it (H1).
 
         A person who declines gets an :class:`AlternativeRoute`, never a failure (R7).
         """
@@ -218,6 +227,7 @@ class Deployment(PackBooks, Review):
             return self.decline(purpose=purpose or "", subject=subject, operator=operator)
         with self._unit() as conn:
             req = self._request(conn, Operation.VERIFY, purpose, subject_id=subject)
+            req = self._with_liveness(conn, req, liveness, operator)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
             result = matching.verify(grant, conn=conn, keys=self._data_keys(conn),

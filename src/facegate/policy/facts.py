@@ -53,6 +53,10 @@ class ProcessingRequest:
         retain_image: the caller asks to keep the raw image (R10).
         calibration: the calibration the purpose's threshold is locked to (R21).
         next_calibration: during a pack migration, the next pack's calibration.
+        liveness: for a purpose that requires liveness, the state of the liveness
+            receipt offered with an enroll or verify: ``"passed"`` when a valid one
+            was consumed for it, otherwise why not (``"missing"``, ``"unknown"``,
+            ``"used"``, ``"expired"``, ``"other_purpose"``); ``None`` when not asked.
         now: the time of the request.
     """
 
@@ -71,3 +75,4 @@ class ProcessingRequest:
     retain_image: bool = False
     calibration: Calibration | None = None
     next_calibration: Calibration | None = None
+    liveness: str | None = None

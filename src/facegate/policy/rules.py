@@ -32,6 +32,7 @@ __all__ = [
     "assessment_rules",
     "calibration_rules",
     "consent_record_rules",
+    "liveness_rules",
     "notice_rules",
     "processing_rules",
     "purpose_rules",
@@ -194,11 +195,34 @@ def processing_rules(req: ProcessingRequest) -> list[Reason]:
                           f"{purpose.key}; consent and notice cover one purpose"))
     if req.subject is not None:
         out += _subject_rules(req, purpose)
+    out += liveness_rules(req, purpose)
     if req.operation is Operation.IDENTIFY:
         out += calibration_rules(purpose, req.calibration, p)
         if purpose.next_pack is not None and purpose.next_pack in purpose.packs_in_use(req.now):
             out += calibration_rules(purpose, req.next_calibration, p, pack=purpose.next_pack)
     return out
+
+
+_LIVENESS_WHY = {
+    None: "no liveness receipt was given", "missing": "no liveness receipt was given",
+    "unknown": "the liveness receipt is unknown", "used": "the liveness receipt was already used",
+    "expired": "the liveness receipt has expired",
+    "other_purpose": "the liveness receipt was issued for another purpose",
+}
+
+
+def liveness_rules(req: ProcessingRequest, purpose: Purpose) -> list[Reason]:
+    """H1 (house rule): a purpose that requires liveness enrolls and verifies only with
+    a passed liveness check's receipt, valid, unused and for this purpose."""
+    if not purpose.liveness_required or req.operation not in (Operation.ENROLL,
+                                                              Operation.VERIFY):
+        return []
+    if req.liveness == "passed":
+        return []
+    why = _LIVENESS_WHY.get(req.liveness, f"the liveness receipt is {req.liveness}")
+    return [reason(req.profile, "H1", "liveness.required",
+                   f"purpose {purpose.key} requires a passed liveness check to "
+                   f"{req.operation.value}: {why}")]
 
 
 def calibration_rules(purpose: Purpose, calibration: Calibration | None,
