@@ -143,9 +143,11 @@ class Deployment(PackBooks, Review, LivenessChecks):
             now=now, subject=facts, declined=declined, gallery=gallery_purpose,
             retain_image=retain_image,
             gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None,
-            calibration=self._calibration(conn, purpose.calibration_id) if purpose else None,
+            # Only identification reads calibrations (the R21 gate, candidates' FMR).
+            calibration=(self._calibration(conn, purpose.calibration_id)
+                         if purpose and operation is Operation.IDENTIFY else None),
             next_calibration=(self._calibration(conn, purpose.next_calibration_id)
-                              if purpose else None))
+                              if purpose and operation is Operation.IDENTIFY else None))
 
     def _grant(self, conn: sqlite3.Connection, req: ProcessingRequest, operator: str) -> Grant:
         decision = gate.check(req)
