@@ -116,17 +116,20 @@ class ArcfaceEngine:
     # -- finding faces ---------------------------------------------------------------
 
     def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
-        """Faces, largest first. With the faceplugin front end ``options`` do not apply."""
+        """Faces, largest first. With the faceplugin front end ``options`` do not apply,
+        and each face comes with its 68 landmarks (placed anyway to derive the five)."""
         if self._dlib is not None:
             return self._dlib.detect(image, options)
         detector: FacepluginDetector = self._models.get("detector")
         faces = []
         for box, score in detector.detect(image.pixels):
             points = self._points68(image, box)
-            faces.append(Face(box=box, score=score, detector=DetectorKind.FACEPLUGIN,
-                              landmarks=Landmarks(scheme=LandmarkScheme.FIVE, points=tuple(
-                                  (float(points[i, 0]), float(points[i, 1]))
-                                  for i in _DLIB_FIVE))))
+            faces.append(Face(
+                box=box, score=score, detector=DetectorKind.FACEPLUGIN,
+                landmarks=Landmarks(scheme=LandmarkScheme.FIVE, points=tuple(
+                    (float(points[i, 0]), float(points[i, 1])) for i in _DLIB_FIVE)),
+                landmarks68=Landmarks(scheme=LandmarkScheme.SIXTY_EIGHT, points=tuple(
+                    (float(x), float(y)) for x, y in points))))
         return sorted(faces, key=lambda f: -f.box.area)
 
     def _points68(self, image: Image, box: Any) -> npt.NDArray[np.float64]:
@@ -136,6 +139,8 @@ class ArcfaceEngine:
     def landmarks68(self, image: Image, face: Face) -> Landmarks:
         if self._dlib is not None:
             return self._dlib.landmarks68(image, face)
+        if face.landmarks68 is not None:  # placed when the face was detected
+            return face.landmarks68
         points = self._points68(image, face.box)
         return Landmarks(scheme=LandmarkScheme.SIXTY_EIGHT,
                          points=tuple((float(x), float(y)) for x, y in points))
