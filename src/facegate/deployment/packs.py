@@ -33,7 +33,7 @@ from ..errors import InvalidArgument, PurposeNotActive
 from ..evaluation import Evaluation, evaluate_pack, load_labelled_set
 from ..purposes import repository as purposes_repo
 from ..purposes.models import Mode
-from ..templates.store import delete_pack_templates
+from ..templates.store import delete_pack_templates, subjects_with_pack
 from .rights import Rights
 
 __all__ = ["PackBooks", "PackMigration"]
@@ -225,15 +225,11 @@ class PackBooks(Rights):
             raise PurposeNotActive(f"purpose {purpose} is not moving to another pack",
                                    details={"purpose": purpose})
 
-        def subjects(pack: str) -> set[str]:
-            return {str(r[0]) for r in conn.execute(
-                "SELECT DISTINCT subject_id FROM templates WHERE purpose_key = ? AND pack = ?",
-                (purpose, pack))}
-
-        moved = subjects(row.next_pack)
+        moved = subjects_with_pack(conn, purpose_key=purpose, pack=row.next_pack)
+        pending = subjects_with_pack(conn, purpose_key=purpose, pack=row.pack) - moved
         return PackMigration(purpose_key=purpose, from_pack=row.pack, to_pack=row.next_pack,
                              ends_at=row.migration_ends_at, subjects_moved=len(moved),
-                             subjects_pending=len(subjects(row.pack) - moved))
+                             subjects_pending=len(pending))
 
     def finish_pack_migration(self, *, purpose: str, operator: str = "system") -> PackMigration:
         """End the transition: erase the old pack's templates (and images kept with

@@ -38,6 +38,7 @@ __all__ = [
     "open_descriptor",
     "seal_descriptor",
     "seal_legacy_templates",
+    "subjects_with_pack",
     "template_metadata",
 ]
 
@@ -187,6 +188,13 @@ def delete_templates(conn: sqlite3.Connection, *, subject_id: str,
         cur = conn.execute("DELETE FROM templates WHERE subject_id = ? AND purpose_key = ?",
                            (subject_id, purpose_key))
     return cur.rowcount
+
+
+def subjects_with_pack(conn: sqlite3.Connection, *, purpose_key: str, pack: str) -> set[str]:
+    """The subjects holding at least one template of ``pack`` for the purpose."""
+    return {str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT subject_id FROM templates WHERE purpose_key = ? AND pack = ?",
+        (purpose_key, pack))}
 
 
 def delete_pack_templates(conn: sqlite3.Connection, *, purpose_key: str,
