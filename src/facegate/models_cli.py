@@ -39,6 +39,13 @@ def _fail(exc: Error) -> None:
     sys.exit(1)
 
 
+def _measuring_analyzer(pack: str | None) -> FaceAnalyzer:
+    """The analyzer used to measure a pack: HOG with the CNN fallback, as the benchmarks."""
+    settings = AnalyzerSettings(detect=DetectOptions(detector=DetectorChoice.AUTO, upsample=1))
+    return FaceAnalyzer.for_pack(pack, settings=settings) if pack else FaceAnalyzer(
+        settings=settings)
+
+
 def _all_packs() -> dict[str, ModelPack]:
     return {**PACKS, **custom_packs()}
 
@@ -151,9 +158,8 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
         chosen = list(packs) or [p.id for p in _all_packs().values()
                                  if not p.installable or is_installed(p)]
         results: list[Evaluation] = []
-        options = DetectOptions(detector=DetectorChoice.AUTO, upsample=1)
         for pack_id in chosen:
-            analyzer = FaceAnalyzer.for_pack(pack_id, settings=AnalyzerSettings(detect=options))
+            analyzer = _measuring_analyzer(pack_id)
             with click.progressbar(length=len(labelled.images), label=pack_id, file=sys.stderr,
                                    hidden=as_json or not sys.stderr.isatty()) as bar:
                 result = evaluate_pack(analyzer, labelled, threshold=threshold,
@@ -197,9 +203,7 @@ def calibrate_command(data: Path, pack: str | None, pairs_file: Path | None,
     calibration, use: facegate purpose calibrate."""
     try:
         labelled = load_labelled_set(data, pairs_file=pairs_file, labels_file=labels_file)
-        options = DetectOptions(detector=DetectorChoice.AUTO, upsample=1)
-        analyzer = (FaceAnalyzer.for_pack(pack, settings=AnalyzerSettings(detect=options))
-                    if pack else FaceAnalyzer(settings=AnalyzerSettings(detect=options)))
+        analyzer = _measuring_analyzer(pack)
         with click.progressbar(length=len(labelled.images), label="describing", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
             result = evaluate_pack(analyzer, labelled, target_fmr=target_fmr / gallery_size,
