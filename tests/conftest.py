@@ -9,7 +9,6 @@ loads once per session; every governed test gets its own SQLite file in
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from facegate.deployment import Deployment
 from facegate.engine.base import Engine
 from facegate.engine.default import default_engine
 
+from .support.data import shared_data_dir
 from .support.governed import START, add_purpose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,14 +33,6 @@ FACES = {
     "lennon1": "identity/openface/images/examples/lennon-1.jpg",
     "lennon2": "identity/openface/images/examples/lennon-2.jpg",
 }
-
-
-def shared_data_dir() -> Path | None:
-    """``$FACEGATE_DATA`` or ``../shared/data`` beside the repository, if it holds the samples."""
-    for candidate in (os.environ.get("FACEGATE_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "samples" / "labels.csv").is_file():
-            return Path(candidate)
-    return None
 
 
 def shared_samples() -> Path | None:

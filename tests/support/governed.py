@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,8 @@ from facegate.governed_demo import (
     staff_photos,
 )
 
+from .data import shared_data_dir
+
 #: The fixed clock's start: 10:00 in China on Monday 1 September 2025.
 START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
 
@@ -31,11 +32,8 @@ _EVALUATIONS: dict[tuple[str, str], Evaluation] = {}
 
 def samples_dir() -> Path | None:
     """The shared sample photos, or ``None`` when ``../shared/data`` is absent."""
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (os.environ.get("FACEGATE_DATA"), repo.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "samples" / "labels.csv").is_file():
-            return Path(candidate) / "samples"
-    return None
+    root = shared_data_dir()
+    return None if root is None else root / "samples"
 
 
 _FOLDER: list[Path] = []
