@@ -221,9 +221,10 @@ def _add_governed_commands() -> None:
     from .models_cli import MODEL_COMMANDS
     from .review_cli import REVIEW_COMMANDS
     from .rights_cli import RIGHTS_COMMANDS
+    from .serve_cli import SERVE_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
-                    *LIVENESS_COMMANDS):
+                    *LIVENESS_COMMANDS, *SERVE_COMMANDS):
         cli.add_command(command)
 
 

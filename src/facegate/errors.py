@@ -28,6 +28,18 @@ The hierarchy::
     │   ├── ModelIntegrityError   model.integrity
     │   └── ModelInstallFailed    model.install_failed
     ├── InvalidArgument           argument.invalid
+    ├── AccessError               access.error: the caller may not make this request
+    │   ├── Unauthenticated           auth.missing (no credential)
+    │   ├── CredentialInvalid         auth.invalid (unknown or revoked key)
+    │   ├── Forbidden                 auth.forbidden (role or scope)
+    │   └── RateLimited               rate.limited
+    ├── RequestError              request.invalid: an HTTP request that cannot be served
+    │   ├── RequestTooLarge           request.too_large
+    │   ├── RouteNotFound             request.not_found
+    │   ├── MethodNotAllowed          request.method_not_allowed
+    │   ├── MediaTypeUnsupported      request.unsupported_media_type
+    │   ├── ServiceNotReady           service.not_ready
+    │   └── IdempotencyConflict       request.idempotency_conflict
     ├── LivenessError             liveness.error: a liveness answer cannot be accepted
     │   ├── LivenessFailed            liveness.failed (details: scores, reasons)
     │   ├── ChallengeUnknown          liveness.challenge_unknown
@@ -86,6 +98,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "AccessError",
     "AlreadyRegistered",
     "AlternativeRequired",
     "AlternativeUnavailable",
@@ -100,6 +113,7 @@ __all__ = [
     "ConsentInvalid",
     "ConsentRequired",
     "ConsentWithdrawn",
+    "CredentialInvalid",
     "CrossPurposeGallery",
     "CryptoError",
     "CryptoInvalid",
@@ -108,9 +122,11 @@ __all__ = [
     "FaceError",
     "FaceQualityTooLow",
     "FilingCalendarUnavailable",
+    "Forbidden",
     "GalleryPackMismatch",
     "GrantInvalid",
     "GuardianConsentRequired",
+    "IdempotencyConflict",
     "ImageEmpty",
     "ImageError",
     "ImageInvalidArray",
@@ -125,6 +141,8 @@ __all__ = [
     "LivenessError",
     "LivenessFailed",
     "LivenessRequired",
+    "MediaTypeUnsupported",
+    "MethodNotAllowed",
     "ModeNotAllowed",
     "ModelError",
     "ModelFormatError",
@@ -145,18 +163,24 @@ __all__ = [
     "PurposeIncomplete",
     "PurposeNotActive",
     "PurposeNotRegistered",
+    "RateLimited",
     "RegistryError",
+    "RequestError",
+    "RequestTooLarge",
     "RetentionTooLong",
     "ReviewCaseClosed",
     "ReviewCaseNotFound",
     "ReviewNotConfirmed",
     "ReviewerNotAuthorised",
     "ReviewerRepeated",
+    "RouteNotFound",
     "SchemaTooNew",
+    "ServiceNotReady",
     "SiteNotFound",
     "StorageError",
     "SubjectNotFound",
     "TransferNotPermitted",
+    "Unauthenticated",
     "all_error_classes",
     "error_class_for_code",
 ]
@@ -284,6 +308,74 @@ class ModelInstallFailed(ModelError):
 class InvalidArgument(Error):
     code = "argument.invalid"
     http_status = 400
+
+
+class AccessError(Error):
+    """The caller may not make this request (the service's keys, roles and limits)."""
+
+    code = "access.error"
+    http_status = 403
+
+
+class Unauthenticated(AccessError):
+    code = "auth.missing"
+    http_status = 401
+
+
+class CredentialInvalid(AccessError):
+    code = "auth.invalid"
+    http_status = 401
+
+
+class Forbidden(AccessError):
+    """The key's role does not allow the action, or the purpose or site is outside its scope."""
+
+    code = "auth.forbidden"
+    http_status = 403
+
+
+class RateLimited(AccessError):
+    """Too many requests for one key; ``details.retry_after`` is in seconds."""
+
+    code = "rate.limited"
+    http_status = 429
+
+
+class RequestError(Error):
+    code = "request.invalid"
+    http_status = 422
+
+
+class RequestTooLarge(RequestError):
+    code = "request.too_large"
+    http_status = 413
+
+
+class RouteNotFound(RequestError):
+    code = "request.not_found"
+    http_status = 404
+
+
+class MethodNotAllowed(RequestError):
+    code = "request.method_not_allowed"
+    http_status = 405
+
+
+class MediaTypeUnsupported(RequestError):
+    code = "request.unsupported_media_type"
+    http_status = 415
+
+
+class ServiceNotReady(RequestError):
+    code = "service.not_ready"
+    http_status = 503
+
+
+class IdempotencyConflict(RequestError):
+    """An idempotency key was reused with a different request."""
+
+    code = "request.idempotency_conflict"
+    http_status = 409
 
 
 class PolicyRefusal(Error):

@@ -110,6 +110,10 @@ class Books(DeploymentBase):
                                        reason=f"new site type {site.site_type}")
         return site
 
+    def sites(self) -> list[Site]:
+        """Every registered capture site."""
+        return list_sites(self._conn)
+
     # -- purposes ---------------------------------------------------------------
 
     def register_purpose(self, *, key: str, site: str, description: str, necessity: str,

@@ -44,6 +44,7 @@ from ..storage.db import connect
 from ..subjects.models import is_minor
 from ..templates import service as templates
 from ..templates.store import list_templates
+from .access import ApiAccess
 from .base import new_subject_id
 from .books import Withdrawal
 from .liveness import LivenessChecks
@@ -54,7 +55,7 @@ from .rights import open_keys
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(PackBooks, Review, LivenessChecks):
+class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -65,7 +66,8 @@ class Deployment(PackBooks, Review, LivenessChecks):
     rotation and the audit check from
     :class:`~facegate.deployment.rights.Rights`; human review of identification
     hits from :class:`~facegate.deployment.review.Review`; liveness challenges and
-    checks from :class:`~facegate.deployment.liveness.LivenessChecks`.
+    checks from :class:`~facegate.deployment.liveness.LivenessChecks`; the service's
+    API keys and idempotent requests from :class:`~facegate.deployment.access.ApiAccess`.
     """
 
     @classmethod

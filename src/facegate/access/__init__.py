@@ -1,0 +1,10 @@
+"""Who may call the service: API keys, roles, scopes (issue 7).
+
+:mod:`.roles` is pure: the role of a key decides which actions it may take and
+its scope which purposes, sites and subject it may take them on.
+:mod:`.keys` stores keys (hashed) and idempotent responses.
+"""
+
+from .roles import ApiAction, ApiKey, Role, authorize
+
+__all__ = ["ApiAction", "ApiKey", "Role", "authorize"]

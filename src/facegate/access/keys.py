@@ -1,0 +1,144 @@
+"""API keys and idempotent responses: their SQL.
+
+A secret is ``fg_`` plus 256 random bits (URL-safe base64), shown once; the
+store keeps its SHA-256 only, which is enough for a secret of that entropy
+(no password stretching needed) and lets a lookup be one indexed query.
+Functions are keyword-only and take the connection; the caller owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..clock import parse_time
+from ..errors import CredentialInvalid, InvalidArgument, NotFound
+from .roles import ApiKey, Role
+
+__all__ = ["IssuedKey", "StoredResponse", "find_key", "get_key", "hash_secret", "insert_key",
+           "list_keys", "new_secret", "recall_response", "remember_response", "revoke_key"]
+
+_COLUMNS = "id, role, label, purposes, sites, subject_id, created_at, revoked_at"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A key as issued: the only time its secret is seen."""
+
+    key: ApiKey
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """The first answer to an idempotent request."""
+
+    request_hash: str
+    status: int
+    body: dict[str, Any]
+
+
+def new_secret() -> str:
+    return "fg_" + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _scope(values: frozenset[str] | None) -> str | None:
+    return None if values is None else json.dumps(sorted(values))
+
+
+def _unscope(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(json.loads(text))
+
+
+def _key(row: tuple[Any, ...]) -> ApiKey:
+    return ApiKey(id=row[0], role=Role(row[1]), label=row[2], purposes=_unscope(row[3]),
+                  sites=_unscope(row[4]), subject_id=row[5], created_at=parse_time(row[6]),
+                  revoked_at=parse_time(row[7]) if row[7] else None)
+
+
+def insert_key(conn: sqlite3.Connection, *, role: Role | str, label: str,
+               purposes: frozenset[str] | None, sites: frozenset[str] | None,
+               subject_id: str | None, now: datetime) -> IssuedKey:
+    """Store a new key; its secret is returned once and never stored."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidArgument(f"unknown role {role!r}",
+                              details={"roles": [r.value for r in Role]}) from None
+    if (role is Role.SUBJECT) != (subject_id is not None):
+        raise InvalidArgument("a subject token, and only a subject token, names a subject",
+                              details={"role": role.value})
+    if not label.strip() or len(label) > 200:
+        raise InvalidArgument("a key needs a label of 1 to 200 characters")
+    key = ApiKey(id="k_" + secrets.token_hex(6), role=role, label=label, purposes=purposes,
+                 sites=sites, subject_id=subject_id, created_at=now)
+    secret = new_secret()
+    conn.execute(f"INSERT INTO api_keys (secret_hash, {_COLUMNS}) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (hash_secret(secret), key.id, role.value, label, _scope(purposes), _scope(sites),
+                  subject_id, now.isoformat(), None))
+    return IssuedKey(key=key, secret=secret)
+
+
+def find_key(conn: sqlite3.Connection, *, secret: str) -> ApiKey:
+    """The live key whose secret this is.
+
+    Raises:
+        CredentialInvalid: no such key, or it was revoked.
+    """
+    row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE secret_hash = ?",
+                       (hash_secret(secret),)).fetchone()
+    if row is None:
+        raise CredentialInvalid("the API key is not valid")
+    key = _key(row)
+    if key.revoked_at is not None:
+        raise CredentialInvalid("the API key was revoked", details={"key": key.id})
+    return key
+
+
+def get_key(conn: sqlite3.Connection, *, key_id: str) -> ApiKey:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no API key {key_id!r}", details={"key": key_id})
+    return _key(row)
+
+
+def list_keys(conn: sqlite3.Connection) -> list[ApiKey]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, id")
+    return [_key(r) for r in rows]
+
+
+def revoke_key(conn: sqlite3.Connection, *, key_id: str, now: datetime) -> ApiKey:
+    key = get_key(conn, key_id=key_id)
+    if key.revoked_at is None:
+        conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now.isoformat(), key_id))
+    return get_key(conn, key_id=key_id)
+
+
+def recall_response(conn: sqlite3.Connection, *, key_id: str,
+                    idempotency_key: str) -> StoredResponse | None:
+    row = conn.execute("SELECT request_hash, status, response FROM idempotent_requests "
+                       "WHERE key_id = ? AND idempotency_key = ?",
+                       (key_id, idempotency_key)).fetchone()
+    if row is None:
+        return None
+    return StoredResponse(request_hash=row[0], status=int(row[1]), body=json.loads(row[2]))
+
+
+def remember_response(conn: sqlite3.Connection, *, key_id: str, idempotency_key: str,
+                      request_hash: str, status: int, body: dict[str, Any],
+                      now: datetime) -> None:
+    conn.execute("INSERT INTO idempotent_requests (key_id, idempotency_key, request_hash, "
+                 "status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                 (key_id, idempotency_key, request_hash, status,
+                  json.dumps(body, sort_keys=True, default=str), now.isoformat()))

@@ -1,0 +1,208 @@
+"""Biometric operations: enroll, verify, identify, liveness. Operator keys only, within
+their scope; every call passes the deployment's policy gate.
+
+Images come as ``multipart/form-data`` (an ``image`` file part) or as JSON with
+the image in base64. Every response names the model pack and version that
+made or matched the templates. Enroll takes an ``Idempotency-Key`` header: the
+same key and body get the first answer again, without a second template.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from ..access import ApiAction
+from ..errors import MediaTypeUnsupported, RequestError
+from ..liveness.frames import Frame
+from .common import (
+    Caller,
+    allow,
+    image_request_body,
+    jsonable,
+    model_info,
+    read_image_body,
+    run,
+    validate,
+)
+from .errors import ERROR_RESPONSES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["biometrics"])
+
+Obj = dict[str, Any]
+Key = Field(min_length=1, max_length=100)
+
+
+class EnrollFields(BaseModel):
+    subject: str = Key
+    purpose: str = Key
+    retain_image: bool = False
+    liveness: str | None = Field(default=None, max_length=100)
+
+
+class VerifyFields(BaseModel):
+    subject: str = Key
+    purpose: str = Key
+    liveness: str | None = Field(default=None, max_length=100)
+
+
+class IdentifyFields(BaseModel):
+    purpose: str = Key
+    limit: int = Field(default=5, ge=1, le=100)
+
+
+class ChallengeIn(BaseModel):
+    purpose: str = Key
+
+
+MAX_FRAMES = 120
+
+
+@router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields))
+async def enroll(request: Request, key: Caller,
+                 idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Obj:
+    """Store the subject's sealed template for the purpose (the image is not kept unless
+    ``retain_image`` and its separate consent, R10)."""
+    body = await read_image_body(request)
+    fields = validate(EnrollFields, body.fields)
+    allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
+
+    def work() -> tuple[int, Obj]:
+        e = request.app.state.service.deployment.enroll(
+            subject=fields.subject, purpose=fields.purpose, image=body.image,
+            retain_image=fields.retain_image, liveness=fields.liveness,
+            operator=key.principal)
+        return 201, {"subject": e.subject_id, "purpose": e.purpose_key,
+                     "template": e.template_uid, "expires_at": e.expires_at.isoformat(),
+                     "new_individual": e.new_individual, "image_retained": bool(e.image_uid),
+                     "model": model_info(e.pack)}
+
+    if idempotency_key is None:
+        status, result = await run(request, lambda d: work())
+    else:
+        status, result = await run(request, lambda d: d.idempotent(
+            key_id=key.id, idempotency_key=idempotency_key, request_hash=body.digest,
+            run=work))
+    return JSONResponse(result, status_code=status)  # type: ignore[return-value]
+
+
+@router.post("/verify", openapi_extra=image_request_body(VerifyFields))
+async def verify(request: Request, key: Caller) -> Obj:
+    """Is this the subject? 1:1 against their templates for the purpose."""
+    body = await read_image_body(request)
+    fields = validate(VerifyFields, body.fields)
+    allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
+    v = await run(request, lambda d: d.verify(
+        subject=fields.subject, purpose=fields.purpose, image=body.image,
+        liveness=fields.liveness, operator=key.principal))
+    return {"subject": v.subject_id, "purpose": v.purpose_key, "matched": v.matched,
+            "distance": v.distance, "threshold": v.threshold, "templates": v.templates,
+            "model": model_info(v.pack)}
+
+
+@router.post("/identify", openapi_extra=image_request_body(IdentifyFields))
+async def identify(request: Request, key: Caller) -> Obj:
+    """Who is this? Every face of the probe, within the purpose's own gallery (R13);
+    hits of a purpose under human review come back as pending review cases (R19)."""
+    body = await read_image_body(request)
+    fields = validate(IdentifyFields, body.fields)
+    allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
+    r = await run(request, lambda d: d.identify(
+        purpose=fields.purpose, image=body.image, limit=fields.limit, operator=key.principal))
+    packs = {c.pack for f in r.faces for c in f.candidates if c.pack}
+    return {"purpose": r.purpose_key, "session": r.session_id, "no_match": r.no_match,
+            "threshold": r.threshold, "gallery_size": r.gallery_size,
+            "faces": [{"face": f.face, "box": jsonable(f.box), "no_match": f.no_match,
+                       "candidates": [{"subject": c.subject_id, "distance": c.distance,
+                                       "similarity": c.similarity, "fmr": c.fmr,
+                                       "review_case": c.review_case,
+                                       "model": model_info(c.pack)}
+                                      for c in f.candidates]} for f in r.faces],
+            "models": [model_info(p) for p in sorted(packs)]}
+
+
+@router.post("/liveness/challenges", status_code=201)
+def liveness_challenge(body: ChallengeIn, request: Request,
+                       key: Caller) -> Obj:
+    """A challenge: two or three actions in a random order, a nonce, a short expiry."""
+    allow(request, key, ApiAction.BIOMETRIC, purpose=body.purpose)
+    c = request.app.state.service.call(
+        lambda d: d.liveness_challenge(purpose=body.purpose, operator=key.principal))
+    return {"challenge": c.id, "nonce": c.nonce, "purpose": c.purpose_key,
+            "actions": [a.value for a in c.actions], "expires_at": c.expires_at.isoformat()}
+
+
+_FRAMES_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["frames"], "properties": {
+        "nonce": {"type": "string", "maxLength": 100},
+        "frames": {"type": "array", "maxItems": MAX_FRAMES, "items": {
+            "type": "object", "required": ["at", "image"], "properties": {
+                "at": {"type": "number", "minimum": 0},
+                "image": {"type": "string", "format": "byte"}}}}}}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["frames", "at"],
+                                       "properties": {
+        "nonce": {"type": "string", "maxLength": 100},
+        "at": {"type": "string", "description": "comma-separated seconds, one per frame"},
+        "frames": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
+
+
+async def _frames(request: Request) -> tuple[list[Frame], str | None]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            raise RequestError("the body is not valid JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("frames"), list):
+            raise RequestError("the body needs a 'frames' list")
+        nonce = data.get("nonce")
+        frames = []
+        for i, item in enumerate(data["frames"][:MAX_FRAMES + 1]):
+            try:
+                at = float(item["at"])
+                image = base64.b64decode(item["image"], validate=True)
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                raise RequestError(f"frame {i} needs 'at' (seconds) and 'image' (base64)",
+                                   details={"frame": i}) from None
+            frames.append(Frame(at=at, image=image))
+    elif ctype == "multipart/form-data":
+        form = await request.form(max_files=MAX_FRAMES + 1, max_fields=8)
+        nonce = form.get("nonce")
+        files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
+        raw_at = form.get("at")
+        try:
+            times = [float(t) for t in str(raw_at or "").split(",") if t.strip()]
+        except ValueError:
+            raise RequestError("'at' must be comma-separated seconds") from None
+        if len(times) != len(files):
+            raise RequestError("give one time in 'at' per file in 'frames'",
+                               details={"frames": len(files), "times": len(times)})
+        frames = [Frame(at=t, image=await f.read()) for t, f in zip(times, files, strict=True)]
+    else:
+        raise MediaTypeUnsupported("send multipart/form-data or application/json")
+    if nonce is not None and not isinstance(nonce, str):
+        raise RequestError("'nonce' must be a string")
+    return frames, nonce
+
+
+@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_FRAMES_BODY)
+async def liveness_check(challenge: str, request: Request,
+                         key: Caller) -> Obj:
+    """Answer a challenge with timestamped frames; a pass gives a receipt for one enroll or
+    verify of the challenge's purpose. A challenge can be answered once."""
+    allow(request, key, ApiAction.BIOMETRIC)
+    frames, nonce = await _frames(request)
+    check = await run(request, lambda d: d.check_liveness(
+        challenge=challenge, frames=frames, nonce=nonce, operator=key.principal))
+    return {"passed": True, "receipt": check.receipt.id,
+            "expires_at": check.receipt.expires_at.isoformat(),
+            "result": check.result.as_dict()}

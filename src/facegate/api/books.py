@@ -1,0 +1,211 @@
+"""Configuration and the books: processor, sites, purposes, notices, assessments, keys.
+
+Writing needs an admin key; reading the books any staff key. A purpose's notice
+is public (the kiosk shows it before anyone has a key, CN Art. 5).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ..access import ApiAction
+from .common import Caller, allow, jsonable
+from .errors import ERROR_RESPONSES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+Text = Field(min_length=1, max_length=2000)
+
+
+class ProcessorIn(BaseModel):
+    name: str = Text
+    contact: str = Text
+    credit_code: str = Field(min_length=1, max_length=64)
+    jurisdiction: str = Field(default="cn-2025", max_length=64)
+    province: str = Field(default="", max_length=200)
+    security_measures: str = Field(default="", max_length=2000)
+
+
+class SiteIn(BaseModel):
+    key: str = Field(min_length=1, max_length=100)
+    name: str = Text
+    site_type: str = Field(max_length=64)
+    public_place: bool = False
+    capture_zone: str | None = Field(default=None, max_length=200)
+    signage_attested: bool = False
+
+
+class PurposeIn(BaseModel):
+    key: str = Field(min_length=1, max_length=100)
+    site: str = Field(min_length=1, max_length=100)
+    description: str = Text
+    necessity: str = Text
+    legal_basis: str = Text
+    modes: list[Literal["verify", "identify"]] = Field(min_length=1, max_length=2)
+    alternatives: list[str] = Field(default=[], max_length=20)
+    mandate: str | None = Field(default=None, max_length=2000)
+    retention_days: int = Field(ge=1, le=36500)
+    storage_mode: Literal["device", "central"] = "device"
+    liveness_required: bool = False
+    public_security: bool = False
+    threshold: float | None = Field(default=None, gt=0.0, lt=2.0)
+    pack: str = Field(default="dlib-resnet-v1", max_length=100)
+
+
+class NoticeIn(BaseModel):
+    #: item -> {"zh": ..., "en": ...}
+    content: dict[str, dict[str, str]]
+
+
+class AssessmentIn(BaseModel):
+    content: dict[str, str]
+    signed_by: str = Field(min_length=1, max_length=200)
+
+
+class KeyIn(BaseModel):
+    role: Literal["admin", "operator", "reviewer", "auditor"]
+    label: str = Field(min_length=1, max_length=200)
+    purposes: list[str] | None = Field(default=None, max_length=200)
+    sites: list[str] | None = Field(default=None, max_length=200)
+
+
+Obj = dict[str, Any]
+
+
+@router.put("/processor", tags=["books"])
+def register_processor(body: ProcessorIn, request: Request,
+                       key: Caller) -> Obj:
+    """Register the processor (once)."""
+    allow(request, key, ApiAction.CONFIGURE)
+    return {"processor": jsonable(request.app.state.service.call(
+        lambda d: d.register_processor(**body.model_dump())))}
+
+
+@router.get("/processor", tags=["books"])
+def get_processor(request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.READ_BOOKS)
+    return {"processor": jsonable(request.app.state.service.call(lambda d: d.processor()))}
+
+
+@router.post("/sites", status_code=201, tags=["books"])
+def register_site(body: SiteIn, request: Request, key: Caller) -> Obj:
+    """Register a capture site (private spaces are refused, R12)."""
+    allow(request, key, ApiAction.CONFIGURE)
+    site = request.app.state.service.call(
+        lambda d: d.register_site(**body.model_dump(), operator=key.principal))
+    return {"site": jsonable(site)}
+
+
+@router.get("/sites", tags=["books"])
+def list_sites(request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.READ_BOOKS)
+    sites = request.app.state.service.call(lambda d: d.sites())
+    return {"sites": [jsonable(s) for s in sites
+                      if key.sites is None or s.key in key.sites]}
+
+
+@router.post("/purposes", status_code=201, tags=["books"])
+def register_purpose(body: PurposeIn, request: Request, key: Caller) -> Obj:
+    """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
+    allow(request, key, ApiAction.CONFIGURE)
+    purpose = request.app.state.service.call(
+        lambda d: d.register_purpose(**body.model_dump(), operator=key.principal))
+    return {"purpose": jsonable(purpose)}
+
+
+@router.get("/purposes", tags=["books"])
+def list_purposes(request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.READ_BOOKS)
+    purposes = request.app.state.service.call(lambda d: d.purposes())
+    return {"purposes": [jsonable(p) for p in purposes
+                         if (key.purposes is None or p.key in key.purposes)
+                         and (key.sites is None or p.site_key in key.sites)]}
+
+
+@router.get("/purposes/{purpose}", tags=["books"])
+def get_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.READ_BOOKS, purpose=purpose)
+    service = request.app.state.service
+    return {"purpose": jsonable(service.call(lambda d: d.purpose(purpose))),
+            "activation_warnings": service.call(lambda d: d.activation_warnings(purpose))}
+
+
+@router.post("/purposes/{purpose}/notice", status_code=201, tags=["books"])
+def publish_notice(purpose: str, body: NoticeIn, request: Request,
+                   key: Caller) -> Obj:
+    """Publish a new version of the purpose's bilingual notice (R6)."""
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    notice = request.app.state.service.call(
+        lambda d: d.publish_notice(purpose=purpose, content=body.content,
+                                   operator=key.principal))
+    return {"notice": jsonable(notice)}
+
+
+@router.get("/purposes/{purpose}/notice", tags=["books"])
+def read_notice(purpose: str, request: Request) -> Obj:
+    """The purpose's current notice, public: shown to people before they choose (CN Art. 5)."""
+    request.app.state.anonymous_limiter.take(request.client.host if request.client else "-")
+    service = request.app.state.service
+    p = service.call(lambda d: d.purpose(purpose))
+    notice = service.call(lambda d: d.notice(purpose))
+    return {"purpose": p.key, "alternatives": list(p.alternatives),
+            "notice": jsonable(notice)}
+
+
+@router.post("/purposes/{purpose}/assessments", status_code=201, tags=["books"])
+def sign_assessment(purpose: str, body: AssessmentIn, request: Request,
+                    key: Caller) -> Obj:
+    """Record a signed personal information protection impact assessment (R14)."""
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    assessment = request.app.state.service.call(
+        lambda d: d.sign_assessment(purpose=purpose, content=body.content,
+                                    signed_by=body.signed_by, operator=key.principal))
+    return {"assessment": jsonable(assessment)}
+
+
+@router.post("/purposes/{purpose}/activate", tags=["books"])
+def activate_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+    """Put the purpose live: needs a complete notice, an alternative and a current PIA."""
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    service = request.app.state.service
+    p = service.call(lambda d: d.activate_purpose(purpose, operator=key.principal))
+    return {"purpose": jsonable(p),
+            "warnings": service.call(lambda d: d.activation_warnings(purpose))}
+
+
+@router.post("/purposes/{purpose}/suspend", tags=["books"])
+def suspend_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    p = request.app.state.service.call(
+        lambda d: d.suspend_purpose(purpose, operator=key.principal))
+    return {"purpose": jsonable(p)}
+
+
+@router.post("/keys", status_code=201, tags=["keys"])
+def issue_key(body: KeyIn, request: Request, key: Caller) -> Obj:
+    """Issue a staff key; its secret is in this response only."""
+    allow(request, key, ApiAction.CONFIGURE)
+    issued = request.app.state.service.call(lambda d: d.issue_api_key(
+        role=body.role, label=body.label, purposes=body.purposes, sites=body.sites,
+        operator=key.principal))
+    return {"key": issued.key.as_dict(), "secret": issued.secret}
+
+
+@router.get("/keys", tags=["keys"])
+def list_keys(request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.CONFIGURE)
+    return {"keys": [k.as_dict() for k in request.app.state.service.call(
+        lambda d: d.api_keys())]}
+
+
+@router.delete("/keys/{key_id}", tags=["keys"])
+def revoke_key(key_id: str, request: Request, key: Caller) -> Obj:
+    allow(request, key, ApiAction.CONFIGURE)
+    revoked = request.app.state.service.call(
+        lambda d: d.revoke_api_key(key_id, operator=key.principal))
+    return {"key": revoked.as_dict()}

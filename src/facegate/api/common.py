@@ -1,0 +1,221 @@
+"""What every route uses: the caller's key, authorisation with audited refusals,
+image bodies (multipart or base64 JSON), and turning results into JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import enum
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ..access import ApiAction, ApiKey, authorize
+from ..engine.packs import get_pack
+from ..errors import (
+    AccessError,
+    CredentialInvalid,
+    Forbidden,
+    MediaTypeUnsupported,
+    RequestError,
+    Unauthenticated,
+)
+from .service import RateLimiter, Service
+
+__all__ = ["Caller", "ImageBody", "allow", "caller", "image_request_body", "jsonable", "model_info",
+           "read_image_body", "request_hash", "run", "service_of", "validate"]
+
+M = TypeVar("M", bound=BaseModel)
+
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="An API key (admin, operator, reviewer, auditor) or a "
+                                   "subject's own token.")
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refuse(request: Request, error: AccessError, *, operator: str, action: str,
+            purpose: str | None = None, subject: str | None = None) -> AccessError:
+    service_of(request).call(lambda d: d.record_access_refusal(
+        error, operator=operator, action=action, purpose=purpose, subject=subject))
+    return error
+
+
+def caller(request: Request, secret: str | None = Security(API_KEY)) -> ApiKey:
+    """The key the request carries (``X-API-Key`` or ``Authorization: Bearer``), rate-limited.
+
+    Every refusal (no key, unknown or revoked key, over the rate) is audited.
+    """
+    if not secret:
+        auth = request.headers.get("authorization", "")
+        secret = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    action = f"{request.method} {request.url.path}"
+    anonymous: RateLimiter = request.app.state.anonymous_limiter
+    if not secret:
+        anonymous.take(_client(request))
+        raise _refuse(request, Unauthenticated("an API key is required (X-API-Key header)"),
+                      operator=f"client:{_client(request)}", action=action)
+    service = service_of(request)
+    try:
+        key = service.call(lambda d: d.authenticate(secret))
+    except CredentialInvalid as exc:
+        anonymous.take(_client(request))
+        raise _refuse(request, exc, operator=f"client:{_client(request)}",
+                      action=action) from None
+    request.state.key_id = key.id
+    limiter: RateLimiter = request.app.state.limiter
+    try:
+        limiter.take(key.id)
+    except AccessError as exc:
+        raise _refuse(request, exc, operator=key.principal, action=action) from None
+    return key
+
+
+def allow(request: Request, key: ApiKey, action: ApiAction, *, purpose: str | None = None,
+          subject: str | None = None) -> None:
+    """Check the key's role and scope for ``action`` on ``purpose`` (and its site) or
+    ``subject``; a refusal is audited and raised as :class:`Forbidden` (403)."""
+    try:
+        authorize(key, action, purpose=purpose, subject=subject)
+        if purpose is not None and key.sites is not None:
+            site = service_of(request).call(lambda d: d.purpose(purpose).site_key)
+            authorize(key, action, site=site)
+    except Forbidden as exc:
+        raise _refuse(request, exc, operator=key.principal, action=action.value,
+                      purpose=purpose, subject=subject) from None
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, enums, times and sets as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float):
+        return float(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def model_info(pack: str | None) -> dict[str, str] | None:
+    """``{"pack", "version"}`` of a model pack, named in every biometric response."""
+    if not pack:
+        return None
+    return {"pack": pack, "version": get_pack(pack).version}
+
+
+class ImageBody:
+    """An image operation's body: its fields and the image bytes."""
+
+    def __init__(self, fields: dict[str, Any], image: bytes, digest: str) -> None:
+        self.fields = fields
+        self.image = image
+        self.digest = digest
+
+
+def request_hash(fields: dict[str, Any], image: bytes) -> str:
+    """What makes two requests the same request, for idempotency."""
+    text = json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode() + b"\0" + hashlib.sha256(image).digest()).hexdigest()
+
+
+async def read_image_body(request: Request) -> ImageBody:
+    """Fields and image from ``multipart/form-data`` (an ``image`` file part) or
+    ``application/json`` (``image`` as base64).
+
+    Raises:
+        RequestError: a malformed body; MediaTypeUnsupported: another content type.
+    """
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=32)
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise RequestError("a multipart request needs an 'image' file part",
+                               details={"errors": [{"at": "image", "problem": "missing"}]})
+        image = await upload.read()
+        fields: dict[str, Any] = {k: v for k, v in form.multi_items()
+                                  if k != "image" and isinstance(v, str)}
+    elif ctype == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise RequestError("the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise RequestError("the body must be a JSON object")
+        encoded = body.pop("image", None)
+        if not isinstance(encoded, str):
+            raise RequestError("'image' must be a base64 string",
+                               details={"errors": [{"at": "image", "problem": "missing"}]})
+        try:
+            image = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("'image' is not valid base64") from None
+        fields = body
+    else:
+        raise MediaTypeUnsupported("send multipart/form-data or application/json",
+                                   details={"content_type": ctype})
+    return ImageBody(fields, image, request_hash(fields, image))
+
+
+def validate(model: type[M], fields: dict[str, Any]) -> M:
+    """``fields`` as ``model``, or :class:`RequestError` listing each problem."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        errors = [{"at": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                  for e in exc.errors()]
+        raise RequestError("the request does not match the operation's schema",
+                           details={"errors": errors}) from None
+
+
+async def run(request: Request, fn: Any) -> Any:
+    """Run ``fn(deployment)`` in a worker thread, alone."""
+    service = service_of(request)
+    return await run_in_threadpool(service.call, fn)
+
+
+def image_request_body(fields_model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an image operation: JSON with base64, or multipart."""
+    schema = fields_model.model_json_schema()
+    props = dict(schema.get("properties", {}))
+    required = list(schema.get("required", []))
+    as_json = {"type": "object", "properties": {**props, "image": {
+        "type": "string", "format": "byte", "description": "the image, base64"}},
+        "required": [*required, "image"]}
+    as_form = {"type": "object", "properties": {**props, "image": {
+        "type": "string", "format": "binary", "description": "the image file"}},
+        "required": [*required, "image"]}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": as_json},
+        "multipart/form-data": {"schema": as_form}}}}
+
+
+#: The caller's key, as a route parameter.
+Caller = Annotated[ApiKey, Depends(caller)]

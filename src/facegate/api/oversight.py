@@ -1,0 +1,174 @@
+"""Oversight: human review of identification hits (R19), the audit log and its check
+(R15), the filing counter (R17, R18), and health and readiness probes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from ..access import ApiAction, ApiKey
+from ..errors import Error, NotFound, ServiceNotReady
+from .common import Caller, allow, jsonable
+from .errors import ERROR_RESPONSES
+
+__all__ = ["health", "router"]
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+health = APIRouter(tags=["health"])
+
+Obj = dict[str, Any]
+
+
+class ReviewSetup(BaseModel):
+    window_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+
+
+class ReviewerIn(BaseModel):
+    #: the reviewer key's id (``k_...``)
+    reviewer_key: str = Field(min_length=1, max_length=100)
+
+
+class DecisionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ActionIn(BaseModel):
+    action: str = Field(min_length=1, max_length=200)
+
+
+def _case(case: Any) -> Obj:
+    out: Obj = jsonable(case)
+    out["confirmations"] = case.confirmations
+    return out
+
+
+@router.put("/purposes/{purpose}/review", tags=["review"])
+def configure_review(purpose: str, body: ReviewSetup, request: Request,
+                     key: Caller) -> Obj:
+    """Make every identification hit of the purpose a review case (R19)."""
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    settings = request.app.state.service.call(lambda d: d.configure_review(
+        purpose=purpose, window=timedelta(minutes=body.window_minutes), operator=key.principal))
+    return {"review": jsonable(settings)}
+
+
+@router.post("/purposes/{purpose}/reviewers", status_code=201, tags=["review"])
+def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
+                       key: Caller) -> Obj:
+    """Authorise a reviewer key to decide the purpose's cases."""
+    allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
+    service = request.app.state.service
+    reviewer = next((k for k in service.call(lambda d: d.api_keys())
+                     if k.id == body.reviewer_key and k.role.value == "reviewer"
+                     and k.revoked_at is None), None)
+    if reviewer is None:
+        raise NotFound(f"no live reviewer key {body.reviewer_key!r}",
+                       details={"key": body.reviewer_key})
+    service.call(lambda d: d.authorise_reviewer(purpose=purpose, reviewer=reviewer.principal,
+                                                operator=key.principal))
+    return {"purpose": purpose, "reviewer": reviewer.principal}
+
+
+@router.get("/review/cases", tags=["review"])
+def review_cases(request: Request, key: Caller,
+                 purpose: Annotated[str | None, Query(max_length=100)] = None,
+                 status: Literal["pending", "confirmed", "rejected", "expired"] | None = None
+                 ) -> Obj:
+    """Review cases within the key's scope, oldest first."""
+    allow(request, key, ApiAction.REVIEW, purpose=purpose)
+    cases = request.app.state.service.call(lambda d: d.review_cases(purpose=purpose,
+                                                                    status=status))
+    return {"cases": [_case(c) for c in cases
+                      if key.purposes is None or c.purpose_key in key.purposes]}
+
+
+def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction) -> Any:
+    allow(request, key, action)
+    case = request.app.state.service.call(lambda d: d.review_case(case_id))
+    allow(request, key, action, purpose=case.purpose_key)
+    return case
+
+
+@router.get("/review/cases/{case_id}", tags=["review"])
+def review_case(case_id: str, request: Request, key: Caller) -> Obj:
+    return {"case": _case(_scoped_case(request, key, case_id, ApiAction.REVIEW))}
+
+
+@router.post("/review/cases/{case_id}/confirm", tags=["review"])
+def confirm_case(case_id: str, body: DecisionIn, request: Request,
+                 key: Caller) -> Obj:
+    """Confirm a hit; it takes the profile's number of distinct reviewers (R19)."""
+    _scoped_case(request, key, case_id, ApiAction.REVIEW)
+    case = request.app.state.service.call(lambda d: d.confirm_case(
+        case_id, reviewer=key.principal, reason=body.reason))
+    return {"case": _case(case)}
+
+
+@router.post("/review/cases/{case_id}/reject", tags=["review"])
+def reject_case(case_id: str, body: DecisionIn, request: Request,
+                key: Caller) -> Obj:
+    _scoped_case(request, key, case_id, ApiAction.REVIEW)
+    case = request.app.state.service.call(lambda d: d.reject_case(
+        case_id, reviewer=key.principal, reason=body.reason))
+    return {"case": _case(case)}
+
+
+@router.post("/review/cases/{case_id}/act", tags=["review"])
+def act_on_case(case_id: str, body: ActionIn, request: Request,
+                key: Caller) -> Obj:
+    """Act on a confirmed hit (open a door...); refused until confirmed (R19)."""
+    _scoped_case(request, key, case_id, ApiAction.ACT_ON_CASE)
+    case = request.app.state.service.call(lambda d: d.act_on_case(
+        case_id, action=body.action, operator=key.principal))
+    return {"case": _case(case)}
+
+
+@router.get("/audit/verify", tags=["audit"])
+def verify_audit(request: Request, key: Caller) -> Obj:
+    """Check the whole audit log against its signed checkpoint (R15)."""
+    allow(request, key, ApiAction.AUDIT)
+    report = request.app.state.service.call(lambda d: d.verify_audit())
+    return {"intact": True, "entries": report.entries, "head": report.head,
+            "checkpoint_seq": report.checkpoint_seq}
+
+
+@router.get("/audit/events", tags=["audit"])
+def audit_events(request: Request, key: Caller,
+                 name: Annotated[str | None, Query(max_length=100)] = None,
+                 after: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Obj:
+    """Audit entries after sequence number ``after``, oldest first."""
+    allow(request, key, ApiAction.AUDIT)
+    events = request.app.state.service.call(lambda d: d.audit_events(name))
+    page = [e for e in events if e.seq > after][:limit]
+    return {"events": [jsonable(e) for e in page],
+            "next_after": page[-1].seq if len(page) == limit else None}
+
+
+@router.get("/filing", tags=["audit"])
+def filing(request: Request, key: Caller) -> Obj:
+    """Stored individuals against the filing threshold, with every filing record."""
+    allow(request, key, ApiAction.AUDIT)
+    status = request.app.state.service.call(lambda d: d.filing_status())
+    return {"filing": {**jsonable(status), "filed": status.filed}}
+
+
+@health.get("/health")
+def alive() -> Obj:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@health.get("/ready", responses={503: ERROR_RESPONSES[503]})
+def ready(request: Request) -> Obj:
+    """The store answers and the processor is registered."""
+    try:
+        processor = request.app.state.service.call(lambda d: d.processor())
+    except Error as exc:
+        raise ServiceNotReady("the store is not ready", details={"cause": exc.code}) from None
+    if processor is None:
+        raise ServiceNotReady("no processor is registered yet")
+    return {"status": "ready"}

@@ -1,0 +1,116 @@
+"""The service's keys through the deployment: issue, revoke, authenticate, idempotency.
+
+Issuing and revoking a key are audited (never its secret); so is every request
+the service refuses for want of a credential, a role or scope
+(:meth:`ApiAccess.record_access_refusal`, R15/R16: failed access is audited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..access.keys import (
+    IssuedKey,
+    find_key,
+    insert_key,
+    list_keys,
+    recall_response,
+    remember_response,
+    revoke_key,
+)
+from ..access.roles import ApiKey, Role
+from ..consent.ledger import ConsentEvent
+from ..errors import Error, IdempotencyConflict
+from .books import Books
+
+__all__ = ["ApiAccess"]
+
+
+def _scope(values: Iterable[str] | None) -> frozenset[str] | None:
+    return None if values is None else frozenset(values)
+
+
+class ApiAccess(Books):
+    """API keys and idempotent requests; see :class:`~facegate.deployment.Deployment`."""
+
+    def issue_api_key(self, *, role: Role | str, label: str,
+                      purposes: Iterable[str] | None = None, sites: Iterable[str] | None = None,
+                      subject: str | None = None, operator: str = "system") -> IssuedKey:
+        """A new key for ``role``, limited to ``purposes`` and ``sites`` (all when ``None``).
+
+        The secret is in the result only; the store keeps its hash.
+        """
+        with self._unit() as conn:
+            if subject is not None:
+                self._subject(conn, subject)
+            for key in purposes or ():
+                self._purpose(conn, key)
+            for key in sites or ():
+                self._site(conn, key)
+            issued = insert_key(conn, role=role, label=label, purposes=_scope(purposes),
+                                sites=_scope(sites), subject_id=subject, now=self._clock.now())
+            self._audit(conn, "api-key-issued", operator=operator, subject_id=subject,
+                        detail={"key": issued.key.id, "role": issued.key.role.value,
+                                "purposes": sorted(purposes) if purposes is not None else None,
+                                "sites": sorted(sites) if sites is not None else None})
+        return issued
+
+    def revoke_api_key(self, key_id: str, *, operator: str = "system") -> ApiKey:
+        with self._unit() as conn:
+            key = revoke_key(conn, key_id=key_id, now=self._clock.now())
+            self._audit(conn, "api-key-revoked", operator=operator,
+                        detail={"key": key.id, "role": key.role.value})
+        return key
+
+    def api_keys(self) -> list[ApiKey]:
+        """Every key ever issued (revoked ones too), without secrets."""
+        return list_keys(self._conn)
+
+    def authenticate(self, secret: str) -> ApiKey:
+        """The live key with this secret.
+
+        Raises:
+            CredentialInvalid: unknown or revoked.
+        """
+        return find_key(self._conn, secret=secret)
+
+    def record_access_refusal(self, error: Error, *, operator: str, action: str,
+                              purpose: str | None = None, subject: str | None = None) -> None:
+        """Put a refused request (no key, bad key, role, scope, rate) in the audit log."""
+        with self._unit() as conn:
+            self._audit(conn, "refusal", operator=operator, outcome=error.code,
+                        purpose_key=purpose, subject_id=subject,
+                        detail={"action": action, "message": error.message})
+
+    def consent_with_token(self, *, subject: str, purpose: str, operator: str = "system",
+                           **consent: Any) -> tuple[ConsentEvent, IssuedKey]:
+        """Record consent and issue the subject's own token, together or not at all."""
+        with self._unit():
+            event = self.record_consent(subject=subject, purpose=purpose, operator=operator,
+                                        **consent)
+            issued = self.issue_api_key(role=Role.SUBJECT, label=f"subject token ({purpose})",
+                                        subject=subject, operator=operator)
+        return event, issued
+
+    def idempotent(self, *, key_id: str, idempotency_key: str, request_hash: str,
+                   run: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
+        """Answer a request once: the first answer is stored with the work it did, in one
+        transaction, and returned again for the same key and body.
+
+        Raises:
+            IdempotencyConflict: the key was used before with another body.
+        """
+        with self._unit() as conn:
+            stored = recall_response(conn, key_id=key_id, idempotency_key=idempotency_key)
+            if stored is not None:
+                if stored.request_hash != request_hash:
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was used with a different request",
+                        details={"idempotency_key": idempotency_key})
+                return stored.status, stored.body
+            status, body = run()
+            remember_response(conn, key_id=key_id, idempotency_key=idempotency_key,
+                              request_hash=request_hash, status=status, body=body,
+                              now=self._clock.now())
+        return status, body

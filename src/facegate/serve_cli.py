@@ -1,0 +1,128 @@
+"""``facegate serve`` (the REST service) and ``facegate keys`` (its API keys).
+
+``serve`` runs the FastAPI application under uvicorn on 127.0.0.1 with the
+embedded SQLite store by default (``--database postgresql://...`` for central
+mode). ``--demo`` first sets up a demo deployment and prints its keys and a
+first request to try. Structured request logs go to stderr, without images,
+templates or raw paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import Error
+from .governed_cli import db_option, open_store, refusal_line
+
+__all__ = ["SERVE_COMMANDS"]
+
+
+@click.command("serve")
+@click.option("--database", "--db", "database", envvar="FACEGATE_DB", default="facegate.db",
+              show_default=True, help="SQLite file, or a postgresql:// URL (central mode).")
+@click.option("--keys", envvar="FACEGATE_KEYS", default=None,
+              help="Key file (default: <database>.keys for SQLite).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int,
+              help="Largest request body in bytes.")
+@click.option("--rate", default=1200, show_default=True, type=int,
+              help="Requests per minute per API key.")
+@click.option("--demo", is_flag=True, help="Set up a demo deployment first and print its keys.")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="With --demo: the shared data folder (default: ../shared/data if present).")
+def serve_command(database: str, keys: str | None, host: str, port: int, max_body: int,
+                  rate: int, demo: bool, data: Path | None) -> None:
+    """Run the REST service (see docs/api.md)."""
+    import uvicorn
+
+    from .api import ApiSettings, create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if demo:
+        _demo(database, keys, host, port, data)
+    settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
+                           rate_per_minute=rate)
+    try:
+        app = create_app(settings)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
+                    timeout_graceful_shutdown=10)
+    except Error as exc:
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+
+
+def _demo(database: str, keys: str | None, host: str, port: int, data: Path | None) -> None:
+    from .deployment import Deployment
+    from .service_demo import DEMO_PURPOSE, prepare_demo
+
+    keys_file = Path(f"{database}.demo-keys.json")
+    try:
+        with Deployment.open(database, keys=keys) as d:
+            secrets = prepare_demo(d, keys_file, data=data, echo=click.echo)
+    except Error as exc:
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+    base = f"http://{host}:{port}"
+    click.echo("\nkeys (each shown here once; also in the keys file):")
+    for label, secret in secrets.items():
+        click.echo(f"  {label:24s} {secret}")
+    operator = secrets["lobby door controller"]
+    click.echo(f"""
+point curl at {base}:
+  curl {base}/v1/purposes/{DEMO_PURPOSE}/notice
+  curl -H 'X-API-Key: {operator}' -H 'content-type: application/json' \\
+       -X POST {base}/v1/subjects -d '{{}}'
+  curl -H 'X-API-Key: {secrets["external auditor"]}' {base}/v1/audit/verify
+the OpenAPI document: {base}/openapi.json   (docs/api.md walks through consent, enroll, verify)
+""")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Issue, list and revoke the service's API keys."""
+
+
+@keys_group.command("issue")
+@db_option
+@click.option("--role", type=click.Choice(["admin", "operator", "reviewer", "auditor"]),
+              required=True)
+@click.option("--label", required=True, help="Who or what holds the key.")
+@click.option("--purpose", "purposes", multiple=True, help="Limit to this purpose (repeat).")
+@click.option("--site", "sites", multiple=True, help="Limit to this site (repeat).")
+def keys_issue(db: Path, role: str, label: str, purposes: tuple[str, ...],
+               sites: tuple[str, ...]) -> None:
+    """Issue a key and print its secret (shown only now)."""
+    with open_store(db) as d:
+        issued = d.issue_api_key(role=role, label=label, purposes=purposes or None,
+                                 sites=sites or None, operator=f"cli:{os.getuid()}")
+        click.echo(f"{issued.key.id}\t{role}\t{issued.secret}")
+
+
+@keys_group.command("list")
+@db_option
+def keys_list(db: Path) -> None:
+    """Every key (never its secret)."""
+    with open_store(db) as d:
+        for k in d.api_keys():
+            scope = ",".join(sorted(k.purposes)) if k.purposes is not None else "*"
+            state = "revoked" if k.revoked_at else "live"
+            click.echo(f"{k.id}\t{k.role}\t{state}\t{scope}\t{k.label}")
+
+
+@keys_group.command("revoke")
+@db_option
+@click.argument("key_id")
+def keys_revoke(db: Path, key_id: str) -> None:
+    """Revoke a key at once."""
+    with open_store(db) as d:
+        d.revoke_api_key(key_id, operator=f"cli:{os.getuid()}")
+        click.echo(f"{key_id}: revoked")
+
+
+SERVE_COMMANDS = (serve_command, keys_group)

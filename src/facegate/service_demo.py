@@ -1,0 +1,72 @@
+"""A demo deployment for ``facegate serve --demo``: books, a live purpose and keys.
+
+On a store without a processor it registers an example processor, a lobby
+site and the ``access.office.entry`` purpose with its bilingual notice and
+signed impact assessment; with the shared sample photos the purpose also
+identifies (calibrated on the staff photos, R21) and its hits wait for two
+reviewers (R19). It then issues one key per role and writes them, mode 0600,
+to ``<db>.demo-keys.json``; a store already set up keeps its books and keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+from .deployment import Deployment
+from .governed_demo import STAFF, demo_assessment, demo_notice, find_samples, staff_photos
+
+__all__ = ["DEMO_PURPOSE", "prepare_demo"]
+
+DEMO_PURPOSE: Final = "access.office.entry"
+_ROLES: Final = (("admin", "demo administrator"), ("operator", "lobby door controller"),
+                 ("reviewer", "reviewer Wang"), ("reviewer", "reviewer Chen"),
+                 ("auditor", "external auditor"))
+
+
+def prepare_demo(d: Deployment, keys_file: Path, *, data: Path | None = None,
+                 echo: Callable[[str], None] = print) -> dict[str, str]:
+    """Set the demo books up once; returns ``label -> secret`` of the demo keys."""
+    if keys_file.exists():
+        stored: dict[str, str] = json.loads(keys_file.read_text("utf-8"))
+        echo(f"demo deployment already set up; keys in {keys_file}")
+        return stored
+    samples = find_samples(data)
+    p = d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
+                             credit_code="91310000EXAMPLE00X", province="Shanghai",
+                             security_measures="local storage, access control, audit")
+    d.register_site(key="hq.lobby", name="Head office lobby", site_type="office")
+    modes = ["verify", "identify"] if samples else ["verify"]
+    d.register_purpose(key=DEMO_PURPOSE, site="hq.lobby", description="staff door access",
+                       necessity="shared door codes leak; staff asked for hands-free entry",
+                       legal_basis="separate consent (PIPL 29)", modes=modes,
+                       alternatives=["staff badge with guard check"], retention_days=365)
+    d.publish_notice(purpose=DEMO_PURPOSE,
+                     content=demo_notice(p.name, "staff door access", "365 days"))
+    d.sign_assessment(purpose=DEMO_PURPOSE, content=demo_assessment(), signed_by="DPO Li Wei")
+    if samples is not None:
+        with tempfile.TemporaryDirectory(prefix="facegate-staff-") as tmp:
+            echo("calibrating door access on the sample staff photos (R21)...")
+            c = d.calibrate_purpose(purpose=DEMO_PURPOSE, data=staff_photos(samples, Path(tmp)),
+                                    population=STAFF, target_fmr=1e-2)
+            echo(f"threshold {c.threshold:.3f} at FMR {c.target_fmr:g}")
+        d.configure_review(purpose=DEMO_PURPOSE, window=timedelta(hours=1))
+    d.activate_purpose(DEMO_PURPOSE)
+    secrets: dict[str, str] = {}
+    for role, label in _ROLES:
+        issued = d.issue_api_key(role=role, label=label)
+        secrets[label] = issued.secret
+        if role == "reviewer" and samples is not None:
+            d.authorise_reviewer(purpose=DEMO_PURPOSE, reviewer=issued.key.principal)
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(secrets, handle, indent=2)
+    echo(f"demo deployment ready: purpose {DEMO_PURPOSE} ({', '.join(modes)}); "
+         f"keys written to {keys_file} (mode 0600)")
+    return secrets
