@@ -23,7 +23,7 @@ from ..access import ApiAction
 from ..errors import MediaTypeUnsupported, RequestError
 from ..liveness.frames import Frame
 from .common import (
-    Caller,
+    OperatorKey,
     allow,
     image_request_body,
     jsonable,
@@ -68,7 +68,7 @@ MAX_FRAMES = 120
 
 
 @router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields))
-async def enroll(request: Request, key: Caller,
+async def enroll(request: Request, key: OperatorKey,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Obj:
     """Store the subject's sealed template for the purpose (the image is not kept unless
     ``retain_image`` and its separate consent, R10)."""
@@ -96,7 +96,7 @@ async def enroll(request: Request, key: Caller,
 
 
 @router.post("/verify", openapi_extra=image_request_body(VerifyFields))
-async def verify(request: Request, key: Caller) -> Obj:
+async def verify(request: Request, key: OperatorKey) -> Obj:
     """Is this the subject? 1:1 against their templates for the purpose."""
     body = await read_image_body(request)
     fields = validate(VerifyFields, body.fields)
@@ -110,7 +110,7 @@ async def verify(request: Request, key: Caller) -> Obj:
 
 
 @router.post("/identify", openapi_extra=image_request_body(IdentifyFields))
-async def identify(request: Request, key: Caller) -> Obj:
+async def identify(request: Request, key: OperatorKey) -> Obj:
     """Who is this? Every face of the probe, within the purpose's own gallery (R13);
     hits of a purpose under human review come back as pending review cases (R19)."""
     body = await read_image_body(request)
@@ -132,7 +132,7 @@ async def identify(request: Request, key: Caller) -> Obj:
 
 @router.post("/liveness/challenges", status_code=201)
 def liveness_challenge(body: ChallengeIn, request: Request,
-                       key: Caller) -> Obj:
+                       key: OperatorKey) -> Obj:
     """A challenge: two or three actions in a random order, a nonce, a short expiry."""
     allow(request, key, ApiAction.BIOMETRIC, purpose=body.purpose)
     c = request.app.state.service.call(
@@ -196,7 +196,7 @@ async def _frames(request: Request) -> tuple[list[Frame], str | None]:
 
 @router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_FRAMES_BODY)
 async def liveness_check(challenge: str, request: Request,
-                         key: Caller) -> Obj:
+                         key: OperatorKey) -> Obj:
     """Answer a challenge with timestamped frames; a pass gives a receipt for one enroll or
     verify of the challenge's purpose. A challenge can be answered once."""
     allow(request, key, ApiAction.BIOMETRIC)

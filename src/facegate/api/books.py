@@ -12,7 +12,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ..access import ApiAction
-from .common import Caller, allow, jsonable
+from .common import (
+    AdminKey,
+    StaffKey,
+    allow,
+    jsonable,
+)
 from .errors import ERROR_RESPONSES
 
 __all__ = ["router"]
@@ -79,7 +84,7 @@ Obj = dict[str, Any]
 
 @router.put("/processor", tags=["books"])
 def register_processor(body: ProcessorIn, request: Request,
-                       key: Caller) -> Obj:
+                       key: AdminKey) -> Obj:
     """Register the processor (once)."""
     allow(request, key, ApiAction.CONFIGURE)
     return {"processor": jsonable(request.app.state.service.call(
@@ -87,13 +92,13 @@ def register_processor(body: ProcessorIn, request: Request,
 
 
 @router.get("/processor", tags=["books"])
-def get_processor(request: Request, key: Caller) -> Obj:
+def get_processor(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     return {"processor": jsonable(request.app.state.service.call(lambda d: d.processor()))}
 
 
 @router.post("/sites", status_code=201, tags=["books"])
-def register_site(body: SiteIn, request: Request, key: Caller) -> Obj:
+def register_site(body: SiteIn, request: Request, key: AdminKey) -> Obj:
     """Register a capture site (private spaces are refused, R12)."""
     allow(request, key, ApiAction.CONFIGURE)
     site = request.app.state.service.call(
@@ -102,7 +107,7 @@ def register_site(body: SiteIn, request: Request, key: Caller) -> Obj:
 
 
 @router.get("/sites", tags=["books"])
-def list_sites(request: Request, key: Caller) -> Obj:
+def list_sites(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     sites = request.app.state.service.call(lambda d: d.sites())
     return {"sites": [jsonable(s) for s in sites
@@ -110,7 +115,7 @@ def list_sites(request: Request, key: Caller) -> Obj:
 
 
 @router.post("/purposes", status_code=201, tags=["books"])
-def register_purpose(body: PurposeIn, request: Request, key: Caller) -> Obj:
+def register_purpose(body: PurposeIn, request: Request, key: AdminKey) -> Obj:
     """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
     allow(request, key, ApiAction.CONFIGURE)
     purpose = request.app.state.service.call(
@@ -119,7 +124,7 @@ def register_purpose(body: PurposeIn, request: Request, key: Caller) -> Obj:
 
 
 @router.get("/purposes", tags=["books"])
-def list_purposes(request: Request, key: Caller) -> Obj:
+def list_purposes(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     purposes = request.app.state.service.call(lambda d: d.purposes())
     return {"purposes": [jsonable(p) for p in purposes
@@ -128,7 +133,7 @@ def list_purposes(request: Request, key: Caller) -> Obj:
 
 
 @router.get("/purposes/{purpose}", tags=["books"])
-def get_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+def get_purpose(purpose: str, request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS, purpose=purpose)
     service = request.app.state.service
     return {"purpose": jsonable(service.call(lambda d: d.purpose(purpose))),
@@ -137,7 +142,7 @@ def get_purpose(purpose: str, request: Request, key: Caller) -> Obj:
 
 @router.post("/purposes/{purpose}/notice", status_code=201, tags=["books"])
 def publish_notice(purpose: str, body: NoticeIn, request: Request,
-                   key: Caller) -> Obj:
+                   key: AdminKey) -> Obj:
     """Publish a new version of the purpose's bilingual notice (R6)."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     notice = request.app.state.service.call(
@@ -159,7 +164,7 @@ def read_notice(purpose: str, request: Request) -> Obj:
 
 @router.post("/purposes/{purpose}/assessments", status_code=201, tags=["books"])
 def sign_assessment(purpose: str, body: AssessmentIn, request: Request,
-                    key: Caller) -> Obj:
+                    key: AdminKey) -> Obj:
     """Record a signed personal information protection impact assessment (R14)."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     assessment = request.app.state.service.call(
@@ -169,7 +174,7 @@ def sign_assessment(purpose: str, body: AssessmentIn, request: Request,
 
 
 @router.post("/purposes/{purpose}/activate", tags=["books"])
-def activate_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+def activate_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
     """Put the purpose live: needs a complete notice, an alternative and a current PIA."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     service = request.app.state.service
@@ -179,7 +184,7 @@ def activate_purpose(purpose: str, request: Request, key: Caller) -> Obj:
 
 
 @router.post("/purposes/{purpose}/suspend", tags=["books"])
-def suspend_purpose(purpose: str, request: Request, key: Caller) -> Obj:
+def suspend_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     p = request.app.state.service.call(
         lambda d: d.suspend_purpose(purpose, operator=key.principal))
@@ -187,7 +192,7 @@ def suspend_purpose(purpose: str, request: Request, key: Caller) -> Obj:
 
 
 @router.post("/keys", status_code=201, tags=["keys"])
-def issue_key(body: KeyIn, request: Request, key: Caller) -> Obj:
+def issue_key(body: KeyIn, request: Request, key: AdminKey) -> Obj:
     """Issue a staff key; its secret is in this response only."""
     allow(request, key, ApiAction.CONFIGURE)
     issued = request.app.state.service.call(lambda d: d.issue_api_key(
@@ -197,14 +202,14 @@ def issue_key(body: KeyIn, request: Request, key: Caller) -> Obj:
 
 
 @router.get("/keys", tags=["keys"])
-def list_keys(request: Request, key: Caller) -> Obj:
+def list_keys(request: Request, key: AdminKey) -> Obj:
     allow(request, key, ApiAction.CONFIGURE)
     return {"keys": [k.as_dict() for k in request.app.state.service.call(
         lambda d: d.api_keys())]}
 
 
 @router.delete("/keys/{key_id}", tags=["keys"])
-def revoke_key(key_id: str, request: Request, key: Caller) -> Obj:
+def revoke_key(key_id: str, request: Request, key: AdminKey) -> Obj:
     allow(request, key, ApiAction.CONFIGURE)
     revoked = request.app.state.service.call(
         lambda d: d.revoke_api_key(key_id, operator=key.principal))

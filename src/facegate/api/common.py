@@ -30,8 +30,31 @@ from ..errors import (
 )
 from .service import RateLimiter, Service
 
-__all__ = ["Caller", "ImageBody", "allow", "caller", "image_request_body", "jsonable", "model_info",
-           "read_image_body", "request_hash", "run", "service_of", "validate"]
+__all__ = [
+    "ActorKey",
+    "AdminKey",
+    "AuditorKey",
+    "Caller",
+    "DeskKey",
+    "EraseKey",
+    "ImageBody",
+    "OperatorKey",
+    "ReportKey",
+    "ReviewerKey",
+    "SelfKey",
+    "StaffKey",
+    "allow",
+    "caller",
+    "image_request_body",
+    "jsonable",
+    "model_info",
+    "read_image_body",
+    "request_hash",
+    "requires",
+    "run",
+    "service_of",
+    "validate",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -219,3 +242,25 @@ def image_request_body(fields_model: type[BaseModel]) -> dict[str, Any]:
 
 #: The caller's key, as a route parameter.
 Caller = Annotated[ApiKey, Depends(caller)]
+
+
+def requires(action: ApiAction) -> Any:
+    """A dependency: the caller's key, refused (403, audited) unless its role may take
+    ``action``. It runs before the body is read, so a caller without the role learns
+    nothing about the operation's schema. Scope is checked in the route with :func:`allow`."""
+    def dependency(request: Request, key: Caller) -> ApiKey:
+        allow(request, key, action)
+        return key
+    return Depends(dependency)
+
+
+AdminKey = Annotated[ApiKey, requires(ApiAction.CONFIGURE)]
+StaffKey = Annotated[ApiKey, requires(ApiAction.READ_BOOKS)]
+DeskKey = Annotated[ApiKey, requires(ApiAction.CONSENT_DESK)]
+OperatorKey = Annotated[ApiKey, requires(ApiAction.BIOMETRIC)]
+ActorKey = Annotated[ApiKey, requires(ApiAction.ACT_ON_CASE)]
+ReviewerKey = Annotated[ApiKey, requires(ApiAction.REVIEW)]
+AuditorKey = Annotated[ApiKey, requires(ApiAction.AUDIT)]
+ReportKey = Annotated[ApiKey, requires(ApiAction.SUBJECT_REPORT)]
+EraseKey = Annotated[ApiKey, requires(ApiAction.ERASE)]
+SelfKey = Annotated[ApiKey, requires(ApiAction.SELF)]

@@ -11,7 +11,14 @@ from pydantic import BaseModel, Field
 
 from ..access import ApiAction, ApiKey
 from ..errors import Error, NotFound, ServiceNotReady
-from .common import Caller, allow, jsonable
+from .common import (
+    ActorKey,
+    AdminKey,
+    AuditorKey,
+    ReviewerKey,
+    allow,
+    jsonable,
+)
 from .errors import ERROR_RESPONSES
 
 __all__ = ["health", "router"]
@@ -47,7 +54,7 @@ def _case(case: Any) -> Obj:
 
 @router.put("/purposes/{purpose}/review", tags=["review"])
 def configure_review(purpose: str, body: ReviewSetup, request: Request,
-                     key: Caller) -> Obj:
+                     key: AdminKey) -> Obj:
     """Make every identification hit of the purpose a review case (R19)."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     settings = request.app.state.service.call(lambda d: d.configure_review(
@@ -57,7 +64,7 @@ def configure_review(purpose: str, body: ReviewSetup, request: Request,
 
 @router.post("/purposes/{purpose}/reviewers", status_code=201, tags=["review"])
 def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
-                       key: Caller) -> Obj:
+                       key: AdminKey) -> Obj:
     """Authorise a reviewer key to decide the purpose's cases."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     service = request.app.state.service
@@ -73,7 +80,7 @@ def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
 
 
 @router.get("/review/cases", tags=["review"])
-def review_cases(request: Request, key: Caller,
+def review_cases(request: Request, key: ReviewerKey,
                  purpose: Annotated[str | None, Query(max_length=100)] = None,
                  status: Literal["pending", "confirmed", "rejected", "expired"] | None = None
                  ) -> Obj:
@@ -93,13 +100,13 @@ def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction)
 
 
 @router.get("/review/cases/{case_id}", tags=["review"])
-def review_case(case_id: str, request: Request, key: Caller) -> Obj:
+def review_case(case_id: str, request: Request, key: ReviewerKey) -> Obj:
     return {"case": _case(_scoped_case(request, key, case_id, ApiAction.REVIEW))}
 
 
 @router.post("/review/cases/{case_id}/confirm", tags=["review"])
 def confirm_case(case_id: str, body: DecisionIn, request: Request,
-                 key: Caller) -> Obj:
+                 key: ReviewerKey) -> Obj:
     """Confirm a hit; it takes the profile's number of distinct reviewers (R19)."""
     _scoped_case(request, key, case_id, ApiAction.REVIEW)
     case = request.app.state.service.call(lambda d: d.confirm_case(
@@ -109,7 +116,7 @@ def confirm_case(case_id: str, body: DecisionIn, request: Request,
 
 @router.post("/review/cases/{case_id}/reject", tags=["review"])
 def reject_case(case_id: str, body: DecisionIn, request: Request,
-                key: Caller) -> Obj:
+                key: ReviewerKey) -> Obj:
     _scoped_case(request, key, case_id, ApiAction.REVIEW)
     case = request.app.state.service.call(lambda d: d.reject_case(
         case_id, reviewer=key.principal, reason=body.reason))
@@ -118,7 +125,7 @@ def reject_case(case_id: str, body: DecisionIn, request: Request,
 
 @router.post("/review/cases/{case_id}/act", tags=["review"])
 def act_on_case(case_id: str, body: ActionIn, request: Request,
-                key: Caller) -> Obj:
+                key: ActorKey) -> Obj:
     """Act on a confirmed hit (open a door...); refused until confirmed (R19)."""
     _scoped_case(request, key, case_id, ApiAction.ACT_ON_CASE)
     case = request.app.state.service.call(lambda d: d.act_on_case(
@@ -127,7 +134,7 @@ def act_on_case(case_id: str, body: ActionIn, request: Request,
 
 
 @router.get("/audit/verify", tags=["audit"])
-def verify_audit(request: Request, key: Caller) -> Obj:
+def verify_audit(request: Request, key: AuditorKey) -> Obj:
     """Check the whole audit log against its signed checkpoint (R15)."""
     allow(request, key, ApiAction.AUDIT)
     report = request.app.state.service.call(lambda d: d.verify_audit())
@@ -136,7 +143,7 @@ def verify_audit(request: Request, key: Caller) -> Obj:
 
 
 @router.get("/audit/events", tags=["audit"])
-def audit_events(request: Request, key: Caller,
+def audit_events(request: Request, key: AuditorKey,
                  name: Annotated[str | None, Query(max_length=100)] = None,
                  after: Annotated[int, Query(ge=0)] = 0,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Obj:
@@ -149,7 +156,7 @@ def audit_events(request: Request, key: Caller,
 
 
 @router.get("/filing", tags=["audit"])
-def filing(request: Request, key: Caller) -> Obj:
+def filing(request: Request, key: AuditorKey) -> Obj:
     """Stored individuals against the filing threshold, with every filing record."""
     allow(request, key, ApiAction.AUDIT)
     status = request.app.state.service.call(lambda d: d.filing_status())

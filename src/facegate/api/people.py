@@ -14,7 +14,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ..access import ApiAction
-from .common import Caller, allow, jsonable
+from .common import (
+    DeskKey,
+    EraseKey,
+    ReportKey,
+    SelfKey,
+    allow,
+    jsonable,
+)
 from .errors import ERROR_RESPONSES
 
 __all__ = ["router"]
@@ -71,7 +78,7 @@ def _withdrawal(w: Any) -> Obj:
 
 
 @router.post("/subjects", status_code=201, tags=["subjects"])
-def register_subject(body: SubjectIn, request: Request, key: Caller) -> Obj:
+def register_subject(body: SubjectIn, request: Request, key: DeskKey) -> Obj:
     """Register a person under a fresh pseudonymous id."""
     allow(request, key, ApiAction.CONSENT_DESK)
     subject = request.app.state.service.call(lambda d: d.register_subject(
@@ -81,7 +88,7 @@ def register_subject(body: SubjectIn, request: Request, key: Caller) -> Obj:
 
 
 @router.post("/consents", status_code=201, tags=["subjects"])
-def record_consent(body: ConsentIn, request: Request, key: Caller) -> Obj:
+def record_consent(body: ConsentIn, request: Request, key: DeskKey) -> Obj:
     """Record a separate consent (R2, R3; a guardian's for a child, R5) and issue the
     subject's own token, which they use to see their data, withdraw and erase."""
     allow(request, key, ApiAction.CONSENT_DESK, purpose=body.purpose)
@@ -95,7 +102,7 @@ def record_consent(body: ConsentIn, request: Request, key: Caller) -> Obj:
 
 @router.post("/withdrawals", tags=["subjects"])
 def withdraw_consent(body: WithdrawalIn, request: Request,
-                     key: Caller) -> Obj:
+                     key: DeskKey) -> Obj:
     """Withdraw consent at the desk; the purpose's templates of the subject are deleted (R4)."""
     allow(request, key, ApiAction.CONSENT_DESK, purpose=body.purpose)
     w = request.app.state.service.call(lambda d: d.withdraw_consent(
@@ -104,7 +111,7 @@ def withdraw_consent(body: WithdrawalIn, request: Request,
 
 
 @router.post("/declines", tags=["subjects"])
-def decline(body: DeclineIn, request: Request, key: Caller) -> Obj:
+def decline(body: DeclineIn, request: Request, key: DeskKey) -> Obj:
     """The person declines face recognition: route them to the alternative, no biometric
     processing (R7)."""
     allow(request, key, ApiAction.CONSENT_DESK, purpose=body.purpose)
@@ -116,7 +123,7 @@ def decline(body: DeclineIn, request: Request, key: Caller) -> Obj:
 
 @router.post("/alternatives", status_code=201, tags=["subjects"])
 def record_alternative(body: AlternativeIn, request: Request,
-                       key: Caller) -> Obj:
+                       key: DeskKey) -> Obj:
     """Record how a non-biometric check went (R7)."""
     allow(request, key, ApiAction.CONSENT_DESK, purpose=body.purpose)
     outcome = request.app.state.service.call(lambda d: d.record_alternative_outcome(
@@ -126,7 +133,7 @@ def record_alternative(body: AlternativeIn, request: Request,
 
 
 @router.get("/subjects/{subject}/access-report", tags=["subjects"])
-def access_report(subject: str, request: Request, key: Caller) -> Obj:
+def access_report(subject: str, request: Request, key: ReportKey) -> Obj:
     """Everything held about a subject: consents, template metadata, events; never vectors."""
     allow(request, key, ApiAction.SUBJECT_REPORT, subject=subject)
     report = request.app.state.service.call(
@@ -135,7 +142,7 @@ def access_report(subject: str, request: Request, key: Caller) -> Obj:
 
 
 @router.delete("/subjects/{subject}", tags=["subjects"])
-def erase_subject(subject: str, request: Request, key: Caller) -> Obj:
+def erase_subject(subject: str, request: Request, key: EraseKey) -> Obj:
     """Erase a subject on their request: templates, images and data key are destroyed."""
     allow(request, key, ApiAction.ERASE, subject=subject)
     receipt = request.app.state.service.call(
@@ -144,7 +151,7 @@ def erase_subject(subject: str, request: Request, key: Caller) -> Obj:
 
 
 @router.get("/me", tags=["me"])
-def my_data(request: Request, key: Caller) -> Obj:
+def my_data(request: Request, key: SelfKey) -> Obj:
     """A subject's own access report (their token)."""
     allow(request, key, ApiAction.SELF, subject=key.subject_id)
     report = request.app.state.service.call(
@@ -154,7 +161,7 @@ def my_data(request: Request, key: Caller) -> Obj:
 
 @router.post("/me/withdrawals", tags=["me"])
 def withdraw_mine(body: SelfWithdrawalIn, request: Request,
-                  key: Caller) -> Obj:
+                  key: SelfKey) -> Obj:
     """A subject withdraws their own consent; their templates for it are deleted at once."""
     allow(request, key, ApiAction.SELF, subject=key.subject_id)
     w = request.app.state.service.call(lambda d: d.withdraw_consent(
@@ -164,7 +171,7 @@ def withdraw_mine(body: SelfWithdrawalIn, request: Request,
 
 
 @router.delete("/me", tags=["me"])
-def erase_me(request: Request, key: Caller) -> Obj:
+def erase_me(request: Request, key: SelfKey) -> Obj:
     """A subject erases all their data."""
     allow(request, key, ApiAction.SELF, subject=key.subject_id)
     receipt = request.app.state.service.call(
