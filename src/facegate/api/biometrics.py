@@ -175,18 +175,19 @@ async def _frames(request: Request) -> tuple[list[Frame], str | None]:
                                    details={"frame": i}) from None
             frames.append(Frame(at=at, image=image))
     elif ctype == "multipart/form-data":
-        form = await request.form(max_files=MAX_FRAMES + 1, max_fields=8)
-        nonce = form.get("nonce")
-        files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
-        raw_at = form.get("at")
-        try:
-            times = [float(t) for t in str(raw_at or "").split(",") if t.strip()]
-        except ValueError:
-            raise RequestError("'at' must be comma-separated seconds") from None
-        if len(times) != len(files):
-            raise RequestError("give one time in 'at' per file in 'frames'",
-                               details={"frames": len(files), "times": len(times)})
-        frames = [Frame(at=t, image=await f.read()) for t, f in zip(times, files, strict=True)]
+        async with request.form(max_files=MAX_FRAMES + 1, max_fields=8) as form:
+            nonce = form.get("nonce")
+            files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
+            raw_at = form.get("at")
+            try:
+                times = [float(t) for t in str(raw_at or "").split(",") if t.strip()]
+            except ValueError:
+                raise RequestError("'at' must be comma-separated seconds") from None
+            if len(times) != len(files):
+                raise RequestError("give one time in 'at' per file in 'frames'",
+                                   details={"frames": len(files), "times": len(times)})
+            frames = [Frame(at=t, image=await f.read())
+                      for t, f in zip(times, files, strict=True)]
     else:
         raise MediaTypeUnsupported("send multipart/form-data or application/json")
     if nonce is not None and not isinstance(nonce, str):

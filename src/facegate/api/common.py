@@ -177,14 +177,14 @@ async def read_image_body(request: Request) -> ImageBody:
     """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=32)
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise RequestError("a multipart request needs an 'image' file part",
-                               details={"errors": [{"at": "image", "problem": "missing"}]})
-        image = await upload.read()
-        fields: dict[str, Any] = {k: v for k, v in form.multi_items()
-                                  if k != "image" and isinstance(v, str)}
+        async with request.form(max_files=1, max_fields=32) as form:
+            upload = form.get("image")
+            if not isinstance(upload, UploadFile):
+                raise RequestError("a multipart request needs an 'image' file part",
+                                   details={"errors": [{"at": "image", "problem": "missing"}]})
+            image = await upload.read()
+            fields: dict[str, Any] = {k: v for k, v in form.multi_items()
+                                      if k != "image" and isinstance(v, str)}
     elif ctype == "application/json":
         try:
             body = json.loads(await request.body())
