@@ -93,7 +93,12 @@ class Books(DeploymentBase):
                       public_place: bool = False, capture_zone: str | None = None,
                       signage_attested: bool = False, operator: str = "system") -> Site:
         """Register a capture site (R12: no private spaces; R13: public-place conditions)."""
-        site = Site(key=key, name=name, site_type=SiteType(site_type), public_place=public_place,
+        try:
+            kind = SiteType(site_type)
+        except ValueError:
+            raise InvalidArgument(f"unknown site type {site_type!r}",
+                                  details={"site_types": [t.value for t in SiteType]}) from None
+        site = Site(key=key, name=name, site_type=kind, public_place=public_place,
                     capture_zone=capture_zone, signage_attested=signage_attested,
                     registered_at=self._clock.now())
         with self._unit() as conn:
