@@ -1,5 +1,6 @@
 """What every request passes through: a request id, a body limit, security headers,
-and one structured log line without biometric data.
+and one structured log line without biometric data: the route's template
+(``/v1/subjects/{subject}``), never the raw path with its ids.
 
 Pure ASGI middleware (no buffering of responses). The body limit refuses a
 declared ``Content-Length`` over the limit at once and counts the bytes of a
@@ -93,7 +94,7 @@ class RequestContext:
         route = scope.get("route")
         log.info(json.dumps({
             "event": "request", "request_id": request_id, "method": scope.get("method"),
-            "route": getattr(route, "path", scope.get("path")), "status": status["code"],
+            "route": getattr(route, "path", None) or "(no route)", "status": status["code"],
             "ms": round((time.perf_counter() - started) * 1000, 1),
             "key": scope["state"].get("key_id")}))
 

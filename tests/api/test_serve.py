@@ -1,0 +1,82 @@
+"""``facegate serve`` as users run it: a real uvicorn process on loopback, structured
+logs without biometric data, readiness, a graceful stop; and the demo deployment."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from facegate.deployment import Deployment
+from facegate.service_demo import DEMO_PURPOSE, prepare_demo
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("the service did not come up")
+
+
+def test_serve_runs_logs_without_biometric_data_and_stops_gracefully(tmp_path: Path) -> None:
+    port = _port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from facegate.cli import main; main()", "serve",
+         "--db", str(tmp_path / "svc.db"), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(base)
+        not_ready = httpx.get(f"{base}/ready")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["error"]["code"] == "service.not_ready"
+        refused = httpx.post(f"{base}/v1/subjects/s_0123456789abcdef/x", json={})
+        assert refused.status_code == 404
+        denied = httpx.get(f"{base}/v1/subjects/s_0123456789abcdef/access-report",
+                           headers={"X-API-Key": "fg_wrong"})
+        assert denied.status_code == 401
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=30)
+    # uvicorn finishes the requests in flight and the shutdown, then re-raises the signal
+    assert server.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    requests = [e for e in lines if e.get("event") == "request"]
+    assert {e["status"] for e in requests} >= {200, 503, 404, 401}
+    assert all(set(e) == {"event", "request_id", "method", "route", "status", "ms", "key"}
+               for e in requests)
+    assert "/v1/subjects/{subject}/access-report" in {e["route"] for e in requests}
+    assert "s_0123456789abcdef" not in err and "fg_wrong" not in err
+    assert (tmp_path / "svc.db.keys").stat().st_mode & 0o077 == 0
+
+
+def test_the_demo_deployment_is_ready_to_use(tmp_path: Path, shared: Path) -> None:
+    keys_file = tmp_path / "demo.db.demo-keys.json"
+    lines: list[str] = []
+    with Deployment.open(tmp_path / "demo.db") as d:
+        secrets = prepare_demo(d, keys_file, data=shared, echo=lines.append)
+        assert d.purpose(DEMO_PURPOSE).status.value == "active"
+        assert {k.role.value for k in d.api_keys()} == {"admin", "operator", "reviewer",
+                                                          "auditor"}
+        assert d.review_settings(DEMO_PURPOSE) is not None
+        again = prepare_demo(d, keys_file, data=shared, echo=lines.append)
+    assert again == secrets and len(secrets) == 5
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    assert "already set up" in lines[-1]
