@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs facegate into .venv and runs its demo: offline, nothing to set up.
+# Installs facegate into .venv and starts the service with a demo deployment on the
+# embedded SQLite store (facegate-demo.db): offline, no server to install.
+# It prints the demo's API keys and the first requests to try; Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[demo]'
-exec .venv/bin/facegate demo "$@"
+exec .venv/bin/facegate serve --demo --db "${FACEGATE_DEMO_DB:-facegate-demo.db}" "$@"
