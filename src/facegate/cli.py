@@ -225,6 +225,8 @@ def _add_governed_commands() -> None:
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
                     *LIVENESS_COMMANDS, *SERVE_COMMANDS):
+        if command.name in cli.commands:
+            raise RuntimeError(f"two commands are named {command.name!r}")
         cli.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""``facegate serve`` (the REST service) and ``facegate keys`` (its API keys).
+"""``facegate serve`` (the REST service) and ``facegate api-key`` (its API keys).
 
 ``serve`` runs the FastAPI application under uvicorn on 127.0.0.1 with the
 embedded SQLite store by default (``--database postgresql://...`` for central
@@ -83,7 +83,7 @@ the OpenAPI document: {base}/openapi.json   (docs/api.md walks through consent, 
 """)
 
 
-@click.group("keys")
+@click.group("api-key")
 def keys_group() -> None:
     """Issue, list and revoke the service's API keys."""
 

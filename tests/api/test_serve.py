@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
@@ -80,3 +81,33 @@ def test_the_demo_deployment_is_ready_to_use(tmp_path: Path, shared: Path) -> No
     assert again == secrets and len(secrets) == 5
     assert keys_file.stat().st_mode & 0o777 == 0o600
     assert "already set up" in lines[-1]
+
+
+def test_api_keys_from_the_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from facegate.cli import cli
+
+    db = str(tmp_path / "k.db")
+    with Deployment.open(db) as d:
+        d.register_processor(name="Ex", contact="dpo@example.com", credit_code="1")
+    issued = CliRunner().invoke(cli, ["api-key", "issue", "--role", "auditor", "--label",
+                                      "audit firm", "--db", db])
+    assert issued.exit_code == 0, issued.output
+    key_id, role, secret = issued.stdout.strip().split("\t")
+    assert role == "auditor" and secret.startswith("fg_")
+    listed = CliRunner().invoke(cli, ["api-key", "list", "--db", db]).stdout
+    assert f"{key_id}\tauditor\tlive" in listed and secret not in listed
+    assert CliRunner().invoke(cli, ["api-key", "revoke", key_id, "--db", db]).exit_code == 0
+    assert f"{key_id}\tauditor\trevoked" in CliRunner().invoke(
+        cli, ["api-key", "list", "--db", db]).stdout
+    unknown = CliRunner().invoke(cli, ["api-key", "revoke", "k_nope", "--db", db])
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("facegate: registry.not_found")
+
+
+def test_no_command_shadows_another() -> None:
+    from facegate.cli import cli
+
+    keys, api_key = cli.commands["keys"], cli.commands["api-key"]
+    assert isinstance(keys, click.Group) and isinstance(api_key, click.Group)
+    assert "rotate" in keys.commands and {"issue", "list", "revoke"} <= set(api_key.commands)
