@@ -51,6 +51,10 @@ ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
 
 
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
+
 def _verification(result: Verification | AlternativeRoute) -> Verification:
     assert isinstance(result, Verification)
     return result
