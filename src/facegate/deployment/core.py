@@ -72,7 +72,7 @@ def _key_file(path: str | Path, keys: str | Path | None,
         return None
     raise StoreKeysRequired(
         f"a PostgreSQL store has no file beside it for its keys: give the key file "
-        f"(keys=, --keys or $FACEGATE_KEYS) or set both {ENV_KEK} and {ENV_AUDIT_KEY}",
+        f"(keys=) or set both {ENV_KEK} and {ENV_AUDIT_KEY}",
         details={"url": redact_url(str(path))})
 
 
