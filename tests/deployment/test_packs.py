@@ -45,6 +45,10 @@ ATTENDANCE = "hr.attendance"
 ARCFACE = "faceplugin-arcface-v1"
 
 
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
+
 def _lfw_pairs(shared: Path, tmp_path: Path, count: int = 20) -> Path:
     """The first ``count`` same-person and ``count`` different-person pairs of pairsDevTrain."""
     lines = (shared / "lfw" / "pairsDevTrain.txt").read_text().splitlines()
