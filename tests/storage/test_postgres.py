@@ -163,6 +163,15 @@ def test_an_unreachable_server_or_a_missing_database_is_a_storage_error(
         connect(postgres_server.url("no_such_database"), now=NOW)
 
 
+def test_opening_an_unreachable_url_is_a_storage_error(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    with pytest.raises(StorageError) as exc:
+        Deployment.open("postgresql://me:s3cret@127.0.0.1:1/fg?connect_timeout=3",
+                        keys=tmp_path / "k.keys")
+    assert exc.value.code == "storage.error" and "s3cret" not in exc.value.message
+    assert not (tmp_path / "k.keys").exists()
+
+
 def test_a_url_needs_keys_given_or_in_the_environment(url: str, tmp_path: Path) -> None:
     with pytest.raises(StoreKeysRequired) as exc:
         Deployment.open(url, environ={"FACEGATE_KEK": "x"})
