@@ -22,6 +22,7 @@ from facegate.engine.default import default_engine
 
 from .support.data import shared_data_dir
 from .support.governed import START, add_purpose
+from .support.postgres import PostgresServer, start_server, unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 NO_DATA = "../shared/data (labelled sample faces) is not present beside the repo; set FACEGATE_DATA"
@@ -91,16 +92,57 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_stores`` run once on SQLite and once on PostgreSQL."""
+    if ("store_backend" in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker("both_stores") is not None):
+        metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server for the session; skips with the reason when there
+    is none to start (see :mod:`tests.support.postgres`)."""
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    server = start_server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def open_deployment(tmp_path: Path, clock: FixedClock,
-                    analyzer: FaceAnalyzer) -> Iterator[Callable[..., Deployment]]:
-    """Open deployments in ``tmp_path`` sharing the session analyzer; closed after the test."""
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Where :func:`open_deployment` keeps its stores: ``sqlite`` unless a test marked
+    ``both_stores`` is parametrized with ``postgresql``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def open_deployment(tmp_path: Path, clock: FixedClock, analyzer: FaceAnalyzer,
+                    store_backend: str,
+                    request: pytest.FixtureRequest) -> Iterator[Callable[..., Deployment]]:
+    """Open deployments in ``tmp_path`` sharing the session analyzer; closed after the test.
+
+    On the ``postgresql`` backend each name is a fresh database of the session's
+    server, and its key file is ``tmp_path / name + ".keys"`` as beside an SQLite file.
+    """
     opened: list[Deployment] = []
+    server: PostgresServer | None = None
+    if store_backend == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+    urls: dict[str, str] = {}
 
     def factory(name: str = "facegate.db", **kwargs: object) -> Deployment:
         kwargs.setdefault("analyzer", analyzer)
         kwargs.setdefault("clock", clock)
-        d = Deployment.open(tmp_path / name, **kwargs)  # type: ignore[arg-type]
+        target: str | Path = tmp_path / name
+        if server is not None:
+            if name not in urls:
+                urls[name] = server.create_database()
+            target = urls[name]
+            kwargs.setdefault("keys", tmp_path / f"{name}.keys")
+        d = Deployment.open(target, **kwargs)  # type: ignore[arg-type]
         opened.append(d)
         return d
 

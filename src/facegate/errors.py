@@ -84,6 +84,7 @@ The hierarchy::
     │   └── ReviewCaseClosed          review.closed
     ├── StorageError              storage.error
     │   ├── SchemaTooNew              storage.schema_too_new
+    │   ├── StoreKeysRequired         storage.keys_required
     │   ├── AuditChainBroken          audit.chain_broken              R15
     │   └── CryptoError               crypto.error                    R16
     │       ├── CryptoInvalid         crypto.invalid (opaque: sealed data does not open)
@@ -178,6 +179,7 @@ __all__ = [
     "ServiceNotReady",
     "SiteNotFound",
     "StorageError",
+    "StoreKeysRequired",
     "SubjectNotFound",
     "TransferNotPermitted",
     "Unauthenticated",
@@ -610,6 +612,13 @@ class StorageError(Error):
 
 class SchemaTooNew(StorageError):
     code = "storage.schema_too_new"
+
+
+class StoreKeysRequired(StorageError):
+    """A PostgreSQL store was opened with no key file given and the keys not in the
+    environment (there is no file beside a URL to keep them in)."""
+
+    code = "storage.keys_required"
 
 
 class AuditChainBroken(StorageError):

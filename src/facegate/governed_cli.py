@@ -46,13 +46,14 @@ def refusal_line(exc: Error) -> str:
 
 
 def db_option(f: _F) -> _F:
-    return click.option("--db", "db", type=click.Path(path_type=Path), envvar="FACEGATE_DB",
-                        default=Path("facegate.db"), show_default=True,
-                        help="The deployment store (env FACEGATE_DB).")(f)
+    return click.option("--db", "db", envvar="FACEGATE_DB", default="facegate.db",
+                        show_default=True,
+                        help="The deployment store: an SQLite file or a postgresql:// URL "
+                             "(env FACEGATE_DB).")(f)
 
 
 @contextmanager
-def open_store(db: Path) -> Iterator[Deployment]:
+def open_store(db: str | Path) -> Iterator[Deployment]:
     """Open the store; turn any facegate error into one line and exit status 1."""
     ctx = click.get_current_context()
     analyzer = (ctx.obj or {}).get("analyzer") if isinstance(ctx.obj, dict) else None

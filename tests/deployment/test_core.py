@@ -16,6 +16,10 @@ from ..support.governed import consent
 ACCESS = "access.office.entry"
 
 
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
+
 def test_a_failed_enrollment_leaves_nothing_behind(books: Deployment, tmp_path: Path) -> None:
     alice = books.register_subject(age_band="adult")
     consent(books, alice.id, ACCESS)

@@ -28,8 +28,12 @@ from facegate.errors import (
 )
 from facegate.liveness.challenges import RECEIPT_TTL, insert_receipt, new_receipt
 from facegate.liveness.frames import Frame
+from facegate.storage.db import transaction
 
 from ..support.governed import add_purpose, consent
+
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
 
 
 def _still(photo: Path, n: int = 5) -> list[Frame]:
@@ -79,8 +83,8 @@ def _receipt(d: Deployment, purpose: str) -> str:
     """A receipt in the store, as a passed check leaves one."""
     challenge = d.liveness_challenge(purpose=purpose)
     receipt = new_receipt(challenge, now=challenge.issued_at)
-    insert_receipt(d.connection, receipt=receipt)
-    d.connection.commit()
+    with transaction(d.connection):
+        insert_receipt(d.connection, receipt=receipt)
     return receipt.id
 
 
@@ -114,9 +118,9 @@ def test_h1_a_purpose_requiring_liveness_enrolls_and_verifies_only_with_a_fresh_
 
 
 def test_liveness_through_the_cli(books: Deployment, tmp_path: Path, analyzer: FaceAnalyzer,
-                                  faces: dict[str, Path]) -> None:
-    db = str(tmp_path / "facegate.db")
-    runner = CliRunner()
+                                  faces: dict[str, Path], store_backend: str) -> None:
+    db = books.location  # the SQLite file, or the PostgreSQL URL (central mode)
+    runner = CliRunner(env={"FACEGATE_KEYS": str(tmp_path / "facegate.db.keys")})
     issued = runner.invoke(cli, ["liveness", "challenge", "--db", db, "--purpose",
                                  "access.office.entry"], obj={"analyzer": analyzer})
     assert issued.exit_code == 0, issued.output

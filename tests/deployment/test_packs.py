@@ -45,6 +45,10 @@ ATTENDANCE = "hr.attendance"
 ARCFACE = "faceplugin-arcface-v1"
 
 
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
+
 def _lfw_pairs(shared: Path, tmp_path: Path, count: int = 20) -> Path:
     """The first ``count`` same-person and ``count`` different-person pairs of pairsDevTrain."""
     lines = (shared / "lfw" / "pairsDevTrain.txt").read_text().splitlines()
@@ -138,7 +142,9 @@ def test_a_gallery_refuses_a_template_of_another_pack(books: Deployment,
         operation=Operation.ENROLL, profile=CN_2025, purpose_key=ACCESS, purpose=purpose,
         site=get_site(d.connection, key=purpose.site_key), notice_version=1,
         assessment_current=True, now=START,
-        subject=SubjectFacts(id=alice.id, minor=False, consent=live)))
+        subject=SubjectFacts(id=alice.id, minor=False, consent=live,
+                             transfer_consent=d.central_store),
+        central_store=d.central_store))
     keys = DataKeys(d.connection, ring=d.key_ring, now=START)
     with pytest.raises(GalleryPackMismatch) as info:
         templates.enroll(grant, conn=d.connection, keys=keys, analyzer=other,

@@ -33,6 +33,10 @@ WATCH = "access.lab.entry"
 EU = "eu-gdpr-ai-act"
 
 
+#: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
+
 def _deployment(open_deployment: Callable[..., Deployment], jurisdiction: str) -> Deployment:
     d = open_deployment()
     d.register_processor(name="Example Ltd", contact="dpo@example.com",

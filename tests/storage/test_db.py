@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,10 +43,12 @@ def test_a_newer_schema_or_a_foreign_database_is_refused(tmp_path: Path) -> None
         connect(tmp_path / "b.db", now=NOW)
 
 
-def test_migration_sql_uses_only_the_two_dialect_tokens() -> None:
+def test_migration_sql_uses_only_the_dialect_tokens() -> None:
     for _, _, sql in migrations():
         body = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
         assert "AUTOINCREMENT" not in body and "BLOB" not in body.upper().replace("{BLOB}", "")
+        assert re.search(r"\bREAL\b", body.upper().replace("{REAL}", "")) is None
+        assert "PRAGMA" not in body.upper() and "ROWID" not in body.upper()
 
 
 def test_transaction_rolls_back_on_error_and_commits_listed_errors(tmp_path: Path) -> None:

@@ -82,6 +82,8 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
         legal_basis="separate consent", modes=list(modes),
         alternatives=["staff badge with guard check"], retention_days=365,
         threshold=DEMO_THRESHOLD)
+    if d.central_store:  # a central store holds central purposes only (R8)
+        spec["storage_mode"] = "central"
     spec.update(overrides)
     d.register_purpose(**spec)  # type: ignore[arg-type]
     d.publish_notice(purpose=key, content=demo_notice("Example Ltd", key, "365 days"))
@@ -97,5 +99,11 @@ def consent(d: Deployment, subject: str, purpose: str, **kw: object) -> None:
     """Record a valid separate consent against the current notice."""
     notice = d.notice(purpose)
     assert notice is not None
+    method = kw.pop("method", "on_screen")
     d.record_consent(subject=subject, purpose=purpose, notice_version=notice.version,
-                     method=kw.pop("method", "on_screen"), **kw)  # type: ignore[arg-type]
+                     method=method, **kw)  # type: ignore[arg-type]
+    if d.central_store and kw.get("scope", "biometric") == "biometric":
+        # templates in a central store leave the device: separate transfer consent (R8)
+        d.record_consent(subject=subject, purpose=purpose, notice_version=notice.version,
+                         method=method, scope="transfer",
+                         **{k: v for k, v in kw.items() if k != "scope"})  # type: ignore[arg-type]

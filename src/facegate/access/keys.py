@@ -12,14 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import parse_time
 from ..errors import CredentialInvalid, InvalidArgument, NotFound
 from .roles import ApiKey, Role
+
+if TYPE_CHECKING:
+    from ..storage.connection import Connection
 
 __all__ = ["IssuedKey", "StoredResponse", "find_key", "get_key", "hash_secret", "insert_key",
            "list_keys", "new_secret", "recall_response", "remember_response", "revoke_key"]
@@ -66,7 +68,7 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
                   revoked_at=parse_time(row[7]) if row[7] else None)
 
 
-def insert_key(conn: sqlite3.Connection, *, role: Role | str, label: str,
+def insert_key(conn: Connection, *, role: Role | str, label: str,
                purposes: frozenset[str] | None, sites: frozenset[str] | None,
                subject_id: str | None, now: datetime) -> IssuedKey:
     """Store a new key; its secret is returned once and never stored."""
@@ -90,7 +92,7 @@ def insert_key(conn: sqlite3.Connection, *, role: Role | str, label: str,
     return IssuedKey(key=key, secret=secret)
 
 
-def find_key(conn: sqlite3.Connection, *, secret: str) -> ApiKey:
+def find_key(conn: Connection, *, secret: str) -> ApiKey:
     """The live key whose secret this is.
 
     Raises:
@@ -106,26 +108,26 @@ def find_key(conn: sqlite3.Connection, *, secret: str) -> ApiKey:
     return key
 
 
-def get_key(conn: sqlite3.Connection, *, key_id: str) -> ApiKey:
+def get_key(conn: Connection, *, key_id: str) -> ApiKey:
     row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
     if row is None:
         raise NotFound(f"no API key {key_id!r}", details={"key": key_id})
     return _key(row)
 
 
-def list_keys(conn: sqlite3.Connection) -> list[ApiKey]:
+def list_keys(conn: Connection) -> list[ApiKey]:
     rows = conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, id")
     return [_key(r) for r in rows]
 
 
-def revoke_key(conn: sqlite3.Connection, *, key_id: str, now: datetime) -> ApiKey:
+def revoke_key(conn: Connection, *, key_id: str, now: datetime) -> ApiKey:
     key = get_key(conn, key_id=key_id)
     if key.revoked_at is None:
         conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now.isoformat(), key_id))
     return get_key(conn, key_id=key_id)
 
 
-def recall_response(conn: sqlite3.Connection, *, key_id: str,
+def recall_response(conn: Connection, *, key_id: str,
                     idempotency_key: str) -> StoredResponse | None:
     row = conn.execute("SELECT request_hash, status, response FROM idempotent_requests "
                        "WHERE key_id = ? AND idempotency_key = ?",
@@ -135,7 +137,7 @@ def recall_response(conn: sqlite3.Connection, *, key_id: str,
     return StoredResponse(request_hash=row[0], status=int(row[1]), body=json.loads(row[2]))
 
 
-def remember_response(conn: sqlite3.Connection, *, key_id: str, idempotency_key: str,
+def remember_response(conn: Connection, *, key_id: str, idempotency_key: str,
                       request_hash: str, status: int, body: dict[str, Any],
                       now: datetime) -> None:
     conn.execute("INSERT INTO idempotent_requests (key_id, idempotency_key, request_hash, "

@@ -13,7 +13,6 @@ biometric data. See :mod:`facegate.audit.chain` for the hashes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,8 @@ from typing import Any
 from ..clock import parse_time
 from ..crypto.keyring import Signer
 from ..errors import AuditChainBroken, InvalidArgument
+from ..storage.connection import Connection, IntegrityError
+from ..storage.db import snapshot
 from .chain import (
     GENESIS,
     ChainReport,
@@ -53,7 +54,7 @@ class AuditEvent:
     seq: int = 0
 
 
-def _checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
+def _checkpoint(conn: Connection) -> Checkpoint | None:
     row = conn.execute("SELECT seq, head, key_id, signature, signed_at FROM audit_checkpoint "
                        "WHERE id = 1").fetchone()
     return None if row is None else Checkpoint(seq=int(row[0]), head=str(row[1]),
@@ -61,7 +62,7 @@ def _checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
                                                signed_at=str(row[4]))
 
 
-def _sign(conn: sqlite3.Connection, signer: Signer, seq: int, head: str, at: datetime) -> None:
+def _sign(conn: Connection, signer: Signer, seq: int, head: str, at: datetime) -> None:
     conn.execute("INSERT INTO audit_checkpoint (id, seq, head, key_id, signature, signed_at) "
                  "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
                  "head = excluded.head, key_id = excluded.key_id, "
@@ -78,7 +79,7 @@ def _detail_text(detail: Mapping[str, Any]) -> str:
                               "bytes)") from None
 
 
-def record_event(conn: sqlite3.Connection, *, event: AuditEvent, signer: Signer) -> int:
+def record_event(conn: Connection, *, event: AuditEvent, signer: Signer) -> int:
     """Append ``event`` after the signed head and sign the new head; returns its seq.
 
     Raises:
@@ -100,19 +101,19 @@ def record_event(conn: sqlite3.Connection, *, event: AuditEvent, signer: Signer)
     try:
         conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES "
                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row[:9], digest))
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise AuditChainBroken(f"audit entry {seq} already exists beyond the signed checkpoint",
                                details={"seq": seq, "rule": "R15"}) from None
     _sign(conn, signer, seq, digest, event.at)
     return seq
 
 
-def is_chained(conn: sqlite3.Connection) -> bool:
+def is_chained(conn: Connection) -> bool:
     """Whether the log has a signed checkpoint (the store then needs its signing key)."""
     return _checkpoint(conn) is not None
 
 
-def chain_legacy_events(conn: sqlite3.Connection, *, signer: Signer, now: datetime) -> int:
+def chain_legacy_events(conn: Connection, *, signer: Signer, now: datetime) -> int:
     """Chain and sign the plain entries of a store written before issue 5; returns how many.
 
     Only a log that was never chained (no checkpoint, no hash anywhere) is chained.
@@ -133,25 +134,19 @@ def chain_legacy_events(conn: sqlite3.Connection, *, signer: Signer, now: dateti
     return len(rows)
 
 
-def verify_log(conn: sqlite3.Connection, *, public_key: bytes, key_id: str) -> ChainReport:
+def verify_log(conn: Connection, *, public_key: bytes, key_id: str) -> ChainReport:
     """Verify the whole log against the signed checkpoint.
 
     Raises:
         AuditChainBroken: ``details.seq`` names the first broken entry.
     """
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")  # one snapshot: entries and checkpoint from the same moment
-    try:
+    with snapshot(conn):  # entries and checkpoint from the same moment
         rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
         checkpoint = _checkpoint(conn)
-    finally:
-        if own:
-            conn.execute("COMMIT")
     return verify_chain(rows, checkpoint, public_key=public_key, key_id=key_id)
 
 
-def list_events(conn: sqlite3.Connection, *, name: str | None = None,
+def list_events(conn: Connection, *, name: str | None = None,
                 subject_id: str | None = None) -> list[AuditEvent]:
     """The log, oldest first; optionally one event name or one subject's entries."""
     sql = ("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail "

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..clock import parse_time
+from ..storage.connection import Connection
 from .models import Calibration
 
 __all__ = ["get_calibration", "insert_calibration", "list_calibrations"]
@@ -18,7 +18,7 @@ _COLUMNS = ("id, purpose_key, pack, pack_version, population, lfw_derived, datas
             "recorded_by, recorded_at")
 
 
-def insert_calibration(conn: sqlite3.Connection, *, purpose_key: str, pack: str,
+def insert_calibration(conn: Connection, *, purpose_key: str, pack: str,
                        pack_version: str, population: str, lfw_derived: bool, dataset: str,
                        fingerprint: str, target_fmr: float, threshold: float,
                        genuine_pairs: int, impostor_pairs: int,
@@ -26,12 +26,12 @@ def insert_calibration(conn: sqlite3.Connection, *, purpose_key: str, pack: str,
                        recorded_by: str, recorded_at: datetime) -> Calibration:
     cur = conn.execute(
         f"INSERT INTO calibrations ({_COLUMNS.split(', ', 1)[1]}) "
-        f"VALUES ({', '.join('?' * 15)})",
+        f"VALUES ({', '.join('?' * 15)}) RETURNING id",
         (purpose_key, pack, pack_version, population, int(lfw_derived), dataset, fingerprint,
          target_fmr, threshold, genuine_pairs, impostor_pairs,
          json.dumps([round(d, 6) for d in sorted(impostor_distances)]),
          json.dumps(dict(report), sort_keys=True), recorded_by, recorded_at.isoformat()))
-    found = get_calibration(conn, id=int(cur.lastrowid or 0))
+    found = get_calibration(conn, id=int(cur.fetchone()[0]))
     assert found is not None
     return found
 
@@ -45,11 +45,11 @@ def _calibration(r: tuple[Any, ...]) -> Calibration:
         report=json.loads(r[13]), recorded_by=str(r[14]), recorded_at=parse_time(str(r[15])))
 
 
-def get_calibration(conn: sqlite3.Connection, *, id: int) -> Calibration | None:
+def get_calibration(conn: Connection, *, id: int) -> Calibration | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM calibrations WHERE id = ?", (id,)).fetchone()
     return None if row is None else _calibration(row)
 
 
-def list_calibrations(conn: sqlite3.Connection, *, purpose_key: str) -> list[Calibration]:
+def list_calibrations(conn: Connection, *, purpose_key: str) -> list[Calibration]:
     return [_calibration(r) for r in conn.execute(
         f"SELECT {_COLUMNS} FROM calibrations WHERE purpose_key = ? ORDER BY id", (purpose_key,))]

@@ -8,12 +8,15 @@ operator records how the alternative check went with
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..clock import parse_time
+
+if TYPE_CHECKING:  # the protocol only: policy and the CLI import this module, not the store
+    from ..storage.connection import Connection
 
 __all__ = [
     "AlternativeOutcome",
@@ -54,20 +57,20 @@ class AlternativeOutcome:
     recorded_at: datetime
 
 
-def insert_outcome(conn: sqlite3.Connection, *, purpose_key: str, subject_id: str | None,
+def insert_outcome(conn: Connection, *, purpose_key: str, subject_id: str | None,
                    method: str, result: AlternativeResult, operator: str,
                    recorded_at: datetime) -> AlternativeOutcome:
     cur = conn.execute(
         "INSERT INTO alternative_outcomes (purpose_key, subject_id, method, outcome, operator, "
-        "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "recorded_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (purpose_key, subject_id, method, result.value, operator, recorded_at.isoformat()))
-    assert cur.lastrowid is not None
-    return AlternativeOutcome(id=cur.lastrowid, purpose_key=purpose_key, subject_id=subject_id,
+    return AlternativeOutcome(id=int(cur.fetchone()[0]), purpose_key=purpose_key,
+                              subject_id=subject_id,
                               method=method, result=result, operator=operator,
                               recorded_at=recorded_at)
 
 
-def list_outcomes(conn: sqlite3.Connection, *, purpose_key: str) -> list[AlternativeOutcome]:
+def list_outcomes(conn: Connection, *, purpose_key: str) -> list[AlternativeOutcome]:
     return [AlternativeOutcome(id=int(r[0]), purpose_key=str(r[1]),
                                subject_id=None if r[2] is None else str(r[2]), method=str(r[3]),
                                result=AlternativeResult(r[4]), operator=str(r[5]),
@@ -77,7 +80,7 @@ def list_outcomes(conn: sqlite3.Connection, *, purpose_key: str) -> list[Alterna
                 "FROM alternative_outcomes WHERE purpose_key = ? ORDER BY id", (purpose_key,))]
 
 
-def forget_subject(conn: sqlite3.Connection, *, subject_id: str) -> int:
+def forget_subject(conn: Connection, *, subject_id: str) -> int:
     """Detach the subject from recorded alternative outcomes (erasure, R23); returns how many."""
     return conn.execute("UPDATE alternative_outcomes SET subject_id = NULL WHERE subject_id = ?",
                         (subject_id,)).rowcount

@@ -15,14 +15,17 @@ allows the raw image to be kept, sealed (R10).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..clock import parse_time
 from ..jurisdictions import ConsentMethod
+
+if TYPE_CHECKING:  # the protocol only: policy and the CLI import this module, not the store
+    from ..storage.connection import Connection
 
 __all__ = [
     "ConsentEvent",
@@ -115,20 +118,19 @@ _COLUMNS = ("seq, subject_id, purpose_key, scope, kind, notice_version, method, 
             "given_by, guardian_name, guardian_relation, operator, recorded_at")
 
 
-def append_event(conn: sqlite3.Connection, *, event: ConsentEvent) -> ConsentEvent:
+def append_event(conn: Connection, *, event: ConsentEvent) -> ConsentEvent:
     """Append ``event`` to the ledger; returns it with its sequence number."""
     cur = conn.execute(
         f"INSERT INTO consent_events ({_COLUMNS.removeprefix('seq, ')}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
         (event.subject_id, event.purpose_key, event.scope.value, event.kind.value,
          event.notice_version, event.method.value, int(event.separate), event.given_by.value,
          event.guardian_name, event.guardian_relation, event.operator,
          event.recorded_at.isoformat()))
-    assert cur.lastrowid is not None
-    return replace(event, seq=cur.lastrowid)
+    return replace(event, seq=int(cur.fetchone()[0]))
 
 
-def list_events(conn: sqlite3.Connection, *, subject_id: str, purpose_key: str | None = None,
+def list_events(conn: Connection, *, subject_id: str, purpose_key: str | None = None,
                 scope: ConsentScope | None = None) -> list[ConsentEvent]:
     """A subject's events, oldest first, optionally for one purpose and scope."""
     sql = f"SELECT {_COLUMNS} FROM consent_events WHERE subject_id = ?"
@@ -148,7 +150,7 @@ def list_events(conn: sqlite3.Connection, *, subject_id: str, purpose_key: str |
         for r in conn.execute(sql + " ORDER BY seq", args)]
 
 
-def erase_events(conn: sqlite3.Connection, *, subject_id: str) -> int:
+def erase_events(conn: Connection, *, subject_id: str) -> int:
     """Delete the subject's ledger as part of erasing the subject (R23); returns how many."""
     return conn.execute("DELETE FROM consent_events WHERE subject_id = ?",
                         (subject_id,)).rowcount

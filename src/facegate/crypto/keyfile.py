@@ -59,7 +59,7 @@ class KeyStore:
     rotate`` (call it inside the transaction that uses the ring).
     """
 
-    def __init__(self, path: Path, *, keks: Mapping[str, bytes], active: str, seed: bytes,
+    def __init__(self, path: Path | None, *, keks: Mapping[str, bytes], active: str, seed: bytes,
                  env_kek: bool, env_seed: bool, env_new_kek: str | None = None) -> None:
         self.path = path
         self._keks = dict(keks)
@@ -81,6 +81,7 @@ class KeyStore:
         """The current ring; re-read when another process rotated the key file."""
         stamp = self._file_stamp()
         if not self.env_kek and stamp is not None and stamp != self._stamp:
+            assert self.path is not None  # a stamp means a file
             data = self._read(self.path)
             keks = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data["keks"]).items()}
             if str(data.get("active")) in keks:
@@ -89,6 +90,8 @@ class KeyStore:
         return KeyRing(active=self._active, keks=self._keks)
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
+        if self.path is None:
+            return None
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -96,10 +99,13 @@ class KeyStore:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     @classmethod
-    def open(cls, path: str | Path, *, environ: Mapping[str, str], create: bool) -> KeyStore:
+    def open(cls, path: str | Path | None, *, environ: Mapping[str, str],
+             create: bool) -> KeyStore:
         """Read the keys from ``environ`` and the file at ``path``.
 
         Args:
+            path: the key file; ``None`` when both keys come from the environment
+                and there is no file (a PostgreSQL store given no key file).
             create: write a new key file with fresh keys when it is absent
                 (a new store); otherwise a missing file is an error.
 
@@ -107,9 +113,16 @@ class KeyStore:
             KeyMissing: the keys of an existing store are nowhere to be found, or malformed.
             KeyFileInsecure: the key file is readable by group or others.
         """
-        file = Path(path)
         env_kek = environ.get(ENV_KEK)
         env_seed = environ.get(ENV_AUDIT_KEY)
+        if path is None:
+            if not (env_kek and env_seed):
+                raise KeyMissing(f"no key file: set {ENV_KEK} and {ENV_AUDIT_KEY}")
+            key = _b64(env_kek, ENV_KEK)
+            return cls(None, keks={kek_id(key): key}, active=kek_id(key),
+                       seed=_b64(env_seed, ENV_AUDIT_KEY), env_kek=True, env_seed=True,
+                       env_new_kek=environ.get(ENV_NEW_KEK))
+        file = Path(path)
         data: dict[str, Any] = {}
         if file.exists():
             data = cls._read(file)
@@ -164,6 +177,8 @@ class KeyStore:
             data["keks"] = {k: _text(v) for k, v in self._keks.items()}
         if not self._env_seed:
             data["audit_signing_key"] = _text(self._seed)
+        if self.path is None:  # both keys from the environment: nothing to keep
+            return
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.unlink(missing_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self
@@ -35,6 +34,7 @@ from ..organisation.repository import get_processor, get_site
 from ..policy.decision import Decision, Outcome
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, list_assessments
+from ..storage.connection import Connection
 from ..storage.db import transaction
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
@@ -51,7 +51,7 @@ def new_subject_id() -> str:
 class DeploymentBase:
     """State and helpers; see :class:`~facegate.deployment.Deployment` for the API."""
 
-    def __init__(self, conn: sqlite3.Connection, *, keys: KeyStore, clock: Clock,
+    def __init__(self, conn: Connection, *, keys: KeyStore, clock: Clock,
                  analyzer_factory: Callable[[], FaceAnalyzer],
                  ids: Callable[[], str], warning_share: float | None = None) -> None:
         if warning_share is not None and not 0.0 < warning_share <= 1.0:
@@ -67,6 +67,20 @@ class DeploymentBase:
         #: the in-memory gallery indexes (decrypted templates; never written anywhere)
         self._galleries = Galleries()
         self._ids = ids
+        #: the store is a PostgreSQL server shared by several processes (R8)
+        self._central = False
+        self._location = ""
+
+    @property
+    def central_store(self) -> bool:
+        """The store is central (PostgreSQL), not on the device: enrollment there is for
+        central purposes and subjects who gave transfer consent only (R8)."""
+        return self._central
+
+    @property
+    def location(self) -> str:
+        """Where the store is: the SQLite path, or the PostgreSQL URL without its password."""
+        return self._location
 
     @property
     def analyzer(self) -> FaceAnalyzer:
@@ -101,7 +115,7 @@ class DeploymentBase:
         self.close()
 
     @contextmanager
-    def _unit(self) -> Iterator[sqlite3.Connection]:
+    def _unit(self) -> Iterator[Connection]:
         """The one transaction of a service call; a policy refusal still commits its record.
 
         Sealed data that does not open (a moved or altered row, a missing key)
@@ -118,11 +132,11 @@ class DeploymentBase:
                                 outcome=exc.code, detail={"message": exc.message})
             raise
 
-    def _data_keys(self, conn: sqlite3.Connection) -> DataKeys:
+    def _data_keys(self, conn: Connection) -> DataKeys:
         """The subjects' data keys for one unit of work."""
         return DataKeys(conn, ring=self._keys.ring, now=self._clock.now())
 
-    def _profile(self, conn: sqlite3.Connection) -> JurisdictionProfile:
+    def _profile(self, conn: Connection) -> JurisdictionProfile:
         processor = get_processor(conn)
         if processor is None:
             raise ProcessorNotRegistered("register the processor first (facegate init)")
@@ -131,14 +145,14 @@ class DeploymentBase:
             return profile
         return dataclasses.replace(profile, early_warning_share=self._warning_share)
 
-    def _audit(self, conn: sqlite3.Connection, name: str, *, operator: str, outcome: str = "ok",
+    def _audit(self, conn: Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,
                rule: str | None = None, detail: Mapping[str, Any] | None = None) -> int:
         return record_event(conn, signer=self._keys.signer, event=AuditEvent(
             name=name, at=self._clock.now(), operator=operator, outcome=outcome,
             purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
 
-    def _enforce(self, conn: sqlite3.Connection, decision: Decision, action: str, *,
+    def _enforce(self, conn: Connection, decision: Decision, action: str, *,
                  operator: str, purpose_key: str | None = None,
                  subject_id: str | None = None) -> None:
         """Raise the decision's refusal after recording it in the trail."""
@@ -150,7 +164,7 @@ class DeploymentBase:
                     detail={"action": action, "message": error.message})
         raise error
 
-    def _purpose(self, conn: sqlite3.Connection, key: str) -> Purpose:
+    def _purpose(self, conn: Connection, key: str) -> Purpose:
         purpose = get_purpose(conn, key=key)
         if purpose is None:
             profile = self._profile(conn)
@@ -160,13 +174,13 @@ class DeploymentBase:
                          "article": profile.article("R1")})
         return purpose
 
-    def _site(self, conn: sqlite3.Connection, key: str) -> Site:
+    def _site(self, conn: Connection, key: str) -> Site:
         site = get_site(conn, key=key)
         if site is None:
             raise SiteNotFound(f"site {key!r} is not registered", details={"site": key})
         return site
 
-    def _subject(self, conn: sqlite3.Connection, subject_id: str) -> Subject:
+    def _subject(self, conn: Connection, subject_id: str) -> Subject:
         subject = get_subject(conn, id=subject_id)
         if subject is None:
             raise SubjectNotFound(f"subject {subject_id!r} is not registered",
@@ -174,11 +188,11 @@ class DeploymentBase:
         return subject
 
     @staticmethod
-    def _calibration(conn: sqlite3.Connection, calibration_id: int | None) -> Calibration | None:
+    def _calibration(conn: Connection, calibration_id: int | None) -> Calibration | None:
         if calibration_id is None:
             return None
         return get_calibration(conn, id=calibration_id)
 
-    def _assessment_current(self, conn: sqlite3.Connection, purpose: Purpose) -> bool:
+    def _assessment_current(self, conn: Connection, purpose: Purpose) -> bool:
         return any(a.is_current_for(purpose)
                    for a in list_assessments(conn, purpose_key=purpose.key))

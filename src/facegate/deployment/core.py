@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,10 @@ from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
+from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK
 from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
+from ..errors import StoreKeysRequired
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
 from ..filing.counter import list_records as list_filing_records
 from ..images import Image, ImageSource
@@ -40,7 +41,8 @@ from ..policy import gate
 from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.repository import get_purpose, latest_notice
-from ..storage.db import connect
+from ..storage.connection import Connection
+from ..storage.db import connect, is_url, redact_url
 from ..subjects.models import is_minor
 from ..templates import service as templates
 from ..templates.store import list_templates
@@ -53,6 +55,26 @@ from .review import Review
 from .rights import open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
+
+
+def _key_file(path: str | Path, keys: str | Path | None,
+              environ: Mapping[str, str]) -> Path | None:
+    """Where the store's keys are kept: ``keys``, else ``<path>.keys`` beside an SQLite
+    file; for a PostgreSQL URL ``None`` (both keys from the environment).
+
+    Raises:
+        StoreKeysRequired: a URL with no key file and the keys not in the environment.
+    """
+    if keys is not None:
+        return Path(keys)
+    if not is_url(path):
+        return Path(f"{path}.keys")
+    if environ.get(ENV_KEK) and environ.get(ENV_AUDIT_KEY):
+        return None
+    raise StoreKeysRequired(
+        f"a PostgreSQL store has no file beside it for its keys: give the key file "
+        f"(keys=) or set both {ENV_KEK} and {ENV_AUDIT_KEY}",
+        details={"url": redact_url(str(path))})
 
 
 class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
@@ -79,9 +101,13 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
         """Open (creating and migrating) the deployment stored at ``path``.
 
         Args:
-            path: the SQLite file.
+            path: the SQLite file, or a ``postgresql://user:password@host/database``
+                URL for a central store shared by several processes or machines
+                (docs/storage.md, "Central mode").
             keys: the key file (key-encryption keys, audit signing key); ``<path>.keys``
-                by default, created with mode 0600 for a new store.
+                by default for an SQLite file, created with mode 0600 for a new store.
+                For a URL there is no default: give it, or set both
+                ``FACEGATE_KEK`` and ``FACEGATE_AUDIT_KEY``.
             environ: where ``FACEGATE_KEK`` / ``FACEGATE_AUDIT_KEY`` are read
                 (``os.environ`` by default).
             engine: the face engine; a :class:`~facegate.engine.dlib_engine.DlibEngine`
@@ -95,13 +121,17 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
         Raises:
             KeyMissing: the store holds sealed data or a signed log but its keys are absent.
             KeyFileInsecure: the key file is readable by group or others.
+            StoreKeysRequired: ``path`` is a URL, ``keys`` is not given and the
+                environment lacks ``FACEGATE_KEK`` or ``FACEGATE_AUDIT_KEY``.
+            StorageError: the store cannot be opened (not a facegate store, the
+                PostgreSQL server unreachable or refusing the login).
         """
         clock = clock or SystemClock()
+        env = os.environ if environ is None else environ
+        key_file = _key_file(path, keys, env)
         conn = connect(path, now=clock.now())
         try:
-            store = open_keys(conn, Path(f"{path}.keys") if keys is None else Path(keys),
-                              environ=os.environ if environ is None else environ,
-                              now=clock.now())
+            store = open_keys(conn, key_file, environ=env, now=clock.now())
         except BaseException:
             conn.close()
             raise
@@ -110,12 +140,15 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
         def factory() -> FaceAnalyzer:
             return ready if ready is not None else FaceAnalyzer(engine)
 
-        return cls(conn, keys=store, clock=clock, analyzer_factory=factory,
-                   ids=ids or new_subject_id, warning_share=warning_share)
+        deployment = cls(conn, keys=store, clock=clock, analyzer_factory=factory,
+                         ids=ids or new_subject_id, warning_share=warning_share)
+        deployment._central = is_url(path)
+        deployment._location = redact_url(str(path)) if is_url(path) else str(path)
+        return deployment
 
     # -- the gate -----------------------------------------------------------------
 
-    def _request(self, conn: sqlite3.Connection, operation: Operation, purpose_key: str | None,
+    def _request(self, conn: Connection, operation: Operation, purpose_key: str | None,
                  *, subject_id: str | None = None, declined: bool = False,
                  gallery: str | None = None, retain_image: bool = False) -> ProcessingRequest:
         profile = self._profile(conn)
@@ -143,7 +176,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
             site=site, notice_version=notice.version if notice else None,
             assessment_current=bool(purpose and self._assessment_current(conn, purpose)),
             now=now, subject=facts, declined=declined, gallery=gallery_purpose,
-            retain_image=retain_image,
+            retain_image=retain_image, central_store=self._central,
             gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None,
             # Only identification reads calibrations (the R21 gate, candidates' FMR).
             calibration=(self._calibration(conn, purpose.calibration_id)
@@ -151,7 +184,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
             next_calibration=(self._calibration(conn, purpose.next_calibration_id)
                               if purpose and operation is Operation.IDENTIFY else None))
 
-    def _grant(self, conn: sqlite3.Connection, req: ProcessingRequest, operator: str) -> Grant:
+    def _grant(self, conn: Connection, req: ProcessingRequest, operator: str) -> Grant:
         decision = gate.check(req)
         self._enforce(conn, decision, req.operation.value, operator=operator,
                       purpose_key=req.purpose_key,
@@ -279,14 +312,14 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
         return result
 
     @staticmethod
-    def _consent_seq(conn: sqlite3.Connection, subject: str, purpose: str) -> int | None:
+    def _consent_seq(conn: Connection, subject: str, purpose: str) -> int | None:
         """The ledger event a new template rests on: the latest biometric grant."""
         granted = [e.seq for e in list_consents(conn, subject_id=subject, purpose_key=purpose,
                                                  scope=ConsentScope.BIOMETRIC)
                    if e.kind is ConsentKind.GRANTED]
         return max(granted, default=None)
 
-    def _only_consenting(self, conn: sqlite3.Connection, result: Identification,
+    def _only_consenting(self, conn: Connection, result: Identification,
                          operator: str) -> Identification:
         """Drop any candidate without live consent (R2, R4): withdrawal deletes templates, and
         this keeps a row that survived anyway (a restored backup) from ever matching."""
@@ -345,7 +378,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
         return list_events(self._conn, name=name)
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         """The store's connection, for bulk loading and inspection by tools and tests."""
         return self._conn
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from ..liveness.frames import Frame
 from ..liveness.passive import PassiveScorer, passive_scorer
 from ..policy.decision import Operation
 from ..policy.facts import ProcessingRequest
+from ..storage.connection import Connection
 from .base import DeploymentBase
 
 __all__ = ["LivenessCheck", "LivenessChecks"]
@@ -123,7 +123,7 @@ class LivenessChecks(DeploymentBase):
                                  details={"challenge": asked.id, **result.as_dict()})
         return LivenessCheck(result=result, receipt=receipt)
 
-    def _liveness_pack(self, conn: sqlite3.Connection,
+    def _liveness_pack(self, conn: Connection,
                        challenge: Challenge) -> tuple[str, float | None]:
         p = self._purpose(conn, challenge.purpose_key)
         return p.pack, p.threshold
@@ -134,7 +134,7 @@ class LivenessChecks(DeploymentBase):
             self._passive_loaded = True
         return self._passive
 
-    def _with_liveness(self, conn: sqlite3.Connection, req: ProcessingRequest,
+    def _with_liveness(self, conn: Connection, req: ProcessingRequest,
                        receipt: str | None, operator: str) -> ProcessingRequest:
         """``req`` with the state of the offered receipt, consumed when the purpose
         requires liveness for this operation (H1); unchanged otherwise."""

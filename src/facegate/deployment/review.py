@@ -14,7 +14,6 @@ deadline passes, then erased.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +31,7 @@ from ..review.models import (
     check_act,
     next_status,
 )
+from ..storage.connection import Connection
 from .rights import Rights
 
 __all__ = ["Review"]
@@ -90,7 +90,7 @@ class Review(Rights):
 
     # -- sessions (called by identify, inside its unit) ---------------------------------
 
-    def _session(self, conn: sqlite3.Connection, purpose: Purpose, result: Identification,
+    def _session(self, conn: Connection, purpose: Purpose, result: Identification,
                  picture: Image, operator: str) -> Identification:
         """Record the identification session; with review, open a case per hit and keep the
         probe image sealed until the cases are decided or the deadline passes."""
@@ -129,7 +129,7 @@ class Review(Rights):
                             "reviewers_required": required, "deadline": deadline.isoformat()})
         return dataclasses.replace(result, faces=tuple(faces))
 
-    def _end_session(self, conn: sqlite3.Connection, session: str, *, operator: str,
+    def _end_session(self, conn: Connection, session: str, *, operator: str,
                      why: str) -> None:
         facts = review_store.close_session(conn, session_id=session, at=self._clock.now())
         if facts is None:
@@ -142,7 +142,7 @@ class Review(Rights):
                         "reviewers": review_store.session_reviewers(conn, session_id=session),
                         "why": why, "probe_image_erased": erased})
 
-    def _expire(self, conn: sqlite3.Connection, *, operator: str) -> int:
+    def _expire(self, conn: Connection, *, operator: str) -> int:
         """Expire cases and erase probe images past their deadline; returns cases expired."""
         now = self._clock.now()
         cases, sessions, probes = review_store.expire_due(conn, now=now)
@@ -154,7 +154,7 @@ class Review(Rights):
                 self._end_session(conn, session, operator=operator, why="deadline")
         return len(cases)
 
-    def _cascade_expiry(self, conn: sqlite3.Connection, *, operator: str) -> int:
+    def _cascade_expiry(self, conn: Connection, *, operator: str) -> int:
         return self._expire(conn, operator=operator)
 
     def expire_reviews(self, *, operator: str = "system") -> int:
@@ -271,20 +271,20 @@ class Review(Rights):
                                 "reviewers": list(case.reviewers)})
         return case
 
-    def _case(self, conn: sqlite3.Connection, case_id: str) -> ReviewCase:
+    def _case(self, conn: Connection, case_id: str) -> ReviewCase:
         case = review_store.get_case(conn, case_id=case_id)
         if case is None:
             raise ReviewCaseNotFound(f"review case {case_id!r} does not exist",
                                      details={"case": case_id})
         return case
 
-    def _r19(self, conn: sqlite3.Connection) -> dict[str, Any]:
+    def _r19(self, conn: Connection) -> dict[str, Any]:
         profile = self._profile(conn)
         return {"rule": "R19", "jurisdiction": profile.key, "article": profile.article("R19")}
 
     # -- erasure ----------------------------------------------------------------------
 
-    def _cascade_erasure(self, conn: sqlite3.Connection, subject: str, *, operator: str) -> int:
+    def _cascade_erasure(self, conn: Connection, subject: str, *, operator: str) -> int:
         """Erasure cascade: the subject's cases go; a session left with no open case ends
         and its probe image is erased. Returns the sessions touched."""
         sessions = review_store.delete_subject_cases(conn, subject_id=subject)

@@ -11,7 +11,6 @@ report shows only that receipt.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -26,6 +25,7 @@ from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import KeyStore
 from ..crypto.keyring import KeyRing
 from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
+from ..storage.connection import Connection
 from ..storage.db import checkpoint_wal, transaction
 from ..subjects.repository import delete_subject, get_subject
 from ..templates.images import delete_expired_images, delete_images, image_metadata
@@ -50,7 +50,7 @@ __all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "R
 ERASED = "subject-erased"
 
 
-def open_keys(conn: sqlite3.Connection, path: Path, *, environ: Mapping[str, str],
+def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str],
               now: datetime) -> KeyStore:
     """The store's keys: read, or made for a new store; then seal and chain what an
     older store kept plain, and destroy KEKs no data key uses any more.
@@ -70,12 +70,12 @@ def open_keys(conn: sqlite3.Connection, path: Path, *, environ: Mapping[str, str
     return store
 
 
-def keks_in_use(conn: sqlite3.Connection) -> set[str]:
+def keks_in_use(conn: Connection) -> set[str]:
     """KEKs still wrapping a subject's data key or a held review probe's key."""
     return kek_ids_in_use(conn) | probe_kek_ids(conn)
 
 
-def rewrap_all(conn: sqlite3.Connection, *, ring: KeyRing) -> int:
+def rewrap_all(conn: Connection, *, ring: KeyRing) -> int:
     """Re-wrap every data key and review probe key under ``ring.active``; returns how many."""
     return rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
 
@@ -258,16 +258,16 @@ class Rights(Books):
         return RetentionSweep(templates=len(gone), images=images,
                               data_keys_destroyed=destroyed, subjects=subjects)
 
-    def _cascade_erasure(self, conn: sqlite3.Connection, subject: str, *, operator: str) -> int:
+    def _cascade_erasure(self, conn: Connection, subject: str, *, operator: str) -> int:
         """Erasure of what later layers hold about ``subject`` (review cases); returns a count."""
         return 0
 
-    def _cascade_expiry(self, conn: sqlite3.Connection, *, operator: str) -> int:
+    def _cascade_expiry(self, conn: Connection, *, operator: str) -> int:
         """Expiry of what later layers hold (review cases and probe images)."""
         return 0
 
     @staticmethod
-    def _holds_anything(conn: sqlite3.Connection, subject: str) -> bool:
+    def _holds_anything(conn: Connection, subject: str) -> bool:
         return bool(template_metadata(conn, subject_id=subject) or
                     image_metadata(conn, subject_id=subject))
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -27,6 +26,7 @@ from ..clock import china_date, parse_time
 from ..jurisdictions import JurisdictionProfile
 from ..organisation.repository import get_processor, list_sites
 from ..purposes.repository import latest_notice, list_assessments, list_purposes
+from ..storage.connection import Connection
 from ..templates.store import count_individuals
 from .calendar import add_working_days
 
@@ -87,7 +87,7 @@ def warning_level(profile: JurisdictionProfile) -> int | None:
     return math.ceil(profile.filing_threshold * profile.early_warning_share)
 
 
-def list_records(conn: sqlite3.Connection) -> list[FilingRecord]:
+def list_records(conn: Connection) -> list[FilingRecord]:
     return [FilingRecord(
         id=int(r[0]), kind=FilingKind(r[1]), jurisdiction=r[2], individuals=int(r[3]),
         threshold=None if r[4] is None else int(r[4]), triggered_on=date.fromisoformat(r[5]),
@@ -98,12 +98,12 @@ def list_records(conn: sqlite3.Connection) -> list[FilingRecord]:
                               "FROM filing_records ORDER BY id")]
 
 
-def filing_status(conn: sqlite3.Connection, *, profile: JurisdictionProfile) -> FilingStatus:
+def filing_status(conn: Connection, *, profile: JurisdictionProfile) -> FilingStatus:
     return FilingStatus(individuals=count_individuals(conn), threshold=profile.filing_threshold,
                         warning_at=warning_level(profile), records=tuple(list_records(conn)))
 
 
-def _content(conn: sqlite3.Connection, individuals: int) -> dict[str, Any]:
+def _content(conn: Connection, individuals: int) -> dict[str, Any]:
     """What CN Art. 15 asks a filing to contain, from the deployment's own books."""
     processor = get_processor(conn)
     purposes = list_purposes(conn)
@@ -127,30 +127,30 @@ def _content(conn: sqlite3.Connection, individuals: int) -> dict[str, Any]:
     }
 
 
-def _insert(conn: sqlite3.Connection, *, kind: FilingKind, profile: JurisdictionProfile,
+def _insert(conn: Connection, *, kind: FilingKind, profile: JurisdictionProfile,
             individuals: int, now: datetime, due: bool, reason: str) -> FilingRecord:
     today = china_date(now)
     due_on = add_working_days(today, profile.filing_working_days) if due else None
     content = _content(conn, individuals)
     cur = conn.execute(
         "INSERT INTO filing_records (kind, jurisdiction, individuals, threshold, triggered_on, "
-        "due_on, reason, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "due_on, reason, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (kind.value, profile.key, individuals, profile.filing_threshold, today.isoformat(),
          due_on.isoformat() if due_on else None, reason,
          json.dumps(content, ensure_ascii=False, sort_keys=True), now.isoformat()))
-    assert cur.lastrowid is not None
-    return FilingRecord(id=cur.lastrowid, kind=kind, jurisdiction=profile.key,
+    (record_id,) = cur.fetchone()
+    return FilingRecord(id=int(record_id), kind=kind, jurisdiction=profile.key,
                         individuals=individuals, threshold=profile.filing_threshold,
                         triggered_on=today, due_on=due_on, reason=reason, content=content,
                         created_at=now)
 
 
-def _has(conn: sqlite3.Connection, kind: FilingKind) -> bool:
+def _has(conn: Connection, kind: FilingKind) -> bool:
     return conn.execute("SELECT 1 FROM filing_records WHERE kind = ? LIMIT 1",
                         (kind.value,)).fetchone() is not None
 
 
-def after_new_individual(conn: sqlite3.Connection, *, profile: JurisdictionProfile,
+def after_new_individual(conn: Connection, *, profile: JurisdictionProfile,
                          now: datetime) -> list[FilingRecord]:
     """Write the early warning and the filing record when their counts are reached (R17)."""
     threshold = profile.filing_threshold
@@ -172,7 +172,7 @@ def after_new_individual(conn: sqlite3.Connection, *, profile: JurisdictionProfi
     return written
 
 
-def record_material_change(conn: sqlite3.Connection, *, profile: JurisdictionProfile,
+def record_material_change(conn: Connection, *, profile: JurisdictionProfile,
                            now: datetime, reason: str) -> FilingRecord | None:
     """After a filing, write a change record due in 30 working days (R18); else nothing."""
     if not profile.applies("R18") or not _has(conn, FilingKind.FILING):

@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import random
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..clock import parse_time
 from ..errors import ChallengeExpired, ChallengeUnknown, ChallengeUsed, InvalidArgument
+
+if TYPE_CHECKING:  # the protocol only: policy and the CLI import this module, not the store
+    from ..storage.connection import Connection
 
 __all__ = [
     "CHALLENGE_TTL",
@@ -125,7 +127,7 @@ def new_receipt(challenge: Challenge, *, now: datetime, ttl: timedelta = RECEIPT
                    purpose_key=challenge.purpose_key, issued_at=now, expires_at=now + ttl)
 
 
-def insert_challenge(conn: sqlite3.Connection, *, challenge: Challenge) -> None:
+def insert_challenge(conn: Connection, *, challenge: Challenge) -> None:
     conn.execute(
         "INSERT INTO liveness_challenges (id, nonce, purpose_key, site_key, actions, issued_at, "
         "expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -134,7 +136,7 @@ def insert_challenge(conn: sqlite3.Connection, *, challenge: Challenge) -> None:
          challenge.expires_at.isoformat()))
 
 
-def get_challenge(conn: sqlite3.Connection, *, id: str) -> Challenge | None:
+def get_challenge(conn: Connection, *, id: str) -> Challenge | None:
     row = conn.execute(
         "SELECT id, nonce, purpose_key, site_key, actions, issued_at, expires_at, used_at "
         "FROM liveness_challenges WHERE id = ?", (id,)).fetchone()
@@ -146,7 +148,7 @@ def get_challenge(conn: sqlite3.Connection, *, id: str) -> Challenge | None:
                      used_at=parse_time(row[7]) if row[7] else None)
 
 
-def use_challenge(conn: sqlite3.Connection, *, id: str, nonce: str | None,
+def use_challenge(conn: Connection, *, id: str, nonce: str | None,
                   now: datetime) -> Challenge:
     """Mark the challenge used by this answer, or refuse.
 
@@ -176,7 +178,7 @@ def use_challenge(conn: sqlite3.Connection, *, id: str, nonce: str | None,
     return challenge
 
 
-def insert_receipt(conn: sqlite3.Connection, *, receipt: Receipt) -> None:
+def insert_receipt(conn: Connection, *, receipt: Receipt) -> None:
     conn.execute(
         "INSERT INTO liveness_receipts (id, challenge_id, purpose_key, issued_at, expires_at, "
         "used_at, used_for) VALUES (?, ?, ?, ?, ?, NULL, NULL)",
@@ -184,7 +186,7 @@ def insert_receipt(conn: sqlite3.Connection, *, receipt: Receipt) -> None:
          receipt.expires_at.isoformat()))
 
 
-def consume_receipt(conn: sqlite3.Connection, *, id: str, purpose_key: str, now: datetime,
+def consume_receipt(conn: Connection, *, id: str, purpose_key: str, now: datetime,
                     used_for: str) -> str | None:
     """Use receipt ``id`` for one operation of ``purpose_key``.
 

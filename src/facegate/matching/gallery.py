@@ -6,18 +6,24 @@ identification of a purpose, from the purpose's templates opened with their
 data keys, and is held in memory only: nothing of it is written to disk. The
 deployment keeps it current after its own writes (enroll, withdrawal, erasure,
 retention sweep); a write by another process is noticed from the templates
-table's row count and highest row id, and the index is then rebuilt.
+table's row count and highest row id for the purpose, and the index is then
+rebuilt. On SQLite that count is taken only when ``data_version`` says another
+connection committed; on PostgreSQL, which has no such counter, it is taken at
+every identification (one indexed aggregate per built purpose). Writers are
+serialised (:func:`facegate.storage.db.transaction`), so ids grow in commit
+order and any insert or delete changes the stamp.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
 
 from ..engine.packs import get_pack
+from ..storage.connection import Connection
+from ..storage.db import data_version
 from ..templates.keys import DataKeys
 from ..templates.store import list_templates
 from .index import GalleryIndex, IndexEntry, Matrix
@@ -28,13 +34,13 @@ __all__ = ["Galleries", "GalleryKey"]
 GalleryKey = tuple[str, str, str]
 
 
-def _stamp(conn: sqlite3.Connection, purpose_key: str) -> tuple[int, int]:
+def _stamp(conn: Connection, purpose_key: str) -> tuple[int, int]:
     row = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM templates "
                        "WHERE purpose_key = ?", (purpose_key,)).fetchone()
     return int(row[0]), int(row[1])
 
 
-def _rows(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str, pack: str,
+def _rows(conn: Connection, *, keys: DataKeys, purpose_key: str, pack: str,
           pack_version: str, now: datetime,
           subject_id: str | None = None) -> tuple[list[IndexEntry], Matrix]:
     """The opened templates of one gallery (optionally one subject's) as index rows."""
@@ -64,15 +70,16 @@ class Galleries:
         """The galleries that have an index in memory now."""
         return sorted(self._indexes)
 
-    def get(self, conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str, pack: str,
+    def get(self, conn: Connection, *, keys: DataKeys, purpose_key: str, pack: str,
             pack_version: str, now: datetime) -> GalleryIndex:
         """The index of ``purpose_key``'s templates of ``pack``, built or rebuilt as needed.
 
         Another connection's commit changes SQLite's ``data_version``; only then are the
-        purpose's templates counted again to see whether the index is stale.
+        purpose's templates counted again to see whether the index is stale. On
+        PostgreSQL they are counted every time.
         """
-        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-        if version != self._data_version:
+        version = data_version(conn)
+        if version is None or version != self._data_version:
             self._data_version = version
             for purpose in list(self._stamps):
                 if self._stamps[purpose] != _stamp(conn, purpose):
@@ -86,7 +93,7 @@ class Galleries:
             self._stamps[purpose_key] = _stamp(conn, purpose_key)
         return index
 
-    def _build(self, conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str, pack: str,
+    def _build(self, conn: Connection, *, keys: DataKeys, purpose_key: str, pack: str,
                pack_version: str, now: datetime) -> GalleryIndex:
         entries, vectors = _rows(conn, keys=keys, purpose_key=purpose_key, pack=pack,
                                  pack_version=pack_version, now=now)
@@ -96,7 +103,7 @@ class Galleries:
 
     # -- keeping step with the deployment's own writes ------------------------------------
 
-    def enrolled(self, conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str,
+    def enrolled(self, conn: Connection, *, keys: DataKeys, purpose_key: str,
                  subject_id: str, now: datetime) -> None:
         """After an enrollment committed: the subject's templates of that purpose are re-read."""
         for (p, pack, version), index in self._indexes.items():
@@ -107,7 +114,7 @@ class Galleries:
                              now=now, subject_id=subject_id))
         self._restamp(conn, purpose_key)
 
-    def subject_removed(self, conn: sqlite3.Connection, subject_id: str,
+    def subject_removed(self, conn: Connection, subject_id: str,
                         purposes: Iterable[str] | None = None) -> int:
         """After erasure (every purpose) or withdrawal (one): drop the subject's vectors."""
         wanted = None if purposes is None else set(purposes)
@@ -120,7 +127,7 @@ class Galleries:
                 self._restamp(conn, p)
         return gone
 
-    def expired(self, conn: sqlite3.Connection, now: datetime) -> int:
+    def expired(self, conn: Connection, now: datetime) -> int:
         """After a retention sweep: drop every template past its expiry."""
         gone = sum(index.remove_expired(now) for index in self._indexes.values())
         for p in list(self._stamps):
@@ -136,6 +143,6 @@ class Galleries:
         else:
             self._stamps.pop(purpose_key, None)
 
-    def _restamp(self, conn: sqlite3.Connection, purpose_key: str) -> None:
+    def _restamp(self, conn: Connection, purpose_key: str) -> None:
         if any(g[0] == purpose_key for g in self._indexes):
             self._stamps[purpose_key] = _stamp(conn, purpose_key)

@@ -18,7 +18,6 @@ purpose's calibration data, when the pack has a calibration.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from ..errors import InvalidArgument, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
+from ..storage.connection import Connection
 from ..templates.keys import DataKeys
 from ..templates.store import list_templates
 from .gallery import Galleries
@@ -116,7 +116,7 @@ class Identification:
         return all(f.no_match for f in self.faces)
 
 
-def verify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers: Analyzers,
+def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
            now: datetime) -> Verification:
     """Compare the probe's face with the subject's templates for ``purpose``."""
@@ -143,7 +143,7 @@ def verify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers:
                         threshold=best.threshold, templates=len(stored), pack=best.pack)
 
 
-def identify(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzers: Analyzers,
+def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
              image: ImageSource | Image, purpose: Purpose, now: datetime,
              calibrations: Mapping[str, Calibration | None] | None = None,
              limit: int = 5, galleries: Galleries | None = None) -> Identification:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..clock import parse_time
+from ..storage.connection import Connection
 from .models import Processor, Site, SiteType
 
 __all__ = ["get_processor", "get_site", "insert_processor", "insert_site", "list_sites"]
 
 
-def insert_processor(conn: sqlite3.Connection, *, processor: Processor) -> None:
+def insert_processor(conn: Connection, *, processor: Processor) -> None:
     conn.execute(
         "INSERT INTO processors (id, name, contact, credit_code, jurisdiction, province, "
         "security_measures, registered_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
@@ -18,7 +17,7 @@ def insert_processor(conn: sqlite3.Connection, *, processor: Processor) -> None:
          processor.province, processor.security_measures, processor.registered_at.isoformat()))
 
 
-def get_processor(conn: sqlite3.Connection) -> Processor | None:
+def get_processor(conn: Connection) -> Processor | None:
     row = conn.execute("SELECT name, contact, credit_code, jurisdiction, province, "
                        "security_measures, registered_at FROM processors WHERE id = 1").fetchone()
     if row is None:
@@ -28,7 +27,7 @@ def get_processor(conn: sqlite3.Connection) -> Processor | None:
                      registered_at=parse_time(row[6]))
 
 
-def insert_site(conn: sqlite3.Connection, *, site: Site) -> None:
+def insert_site(conn: Connection, *, site: Site) -> None:
     conn.execute(
         "INSERT INTO sites (key, name, site_type, public_place, capture_zone, signage_attested, "
         "registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -46,10 +45,10 @@ def _site(row: tuple[object, ...]) -> Site:
                 signage_attested=bool(row[5]), registered_at=parse_time(str(row[6])))
 
 
-def get_site(conn: sqlite3.Connection, *, key: str) -> Site | None:
+def get_site(conn: Connection, *, key: str) -> Site | None:
     row = conn.execute(f"SELECT {_SITE_COLUMNS} FROM sites WHERE key = ?", (key,)).fetchone()
     return None if row is None else _site(row)
 
 
-def list_sites(conn: sqlite3.Connection) -> list[Site]:
+def list_sites(conn: Connection) -> list[Site]:
     return [_site(r) for r in conn.execute(f"SELECT {_SITE_COLUMNS} FROM sites ORDER BY key")]

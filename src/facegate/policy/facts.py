@@ -58,6 +58,8 @@ class ProcessingRequest:
             was consumed for it, otherwise why not (``"missing"``, ``"unknown"``,
             ``"used"``, ``"expired"``, ``"other_purpose"``); ``None`` when not asked.
         now: the time of the request.
+        central_store: the deployment's store is central (a PostgreSQL server shared
+            by several processes or machines), not on the device (R8).
     """
 
     operation: Operation
@@ -76,3 +78,4 @@ class ProcessingRequest:
     calibration: Calibration | None = None
     next_calibration: Calibration | None = None
     liveness: str | None = None
+    central_store: bool = False

@@ -279,8 +279,14 @@ def _subject_rules(req: ProcessingRequest, purpose: Purpose) -> list[Reason]:
                           "a guardian's"))
     leaves_device = (req.operation is Operation.EXPORT or
                      (req.operation is Operation.ENROLL and
-                      purpose.storage_mode is StorageMode.CENTRAL))
-    if p.applies("R8") and leaves_device and not s.transfer_consent:
+                      (purpose.storage_mode is StorageMode.CENTRAL or req.central_store)))
+    if (p.applies("R8") and req.operation is Operation.ENROLL and req.central_store
+            and purpose.storage_mode is not StorageMode.CENTRAL):
+        out.append(reason(p, "R8", "transfer.not_permitted",
+                          f"{purpose.key} keeps templates on the device (its storage mode is "
+                          "device): this deployment's store is central; register the purpose "
+                          "with storage mode central, and tell people, to use it here"))
+    elif p.applies("R8") and leaves_device and not s.transfer_consent:
         out.append(reason(p, "R8", "transfer.not_permitted",
                           f"templates of {s.id} stay on the device: moving them needs the "
                           "subject's separate transfer consent"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
 from ..clock import parse_time
+from ..storage.connection import Connection
 from .models import (
     Assessment,
     Mode,
@@ -73,12 +73,12 @@ def _purpose(r: tuple[object, ...]) -> Purpose:
         migration_ends_at=None if r[21] is None else parse_time(str(r[21])))
 
 
-def insert_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
+def insert_purpose(conn: Connection, *, purpose: Purpose) -> None:
     conn.execute(f"INSERT INTO purposes ({_COLUMNS}) VALUES ({', '.join('?' * _COUNT)})",
                  _row(purpose))
 
 
-def update_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
+def update_purpose(conn: Connection, *, purpose: Purpose) -> None:
     """Overwrite every field of the purpose with key ``purpose.key``."""
     row = _row(purpose)
     names = [c.strip() for c in _COLUMNS.split(",")]
@@ -86,16 +86,16 @@ def update_purpose(conn: sqlite3.Connection, *, purpose: Purpose) -> None:
     conn.execute(f"UPDATE purposes SET {sets} WHERE key = ?", (*row[1:], row[0]))
 
 
-def get_purpose(conn: sqlite3.Connection, *, key: str) -> Purpose | None:
+def get_purpose(conn: Connection, *, key: str) -> Purpose | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM purposes WHERE key = ?", (key,)).fetchone()
     return None if row is None else _purpose(row)
 
 
-def list_purposes(conn: sqlite3.Connection) -> list[Purpose]:
+def list_purposes(conn: Connection) -> list[Purpose]:
     return [_purpose(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM purposes ORDER BY key")]
 
 
-def insert_notice(conn: sqlite3.Connection, *, purpose_key: str,
+def insert_notice(conn: Connection, *, purpose_key: str,
                   content: Mapping[str, Mapping[str, str]], published_at: datetime) -> Notice:
     """Store the next version of the purpose's notice and return it."""
     (latest,) = conn.execute("SELECT coalesce(max(version), 0) FROM notices WHERE purpose_key = ?",
@@ -109,7 +109,7 @@ def insert_notice(conn: sqlite3.Connection, *, purpose_key: str,
                   published_at=published_at)
 
 
-def latest_notice(conn: sqlite3.Connection, *, purpose_key: str) -> Notice | None:
+def latest_notice(conn: Connection, *, purpose_key: str) -> Notice | None:
     row = conn.execute("SELECT version, content, published_at FROM notices WHERE purpose_key = ? "
                        "ORDER BY version DESC LIMIT 1", (purpose_key,)).fetchone()
     if row is None:
@@ -131,31 +131,30 @@ def _assessment(r: tuple[object, ...]) -> Assessment:
         stale_reason=None if r[7] is None else str(r[7]))
 
 
-def insert_assessment(conn: sqlite3.Connection, *, purpose_key: str, content: Mapping[str, str],
+def insert_assessment(conn: Connection, *, purpose_key: str, content: Mapping[str, str],
                       fingerprint: str, signed_by: str, signed_at: datetime) -> Assessment:
     cur = conn.execute(
         "INSERT INTO assessments (purpose_key, content, method_fingerprint, signed_by, signed_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
         (purpose_key, json.dumps(dict(content), ensure_ascii=False, sort_keys=True), fingerprint,
          signed_by, signed_at.isoformat()))
-    assert cur.lastrowid is not None
-    found = get_assessment(conn, id=cur.lastrowid)
+    found = get_assessment(conn, id=int(cur.fetchone()[0]))
     assert found is not None
     return found
 
 
-def get_assessment(conn: sqlite3.Connection, *, id: int) -> Assessment | None:
+def get_assessment(conn: Connection, *, id: int) -> Assessment | None:
     row = conn.execute(f"SELECT {_A_COLUMNS} FROM assessments WHERE id = ?", (id,)).fetchone()
     return None if row is None else _assessment(row)
 
 
-def list_assessments(conn: sqlite3.Connection, *, purpose_key: str) -> list[Assessment]:
+def list_assessments(conn: Connection, *, purpose_key: str) -> list[Assessment]:
     return [_assessment(r) for r in conn.execute(
         f"SELECT {_A_COLUMNS} FROM assessments WHERE purpose_key = ? ORDER BY id",
         (purpose_key,))]
 
 
-def mark_assessments_stale(conn: sqlite3.Connection, *, purpose_key: str | None, at: datetime,
+def mark_assessments_stale(conn: Connection, *, purpose_key: str | None, at: datetime,
                            reason: str) -> int:
     """Mark the current assessments of one purpose (or of all, ``None``) stale."""
     where, args = ("purpose_key = ? AND ", (purpose_key,)) if purpose_key else ("", ())
@@ -164,5 +163,5 @@ def mark_assessments_stale(conn: sqlite3.Connection, *, purpose_key: str | None,
     return cur.rowcount
 
 
-def delete_assessment(conn: sqlite3.Connection, *, id: int) -> None:
+def delete_assessment(conn: Connection, *, id: int) -> None:
     conn.execute("DELETE FROM assessments WHERE id = ?", (id,))

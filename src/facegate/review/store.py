@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import sqlite3
 from datetime import datetime
 
 from PIL import Image as PILImage
@@ -20,6 +19,7 @@ from ..clock import parse_time
 from ..crypto.envelope import associated_data, new_key, open_sealed, seal
 from ..crypto.keyring import KeyRing
 from ..images import Image
+from ..storage.connection import Connection
 from .models import CaseStatus, ReviewCase, ReviewDecision, ReviewSettings, Verdict
 
 __all__ = [
@@ -56,7 +56,7 @@ def new_id(prefix: str) -> str:
 
 # -- settings and reviewers -----------------------------------------------------------
 
-def put_settings(conn: sqlite3.Connection, *, settings: ReviewSettings) -> None:
+def put_settings(conn: Connection, *, settings: ReviewSettings) -> None:
     conn.execute("INSERT INTO review_settings (purpose_key, window_seconds, configured_by, "
                  "configured_at) VALUES (?, ?, ?, ?) ON CONFLICT (purpose_key) DO UPDATE SET "
                  "window_seconds = excluded.window_seconds, configured_by = "
@@ -65,7 +65,7 @@ def put_settings(conn: sqlite3.Connection, *, settings: ReviewSettings) -> None:
                   settings.configured_at.isoformat()))
 
 
-def get_settings(conn: sqlite3.Connection, *, purpose_key: str) -> ReviewSettings | None:
+def get_settings(conn: Connection, *, purpose_key: str) -> ReviewSettings | None:
     row = conn.execute("SELECT window_seconds, configured_by, configured_at FROM "
                        "review_settings WHERE purpose_key = ?", (purpose_key,)).fetchone()
     if row is None:
@@ -74,7 +74,7 @@ def get_settings(conn: sqlite3.Connection, *, purpose_key: str) -> ReviewSetting
                           configured_by=str(row[1]), configured_at=parse_time(str(row[2])))
 
 
-def authorise_reviewer(conn: sqlite3.Connection, *, purpose_key: str, reviewer: str,
+def authorise_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,
                        authorised_by: str, at: datetime) -> None:
     conn.execute("INSERT INTO reviewers (purpose_key, reviewer, authorised_by, authorised_at) "
                  "VALUES (?, ?, ?, ?) ON CONFLICT (purpose_key, reviewer) DO UPDATE SET "
@@ -83,21 +83,21 @@ def authorise_reviewer(conn: sqlite3.Connection, *, purpose_key: str, reviewer: 
                  (purpose_key, reviewer, authorised_by, at.isoformat()))
 
 
-def revoke_reviewer(conn: sqlite3.Connection, *, purpose_key: str, reviewer: str,
+def revoke_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,
                     at: datetime) -> int:
     return conn.execute("UPDATE reviewers SET revoked_at = ? WHERE purpose_key = ? AND "
                         "reviewer = ? AND revoked_at IS NULL",
                         (at.isoformat(), purpose_key, reviewer)).rowcount
 
 
-def is_reviewer(conn: sqlite3.Connection, *, purpose_key: str, reviewer: str) -> bool:
+def is_reviewer(conn: Connection, *, purpose_key: str, reviewer: str) -> bool:
     return conn.execute("SELECT 1 FROM reviewers WHERE purpose_key = ? AND reviewer = ? AND "
                         "revoked_at IS NULL", (purpose_key, reviewer)).fetchone() is not None
 
 
 # -- sessions -----------------------------------------------------------------------
 
-def start_session(conn: sqlite3.Connection, *, purpose_key: str, gallery: str, operator: str,
+def start_session(conn: Connection, *, purpose_key: str, gallery: str, operator: str,
                   faces: int, hits: int, at: datetime) -> tuple[str, str]:
     """Record an identification session; returns its id and the probe reference."""
     session, probe = new_id("ses"), new_id("prb")
@@ -107,7 +107,7 @@ def start_session(conn: sqlite3.Connection, *, purpose_key: str, gallery: str, o
     return session, probe
 
 
-def close_session(conn: sqlite3.Connection, *, session_id: str,
+def close_session(conn: Connection, *, session_id: str,
                   at: datetime) -> dict[str, object] | None:
     """Mark the session ended; returns its facts (``None`` when it had already ended)."""
     row = conn.execute("SELECT purpose_key, gallery, probe_ref, operator, started_at FROM "
@@ -122,12 +122,12 @@ def close_session(conn: sqlite3.Connection, *, session_id: str,
             "ended_at": at.isoformat()}
 
 
-def session_open_cases(conn: sqlite3.Connection, *, session_id: str) -> int:
+def session_open_cases(conn: Connection, *, session_id: str) -> int:
     return int(conn.execute("SELECT count(*) FROM review_cases WHERE session_id = ? AND "
                             "status = ?", (session_id, CaseStatus.PENDING.value)).fetchone()[0])
 
 
-def session_reviewers(conn: sqlite3.Connection, *, session_id: str) -> list[str]:
+def session_reviewers(conn: Connection, *, session_id: str) -> list[str]:
     return [str(r[0]) for r in conn.execute(
         "SELECT DISTINCT d.reviewer FROM review_decisions d JOIN review_cases c ON "
         "c.id = d.case_id WHERE c.session_id = ? ORDER BY d.reviewer", (session_id,))]
@@ -139,7 +139,7 @@ _CASE = ("id, session_id, purpose_key, face, subject_id, distance, status, revie
          "created_at, deadline, decided_at")
 
 
-def insert_case(conn: sqlite3.Connection, *, session_id: str, purpose_key: str, face: int,
+def insert_case(conn: Connection, *, session_id: str, purpose_key: str, face: int,
                 subject_id: str, distance: float, reviewers_required: int, at: datetime,
                 deadline: datetime) -> str:
     case = new_id("case")
@@ -150,15 +150,15 @@ def insert_case(conn: sqlite3.Connection, *, session_id: str, purpose_key: str, 
     return case
 
 
-def _decisions(conn: sqlite3.Connection, case_id: str) -> tuple[ReviewDecision, ...]:
+def _decisions(conn: Connection, case_id: str) -> tuple[ReviewDecision, ...]:
     return tuple(ReviewDecision(reviewer=str(r[0]), verdict=Verdict(str(r[1])),
                                 reason=str(r[2]), at=parse_time(str(r[3])))
                  for r in conn.execute("SELECT reviewer, verdict, reason, decided_at FROM "
                                        "review_decisions WHERE case_id = ? ORDER BY decided_at, "
-                                       "rowid", (case_id,)))
+                                       "reviewer", (case_id,)))
 
 
-def _case(conn: sqlite3.Connection, r: tuple[object, ...]) -> ReviewCase:
+def _case(conn: Connection, r: tuple[object, ...]) -> ReviewCase:
     return ReviewCase(
         id=str(r[0]), session_id=str(r[1]), purpose_key=str(r[2]), face=int(str(r[3])),
         subject_id=str(r[4]), distance=float(str(r[5])), status=CaseStatus(str(r[6])),
@@ -167,12 +167,12 @@ def _case(conn: sqlite3.Connection, r: tuple[object, ...]) -> ReviewCase:
             str(r[10])), decisions=_decisions(conn, str(r[0])))
 
 
-def get_case(conn: sqlite3.Connection, *, case_id: str) -> ReviewCase | None:
+def get_case(conn: Connection, *, case_id: str) -> ReviewCase | None:
     row = conn.execute(f"SELECT {_CASE} FROM review_cases WHERE id = ?", (case_id,)).fetchone()
     return None if row is None else _case(conn, row)
 
 
-def list_cases(conn: sqlite3.Connection, *, purpose_key: str | None = None,
+def list_cases(conn: Connection, *, purpose_key: str | None = None,
                status: CaseStatus | None = None,
                session_id: str | None = None) -> list[ReviewCase]:
     where, args = [], []
@@ -187,7 +187,7 @@ def list_cases(conn: sqlite3.Connection, *, purpose_key: str | None = None,
     return [_case(conn, r) for r in conn.execute(sql + " ORDER BY created_at, id", args)]
 
 
-def list_subject_cases(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[str, object]]:
+def list_subject_cases(conn: Connection, *, subject_id: str) -> list[dict[str, object]]:
     """The subject's review cases for an access report (R23): facts, no image."""
     return [{"case": c.id, "purpose": c.purpose_key, "session": c.session_id,
              "status": str(c.status), "distance": c.distance,
@@ -199,19 +199,19 @@ def list_subject_cases(conn: sqlite3.Connection, *, subject_id: str) -> list[dic
                 (subject_id,)))]
 
 
-def insert_decision(conn: sqlite3.Connection, *, case_id: str, decision: ReviewDecision) -> None:
+def insert_decision(conn: Connection, *, case_id: str, decision: ReviewDecision) -> None:
     conn.execute("INSERT INTO review_decisions (case_id, reviewer, verdict, reason, decided_at) "
                  "VALUES (?, ?, ?, ?, ?)", (case_id, decision.reviewer, decision.verdict.value,
                                             decision.reason, decision.at.isoformat()))
 
 
-def set_status(conn: sqlite3.Connection, *, case_id: str, status: CaseStatus,
+def set_status(conn: Connection, *, case_id: str, status: CaseStatus,
                at: datetime | None) -> None:
     conn.execute("UPDATE review_cases SET status = ?, decided_at = ? WHERE id = ?",
                  (status.value, None if at is None else at.isoformat(), case_id))
 
 
-def expire_due(conn: sqlite3.Connection, *,
+def expire_due(conn: Connection, *,
                now: datetime) -> tuple[list[str], list[str], list[str]]:
     """Expire pending cases past their deadline and delete probes past theirs.
 
@@ -234,7 +234,7 @@ def expire_due(conn: sqlite3.Connection, *,
     return cases, touched, sessions
 
 
-def delete_subject_cases(conn: sqlite3.Connection, *, subject_id: str) -> list[str]:
+def delete_subject_cases(conn: Connection, *, subject_id: str) -> list[str]:
     """Erasure: delete the subject's cases and decisions; returns their sessions."""
     sessions = sorted({str(r[0]) for r in conn.execute(
         "SELECT session_id FROM review_cases WHERE subject_id = ?", (subject_id,))})
@@ -254,7 +254,7 @@ def _label(session_id: str) -> str:
     return f"review-probe:{session_id}"
 
 
-def seal_probe(conn: sqlite3.Connection, *, ring: KeyRing, session_id: str, image: Image,
+def seal_probe(conn: Connection, *, ring: KeyRing, session_id: str, image: Image,
                at: datetime, deadline: datetime) -> None:
     """Keep the probe image, sealed under a fresh key wrapped by the KEK, until ``deadline``."""
     buffer = io.BytesIO()
@@ -268,7 +268,7 @@ def seal_probe(conn: sqlite3.Connection, *, ring: KeyRing, session_id: str, imag
                   at.isoformat(), deadline.isoformat()))
 
 
-def open_probe(conn: sqlite3.Connection, *, ring: KeyRing, session_id: str) -> bytes | None:
+def open_probe(conn: Connection, *, ring: KeyRing, session_id: str) -> bytes | None:
     """The PNG bytes of the session's probe, or ``None`` once it was erased.
 
     Raises:
@@ -282,17 +282,17 @@ def open_probe(conn: sqlite3.Connection, *, ring: KeyRing, session_id: str) -> b
     return open_sealed(key, bytes(row[2]), _ad(session_id))
 
 
-def delete_probe(conn: sqlite3.Connection, *, session_id: str) -> int:
+def delete_probe(conn: Connection, *, session_id: str) -> int:
     return conn.execute("DELETE FROM review_probes WHERE session_id = ?",
                         (session_id,)).rowcount
 
 
-def probe_kek_ids(conn: sqlite3.Connection) -> set[str]:
+def probe_kek_ids(conn: Connection) -> set[str]:
     """KEKs that wrap a held probe's key (kept at rotation until the probe is gone)."""
     return {str(r[0]) for r in conn.execute("SELECT DISTINCT kek_id FROM review_probes")}
 
 
-def rewrap_probe_keys(conn: sqlite3.Connection, *, ring: KeyRing) -> int:
+def rewrap_probe_keys(conn: Connection, *, ring: KeyRing) -> int:
     """Re-wrap every held probe key not under ``ring.active``; returns how many."""
     rows = conn.execute("SELECT session_id, kek_id, wrapped_key FROM review_probes WHERE "
                         "kek_id != ?", (ring.active,)).fetchall()

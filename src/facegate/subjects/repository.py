@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import date
 
 from ..clock import parse_time
+from ..storage.connection import Connection
 from .models import AgeBand, Subject
 
 __all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects"]
@@ -21,7 +21,7 @@ def _subject(r: tuple[object, ...]) -> Subject:
                    registered_at=parse_time(str(r[4])))
 
 
-def insert_subjects(conn: sqlite3.Connection, *, subjects: Iterable[Subject]) -> None:
+def insert_subjects(conn: Connection, *, subjects: Iterable[Subject]) -> None:
     """Insert subjects in one statement batch (fast for bulk loads)."""
     conn.executemany(
         f"INSERT INTO subjects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
@@ -30,17 +30,17 @@ def insert_subjects(conn: sqlite3.Connection, *, subjects: Iterable[Subject]) ->
          for s in subjects))
 
 
-def get_subject(conn: sqlite3.Connection, *, id: str) -> Subject | None:
+def get_subject(conn: Connection, *, id: str) -> Subject | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE id = ?", (id,)).fetchone()
     return None if row is None else _subject(row)
 
 
-def get_subject_by_ref(conn: sqlite3.Connection, *, external_ref: str) -> Subject | None:
+def get_subject_by_ref(conn: Connection, *, external_ref: str) -> Subject | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE external_ref = ?",
                        (external_ref,)).fetchone()
     return None if row is None else _subject(row)
 
 
-def delete_subject(conn: sqlite3.Connection, *, id: str) -> int:
+def delete_subject(conn: Connection, *, id: str) -> int:
     """Delete the subject row (its dependants go first; see ``Deployment.erase_subject``)."""
     return conn.execute("DELETE FROM subjects WHERE id = ?", (id,)).rowcount

@@ -10,7 +10,6 @@ is erased with its template.
 from __future__ import annotations
 
 import io
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from PIL import Image as PILImage
 
 from ..crypto.envelope import associated_data, open_sealed, seal
 from ..images import Image
+from ..storage.connection import Connection
 from .keys import DataKeys
 from .store import new_uid
 
@@ -31,7 +31,7 @@ def _ad(uid: str, template_uid: str, subject_id: str, purpose_key: str) -> bytes
     return associated_data("image", uid, template_uid, subject_id, purpose_key, _MEDIA_TYPE)
 
 
-def store_image(conn: sqlite3.Connection, *, keys: DataKeys, image: Image, template_uid: str,
+def store_image(conn: Connection, *, keys: DataKeys, image: Image, template_uid: str,
                 subject_id: str, purpose_key: str, now: datetime, expires_at: datetime) -> str:
     """Seal and store the image kept with template ``template_uid``; returns its uid."""
     buffer = io.BytesIO()
@@ -46,7 +46,7 @@ def store_image(conn: sqlite3.Connection, *, keys: DataKeys, image: Image, templ
     return uid
 
 
-def open_image(conn: sqlite3.Connection, *, keys: DataKeys, uid: str) -> bytes:
+def open_image(conn: Connection, *, keys: DataKeys, uid: str) -> bytes:
     """The PNG bytes of a retained image.
 
     Raises:
@@ -62,7 +62,7 @@ def open_image(conn: sqlite3.Connection, *, keys: DataKeys, uid: str) -> bytes:
                        _ad(uid, str(template_uid), str(subject_id), str(purpose_key)))
 
 
-def image_metadata(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[str, Any]]:
+def image_metadata(conn: Connection, *, subject_id: str) -> list[dict[str, Any]]:
     """What is stored about each of the subject's retained images, without the image."""
     rows = conn.execute("SELECT uid, template_uid, purpose_key, media_type, length(image), "
                         "created_at, expires_at FROM retained_images WHERE subject_id = ? "
@@ -72,7 +72,7 @@ def image_metadata(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[st
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
-def delete_images(conn: sqlite3.Connection, *, subject_id: str,
+def delete_images(conn: Connection, *, subject_id: str,
                   purpose_key: str | None = None) -> int:
     """Delete a subject's retained images (for one purpose, or all); returns how many."""
     if purpose_key is None:
@@ -82,7 +82,7 @@ def delete_images(conn: sqlite3.Connection, *, subject_id: str,
                         (subject_id, purpose_key)).rowcount
 
 
-def delete_expired_images(conn: sqlite3.Connection, *, now: datetime) -> int:
+def delete_expired_images(conn: Connection, *, now: datetime) -> int:
     """Delete every retained image past its expiry; returns how many."""
     return conn.execute("DELETE FROM retained_images WHERE expires_at <= ?",
                         (now.isoformat(),)).rowcount

@@ -7,11 +7,11 @@ with ``PRAGMA secure_delete`` the row's bytes are overwritten in the file.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from ..crypto.keyring import KeyRing
 from ..errors import KeyMissing
+from ..storage.connection import Connection
 
 __all__ = ["DataKeys", "delete_data_key", "has_wrapped_keys", "kek_ids_in_use", "rewrap_data_keys"]
 
@@ -25,7 +25,7 @@ class DataKeys:
         now: the time recorded for a new key.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, ring: KeyRing, now: datetime) -> None:
+    def __init__(self, conn: Connection, *, ring: KeyRing, now: datetime) -> None:
         self._conn = conn
         self._ring = ring
         self._now = now
@@ -69,7 +69,7 @@ class DataKeys:
         return key
 
 
-def rewrap_data_keys(conn: sqlite3.Connection, *, ring: KeyRing) -> int:
+def rewrap_data_keys(conn: Connection, *, ring: KeyRing) -> int:
     """Re-wrap every data key not under ``ring.active``; returns how many."""
     rows = conn.execute("SELECT subject_id, kek_id, wrapped FROM subject_keys WHERE kek_id != ?",
                         (ring.active,)).fetchall()
@@ -81,18 +81,18 @@ def rewrap_data_keys(conn: sqlite3.Connection, *, ring: KeyRing) -> int:
     return len(rows)
 
 
-def delete_data_key(conn: sqlite3.Connection, *, subject_id: str) -> int:
+def delete_data_key(conn: Connection, *, subject_id: str) -> int:
     """Destroy the subject's wrapped data key; returns 1 if there was one."""
     return conn.execute("DELETE FROM subject_keys WHERE subject_id = ?",
                         (subject_id,)).rowcount
 
 
-def kek_ids_in_use(conn: sqlite3.Connection) -> set[str]:
+def kek_ids_in_use(conn: Connection) -> set[str]:
     """The ids of the KEKs that wrap at least one data key."""
     return {str(r[0]) for r in conn.execute("SELECT DISTINCT kek_id FROM subject_keys")}
 
 
-def has_wrapped_keys(conn: sqlite3.Connection) -> bool:
+def has_wrapped_keys(conn: Connection) -> bool:
     """Whether the store holds any wrapped data key (it then needs its key file)."""
     return conn.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone() is not None
 

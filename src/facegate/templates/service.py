@@ -10,7 +10,6 @@ link and its audit entry commit together.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +26,7 @@ from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
 from ..quality import QualityReason
+from ..storage.connection import Connection
 from .images import store_image
 from .keys import DataKeys
 from .store import has_templates, insert_templates
@@ -77,7 +77,7 @@ def check_pack(purpose: Purpose, descriptor: Descriptor, now: datetime) -> None:
             details={"purpose": purpose.key, "pack": wanted, "offered": descriptor.pack})
 
 
-def enroll(grant: Grant, *, conn: sqlite3.Connection, keys: DataKeys, analyzer: FaceAnalyzer,
+def enroll(grant: Grant, *, conn: Connection, keys: DataKeys, analyzer: FaceAnalyzer,
            image: ImageSource | Image, purpose: Purpose, subject_id: str, now: datetime,
            consent_seq: int | None, retain_image: bool = False) -> Enrollment:
     """Check quality, compute the descriptor and store it, sealed, for ``purpose``.

@@ -12,7 +12,6 @@ Raw images are never stored here (R10); see :mod:`facegate.templates.images`.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ import numpy as np
 from ..clock import parse_time
 from ..crypto.envelope import associated_data, open_sealed, seal
 from ..engine.faces import Descriptor
+from ..storage.connection import Connection
 from .keys import DataKeys
 
 __all__ = [
@@ -87,7 +87,7 @@ def open_descriptor(key: bytes, blob: bytes, *, uid: str, subject_id: str, purpo
                       pack_version=pack_version)
 
 
-def insert_templates(conn: sqlite3.Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
+def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
                      consent_seq: int | None = None) -> list[str]:
     """Seal and insert ``(subject_id, purpose_key, site_key, descriptor, created_at,
     expires_at)`` rows, linked to the consent event ``consent_seq``; returns their uids."""
@@ -108,7 +108,7 @@ def insert_templates(conn: sqlite3.Connection, *, keys: DataKeys, rows: Iterable
     return uids
 
 
-def list_templates(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str,
+def list_templates(conn: Connection, *, keys: DataKeys, purpose_key: str,
                    now: datetime, subject_id: str | None = None,
                    packs: Iterable[str] | None = None) -> list[StoredTemplate]:
     """Unexpired templates of one purpose (and optionally one subject, or only of
@@ -145,7 +145,7 @@ def list_templates(conn: sqlite3.Connection, *, keys: DataKeys, purpose_key: str
     return out
 
 
-def template_metadata(conn: sqlite3.Connection, *, subject_id: str) -> list[dict[str, Any]]:
+def template_metadata(conn: Connection, *, subject_id: str) -> list[dict[str, Any]]:
     """What is stored about each of the subject's templates, without the vector."""
     rows = conn.execute("SELECT uid, purpose_key, site_key, pack, pack_version, created_at, "
                         "expires_at FROM templates WHERE subject_id = ? ORDER BY id",
@@ -154,7 +154,7 @@ def template_metadata(conn: sqlite3.Connection, *, subject_id: str) -> list[dict
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
-def seal_legacy_templates(conn: sqlite3.Connection, *, keys: DataKeys) -> int:
+def seal_legacy_templates(conn: Connection, *, keys: DataKeys) -> int:
     """Seal the plain descriptors of a store written before issue 5; returns how many."""
     rows = conn.execute("SELECT id, subject_id, purpose_key, pack, pack_version, descriptor "
                         "FROM templates WHERE uid IS NULL").fetchall()
@@ -168,18 +168,18 @@ def seal_legacy_templates(conn: sqlite3.Connection, *, keys: DataKeys) -> int:
     return len(rows)
 
 
-def has_templates(conn: sqlite3.Connection, *, subject_id: str) -> bool:
+def has_templates(conn: Connection, *, subject_id: str) -> bool:
     """Whether the subject has any stored template, for any purpose."""
     return conn.execute("SELECT 1 FROM templates WHERE subject_id = ? LIMIT 1",
                         (subject_id,)).fetchone() is not None
 
 
-def count_individuals(conn: sqlite3.Connection) -> int:
+def count_individuals(conn: Connection) -> int:
     """Distinct subjects with at least one stored template, across purposes and sites."""
     return int(conn.execute("SELECT count(DISTINCT subject_id) FROM templates").fetchone()[0])
 
 
-def delete_templates(conn: sqlite3.Connection, *, subject_id: str,
+def delete_templates(conn: Connection, *, subject_id: str,
                      purpose_key: str | None = None) -> int:
     """Delete a subject's templates (for one purpose, or all); returns how many."""
     if purpose_key is None:
@@ -190,14 +190,14 @@ def delete_templates(conn: sqlite3.Connection, *, subject_id: str,
     return cur.rowcount
 
 
-def subjects_with_pack(conn: sqlite3.Connection, *, purpose_key: str, pack: str) -> set[str]:
+def subjects_with_pack(conn: Connection, *, purpose_key: str, pack: str) -> set[str]:
     """The subjects holding at least one template of ``pack`` for the purpose."""
     return {str(r[0]) for r in conn.execute(
         "SELECT DISTINCT subject_id FROM templates WHERE purpose_key = ? AND pack = ?",
         (purpose_key, pack))}
 
 
-def delete_pack_templates(conn: sqlite3.Connection, *, purpose_key: str,
+def delete_pack_templates(conn: Connection, *, purpose_key: str,
                           pack: str) -> list[tuple[str, str, str]]:
     """Delete a purpose's templates of one pack and any image retained with them (the end
     of a pack migration); returns ``(uid, subject_id, purpose_key)`` of each template."""
@@ -210,7 +210,7 @@ def delete_pack_templates(conn: sqlite3.Connection, *, purpose_key: str,
     return rows
 
 
-def delete_expired(conn: sqlite3.Connection, *, now: datetime) -> list[tuple[str, str, str]]:
+def delete_expired(conn: Connection, *, now: datetime) -> list[tuple[str, str, str]]:
     """Delete every template past its expiry; returns ``(uid, subject, purpose)`` of each."""
     gone = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
         "SELECT uid, subject_id, purpose_key FROM templates WHERE expires_at <= ? ORDER BY id",

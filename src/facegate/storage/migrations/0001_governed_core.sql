@@ -1,7 +1,8 @@
 -- facegate 0001: the governed core (issue 4).
--- Portable SQL. Two dialect tokens are substituted by the runner:
+-- Portable SQL. Dialect tokens are substituted by the runner:
 --   {id}   an auto-numbered integer primary key
 --   {blob} a binary column (BLOB in SQLite, BYTEA in PostgreSQL)
+--   {real} a double-precision number (REAL in SQLite, DOUBLE PRECISION in PostgreSQL)
 -- Times are ISO-8601 UTC text; dates are ISO-8601 text; booleans are 0/1.
 
 CREATE TABLE processors (
@@ -38,7 +39,7 @@ CREATE TABLE purposes (
     storage_mode TEXT NOT NULL,
     liveness_required INTEGER NOT NULL,
     public_security INTEGER NOT NULL,
-    threshold REAL,
+    threshold {real},
     status TEXT NOT NULL,
     registered_at TEXT NOT NULL,
     updated_at TEXT NOT NULL

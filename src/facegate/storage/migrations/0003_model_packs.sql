@@ -9,7 +9,7 @@
 ALTER TABLE purposes ADD COLUMN pack TEXT NOT NULL DEFAULT 'dlib-resnet-v1';
 ALTER TABLE purposes ADD COLUMN calibration_id INTEGER;
 ALTER TABLE purposes ADD COLUMN next_pack TEXT;
-ALTER TABLE purposes ADD COLUMN next_threshold REAL;
+ALTER TABLE purposes ADD COLUMN next_threshold {real};
 ALTER TABLE purposes ADD COLUMN next_calibration_id INTEGER;
 ALTER TABLE purposes ADD COLUMN migration_ends_at TEXT;
 
@@ -22,8 +22,8 @@ CREATE TABLE calibrations (
     lfw_derived INTEGER NOT NULL,
     dataset TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
-    target_fmr REAL NOT NULL,
-    threshold REAL NOT NULL,
+    target_fmr {real} NOT NULL,
+    threshold {real} NOT NULL,
     genuine_pairs INTEGER NOT NULL,
     impostor_pairs INTEGER NOT NULL,
     impostor_distances TEXT NOT NULL,

@@ -40,7 +40,7 @@ CREATE TABLE review_cases (
     purpose_key TEXT NOT NULL REFERENCES purposes (key),
     face INTEGER NOT NULL,
     subject_id TEXT NOT NULL,
-    distance REAL NOT NULL,
+    distance {real} NOT NULL,
     status TEXT NOT NULL,
     reviewers_required INTEGER NOT NULL,
     created_at TEXT NOT NULL,
