@@ -7,9 +7,9 @@ shared samples are decoded when the shared data is present.
 from __future__ import annotations
 
 import sys
+from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from facegate.errors import (
@@ -124,7 +124,7 @@ def test_the_real_genuine_and_replay_videos_decode(av_installed: None, samples: 
     fake = read_video(samples / VIDEOS / "fake2.webm", limits=long)
     assert len(real) == 117 and round(real[-1].at, 3) == 11.644
     assert len(fake) == 153 and round(fake[-1].at, 3) == 15.224
-    assert all(b.at > a.at for a, b in zip(real, real[1:], strict=False))
+    assert all(b.at > a.at for a, b in pairwise(real))
     assert len({int(f.at * 10 + 1e-6) for f in real}) == len(real)  # one frame per 0.1 s at most
     assert all(isinstance(f.image, Image) and f.image.pixels.shape == (480, 640, 3)
                for f in real[:3])
