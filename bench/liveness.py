@@ -294,6 +294,10 @@ def print_video_rates(real: list[tuple[float, Observations, list[LivenessResult]
                      for _, _, r in fake)
     print(f"  {'  the same without the passive network':<42} {'not measurable':>22} "
           f"{rate(no_passive, len(fake)):>26}")
+    # Challenges are drawn uniformly from the 12 orders (2 or 3 actions, each half the time).
+    share = float(np.mean([sum(all(m.startswith("passive") for m in x.reasons) for x in r)
+                           / len(ORDERS) for _, _, r in fake]))
+    print(f"  {'    chance a random challenge is passed':<42} {'':>22} {share:>26.3f}")
     print("  Active action checks (blink, turns in the asked order): BPCER not measured; "
           "it needs\n  genuine people answering issued challenges, and no such recording exists "
           "here.\n  For information only (not a BPCER: nobody was asked anything), "
