@@ -10,6 +10,7 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from facegate.errors import (
@@ -44,6 +45,26 @@ def test_a_video_becomes_timestamped_upright_rgb_frames(
     levels = [float(i.pixels.mean()) for i in images if isinstance(i, Image)]
     assert all(abs(v - (20 + 10 * k)) < 6 for k, v in enumerate(levels)), levels
     assert [f.at for f in read_video(path.read_bytes())] == [f.at for f in frames]
+
+
+@pytest.mark.parametrize(("rotation", "white"), [(90, "bottom"), (-90, "top"), (180, "right")])
+def test_the_display_rotation_of_a_phone_video_is_applied(
+        av_installed: None, tmp_path: Path, rotation: int, white: str) -> None:
+    import av
+
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("this PyAV cannot write a display matrix")
+    pixels = np.zeros((48, 64, 3), dtype=np.uint8)
+    pixels[:, :32] = 255  # the left half white, as recorded
+    path = write_video(tmp_path / "phone.mp4", [pixels] * 3, rotation=rotation)
+    image = read_video(path)[0].image
+    assert isinstance(image, Image)
+    shown = image.pixels.mean(axis=2)
+    h, w = shown.shape
+    assert (h, w) == ((48, 64) if rotation == 180 else (64, 48))
+    halves = {"top": shown[: h // 2], "bottom": shown[h // 2:], "left": shown[:, : w // 2],
+              "right": shown[:, w // 2:]}
+    assert halves[white].mean() > 200, {k: float(v.mean()) for k, v in halves.items()}
 
 
 def test_frames_are_sampled_on_the_videos_own_clock(av_installed: None, tmp_path: Path) -> None:

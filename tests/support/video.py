@@ -14,9 +14,10 @@ NO_AV = "PyAV (facegate's 'video' extra) is not installed"
 
 
 def write_video(path: Path, frames: Sequence[npt.NDArray[np.uint8]], *, fps: int = 10,
-                codec: str | None = None) -> Path:
+                codec: str | None = None, rotation: int = 0) -> Path:
     """Encode RGB frames (all of one even size) into ``path`` at ``fps`` frames a second;
-    the codec defaults to VP8 for ``.webm``, MPEG-4 part 2 otherwise."""
+    the codec defaults to VP8 for ``.webm``, MPEG-4 part 2 otherwise. ``rotation`` sets
+    the display matrix (counter-clockwise degrees, as phones record portrait video)."""
     import av
 
     codec = codec or ("libvpx" if path.suffix == ".webm" else "mpeg4")
@@ -25,6 +26,8 @@ def write_video(path: Path, frames: Sequence[npt.NDArray[np.uint8]], *, fps: int
         stream: Any = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
+        if rotation:
+            stream.set_display_rotation(rotation)
         for i, pixels in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
             frame.pts = i
