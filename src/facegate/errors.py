@@ -15,6 +15,12 @@ The hierarchy::
     │   ├── ImageTooLarge         image.too_large
     │   ├── ImageInvalidArray     image.invalid_array
     │   └── ImageNotFound         image.not_found
+    ├── VideoError                video input could not be used (a liveness answer)
+    │   ├── VideoUndecodable      video.undecodable
+    │   ├── VideoTooLarge         video.too_large
+    │   ├── VideoTooLong          video.too_long
+    │   ├── VideoNotFound         video.not_found
+    │   └── VideoDecoderMissing   video.decoder_missing
     ├── FaceError                 the image holds no usable face
     │   ├── NoFaceFound           face.not_found
     │   ├── MultipleFaces         face.multiple
@@ -183,6 +189,12 @@ __all__ = [
     "SubjectNotFound",
     "TransferNotPermitted",
     "Unauthenticated",
+    "VideoDecoderMissing",
+    "VideoError",
+    "VideoNotFound",
+    "VideoTooLarge",
+    "VideoTooLong",
+    "VideoUndecodable",
     "all_error_classes",
     "error_class_for_code",
 ]
@@ -242,6 +254,43 @@ class ImageInvalidArray(ImageError):
 class ImageNotFound(ImageError):
     code = "image.not_found"
     http_status = 404
+
+
+class VideoError(Error):
+    code = "video.invalid"
+    http_status = 422
+
+
+class VideoUndecodable(VideoError):
+    """Not a video in an accepted container, corrupt or truncated, or without video frames."""
+
+    code = "video.undecodable"
+
+
+class VideoTooLarge(VideoError):
+    """More bytes, or frames of more pixels, than the limits allow."""
+
+    code = "video.too_large"
+    http_status = 413
+
+
+class VideoTooLong(VideoError):
+    """Longer, or with more frames, than the limits allow."""
+
+    code = "video.too_long"
+    http_status = 413
+
+
+class VideoNotFound(VideoError):
+    code = "video.not_found"
+    http_status = 404
+
+
+class VideoDecoderMissing(VideoError):
+    """No video decoder is installed (the ``video`` extra, PyAV)."""
+
+    code = "video.decoder_missing"
+    http_status = 501
 
 
 class FaceError(Error):

@@ -1,11 +1,12 @@
 """``facegate liveness challenge|check``: a thin adapter over the deployment's liveness calls.
 
 ``challenge --purpose P`` prints the challenge as JSON (id, nonce, actions,
-expiry). ``check --challenge ID FRAMES...`` answers it with frame images (or
-one folder of them, in name order) taken ``--fps`` apart; it prints the
-result with every score and, when it passed, the receipt to give to
-``facegate enroll|verify --liveness``. Video files are not read: no video
-decoder ships with facegate's dependencies, so extract frames first.
+expiry). ``check --challenge ID ANSWER...`` answers it with one video file (WebM,
+MP4, ...: decoded at its own timestamps, at most ``--fps`` frames a second;
+needs the ``video`` extra) or with frame images (or one folder of them, in
+name order) taken ``--fps`` apart; it prints the result with every score
+and, when it passed, the receipt to give to ``facegate enroll|verify
+--liveness``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import click
 
 from .governed_cli import db_option, echo_json, open_store
-from .liveness import Frame
+from .liveness import VIDEO_SUFFIXES, Frame
 
 __all__ = ["LIVENESS_COMMANDS"]
 
@@ -47,14 +48,20 @@ def _frame_paths(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--challenge", "challenge_id", required=True)
 @click.option("--nonce", help="The challenge's nonce, checked when given.")
 @click.option("--fps", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Frames per second of the answer (frame i is at i/fps seconds).")
-@click.argument("frames", nargs=-1, required=True, type=click.Path(path_type=Path))
+              help="Frame images: frames per second of the answer (frame i is at i/fps "
+                   "seconds). A video: the most frames a second to keep.")
+@click.argument("answer", nargs=-1, required=True, type=click.Path(path_type=Path))
 def liveness_check(db: Path, challenge_id: str, nonce: str | None, fps: float,
-                   frames: tuple[Path, ...]) -> None:
-    """Answer CHALLENGE with FRAMES (image files, or one folder of them)."""
-    answer = [Frame(at=i / fps, image=p) for i, p in enumerate(_frame_paths(frames))]
+                   answer: tuple[Path, ...]) -> None:
+    """Answer CHALLENGE with ANSWER: one video file, or frame images (or one folder of them)."""
     with open_store(db) as d:
-        echo_json(d.check_liveness(challenge=challenge_id, frames=answer, nonce=nonce).as_dict())
+        if len(answer) == 1 and answer[0].suffix.lower() in VIDEO_SUFFIXES:
+            check = d.check_liveness(challenge=challenge_id, video=answer[0], fps=fps,
+                                     nonce=nonce)
+        else:
+            frames = [Frame(at=i / fps, image=p) for i, p in enumerate(_frame_paths(answer))]
+            check = d.check_liveness(challenge=challenge_id, frames=frames, nonce=nonce)
+        echo_json(check.as_dict())
 
 
 LIVENESS_COMMANDS = (liveness_group,)

@@ -1,8 +1,9 @@
 """Liveness through the library: challenges usable once, expiry, audit, and rule H1.
 
-No genuine answer can be produced here (no decodable video of a real person),
-so the receipt tests put a receipt in the store directly, as a passed check
-would, and test how enroll and verify consume it.
+No genuine answer to a challenge exists here (the one genuine video shows no
+asked actions), so the receipt tests put a receipt in the store directly, as
+a passed check would, and test how enroll and verify consume it. Answers sent
+as video files are written here with PyAV from a still photo.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from facegate.errors import (
     ChallengeExpired,
     ChallengeUnknown,
     ChallengeUsed,
+    InvalidArgument,
     LivenessFailed,
     LivenessRequired,
+    VideoUndecodable,
 )
+from facegate.images import load_image
 from facegate.liveness.challenges import RECEIPT_TTL, insert_receipt, new_receipt
 from facegate.liveness.frames import Frame
 from facegate.storage.db import transaction
 
 from ..support.governed import add_purpose, consent
+from ..support.video import NO_AV, write_video
 
 #: Every test here that opens a deployment runs on SQLite and on PostgreSQL.
 pytestmark = pytest.mark.both_stores
@@ -77,6 +82,44 @@ def test_an_unknown_challenge_or_a_wrong_nonce_is_refused(books: Deployment,
     with pytest.raises(ChallengeUnknown):
         books.check_liveness(challenge=challenge.id, nonce="0" * 32,
                              frames=_still(faces["obama"]))
+
+
+def _still_video(photo: Path, path: Path, n: int = 8) -> Path:
+    """A video of a still photo (cropped to even sides, as the encoder needs)."""
+    pytest.importorskip("av", reason=NO_AV)
+    pixels = load_image(photo).pixels
+    h, w = pixels.shape[0] // 2 * 2, pixels.shape[1] // 2 * 2
+    return write_video(path, [pixels[:h, :w]] * n)
+
+
+def test_an_answer_sent_as_a_video_is_decoded_and_judged(
+        books: Deployment, faces: dict[str, Path], tmp_path: Path) -> None:
+    video = _still_video(faces["obama"], tmp_path / "answer.mp4")
+    challenge = books.liveness_challenge(purpose="access.office.entry")
+    with pytest.raises(InvalidArgument):
+        books.check_liveness(challenge=challenge.id, video=video, frames=_still(faces["obama"]))
+    with pytest.raises(InvalidArgument):
+        books.check_liveness(challenge=challenge.id)
+    with pytest.raises(LivenessFailed) as failed:
+        books.check_liveness(challenge=challenge.id, nonce=challenge.nonce,
+                             video=video.read_bytes(), passive=False)
+    scores = failed.value.details["scores"]
+    assert scores["frames"] == 8 and scores["faces"] == 8 and scores["duration_s"] == 0.7
+    assert any(r.startswith("planar:") for r in failed.value.details["reasons"])
+    assert [e.outcome for e in books.audit_events("liveness-check")] == ["failed"]
+
+
+def test_an_undecodable_video_uses_up_the_challenge_and_is_audited(
+        books: Deployment, tmp_path: Path) -> None:
+    pytest.importorskip("av", reason=NO_AV)
+    challenge = books.liveness_challenge(purpose="access.office.entry")
+    with pytest.raises(VideoUndecodable):
+        books.check_liveness(challenge=challenge.id, video=b"\x00" * 2048)
+    refusals = books.audit_events("liveness-refusal")
+    assert [e.outcome for e in refusals] == ["video.undecodable"]
+    assert refusals[0].detail["challenge"] == challenge.id
+    with pytest.raises(ChallengeUsed):
+        books.check_liveness(challenge=challenge.id, video=b"\x00" * 2048)
 
 
 def _receipt(d: Deployment, purpose: str) -> str:
@@ -134,3 +177,20 @@ def test_liveness_through_the_cli(books: Deployment, tmp_path: Path, analyzer: F
     again = runner.invoke(cli, ["liveness", "check", "--db", db, "--challenge",
                                 challenge["challenge"], *frames], obj={"analyzer": analyzer})
     assert again.exit_code == 1 and "liveness.challenge_used" in again.output
+
+
+def test_liveness_through_the_cli_with_a_video_file(
+        books: Deployment, tmp_path: Path, analyzer: FaceAnalyzer,
+        faces: dict[str, Path]) -> None:
+    video = _still_video(faces["obama"], tmp_path / "answer.webm")
+    db = str(tmp_path / "facegate.db")
+    runner = CliRunner()
+    issued = runner.invoke(cli, ["liveness", "challenge", "--db", db, "--purpose",
+                                 "access.office.entry"], obj={"analyzer": analyzer})
+    challenge = json.loads(issued.output)
+    checked = runner.invoke(cli, ["liveness", "check", "--db", db, "--challenge",
+                                  challenge["challenge"], "--nonce", challenge["nonce"],
+                                  str(video)], obj={"analyzer": analyzer})
+    assert checked.exit_code == 1
+    assert checked.output.startswith("facegate: liveness.failed: liveness check failed: ")
+    assert "planar:" in checked.output

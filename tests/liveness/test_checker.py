@@ -1,6 +1,7 @@
 """The checker on frames made from real photos, and the judge on hand-made numbers.
 
-No genuine video can be decoded here, so no test shows a real person passing;
+No genuine answer to a challenge exists (the genuine video, in
+``test_real_videos.py``, shows no asked actions), so no test shows a real person passing;
 the judge's order logic is tested on hand-made observations instead.
 """
 

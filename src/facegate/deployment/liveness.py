@@ -2,7 +2,8 @@
 
 ``liveness_challenge`` stores a challenge bound to a purpose and its site;
 ``check_liveness`` marks it used (a second answer is refused as a replay),
-observes the frames outside the transaction, judges them, audits the outcome
+decodes the answer when it is a video file, observes the frames outside the
+transaction, judges them, audits the outcome
 with every score and reason, and leaves a short-lived receipt when it passed.
 A purpose with ``liveness_required`` enrolls and verifies only with such a
 receipt (rule H1), which ``enroll``/``verify`` consume once through
@@ -16,7 +17,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import LivenessError, LivenessFailed
+from ..errors import InvalidArgument, LivenessError, LivenessFailed, VideoError
 from ..liveness.challenges import (
     Challenge,
     Receipt,
@@ -30,6 +31,7 @@ from ..liveness.challenges import (
 from ..liveness.checker import LivenessResult, LivenessSettings, judge, observe
 from ..liveness.frames import Frame
 from ..liveness.passive import PassiveScorer, passive_scorer
+from ..liveness.video import VideoLimits, VideoSource, read_video
 from ..policy.decision import Operation
 from ..policy.facts import ProcessingRequest
 from ..storage.connection import Connection
@@ -75,14 +77,18 @@ class LivenessChecks(DeploymentBase):
                                 "expires_at": challenge.expires_at.isoformat()})
         return challenge
 
-    def check_liveness(self, *, challenge: str, frames: Sequence[Frame], nonce: str | None = None,
-                       operator: str = "system", passive: bool = True,
-                       settings: LivenessSettings | None = None) -> LivenessCheck:
+    def check_liveness(self, *, challenge: str, frames: Sequence[Frame] = (),
+                       video: VideoSource | None = None, fps: float | None = 10.0,
+                       nonce: str | None = None, operator: str = "system",
+                       passive: bool = True, settings: LivenessSettings | None = None,
+                       video_limits: VideoLimits | None = None) -> LivenessCheck:
         """Check an answer to ``challenge``; the challenge is used up whatever the outcome.
 
         Args:
             challenge: the challenge id.
-            frames: the answer, timestamped frames in order.
+            frames: the answer, timestamped frames in order; or
+            video: the answer as a video file (path or bytes), decoded at its own
+                timestamps, at most ``fps`` frames a second, within ``video_limits``.
             nonce: the challenge's nonce as the client echoes it (checked when given).
             passive: also score frames with the pack's liveness network when installed.
 
@@ -93,9 +99,14 @@ class LivenessChecks(DeploymentBase):
             ChallengeUnknown, ChallengeUsed, ChallengeExpired: the challenge cannot be
                 answered (unknown or wrong nonce, answered before, too late).
             LivenessFailed: the answer did not pass; ``details`` hold scores and reasons.
-            InvalidArgument: too few or too many frames.
+            InvalidArgument: too few or too many frames, or not exactly one of
+                ``frames`` and ``video``.
+            VideoError: the video cannot be decoded or is over a limit (the challenge
+                is used up all the same; audited as ``liveness-refusal``).
         """
-        refused: LivenessError | None = None
+        if (video is None) == (not frames):
+            raise InvalidArgument("give the answer as frames or as a video, not both or neither")
+        refused: LivenessError | VideoError | None = None
         with self._unit() as conn:
             try:
                 asked = use_challenge(conn, id=challenge, nonce=nonce, now=self._clock.now())
@@ -107,6 +118,15 @@ class LivenessChecks(DeploymentBase):
                 pack, threshold = self._liveness_pack(conn, asked)
         if refused is not None:
             raise refused
+        if video is not None:
+            try:
+                frames = read_video(video, fps=fps, limits=video_limits)
+            except VideoError as exc:
+                with self._unit() as conn:
+                    self._audit(conn, "liveness-refusal", operator=operator,
+                                purpose_key=asked.purpose_key, outcome=exc.code,
+                                detail={"challenge": asked.id, "message": exc.message})
+                raise
         cfg = settings or LivenessSettings()
         obs = observe(frames, self.analyzer_for(pack), threshold=threshold, settings=cfg,
                       passive=self._passive_scorer() if passive else None)

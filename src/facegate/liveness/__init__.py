@@ -7,12 +7,16 @@ the pack's per-frame liveness network. :class:`~facegate.deployment.Deployment`
 exposes it as ``liveness_challenge`` and ``check_liveness``; see
 ``docs/liveness.md`` for what it does and does not stop.
 
-The package root exports only value types, so adapters can build an answer
-without reaching the engine; :mod:`~facegate.liveness.checker` holds
+``video`` decodes an answer sent as a short video file into frames (PyAV,
+the ``video`` extra). The package root exports only value types and that
+decoder, which runs no model, so adapters can build an answer without
+reaching the engine; :mod:`~facegate.liveness.checker` holds
 ``LivenessResult``, ``LivenessSettings``, ``observe`` and ``judge``.
 """
 
 from .challenges import Action, Challenge, Receipt
 from .frames import Frame
+from .video import VIDEO_SUFFIXES, VideoLimits, read_video
 
-__all__ = ["Action", "Challenge", "Frame", "Receipt"]
+__all__ = ["VIDEO_SUFFIXES", "Action", "Challenge", "Frame", "Receipt", "VideoLimits",
+           "read_video"]
