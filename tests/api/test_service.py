@@ -9,6 +9,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from facegate.api import ApiSettings, create_app
@@ -231,3 +232,32 @@ def test_liveness_through_the_api(api: Api, faces: dict[str, Path]) -> None:
     replay = api.client.post(f"/v1/liveness/challenges/{c['challenge']}/answer",
                              json={"nonce": c["nonce"], "frames": frames}, headers=op)
     assert replay.status_code == 409 and _error(replay)["code"] == "liveness.challenge_used"
+
+
+def test_a_liveness_answer_as_a_video_file(api: Api, shared: Path, tmp_path: Path) -> None:
+    pytest.importorskip("av", reason="video answers need PyAV (the video extra)")
+    from facegate.liveness.video import VideoLimits, read_video
+
+    from ..support.video import write_video
+
+    replay = shared / "samples/liveness/liveness_detection_opencv/videos/fake2.webm"
+    first = read_video(replay, fps=10, limits=VideoLimits(max_frames=1000))[:30]
+    pixels = [f.image.pixels[: f.image.pixels.shape[0] // 2 * 2,
+                             : f.image.pixels.shape[1] // 2 * 2] for f in first]
+    video = write_video(tmp_path / "answer.webm", pixels, fps=10)  # a 3 s replay attack
+    op = api.headers("operator")
+    c = api.client.post("/v1/liveness/challenges", json={"purpose": P}, headers=op).json()
+    roomy = create_app(ApiSettings(), deployment=api.deployment)  # 16 MiB bodies
+    with video.open("rb") as handle, TestClient(roomy) as client:
+        answer = client.post(f"/v1/liveness/challenges/{c['challenge']}/answer",
+                             data={"nonce": c["nonce"]},
+                             files={"video": ("answer.webm", handle, "video/webm")},
+                             headers=op)
+    assert answer.status_code == 403, answer.text
+    error = _error(answer)
+    assert error["code"] == "liveness.failed" and error["details"]["reasons"]
+    checks = api.deployment.audit_events("liveness-check")
+    assert checks[-1].outcome == "failed"
+    both = api.client.post(f"/v1/liveness/challenges/{c['challenge']}/answer",
+                           json={"frames": [], "nonce": c["nonce"]}, headers=op)
+    assert both.status_code == 422 and _error(both)["code"] == "request.invalid"

@@ -141,32 +141,44 @@ def liveness_challenge(body: ChallengeIn, request: Request,
             "actions": [a.value for a in c.actions], "expires_at": c.expires_at.isoformat()}
 
 
-_FRAMES_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object", "required": ["frames"], "properties": {
+_ANSWER_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "properties": {
         "nonce": {"type": "string", "maxLength": 100},
+        "video": {"type": "string", "format": "byte",
+                  "description": "the answer as one video file (WebM, MP4), base64"},
         "frames": {"type": "array", "maxItems": MAX_FRAMES, "items": {
             "type": "object", "required": ["at", "image"], "properties": {
                 "at": {"type": "number", "minimum": 0},
                 "image": {"type": "string", "format": "byte"}}}}}}},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["frames", "at"],
-                                       "properties": {
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
         "nonce": {"type": "string", "maxLength": 100},
+        "video": {"type": "string", "format": "binary"},
         "at": {"type": "string", "description": "comma-separated seconds, one per frame"},
         "frames": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
 
 
-async def _frames(request: Request) -> tuple[list[Frame], str | None]:
+async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | None]:
+    """The answer's frames (timestamped images) or video, and the echoed nonce."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    video: bytes | None = None
+    frames: list[Frame] = []
     if ctype == "application/json":
         try:
             data = json.loads(await request.body())
         except ValueError:
             raise RequestError("the body is not valid JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("frames"), list):
-            raise RequestError("the body needs a 'frames' list")
+        if not isinstance(data, dict):
+            raise RequestError("the body must be a JSON object")
         nonce = data.get("nonce")
-        frames = []
-        for i, item in enumerate(data["frames"][:MAX_FRAMES + 1]):
+        if data.get("video") is not None:
+            try:
+                video = base64.b64decode(str(data["video"]), validate=True)
+            except (binascii.Error, ValueError):
+                raise RequestError("'video' is not valid base64") from None
+        items = data.get("frames", [])
+        if not isinstance(items, list):
+            raise RequestError("'frames' must be a list")
+        for i, item in enumerate(items[:MAX_FRAMES + 1]):
             try:
                 at = float(item["at"])
                 image = base64.b64decode(item["image"], validate=True)
@@ -177,6 +189,9 @@ async def _frames(request: Request) -> tuple[list[Frame], str | None]:
     elif ctype == "multipart/form-data":
         async with request.form(max_files=MAX_FRAMES + 1, max_fields=8) as form:
             nonce = form.get("nonce")
+            upload = form.get("video")
+            if isinstance(upload, UploadFile):
+                video = await upload.read()
             files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
             raw_at = form.get("at")
             try:
@@ -192,18 +207,22 @@ async def _frames(request: Request) -> tuple[list[Frame], str | None]:
         raise MediaTypeUnsupported("send multipart/form-data or application/json")
     if nonce is not None and not isinstance(nonce, str):
         raise RequestError("'nonce' must be a string")
-    return frames, nonce
+    if (video is None) == (not frames):
+        raise RequestError("answer with either 'frames' or one 'video'")
+    return frames, video, nonce
 
 
-@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_FRAMES_BODY)
+@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_ANSWER_BODY)
 async def liveness_check(challenge: str, request: Request,
                          key: OperatorKey) -> Obj:
-    """Answer a challenge with timestamped frames; a pass gives a receipt for one enroll or
-    verify of the challenge's purpose. A challenge can be answered once."""
+    """Answer a challenge with timestamped frames or one video file (WebM, MP4); a pass
+    gives a receipt for one enroll or verify of the challenge's purpose. A challenge can be
+    answered once."""
     allow(request, key, ApiAction.BIOMETRIC)
-    frames, nonce = await _frames(request)
+    frames, video, nonce = await _answer(request)
     check = await run(request, lambda d: d.check_liveness(
-        challenge=challenge, frames=frames, nonce=nonce, operator=key.principal))
+        challenge=challenge, frames=frames, video=video, nonce=nonce,
+        operator=key.principal))
     return {"passed": True, "receipt": check.receipt.id,
             "expires_at": check.receipt.expires_at.isoformat(),
             "result": check.result.as_dict()}
