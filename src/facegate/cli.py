@@ -219,11 +219,12 @@ def _add_governed_commands() -> None:
     from .governed_cli import GOVERNED_COMMANDS
     from .liveness_cli import LIVENESS_COMMANDS
     from .models_cli import MODEL_COMMANDS
+    from .report_cli import REPORT_COMMANDS
     from .review_cli import REVIEW_COMMANDS
     from .rights_cli import RIGHTS_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
-                    *LIVENESS_COMMANDS):
+                    *LIVENESS_COMMANDS, *REPORT_COMMANDS):
         cli.add_command(command)
 
 

@@ -48,13 +48,14 @@ from .base import new_subject_id
 from .books import Withdrawal
 from .liveness import LivenessChecks
 from .packs import PackBooks
+from .reports import Reports
 from .review import Review
 from .rights import open_keys
 
 __all__ = ["Deployment", "Withdrawal"]
 
 
-class Deployment(PackBooks, Review, LivenessChecks):
+class Deployment(PackBooks, Review, LivenessChecks, Reports):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -65,7 +66,9 @@ class Deployment(PackBooks, Review, LivenessChecks):
     rotation and the audit check from
     :class:`~facegate.deployment.rights.Rights`; human review of identification
     hits from :class:`~facegate.deployment.review.Review`; liveness challenges and
-    checks from :class:`~facegate.deployment.liveness.LivenessChecks`.
+    checks from :class:`~facegate.deployment.liveness.LivenessChecks`; the documents
+    for regulators (notice, impact assessment, filing, access report, summary) from
+    :class:`~facegate.deployment.reports.Reports`.
     """
 
     @classmethod
