@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from typing import Any, Final
 
 from ..errors import ReportRendererMissing
@@ -75,7 +76,11 @@ def render_html(report: ReportModel) -> str:
 def render_pdf(html: str) -> bytes:
     """The PDF of an HTML page from :func:`render_html`."""
     try:
-        import weasyprint
+        with warnings.catch_warnings():
+            # WeasyPrint warns at import where the system lacks libharfbuzz-subset (it falls
+            # back to fontTools); that is the machine's concern, not the document's.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import weasyprint
     except ImportError:
         raise ReportRendererMissing(
             "rendering PDF documents needs weasyprint: pip install 'facegate[reports]'",
