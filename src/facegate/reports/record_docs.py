@@ -117,7 +117,7 @@ def build_filing(header: Header, *, individuals: int, warning_at: int | None,
 # -- access ---------------------------------------------------------------------------
 
 def _event_rows(events: Sequence[Mapping[str, Any]], lang: Lang) -> tuple[tuple[str, ...], ...]:
-    return tuple((str(e["seq"]), fmt_time(lang, str(e["at"])), str(e["name"]),
+    return tuple((str(e["seq"]), fmt_time(lang, str(e["at"])), value_label(lang, str(e["name"])),
                   str(e.get("purpose") or "—"), value_label(lang, str(e["outcome"])))
                  for e in events)
 
@@ -193,7 +193,7 @@ def build_access(header: Header, report: Mapping[str, Any], lang: Lang) -> Repor
                               value_label(lang, str(c["status"])), f"{float(c['distance']):.4f}",
                               fmt_time(lang, str(c["created_at"])))
                              for c in report.get("review_cases", [])),
-                  numeric=(3,), empty=text(lang, "sum.reviews.none")))),
+                  numeric=(3,), empty=text(lang, "access.no_reviews")))),
         Section(text(lang, "access.events"), (Table(
             columns=(text(lang, "col.seq"), text(lang, "col.at"), text(lang, "col.event"),
                      text(lang, "col.purpose"), text(lang, "col.outcome")),
@@ -233,9 +233,9 @@ def build_summary(header: Header, s: SummaryRecords, lang: Lang) -> ReportModel:
         alt = c["route-to-alternative"] + sum(int(v) for v in results.values())
         alt_rows.append((p.key, fmt_int(face), fmt_int(alt), fmt_share(alt, face + alt)))
     names = Counter(e.name for e in s.events)
-    period = text(lang, "sum.period.value",
-                  since=fmt_time(lang, s.since) if s.since else text(lang, "sum.beginning"),
-                  until=fmt_time(lang, s.until))
+    period = (text(lang, "sum.period.value", since=fmt_time(lang, s.since),
+                   until=fmt_time(lang, s.until)) if s.since
+              else text(lang, "sum.period.open", until=fmt_time(lang, s.until)))
     sections = [
         Section(text(lang, "sum.totals"), (KeyValues((
             (text(lang, "sum.period"), period),
@@ -243,9 +243,9 @@ def build_summary(header: Header, s: SummaryRecords, lang: Lang) -> ReportModel:
             (text(lang, "sum.chain"), chain_text(s.chain, lang)))),)),
         Section(text(lang, "sum.operations"), (Table(
             columns=(text(lang, "col.purpose"), text(lang, "col.site"),
-                     text(lang, "usage.enroll"), text(lang, "usage.verify"),
-                     text(lang, "usage.identify"), text(lang, "usage.declined"),
-                     text(lang, "sum.refusals")),
+                     text(lang, "sum.col.enroll"), text(lang, "sum.col.verify"),
+                     text(lang, "sum.col.identify"), text(lang, "sum.col.declined"),
+                     text(lang, "sum.col.refused")),
             rows=tuple(op_rows), numeric=(2, 3, 4, 5, 6)),)),
         Section(text(lang, "sum.refusals"), (Table(
             columns=(text(lang, "sum.rule"), text(lang, "sum.code"), text(lang, "sum.article"),
@@ -254,9 +254,10 @@ def build_summary(header: Header, s: SummaryRecords, lang: Lang) -> ReportModel:
                         fmt_int(n)) for (rule, code), n in sorted(refusals.items())),
             numeric=(3,), empty=text(lang, "sum.no_refusals")),)),
         Section(text(lang, "sum.alternatives"), (Table(
-            columns=(text(lang, "col.purpose"), text(lang, "sum.face"),
-                     text(lang, "sum.alternative"), text(lang, "usage.share")),
-            rows=tuple(alt_rows), numeric=(1, 2, 3)),)),
+            columns=(text(lang, "col.purpose"), text(lang, "sum.col.face"),
+                     text(lang, "sum.col.alternative"), text(lang, "usage.share")),
+            rows=tuple(alt_rows), numeric=(1, 2, 3)),
+            Paragraph(text(lang, "sum.alt_note"), note=True))),
         Section(text(lang, "sum.rights"), (KeyValues((
             (text(lang, "sum.withdrawals"), fmt_int(names["consent-withdrawn"])),
             (text(lang, "sum.templates_deleted"),
