@@ -17,7 +17,8 @@ import pytest
 from facegate.errors import InvalidArgument, ReportNotApplicable
 from facegate.purposes.models import NOTICE_ITEMS
 from facegate.reports import ReportModel, content_hash
-from facegate.reports.labels import fmt_date, text
+from facegate.reports.formats import fmt_date
+from facegate.reports.labels import text
 from facegate.reports.models import Figure, KeyValues, Lang, Table
 
 from .conftest import ACCESS, ATTENDANCE, Demo
@@ -277,3 +278,12 @@ def test_the_chinese_pdf_embeds_a_cjk_font(demo: Demo) -> None:
     doc = demo.d.report("pia", purpose=ACCESS, lang="zh", fmt="pdf")
     fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", _pdf_text(doc.content)))
     assert any(b"CJK" in f or b"WenQuanYi" in f or b"Hei" in f for f in fonts), fonts
+
+
+def test_weasyprint_leaves_truncated_images_refused(demo: Demo) -> None:
+    """Regression: importing WeasyPrint set Pillow's LOAD_TRUNCATED_IMAGES for the whole
+    process, after which facegate.images accepted truncated photos."""
+    from PIL import ImageFile
+
+    demo.d.report("filing", lang="en", fmt="pdf")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

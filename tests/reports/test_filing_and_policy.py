@@ -15,7 +15,8 @@ from facegate.cli import cli
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
 from facegate.filing.calendar import add_working_days
-from facegate.reports.labels import fmt_date, fmt_int, text
+from facegate.reports.formats import fmt_date, fmt_int
+from facegate.reports.labels import text
 from facegate.reports.models import Lang
 
 from ..filing.test_counter import THRESHOLD_DAY, seed

@@ -11,7 +11,8 @@ from ..purposes.models import NOTICE_ITEMS, Assessment
 from .common import model, processor_rows, yes_no
 from .det import det_svg
 from .facts import Header, PurposeRecords
-from .labels import fmt_date, fmt_int, fmt_rate, fmt_share, fmt_time, text, value_label
+from .formats import fmt_date, fmt_int, fmt_rate, fmt_share, fmt_time, value_label
+from .labels import text
 from .models import (
     Block,
     Figure,

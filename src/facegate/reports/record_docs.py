@@ -13,7 +13,8 @@ from ..audit.trail import AuditEvent
 from ..purposes.models import Purpose
 from .common import model, processor_rows, yes_no
 from .facts import ChainStatus, FilingEntry, Header, SummaryRecords
-from .labels import fmt_date, fmt_int, fmt_share, fmt_time, text, value_label
+from .formats import fmt_date, fmt_int, fmt_share, fmt_time, value_label
+from .labels import text
 from .models import Block, KeyValues, Lang, Paragraph, ReportKind, ReportModel, Section, Table
 
 __all__ = ["build_access", "build_filing", "build_retention_policy", "build_summary",

@@ -14,7 +14,8 @@ import warnings
 from typing import Any, Final
 
 from ..errors import ReportRendererMissing
-from .labels import fmt_time, text
+from .formats import fmt_time
+from .labels import text
 from .models import Document, Format, ReportModel, content_hash
 
 __all__ = ["MEDIA_TYPES", "filename_for", "render", "render_html", "render_pdf"]
@@ -75,6 +76,11 @@ def render_html(report: ReportModel) -> str:
 
 def render_pdf(html: str) -> bytes:
     """The PDF of an HTML page from :func:`render_html`."""
+    from PIL import ImageFile
+
+    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported, which
+    # would let facegate.images accept truncated photos from then on: put it back.
+    strict = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         with warnings.catch_warnings():
             # WeasyPrint warns at import where the system lacks libharfbuzz-subset (it falls
@@ -85,6 +91,8 @@ def render_pdf(html: str) -> bytes:
         raise ReportRendererMissing(
             "rendering PDF documents needs weasyprint: pip install 'facegate[reports]'",
             details={"package": "weasyprint"}) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = strict
     for name in ("weasyprint", "fontTools"):  # font subsetting chatter is not a finding
         logging.getLogger(name).setLevel(logging.ERROR)
     pdf = weasyprint.HTML(string=html).write_pdf()
