@@ -83,7 +83,7 @@ def test_the_impact_assessment_counts_what_the_log_and_the_books_hold(demo: Demo
     assert counts[text(lang, "usage.alt_not_verified")] == "1"
     shares = dict(zip(column(usage, text(lang, "usage.method")),
                       column(usage, text(lang, "usage.share")), strict=True))
-    assert shares[text(lang, "sum.alternative")] == "60.0%"  # 3 of 1 + 1 + 3 checks
+    assert shares[text(lang, "usage.alt_total")] == "60.0%"  # 3 of 1 + 1 + 3 checks
 
     facts = kv(model)
     (assessment,) = d.assessments(ACCESS)

@@ -58,13 +58,13 @@ def det_svg(fmr: Sequence[float], fnmr: Sequence[float], *, point: tuple[float, 
         x = px(10.0 ** e)
         parts.append(f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{_TOP + height}" '
                      'stroke="#d9dee4" stroke-width="0.6"/>')
-        parts.append(f'<text x="{x:.1f}" y="{_TOP + height + 15}" text-anchor="middle" '
+        parts.append(f'<text x="{x:.1f}" y="{_TOP + height + 17}" text-anchor="middle" '
                      f'class="tick">{_label(e)}</text>')
     for e in range(y0, 1):
         y = py(10.0 ** e)
         parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_LEFT + width}" y2="{y:.1f}" '
                      'stroke="#d9dee4" stroke-width="0.6"/>')
-        parts.append(f'<text x="{_LEFT - 6}" y="{y + 3.5:.1f}" text-anchor="end" '
+        parts.append(f'<text x="{_LEFT - 8}" y="{y + 3:.1f}" text-anchor="end" '
                      f'class="tick">{_label(e)}</text>')
     pts = sorted(zip(fmr, fnmr, strict=True))
     if len(pts) > 1:

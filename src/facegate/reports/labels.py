@@ -145,6 +145,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                        "alternative"),
     "usage.alt_verified": ("替代方式核验通过", "Alternative checks passed"),
     "usage.alt_not_verified": ("替代方式核验未通过", "Alternative checks not passed"),
+    "usage.alt_total": ("替代方式核验合计", "Alternative checks, total"),
     "usage.note": ("占比为替代方式核验次数占全部身份核验次数"
                    "（人脸验证、人脸辨识与替代方式核验之和）"
                    "的比例。",
@@ -224,6 +225,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "filing.kind": ("类型", "Kind"),
     "filing.triggered_on": ("触发日期", "Triggered on"),
     "filing.due_on": ("截止日期（30 个工作日）", "Due on (30 working days)"),
+    "filing.deadline": ("期限", "Deadline"),
     "filing.working_days": ("{n} 个工作日（中国法定工作日历）",
                             "{n} working days (Chinese statutory calendar)"),
     "filing.reason": ("原因", "Reason"),
@@ -339,6 +341,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                  "Biometric Information Privacy Act. It says why we collect biometric "
                  "identifiers and biometric information, how long we keep them, and when and "
                  "how we permanently destroy them."),
+    "rp.about": ("关于本政策", "About this policy"),
     "rp.schedule": ("保存期限表", "Retention schedule"),
     "rp.destruction": ("销毁规则", "Destruction"),
     "rp.destruction.text": ("生物识别数据在以下两者中较早发生时永久销毁："

@@ -80,12 +80,14 @@ class KeyValues:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A table; ``numeric`` marks the columns set right-aligned (numbers)."""
+    """A table; ``numeric`` marks the columns set right-aligned (numbers), ``nowrap`` the
+    short columns never broken across lines; ``empty`` is said when there are no rows."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[int, ...] = ()
     empty: str = ""
+    nowrap: tuple[int, ...] = ()
     type: Literal["table"] = "table"
 
 

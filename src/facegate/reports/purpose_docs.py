@@ -115,7 +115,8 @@ def _assessment_blocks(r: PurposeRecords, lang: Lang, latest: Assessment | None,
 def _said(latest: Assessment | None, item: str, lang: Lang) -> list[Block]:
     if latest is None or not str(latest.content.get(item, "")).strip():
         return []
-    return [Paragraph(f"{text(lang, 'pia.assessor_text')}: {latest.content[item]}",
+    colon = "：" if lang is Lang.ZH else ": "
+    return [Paragraph(f"{text(lang, 'pia.assessor_text')}{colon}{latest.content[item]}",
                       statement=True)]
 
 
@@ -223,7 +224,7 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
                        fmt_share(use["alt_verified"], checks)),
                       (text(lang, "usage.alt_not_verified"), fmt_int(use["alt_not_verified"]),
                        fmt_share(use["alt_not_verified"], checks)),
-                      (text(lang, "sum.alternative"), fmt_int(alt), fmt_share(alt, checks))),
+                      (text(lang, "usage.alt_total"), fmt_int(alt), fmt_share(alt, checks))),
                   numeric=(1, 2)),
             Paragraph(text(lang, "usage.note"), note=True))),
         Section(text(lang, "pia.threshold"), _calibration_blocks(r, lang)),

@@ -40,7 +40,7 @@ def _filing_record_blocks(entry: FilingEntry, lang: Lang, working_days: int) -> 
         (text(lang, "filing.kind"), text(lang, f"kind.{entry.kind}")),
         (text(lang, "filing.triggered_on"), fmt_date(lang, entry.triggered_on)),
         (text(lang, "filing.due_on"), fmt_date(lang, entry.due_on)),
-        (text(lang, "filing.working_days"), text(lang, "filing.working_days", n=working_days)),
+        (text(lang, "filing.deadline"), text(lang, "filing.working_days", n=working_days)),
         (text(lang, "filing.individuals_then"), fmt_int(entry.individuals)),
         (text(lang, "filing.reason"), entry.reason))),))]
     if basic:
@@ -57,10 +57,11 @@ def _filing_record_blocks(entry: FilingEntry, lang: Lang, working_days: int) -> 
                  text(lang, "purpose.modes"), text(lang, "purpose.storage"),
                  text(lang, "col.site"), text(lang, "col.status")),
         rows=tuple((str(p["purpose"]), str(p["description"]),
-                    ", ".join(value_label(lang, m) for m in p["modes"]),
+                    ("；" if lang is Lang.ZH else "; ").join(
+                        value_label(lang, m) for m in p["modes"]),
                     value_label(lang, str(p["storage_mode"])), str(p["site"]),
                     value_label(lang, str(p["status"]))) for p in purposes),
-        empty=text(lang, "none")),)))
+        empty=text(lang, "none"), nowrap=(3, 4, 5)),)))
     rules: Mapping[str, Any] = content.get("processing_rules", {})
     assessments: Sequence[Mapping[str, Any]] = content.get("impact_assessments", [])
     sections.append(Section(text(lang, "filing.rules"), (Table(
@@ -295,7 +296,7 @@ def build_retention_policy(header: Header, *, purposes: Sequence[Purpose],
             if cap else own
 
     sections = [
-        Section(text(lang, "title.retention-policy"), (
+        Section(text(lang, "rp.about"), (
             Paragraph(text(lang, "rp.intro", processor=header.processor.name)),
             KeyValues(processor_rows(header, lang)[:2]))),
         Section(text(lang, "rp.schedule"), (Table(
