@@ -219,12 +219,13 @@ def _add_governed_commands() -> None:
     from .governed_cli import GOVERNED_COMMANDS
     from .liveness_cli import LIVENESS_COMMANDS
     from .models_cli import MODEL_COMMANDS
+    from .report_cli import REPORT_COMMANDS
     from .review_cli import REVIEW_COMMANDS
     from .rights_cli import RIGHTS_COMMANDS
     from .serve_cli import SERVE_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
-                    *LIVENESS_COMMANDS, *SERVE_COMMANDS):
+                    *LIVENESS_COMMANDS, *SERVE_COMMANDS, *REPORT_COMMANDS):
         if command.name in cli.commands:
             raise RuntimeError(f"two commands are named {command.name!r}")
         cli.add_command(command)

@@ -96,7 +96,10 @@ The hierarchy::
     │       ├── CryptoInvalid         crypto.invalid (opaque: sealed data does not open)
     │       ├── KeyMissing            crypto.key_missing
     │       └── KeyFileInsecure       crypto.key_file_insecure
-    └── FilingCalendarUnavailable filing.calendar_unavailable
+    ├── FilingCalendarUnavailable filing.calendar_unavailable
+    └── ReportError               report.error: a regulator's document cannot be produced
+        ├── ReportNotApplicable       report.not_applicable (e.g. R22's policy outside BIPA)
+        └── ReportRendererMissing     report.renderer_missing (jinja2 or weasyprint absent)
 """
 
 from __future__ import annotations
@@ -172,6 +175,9 @@ __all__ = [
     "PurposeNotRegistered",
     "RateLimited",
     "RegistryError",
+    "ReportError",
+    "ReportNotApplicable",
+    "ReportRendererMissing",
     "RequestError",
     "RequestTooLarge",
     "RetentionTooLong",
@@ -697,6 +703,27 @@ class KeyFileInsecure(CryptoError):
 class FilingCalendarUnavailable(Error):
     code = "filing.calendar_unavailable"
     http_status = 500
+
+
+class ReportError(Error):
+    """A document (notice, impact assessment, filing, access report...) cannot be produced."""
+
+    code = "report.error"
+    http_status = 500
+
+
+class ReportNotApplicable(ReportError):
+    """The document does not exist under the deployment's jurisdiction profile."""
+
+    code = "report.not_applicable"
+    http_status = 409
+
+
+class ReportRendererMissing(ReportError):
+    """``jinja2`` or ``weasyprint`` is not installed (the ``reports`` extra)."""
+
+    code = "report.renderer_missing"
+    http_status = 501
 
 
 def error_class_for_code(code: str) -> type[Error]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import parse_time
@@ -33,8 +33,8 @@ from .chain import (
     verify_chain,
 )
 
-__all__ = ["AuditEvent", "chain_legacy_events", "is_chained", "list_events", "record_event",
-           "verify_log"]
+__all__ = ["AuditEvent", "chain_legacy_events", "head_seq", "is_chained", "list_events",
+           "record_event", "verify_log"]
 
 _COLUMNS = "seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail, hash"
 
@@ -147,18 +147,30 @@ def verify_log(conn: Connection, *, public_key: bytes, key_id: str) -> ChainRepo
 
 
 def list_events(conn: Connection, *, name: str | None = None,
-                subject_id: str | None = None) -> list[AuditEvent]:
-    """The log, oldest first; optionally one event name or one subject's entries."""
+                subject_id: str | None = None, purpose_key: str | None = None,
+                since: datetime | None = None, until: datetime | None = None) -> list[AuditEvent]:
+    """The log, oldest first; optionally one event name, one subject's or one purpose's
+    entries, and entries at or after ``since`` and at or before ``until``."""
     sql = ("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail "
            "FROM audit_events WHERE 1 = 1")
     args: list[str] = []
-    if name is not None:
-        sql += " AND name = ?"
-        args.append(name)
-    if subject_id is not None:
-        sql += " AND subject_id = ?"
-        args.append(subject_id)
+    for column, value in (("name", name), ("subject_id", subject_id),
+                          ("purpose_key", purpose_key)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            args.append(value)
+    if since is not None:
+        sql += " AND at >= ?"
+        args.append(since.astimezone(UTC).isoformat())
+    if until is not None:
+        sql += " AND at <= ?"
+        args.append(until.astimezone(UTC).isoformat())
     return [AuditEvent(seq=int(r[0]), at=parse_time(r[1]), name=r[2], operator=r[3],
                        purpose_key=r[4], subject_id=r[5], outcome=r[6], rule=r[7],
                        detail=json.loads(r[8]))
             for r in conn.execute(sql + " ORDER BY seq", args)]
+
+
+def head_seq(conn: Connection) -> int:
+    """The seq of the newest entry (0 for an empty log): the log's position now."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_events").fetchone()[0])

@@ -34,6 +34,7 @@ __all__ = [
     "ConsentState",
     "GivenBy",
     "append_event",
+    "count_live",
     "current_state",
     "erase_events",
     "list_events",
@@ -148,6 +149,16 @@ def list_events(conn: Connection, *, subject_id: str, purpose_key: str | None = 
         guardian_name=r[9], guardian_relation=r[10], operator=str(r[11]),
         recorded_at=parse_time(str(r[12])))
         for r in conn.execute(sql + " ORDER BY seq", args)]
+
+
+def count_live(conn: Connection, *, purpose_key: str, scope: ConsentScope) -> int:
+    """How many subjects hold a live consent of ``scope`` for ``purpose_key`` now."""
+    latest: dict[str, str] = {}
+    for subject_id, kind in conn.execute(
+            "SELECT subject_id, kind FROM consent_events WHERE purpose_key = ? AND scope = ? "
+            "ORDER BY seq", (purpose_key, scope.value)):
+        latest[str(subject_id)] = str(kind)
+    return sum(1 for kind in latest.values() if kind == ConsentKind.GRANTED.value)
 
 
 def erase_events(conn: Connection, *, subject_id: str) -> int:

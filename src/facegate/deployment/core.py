@@ -51,6 +51,7 @@ from .base import new_subject_id
 from .books import Withdrawal
 from .liveness import LivenessChecks
 from .packs import PackBooks
+from .reports import Reports
 from .review import Review
 from .rights import open_keys
 
@@ -77,7 +78,7 @@ def _key_file(path: str | Path, keys: str | Path | None,
         details={"url": redact_url(str(path))})
 
 
-class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
+class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -89,7 +90,9 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess):
     :class:`~facegate.deployment.rights.Rights`; human review of identification
     hits from :class:`~facegate.deployment.review.Review`; liveness challenges and
     checks from :class:`~facegate.deployment.liveness.LivenessChecks`; the service's
-    API keys and idempotent requests from :class:`~facegate.deployment.access.ApiAccess`.
+    API keys and idempotent requests from :class:`~facegate.deployment.access.ApiAccess`;
+    the documents for regulators (notice, impact assessment, filing, access report,
+    summary) from :class:`~facegate.deployment.reports.Reports`.
     """
 
     @classmethod

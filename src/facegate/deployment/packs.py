@@ -94,7 +94,8 @@ class PackBooks(Rights):
                 fingerprint=evaluation.fingerprint, target_fmr=evaluation.target.target_fmr,
                 threshold=threshold, genuine_pairs=evaluation.genuine_pairs,
                 impostor_pairs=evaluation.impostor_pairs,
-                impostor_distances=evaluation.impostor_low, report=evaluation.as_dict(),
+                impostor_distances=evaluation.impostor_low,
+                report={**evaluation.as_dict(), "det": _det_points(evaluation.det)},
                 recorded_by=operator, recorded_at=self._clock.now())
             if evaluation.pack == row.next_pack:
                 changed = dataclasses.replace(row, next_threshold=threshold,
@@ -252,3 +253,13 @@ class PackBooks(Rights):
                                 "subjects_to_re_enroll": before.subjects_pending})
         self._galleries.forget(purpose)  # the erased templates leave memory too
         return dataclasses.replace(before, templates_erased=len(erased))
+
+
+def _det_points(det: tuple[tuple[float, ...], tuple[float, ...]],
+                limit: int = 80) -> dict[str, list[float]]:
+    """The evaluation's DET curve, thinned to at most ``limit`` points, for the impact
+    assessment's figure."""
+    fmr, fnmr = det
+    step = max(1, -(-len(fmr) // limit))
+    keep = sorted({*range(0, len(fmr), step), len(fmr) - 1}) if fmr else []
+    return {"fmr": [round(fmr[i], 8) for i in keep], "fnmr": [round(fnmr[i], 8) for i in keep]}

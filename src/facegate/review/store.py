@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from PIL import Image as PILImage
 
@@ -25,6 +25,7 @@ from .models import CaseStatus, ReviewCase, ReviewDecision, ReviewSettings, Verd
 __all__ = [
     "authorise_reviewer",
     "close_session",
+    "count_cases",
     "delete_probe",
     "delete_subject_cases",
     "expire_due",
@@ -34,6 +35,7 @@ __all__ = [
     "insert_decision",
     "is_reviewer",
     "list_cases",
+    "list_reviewers",
     "list_subject_cases",
     "open_probe",
     "probe_kek_ids",
@@ -88,6 +90,27 @@ def revoke_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,
     return conn.execute("UPDATE reviewers SET revoked_at = ? WHERE purpose_key = ? AND "
                         "reviewer = ? AND revoked_at IS NULL",
                         (at.isoformat(), purpose_key, reviewer)).rowcount
+
+
+def list_reviewers(conn: Connection, *, purpose_key: str) -> list[str]:
+    """The reviewers authorised for ``purpose_key`` now."""
+    return [str(r[0]) for r in conn.execute(
+        "SELECT reviewer FROM reviewers WHERE purpose_key = ? AND revoked_at IS NULL "
+        "ORDER BY reviewer", (purpose_key,))]
+
+
+def count_cases(conn: Connection, *, since: datetime | None,
+                until: datetime | None) -> dict[str, int]:
+    """Review cases opened in a period, by status (both ends inclusive, ``None`` open)."""
+    sql = "SELECT status, count(*) FROM review_cases WHERE 1 = 1"
+    args: list[str] = []
+    if since is not None:
+        sql += " AND created_at >= ?"
+        args.append(since.astimezone(UTC).isoformat())
+    if until is not None:
+        sql += " AND created_at <= ?"
+        args.append(until.astimezone(UTC).isoformat())
+    return {str(s): int(n) for s, n in conn.execute(sql + " GROUP BY status", args)}
 
 
 def is_reviewer(conn: Connection, *, purpose_key: str, reviewer: str) -> bool:

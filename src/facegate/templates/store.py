@@ -174,6 +174,14 @@ def has_templates(conn: Connection, *, subject_id: str) -> bool:
                         (subject_id,)).fetchone() is not None
 
 
+def purpose_template_stats(conn: Connection, *,
+                           purpose_key: str) -> tuple[int, int, datetime | None]:
+    """A purpose's stored templates, distinct individuals and earliest expiry (no vectors)."""
+    row = conn.execute("SELECT count(*), count(DISTINCT subject_id), min(expires_at) "
+                       "FROM templates WHERE purpose_key = ?", (purpose_key,)).fetchone()
+    return int(row[0]), int(row[1]), None if row[2] is None else parse_time(str(row[2]))
+
+
 def count_individuals(conn: Connection) -> int:
     """Distinct subjects with at least one stored template, across purposes and sites."""
     return int(conn.execute("SELECT count(DISTINCT subject_id) FROM templates").fetchone()[0])

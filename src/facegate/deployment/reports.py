@@ -1,0 +1,222 @@
+"""The documents a regulator asks for, from the deployment's own records (issue 9).
+
+:meth:`Reports.report` gathers the records in one read, builds the document
+model (pure, :mod:`facegate.reports`), renders it as HTML or PDF and records
+the generation in the audit trail (``report-generated``: kind, language,
+format, the audit position it describes, its content hash and the file's
+SHA-256). Example::
+
+    doc = d.report("pia", purpose="access.office.entry", lang="zh", fmt="pdf")
+    Path(doc.filename).write_bytes(doc.content)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import datetime
+from typing import TypeVar
+
+from ..audit.trail import head_seq, list_events
+from ..consent.alternatives import list_outcomes
+from ..consent.ledger import ConsentScope, count_live
+from ..engine.pack_install import find_pack
+from ..errors import AuditChainBroken, InvalidArgument, ProcessorNotRegistered, ReportNotApplicable
+from ..filing.counter import filing_status
+from ..organisation.repository import get_processor, list_sites
+from ..purposes.repository import latest_notice, list_assessments, list_purposes
+from ..reports.facts import ChainStatus, FilingEntry, Header, PurposeRecords, SummaryRecords
+from ..reports.models import Document, Format, Lang, ReportKind, ReportModel
+from ..reports.purpose_docs import build_notice, build_pia
+from ..reports.record_docs import (
+    build_access,
+    build_filing,
+    build_retention_policy,
+    build_summary,
+)
+from ..reports.render import render
+from ..review.store import count_cases, get_settings, list_reviewers
+from ..storage.connection import Connection
+from ..templates.store import purpose_template_stats
+from .rights import Rights
+
+__all__ = ["Reports"]
+
+#: The rule whose profile publishes a retention and destruction policy (BIPA 15(a)).
+_POLICY_RULE = "R22"
+
+
+class Reports(Rights):
+    """Documents for regulators, auditors and subjects; part of
+    :class:`~facegate.deployment.Deployment`."""
+
+    def report(self, kind: ReportKind | str, *, purpose: str | None = None,
+               subject: str | None = None, lang: Lang | str = Lang.EN,
+               fmt: Format | str = Format.HTML, since: datetime | None = None,
+               until: datetime | None = None, operator: str = "system") -> Document:
+        """Render one document and record its generation in the audit log.
+
+        Args:
+            kind: ``notice``, ``pia``, ``filing``, ``access``, ``summary`` or
+                ``retention-policy``.
+            purpose: the purpose (``notice`` and ``pia`` need one).
+            subject: the subject (``access`` needs one).
+            lang: ``zh`` or ``en``.
+            fmt: ``html`` or ``pdf``.
+            since, until: the period of a ``summary`` (both inclusive; open when ``None``,
+                ``until`` then being now).
+            operator: who asked, for the audit entry.
+
+        Returns:
+            The :class:`~facegate.reports.models.Document`: bytes, media type, SHA-256 of
+            the bytes, the content hash printed in its footer, the audit position it
+            describes (``audit_seq``) and the entry recording its generation
+            (``recorded_seq``).
+
+        Raises:
+            InvalidArgument: an unknown kind, language or format, or a missing purpose
+                or subject.
+            PurposeNotRegistered, SubjectNotFound: no such purpose or subject.
+            ReportNotApplicable: ``retention-policy`` outside a profile with R22 (BIPA).
+            ReportRendererMissing: jinja2 or weasyprint is not installed.
+        """
+        chosen = _enum(Format, fmt, "format")
+        built = self.report_model(kind, purpose=purpose, subject=subject, lang=lang,
+                                  since=since, until=until, operator=operator)
+        document = render(built, chosen)
+        with self._unit() as conn:
+            seq = self._audit(conn, "report-generated", operator=operator,
+                              purpose_key=purpose if built.kind in _PURPOSE_KINDS else None,
+                              subject_id=subject if built.kind is ReportKind.ACCESS else None,
+                              detail={"kind": built.kind.value, "lang": built.lang.value,
+                                      "format": chosen.value, "audit_seq": built.audit_seq,
+                                      "content_hash": document.content_hash,
+                                      "sha256": document.sha256, "filename": document.filename})
+        return dataclasses.replace(document, recorded_seq=seq)
+
+    def report_model(self, kind: ReportKind | str, *, purpose: str | None = None,
+                     subject: str | None = None, lang: Lang | str = Lang.EN,
+                     since: datetime | None = None, until: datetime | None = None,
+                     operator: str = "system") -> ReportModel:
+        """The document model behind :meth:`report`, without rendering or recording it
+        (an ``access`` model still records the subject's access, as
+        :meth:`access_report` does)."""
+        which = _enum(ReportKind, kind, "kind")
+        language = _enum(Lang, lang, "language")
+        if which is ReportKind.ACCESS:
+            if not subject:
+                raise InvalidArgument("an access report names a subject (--subject)")
+            held = self.access_report(subject, operator=operator)
+            return build_access(self._header(self._conn), held.as_dict(), language)
+        if which in _PURPOSE_KINDS:
+            if not purpose:
+                raise InvalidArgument(f"a {which.value} document names a purpose (--purpose)")
+            records = self._purpose_records(self._conn, purpose)
+            build = build_notice if which is ReportKind.NOTICE else build_pia
+            return build(self._header(self._conn), records, language)
+        if which is ReportKind.FILING:
+            return self._filing_model(language)
+        if which is ReportKind.SUMMARY:
+            return self._summary_model(language, since, until)
+        return self._policy_model(language)
+
+    # -- gathering the records -------------------------------------------------------
+
+    def _header(self, conn: Connection) -> Header:
+        processor = get_processor(conn)
+        if processor is None:
+            raise ProcessorNotRegistered("register the processor first (facegate init)")
+        return Header(processor=processor, profile=self._profile(conn),
+                      generated_at=self._clock.now(), audit_seq=head_seq(conn))
+
+    def _chain(self) -> ChainStatus:
+        try:
+            report = self.verify_audit()
+        except AuditChainBroken as exc:
+            return ChainStatus(intact=False, entries=0, checkpoint_seq=0, message=exc.message)
+        return ChainStatus(intact=True, entries=report.entries,
+                           checkpoint_seq=report.checkpoint_seq)
+
+    def _purpose_records(self, conn: Connection, key: str) -> PurposeRecords:
+        purpose = self._purpose(conn, key)
+        pack = find_pack(purpose.pack)
+        templates, individuals, next_expiry = purpose_template_stats(conn, purpose_key=key)
+        results = Counter(o.result.value for o in list_outcomes(conn, purpose_key=key))
+        return PurposeRecords(
+            purpose=purpose, site=self._site(conn, purpose.site_key),
+            notice=latest_notice(conn, purpose_key=key),
+            assessments=tuple(list_assessments(conn, purpose_key=key)),
+            calibration=self._calibration(conn, purpose.calibration_id),
+            threshold=purpose.threshold if purpose.threshold is not None
+            else pack.default_threshold,
+            pack_version=pack.version, templates=templates, individuals=individuals,
+            next_expiry=next_expiry, events=tuple(list_events(conn, purpose_key=key)),
+            alternative_results=dict(results),
+            transfer_consents=count_live(conn, purpose_key=key, scope=ConsentScope.TRANSFER),
+            reviewers=tuple(list_reviewers(conn, purpose_key=key)),
+            review_configured=get_settings(conn, purpose_key=key) is not None,
+            chain=self._chain(), sweeps=tuple(list_events(conn, name="retention-sweep")))
+
+    def _filing_model(self, lang: Lang) -> ReportModel:
+        conn = self._conn
+        header = self._header(conn)
+        status = filing_status(conn, profile=header.profile)
+        entries = [FilingEntry(kind=r.kind.value, individuals=r.individuals,
+                               threshold=r.threshold, triggered_on=r.triggered_on,
+                               due_on=r.due_on, reason=r.reason, content=r.content)
+                   for r in status.records]
+        return build_filing(header, individuals=status.individuals,
+                            warning_at=status.warning_at, records=entries, lang=lang)
+
+    def _summary_model(self, lang: Lang, since: datetime | None,
+                       until: datetime | None) -> ReportModel:
+        conn = self._conn
+        header = self._header(conn)
+        end = until or header.generated_at
+        if since is not None and since > end:
+            raise InvalidArgument("the period's start is after its end",
+                                  details={"since": since.isoformat(), "until": end.isoformat()})
+        purposes = tuple(list_purposes(conn))
+        alternatives = {
+            p.key: dict(Counter(o.result.value for o in list_outcomes(conn, purpose_key=p.key)
+                                if (since is None or o.recorded_at >= since)
+                                and o.recorded_at <= end))
+            for p in purposes}
+        records = SummaryRecords(
+            since=since, until=end, purposes=purposes,
+            sites={s.key: s for s in list_sites(conn)},
+            events=tuple(list_events(conn, since=since, until=end)),
+            alternative_results=alternatives,
+            review_statuses=count_cases(conn, since=since, until=end), chain=self._chain())
+        return build_summary(header, records, lang)
+
+    def _policy_model(self, lang: Lang) -> ReportModel:
+        conn = self._conn
+        header = self._header(conn)
+        if not header.profile.applies(_POLICY_RULE):
+            raise ReportNotApplicable(
+                f"the retention and destruction policy is published under profiles with "
+                f"{_POLICY_RULE} (us-il-bipa); this deployment runs {header.profile.key}",
+                details={"rule": _POLICY_RULE, "jurisdiction": header.profile.key})
+        purposes = list_purposes(conn)
+        sweeps = list_events(conn, name="retention-sweep")
+        return build_retention_policy(
+            header, purposes=purposes, site_names={s.key: s.name for s in list_sites(conn)},
+            last_sweep=sweeps[-1] if sweeps else None,
+            templates=sum(purpose_template_stats(conn, purpose_key=p.key)[0]
+                          for p in purposes), lang=lang)
+
+
+_PURPOSE_KINDS = (ReportKind.NOTICE, ReportKind.PIA)
+
+
+_E = TypeVar("_E", ReportKind, Lang, Format)
+
+
+def _enum(cls: type[_E], value: str, what: str) -> _E:
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidArgument(f"unknown {what} {value!r}; known: "
+                              f"{', '.join(m.value for m in cls)}",
+                              details={what: str(value)}) from None
