@@ -80,6 +80,8 @@ MATRIX: dict[tuple[str, str], tuple[str, Any, set[str], bool]] = {
     ("GET", "/v1/audit/verify"): ("/v1/audit/verify", None, {"admin", "auditor"}, False),
     ("GET", "/v1/audit/events"): ("/v1/audit/events", None, {"admin", "auditor"}, False),
     ("GET", "/v1/filing"): ("/v1/filing", None, {"admin", "auditor"}, False),
+    ("GET", "/v1/reports/{kind}"): ("/v1/reports/filing?format=html", None,
+                                    {"admin", "auditor"}, False),
     ("GET", "/health"): ("/health", None, set(), False),
     ("GET", "/ready"): ("/ready", None, set(), False),
 }

@@ -6,6 +6,7 @@ error shape for refusals and bad input (issue 7)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,27 @@ def test_a_liveness_answer_as_a_video_file(api: Api, shared: Path, tmp_path: Pat
     both = api.client.post(f"/v1/liveness/challenges/{c['challenge']}/answer",
                            json={"frames": [], "nonce": c["nonce"]}, headers=op)
     assert both.status_code == 422 and _error(both)["code"] == "request.invalid"
+
+
+def test_the_documents_for_auditors(api: Api) -> None:
+    auditor = api.headers("auditor")
+    pdf = api.client.get("/v1/reports/pia", params={"purpose": P, "lang": "en"},
+                         headers=auditor)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["x-facegate-sha256"] == hashlib.sha256(pdf.content).hexdigest()
+    html = api.client.get("/v1/reports/notice", params={"purpose": P, "format": "html"},
+                          headers=auditor)
+    assert html.headers["content-type"].startswith("text/html")
+    assert "style-src 'unsafe-inline'" in html.headers["content-security-policy"]
+    recorded = api.deployment.audit_events("report-generated")
+    assert [e.detail["kind"] for e in recorded] == ["pia", "notice"]
+    assert recorded[-1].operator.startswith("key:")
+    assert int(html.headers["x-facegate-recorded-seq"]) == recorded[-1].seq
+    for role in ("operator", "reviewer", "subject"):
+        assert api.client.get("/v1/reports/filing", headers=api.headers(role)
+                              ).status_code == 403
+    missing = api.client.get("/v1/reports/pia", headers=auditor)
+    assert missing.status_code == 400 and _error(missing)["code"] == "argument.invalid"
+    bipa_only = api.client.get("/v1/reports/retention-policy", headers=auditor)
+    assert bipa_only.status_code == 409 and _error(bipa_only)["code"] == "report.not_applicable"

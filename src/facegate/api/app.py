@@ -16,7 +16,7 @@ from .. import __version__
 from ..analysis import FaceAnalyzer
 from ..deployment import Deployment
 from ..engine.packs import DEFAULT_PACK, get_pack
-from . import biometrics, books, oversight, people
+from . import biometrics, books, documents, oversight, people
 from .errors import install_error_handlers
 from .middleware import RequestContext
 from .service import RateLimiter, Service
@@ -59,7 +59,7 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
     if deployment is not None:
         app.state.service = Service(deployment)
     install_error_handlers(app)
-    for module in (books, people, biometrics, oversight):
+    for module in (books, people, biometrics, oversight, documents):
         app.include_router(module.router)
     app.include_router(oversight.health)
     pack = get_pack(DEFAULT_PACK)

@@ -1,0 +1,55 @@
+"""The regulator's documents over HTTP: notice, impact assessment, filing record,
+access report, compliance summary and retention policy, as HTML or PDF, for the
+auditor and admin roles ([docs/reports.md](../../../docs/reports.md)).
+
+Each document carries the audit position it describes and its content hash, in
+its footer and in the response headers; its generation is itself audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..access import ApiAction
+from .common import AuditorKey, allow
+from .errors import ERROR_RESPONSES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["documents"])
+
+Kind = Literal["notice", "pia", "filing", "access", "summary", "retention-policy"]
+
+#: An HTML document styles itself inline and draws its DET curve as inline SVG.
+_HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "frame-ancestors 'none'")
+
+
+@router.get("/reports/{kind}", response_class=Response, responses={200: {
+    "description": "the document", "content": {"text/html": {"schema": {"type": "string"}},
+                                                "application/pdf": {"schema": {
+                                                    "type": "string", "format": "binary"}}}}})
+def report(kind: Kind, request: Request, key: AuditorKey,
+           purpose: Annotated[str | None, Query(max_length=100)] = None,
+           subject: Annotated[str | None, Query(max_length=100)] = None,
+           lang: Literal["zh", "en"] = "zh",
+           format: Literal["html", "pdf"] = "pdf",
+           since: datetime | None = None, until: datetime | None = None) -> Response:
+    """One document, rendered from the records now; ``purpose`` for ``notice`` and
+    ``pia``, ``subject`` for ``access``, ``since``/``until`` for ``summary``."""
+    allow(request, key, ApiAction.AUDIT, purpose=purpose)
+    document = request.app.state.service.call(lambda d: d.report(
+        kind, purpose=purpose, subject=subject, lang=lang, fmt=format, since=since,
+        until=until, operator=key.principal))
+    headers = {"content-disposition": f'inline; filename="{document.filename}"',
+               "x-facegate-sha256": document.sha256,
+               "x-facegate-content-hash": document.content_hash,
+               "x-facegate-audit-seq": str(document.audit_seq),
+               "x-facegate-recorded-seq": str(document.recorded_seq)}
+    if format == "html":
+        headers["content-security-policy"] = _HTML_POLICY
+    return Response(document.content, media_type=document.media_type, headers=headers)
