@@ -77,9 +77,10 @@ def _demo(database: str, keys: str | None, host: str, port: int, data: Path | No
 point curl at {base}:
   curl {base}/v1/purposes/{DEMO_PURPOSE}/notice
   curl -H 'X-API-Key: {operator}' -H 'content-type: application/json' \\
-       -X POST {base}/v1/subjects -d '{{}}'
+       -X POST {base}/v1/subjects -d '{{"age_band": "adult"}}'
   curl -H 'X-API-Key: {secrets["external auditor"]}' {base}/v1/audit/verify
-the OpenAPI document: {base}/openapi.json   (docs/api.md walks through consent, enroll, verify)
+the OpenAPI document: {base}/openapi.json
+docs/api.md, "A first session", walks through consent, enroll, verify and identify
 """)
 
 

@@ -286,3 +286,13 @@ def test_the_documents_for_auditors(api: Api) -> None:
     assert missing.status_code == 400 and _error(missing)["code"] == "argument.invalid"
     bipa_only = api.client.get("/v1/reports/retention-policy", headers=auditor)
     assert bipa_only.status_code == 409 and _error(bipa_only)["code"] == "report.not_applicable"
+
+
+def test_the_public_notice_is_plain_json(api: Api) -> None:
+    r = api.client.get(f"/v1/purposes/{P}/notice")
+    assert r.status_code == 200
+    notice = r.json()["notice"]
+    assert notice["version"] == 1
+    content = notice["content"]
+    assert isinstance(content, dict) and set(content["processor"]) == {"zh", "en"}
+    assert r.json()["alternatives"] == ["staff badge with guard check"]

@@ -9,6 +9,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -131,7 +132,7 @@ def jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (frozenset, set)):
         return sorted(jsonable(v) for v in value)
