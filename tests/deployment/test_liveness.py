@@ -183,8 +183,8 @@ def test_liveness_through_the_cli_with_a_video_file(
         books: Deployment, tmp_path: Path, analyzer: FaceAnalyzer,
         faces: dict[str, Path]) -> None:
     video = _still_video(faces["obama"], tmp_path / "answer.webm")
-    db = str(tmp_path / "facegate.db")
-    runner = CliRunner()
+    db = books.location  # the SQLite file, or the PostgreSQL URL (central mode)
+    runner = CliRunner(env={"FACEGATE_KEYS": str(tmp_path / "facegate.db.keys")})
     issued = runner.invoke(cli, ["liveness", "challenge", "--db", db, "--purpose",
                                  "access.office.entry"], obj={"analyzer": analyzer})
     challenge = json.loads(issued.output)
