@@ -1,9 +1,10 @@
 """``facegate serve`` (the REST service) and ``facegate keys`` (its API keys).
 
 ``serve`` runs the FastAPI application (the REST API, the kiosk and the
-dashboard) under uvicorn on 127.0.0.1 with the embedded SQLite store by default (``--database postgresql://...`` for central
-mode). ``--demo`` first sets up a demo deployment and prints its keys and a
-first request to try. Structured request logs go to stderr, without images,
+dashboard) under uvicorn on 127.0.0.1 with the embedded SQLite store by
+default (``--database postgresql://...`` for central mode). ``--demo`` first
+sets up a demo deployment and prints its keys, a first request to try and the
+kiosk's and dashboard's addresses. Structured request logs go to stderr, without images,
 templates or raw paths.
 """
 
