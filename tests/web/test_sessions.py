@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
+from ..support.governed import add_purpose
 from .conftest import web_keys
 
 PURPOSE = "access.office.entry"
@@ -173,3 +176,30 @@ def test_roles_see_only_their_sections(site: Site) -> None:
                 continue
             nav = set(re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+)</a></li>', page.text))
             assert nav == sections, role
+
+
+def test_a_liveness_purpose_asks_for_the_challenge_before_it_enrolls(
+        site: Site, faces: dict[str, Path]) -> None:
+    d = site.deployment
+    add_purpose(d, "access.lab.entry", modes=("verify",), liveness_required=True)
+    kiosk = d.issue_api_key(role="operator", label="lab kiosk", purposes=["access.lab.entry"])
+    photo = faces["obama"].read_bytes()
+    with site.client() as c:
+        token = sign_in(c, kiosk.secret, "/kiosk")
+        c.post("/kiosk/choice", data={"choice": "face", "csrf": token})
+        c.post("/kiosk/consent", data={"age_band": "adult", "csrf": token})
+        page = c.get("/kiosk/capture").text
+        assert 'data-liveness="yes"' in page
+        challenge = c.post("/kiosk/liveness/challenge", data={"csrf": token}).json()
+        assert {a["action"] for a in challenge["actions"]} <= {"blink", "turn_left",
+                                                               "turn_right"}
+        assert all(a["label"] for a in challenge["actions"])
+        frames = [{"at": i / 5, "image": base64.b64encode(photo).decode()} for i in range(5)]
+        answer = c.post("/kiosk/liveness/answer", headers={"X-CSRF-Token": token},
+                        json={"nonce": challenge["nonce"], "frames": frames})
+        assert answer.json()["passed"] is False  # a still photo does not move
+        r = c.post("/kiosk/capture", data={"csrf": token},
+                   files={"image": ("f.jpg", photo, "image/jpeg")})
+        assert r.headers["location"] == "/kiosk/capture?problem=liveness"
+        assert d.audit_events("enroll") == []
+        assert d.audit_events("refusal")[-1].rule == "H1"
