@@ -208,9 +208,8 @@ def _capture_page(request: Request, mode: str, problem: str | None) -> Response:
     if _visit(session, request, "capture" if mode == "enroll" else "check") is None:
         return see_other(request, "/kiosk")
     known = {"no_face", "multiple", "quality", "liveness", "image"}
-    return _page(request, "kiosk/capture.html", purpose, mode=mode, step=3 if mode == "enroll"
-                 else 4, problem=problem if problem in known else None,
-                 guidance=json.dumps({k: v[session.lang] for k, v in GUIDANCE.items()}))
+    return _page(request, "kiosk/capture.html", purpose, mode=mode,
+                 step=3 if mode == "enroll" else 4, problem=problem if problem in known else None)
 
 
 @router.get("/capture")

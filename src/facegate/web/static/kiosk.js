@@ -24,7 +24,6 @@
   var guide = root.querySelector("[data-guide]");
   var shoot = root.querySelector("[data-shoot]");
   var csrf = root.dataset.csrf;
-  var messages = JSON.parse(root.dataset.messages || "{}");
   var canvas = document.createElement("canvas");
   var busy = false, passed = false, timer = null;
 
@@ -136,5 +135,4 @@
       root.classList.add("no-camera");
       say(root.dataset.noCamera, "adjust");
     });
-  void messages;
 })();
