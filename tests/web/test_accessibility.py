@@ -90,12 +90,16 @@ def test_kiosk_screens_have_no_serious_accessibility_violations(
     page.locator("button.choice[value=face]").click()
     page.wait_for_url("**/kiosk/consent")
     found["consent"] = serious(page, axe_source)
+    shot(page, artifacts, f"kiosk-8-consent-{lang}")
     page.locator("input[value=adult]").check()
     page.locator("form.consent button[type=submit]").first.click()
     page.wait_for_url("**/kiosk/capture")
     page.wait_for_function("() => document.querySelector('[data-capture]')"
                            ".classList.contains('live')")
     found["capture"] = serious(page, axe_source)
+    page.wait_for_function("() => document.querySelector('[data-capture]')"
+                           ".classList.contains('good')", timeout=120_000)
+    shot(page, artifacts, f"kiosk-8-capture-{lang}")
     page.locator("form.stop button").click()
     page.wait_for_url("**/kiosk/alternative")
     found["alternative"] = serious(page, axe_source)

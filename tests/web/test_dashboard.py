@@ -85,7 +85,15 @@ def test_a_reviewer_confirms_a_case(new_page: Callable[..., Any], web: Web,
 
 
 def test_an_auditor_sees_the_chain_verified_and_cannot_reach_biometrics(
-        new_page: Callable[..., Any], web: Web, artifacts: Path) -> None:
+        new_page: Callable[..., Any], web: Web, faces: dict[str, Path],
+        artifacts: Path) -> None:
+    d = web.deployment
+    adult, child = d.register_subject(age_band="adult"), d.register_subject(age_band="under_14")
+    consent(d, adult.id, PURPOSE)
+    d.enroll(subject=adult.id, purpose=PURPOSE, image=faces["obama"])
+    consent(d, child.id, PURPOSE, guardian="Li Na", guardian_relation="mother")
+    d.withdraw_consent(subject=child.id, purpose=PURPOSE)
+    d.decline(purpose=PURPOSE)
     page = new_page()
     sign_in(page, web.url, web.keys["auditor"])
     page.locator(".sidenav").get_by_role("link", name="Audit log").click()
@@ -93,7 +101,14 @@ def test_an_auditor_sees_the_chain_verified_and_cannot_reach_biometrics(
     assert "Verified" in page.locator(".chain").inner_text()
     shot(page, artifacts, "dashboard-5-audit-auditor")
     page.locator(".sidenav").get_by_role("link", name="Filing").click()
+    assert "1" in page.locator(".big-number").inner_text()
     shot(page, artifacts, "dashboard-6-filing")
+    page.locator(".sidenav").get_by_role("link", name="Subjects").click()
+    assert "withdrawn" in page.inner_text("main") and "granted" in page.inner_text("main")
+    shot(page, artifacts, "dashboard-7-subjects")
+    page.get_by_role("link", name=adult.id).click()
+    assert "Consent history" in page.inner_text("main")
+    shot(page, artifacts, "dashboard-8-subject-access-report")
     assert "kiosk" not in page.locator(".sidenav").inner_text().lower()
     # No page and no POST reaches a biometric operation under an auditor's session.
     before = len([e for e in web.deployment.audit_events() if e.name == "refusal"])
