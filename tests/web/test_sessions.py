@@ -203,3 +203,20 @@ def test_a_liveness_purpose_asks_for_the_challenge_before_it_enrolls(
         assert r.headers["location"] == "/kiosk/capture?problem=liveness"
         assert d.audit_events("enroll") == []
         assert d.audit_events("refusal")[-1].rule == "H1"
+
+
+def test_a_notice_published_mid_visit_is_read_before_anyone_consents(site: Site) -> None:
+    d = site.deployment
+    notice = d.notice(PURPOSE)
+    assert notice is not None
+    with site.client() as c:
+        token = sign_in(c, site.keys["kiosk"], "/kiosk")
+        c.post("/kiosk/choice", data={"choice": "face", "csrf": token})
+        d.publish_notice(purpose=PURPOSE, content={k: dict(v) for k, v in
+                                                   notice.content.items()})
+        r = c.post("/kiosk/consent", data={"age_band": "adult", "csrf": token})
+        assert r.headers["location"] == "/kiosk?renotice=1"
+        assert d.subjects() == [] and d.audit_events("consent-granted") == []
+        assert "告知书刚刚更新" in c.get("/kiosk?renotice=1").text
+        assert c.post("/kiosk/choice", data={"choice": "maybe", "csrf": token}).status_code \
+            == 422

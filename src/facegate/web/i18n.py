@@ -179,6 +179,9 @@ _T: Final[dict[str, dict[str, str]]] = {
     "receipt_notice": {"zh": "告知书版本", "en": "Notice version"},
     "mandated": {"zh": "依据法律规定，本项服务只能使用人脸识别：",
                  "en": "By law, this service can only use face recognition: "},
+    "notice_changed": {"zh": "告知书刚刚更新。请先阅读新版本，再做选择。",
+                       "en": "The notice has just been updated. Please read the new version "
+                             "before you choose."},
     "back_start": {"zh": "返回首页", "en": "Back to the start"},
 }
 

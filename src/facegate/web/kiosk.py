@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey, Role
 from ..api.common import allow, service_of
-from ..errors import CredentialInvalid, Forbidden
+from ..errors import CredentialInvalid, Forbidden, RequestError
 from . import sessions
 from .auth import see_other, signed_in
 from .i18n import ITEM_HEADINGS, LANGUAGES
@@ -102,8 +102,8 @@ def prefs(request: Request, lang: str | None = None, large: str | None = None,
 
 
 @router.get("")
-def start(request: Request) -> Response:
-    """The notice and the choice."""
+def start(request: Request, renotice: str | None = None) -> Response:
+    """The notice and the choice; the visit remembers which notice version it showed."""
     first, key = signed_in(request)
     if first.kiosk_purpose is None and not (key.purposes and len(key.purposes) == 1):
         return see_other(request, "/kiosk/setup")
@@ -111,8 +111,10 @@ def start(request: Request) -> Response:
     visit = session.touch_visit(sessions.session_store(request).now())
     if visit.get("step") not in (None, "notice"):
         visit.clear()
-    visit["step"] = "notice"
-    return kiosk_page(request, "kiosk/notice.html", purpose, step=1)
+    notice = service_of(request).call(lambda d: d.notice(purpose))
+    visit.update(step="notice", shown=notice.version if notice else None)
+    return kiosk_page(request, "kiosk/notice.html", purpose, step=1,
+                      renotice=renotice is not None)
 
 
 @router.post("/choice")
@@ -121,11 +123,16 @@ def choose(request: Request, choice: Annotated[str, Form(max_length=20)],
     """Face recognition leads to the consent step; the alternative to
     :meth:`Deployment.decline` and nothing else (R7)."""
     check_form(request, csrf)
+    if choice not in ("face", "alternative"):
+        raise RequestError("choose 'face' or 'alternative'", details={"choice": choice})
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
     visit = session.touch_visit(sessions.session_store(request).now())
     if choice == "face":
+        shown = visit.get("shown")
         visit.clear()
-        visit["step"] = "consent"
+        if shown is None:  # nobody chooses before the notice was shown
+            return see_other(request, "/kiosk")
+        visit.update(step="consent", shown=shown)
         return see_other(request, "/kiosk/consent")
     subject = visit.get("subject")
     if subject:  # stopping after consent withdraws it; any template is deleted (R4)
@@ -180,7 +187,11 @@ def consent(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
                           form=form, status=422)
     service = service_of(request)
     notice = service.call(lambda d: d.notice(purpose))
-    version = notice.version if notice else None
+    version = visit.get("shown")
+    if notice is None or notice.version != version:
+        # A new notice was published since this person read theirs: they read it first (R3).
+        session.visit = {}
+        return see_other(request, "/kiosk?renotice=1")
     subject = service.call(lambda d: d.register_subject(age_band=age_band,
                                                        operator=key.principal))
     _, issued = service.call(lambda d: d.consent_with_token(
