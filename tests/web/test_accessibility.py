@@ -107,3 +107,18 @@ def test_kiosk_screens_have_no_serious_accessibility_violations(
     found["withdraw"] = serious(page, axe_source)
     shot(page, artifacts, f"kiosk-7-withdraw-{lang}")
     assert {screen: v for screen, v in found.items() if v} == {}
+
+
+def test_dashboard_pages_have_no_serious_accessibility_violations(
+        new_page: Callable[..., Any], web: Web, axe_source: str) -> None:
+    page = new_page(bypass_csp=True)
+    sign_in(page, web.url, web.keys["admin"])
+    found = {}
+    for path in ("/dashboard", "/dashboard/purposes/access.office.entry", "/dashboard/audit",
+                 "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys",
+                 "/dashboard/purposes/new"):
+        page.goto(f"{web.url}{path}")
+        found[path] = serious(page, axe_source)
+    page.goto(f"{web.url}/login")
+    found["/login"] = serious(page, axe_source)
+    assert {p: v for p, v in found.items() if v} == {}

@@ -49,6 +49,14 @@ def test_an_admin_cannot_activate_a_purpose_missing_its_impact_assessment(
     assert "assessment.missing" in page.locator(".alert").first.inner_text()
     assert d.purpose("visitor.checkin").status == "draft"
     shot(page, artifacts, "dashboard-3-activation-refused")
+    # The kiosk's key: an operator key scoped to its purpose, its secret shown once.
+    page.locator(".sidenav").get_by_role("link", name="Keys").click()
+    page.get_by_label("Role").select_option("operator")
+    page.get_by_label("Label").fill("Lobby kiosk 2")
+    page.get_by_label(PURPOSE).check()
+    page.get_by_role("button", name="Issue key").click()
+    assert page.locator("[data-secret]").inner_text().startswith("fg_")
+    shot(page, artifacts, "dashboard-9-keys")
 
 
 def _review_case(d: Deployment, faces: dict[str, Path]) -> str:

@@ -162,7 +162,7 @@ def test_documents_appear_only_with_the_reports_feature(site: Site,
 
 
 def test_roles_see_only_their_sections(site: Site) -> None:
-    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing"},
+    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing", "Keys"},
                 "auditor": {"Overview", "Subjects", "Audit log", "Filing"},
                 "reviewer": {"Overview", "Review queue"},
                 "kiosk": set()}
@@ -220,3 +220,25 @@ def test_a_notice_published_mid_visit_is_read_before_anyone_consents(site: Site)
         assert "告知书刚刚更新" in c.get("/kiosk?renotice=1").text
         assert c.post("/kiosk/choice", data={"choice": "maybe", "csrf": token}).status_code \
             == 422
+
+
+def test_an_admin_issues_a_kiosk_key_and_revoking_it_closes_the_kiosk(site: Site) -> None:
+    with site.client() as admin, site.client() as kiosk:
+        token = sign_in(admin, site.keys["admin"])
+        page = admin.post("/dashboard/keys", data={"role": "operator", "label": "Gate 2 kiosk",
+                                                    "purposes": PURPOSE, "csrf": token})
+        secret = re.search(r'data-secret>([^<]+)<', page.text)
+        assert page.status_code == 200 and secret
+        issued = next(k for k in site.deployment.api_keys() if k.label == "Gate 2 kiosk")
+        assert issued.purposes == frozenset({PURPOSE})
+        sign_in(kiosk, secret.group(1), "/kiosk")
+        assert kiosk.get("/kiosk").status_code == 200
+        assert admin.get("/dashboard/keys").text.count(secret.group(1)) == 0  # shown once
+        r = admin.post(f"/dashboard/keys/{issued.id}/revoke", data={"csrf": token})
+        assert r.status_code == 303
+        assert kiosk.get("/kiosk").headers["location"].startswith("/login")
+        assert admin.post("/dashboard/keys", data={"role": "subject", "label": "x",
+                                                   "csrf": token}).status_code == 422
+    with site.client() as auditor:
+        token = sign_in(auditor, site.keys["auditor"])
+        assert auditor.get("/dashboard/keys").status_code == 403

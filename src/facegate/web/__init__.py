@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from . import auth, capture, dashboard, kiosk, oversight
+from . import auth, capture, dashboard, keys, kiosk, oversight
 from .sessions import SessionStore
 
 __all__ = ["install_web"]
@@ -23,7 +23,7 @@ def install_web(app: FastAPI) -> None:
     """Add the kiosk, the dashboard, sign-in and the static files to ``app``."""
     app.state.web_sessions = SessionStore()
     app.state.error_page = auth.error_page
-    for module in (auth, kiosk, capture, dashboard, oversight):
+    for module in (auth, kiosk, capture, dashboard, oversight, keys):
         app.include_router(module.router)
     static = files("facegate.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

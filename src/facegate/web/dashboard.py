@@ -44,6 +44,7 @@ SECTIONS: Final = (
     ("/dashboard/review", "Confirmed hits", ApiAction.ACT_ON_CASE),
     ("/dashboard/audit", "Audit log", ApiAction.AUDIT),
     ("/dashboard/filing", "Filing", ApiAction.AUDIT),
+    ("/dashboard/keys", "Keys", ApiAction.CONFIGURE),
 )
 
 ASSESSMENT_LABELS: Final = {
