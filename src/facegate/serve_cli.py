@@ -1,10 +1,11 @@
 """``facegate serve`` (the REST service) and ``facegate api-key`` (its API keys).
 
-``serve`` runs the FastAPI application under uvicorn on 127.0.0.1 with the
-embedded SQLite store by default (``--database postgresql://...`` for central
-mode). ``--demo`` first sets up a demo deployment and prints its keys and a
-first request to try. Structured request logs go to stderr, without images,
-templates or raw paths.
+``serve`` runs the FastAPI application (the REST API, the kiosk and the
+dashboard) under uvicorn on 127.0.0.1 with the embedded SQLite store by
+default (``--database postgresql://...`` for central mode). ``--demo`` first
+sets up a demo deployment and prints its keys, a first request to try and the
+kiosk's and dashboard's addresses. Structured request logs go to stderr,
+without images, templates or raw paths.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
         _demo(database, keys, host, port, data)
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
                            rate_per_minute=rate)
+    click.echo(f"kiosk: http://{host}:{port}/kiosk   dashboard: http://{host}:{port}/dashboard",
+               err=True)
     try:
         app = create_app(settings)
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
@@ -81,6 +84,10 @@ point curl at {base}:
   curl -H 'X-API-Key: {secrets["external auditor"]}' {base}/v1/audit/verify
 the OpenAPI document: {base}/openapi.json
 docs/api.md, "A first session", walks through consent, enroll, verify and identify
+
+in a browser (docs/web.md):
+  the kiosk:     {base}/kiosk      sign in once with the operator key above
+  the dashboard: {base}/dashboard  sign in with the admin, reviewer or auditor key
 """)
 
 

@@ -16,6 +16,7 @@ from .. import __version__
 from ..analysis import FaceAnalyzer
 from ..deployment import Deployment
 from ..engine.packs import DEFAULT_PACK, get_pack
+from ..web import install_web
 from . import biometrics, books, documents, oversight, people
 from .errors import install_error_handlers
 from .middleware import RequestContext
@@ -62,6 +63,7 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
     for module in (books, people, biometrics, oversight, documents):
         app.include_router(module.router)
     app.include_router(oversight.health)
+    install_web(app)
     pack = get_pack(DEFAULT_PACK)
     model = f"{pack.id}/{pack.version}"
     app.add_middleware(RequestContext, max_body_bytes=cfg.max_body_bytes,

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -64,7 +64,14 @@ def _request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or "-")
 
 
-def error_response(request: Request, exc: Error) -> JSONResponse:
+def error_response(request: Request, exc: Error) -> Response:
+    """The error's JSON body with its status, or, on a web page's path, the web's HTML
+    page for it (``app.state.error_page``, installed by :mod:`facegate.web`)."""
+    page = getattr(request.app.state, "error_page", None)
+    if page is not None:
+        html: Response | None = page(request, exc)
+        if html is not None:
+            return html
     rule = exc.rule if isinstance(exc, PolicyRefusal) else exc.details.get("rule")
     body = {"error": {"code": exc.code, "message": exc.message,
                       "rule": rule if isinstance(rule, str) else None,
@@ -92,18 +99,18 @@ def _safe(details: dict[str, Any]) -> dict[str, Any]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Error)
-    async def facegate_error(request: Request, exc: Error) -> JSONResponse:
+    async def facegate_error(request: Request, exc: Error) -> Response:
         return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"at": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
                   for e in exc.errors()]
         return error_response(request, RequestError(
             "the request does not match the operation's schema", details={"errors": errors}))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         error: Error
         if exc.status_code == 404:
             error = RouteNotFound(f"no endpoint {request.url.path}")
@@ -119,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, error)
 
     @app.exception_handler(BodyTooLarge)
-    async def body_too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+    async def body_too_large(request: Request, exc: BodyTooLarge) -> Response:
         return error_response(request, RequestTooLarge(
             f"the request body exceeds {exc.limit} bytes", details={"limit": exc.limit}))
 

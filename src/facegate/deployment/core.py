@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,21 @@ from .reports import Reports
 from .review import Review
 from .rights import open_keys
 
-__all__ = ["Deployment", "Withdrawal"]
+__all__ = ["CaptureAdvice", "Deployment", "Withdrawal"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureAdvice:
+    """What a quality check says about one live camera frame (capture guidance).
+
+    Args:
+        passed: the frame would pass enrollment's quality checks.
+        reasons: the failed checks' stable codes (``small_face``, ``low_brightness``,
+            ``extreme_pose``, ``no_face``...), most useful first.
+    """
+
+    passed: bool
+    reasons: tuple[str, ...]
 
 
 def _key_file(path: str | Path, keys: str | Path | None,
@@ -345,6 +360,33 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                             rule=first.rule, detail={"action": "identify-candidate"})
             faces.append(dataclasses.replace(face, candidates=tuple(live)))
         return dataclasses.replace(result, faces=tuple(faces))
+
+    def assess_capture(self, *, subject: str, purpose: str, image: ImageSource | Image,
+                       operation: str = "enroll", operator: str = "system") -> CaptureAdvice:
+        """Guidance for a live camera frame of a consenting subject: the quality checks
+        enrollment applies (size, brightness, pose, sharpness), nothing stored or compared.
+
+        The enroll or verify it prepares must be allowed (purpose, assessment,
+        consent; the liveness receipt is not needed yet, ``gate.check_capture``);
+        a refusal is audited and raised. Each check is audited as ``capture-guidance``.
+
+        Raises:
+            PolicyRefusal: the operation it prepares is refused.
+            ImageError: the frame is not an image.
+        """
+        op = Operation.VERIFY if operation == "verify" else Operation.ENROLL
+        with self._unit() as conn:
+            req = self._request(conn, op, purpose, subject_id=subject)
+            self._enforce(conn, gate.check_capture(req), "capture-guidance", operator=operator,
+                          purpose_key=purpose, subject_id=subject)
+            assert req.purpose is not None
+            report = self.analyzer_for(req.purpose.enrolling_pack()).assess_single(image)
+            advice = CaptureAdvice(passed=report.passed,
+                                   reasons=tuple(r.value for r in report.reasons))
+            self._audit(conn, "capture-guidance", operator=operator, purpose_key=purpose,
+                        subject_id=subject, outcome="ok" if advice.passed else "adjust",
+                        detail={"operation": op.value, "reasons": list(advice.reasons)})
+        return advice
 
     def export_templates(self, *, subject: str, purpose: str,
                          operator: str = "system") -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ from ..crypto.keyring import KeyRing
 from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.connection import Connection
 from ..storage.db import checkpoint_wal, transaction
-from ..subjects.repository import delete_subject, get_subject
+from ..subjects.models import Subject
+from ..subjects.repository import delete_subject, get_subject, list_subjects
 from ..templates.images import delete_expired_images, delete_images, image_metadata
 from ..templates.keys import (
     DataKeys,
@@ -141,6 +142,10 @@ class Rights(Books):
     """Subject rights and the protected store; see :class:`~facegate.deployment.Deployment`."""
 
     # -- R23 ----------------------------------------------------------------------
+
+    def subjects(self, *, limit: int = 200) -> list[Subject]:
+        """The most recently registered subjects (pseudonymous ids), newest first."""
+        return list_subjects(self._conn, limit=limit)
 
     def access_report(self, subject: str, *, operator: str = "system") -> AccessReport:
         """Everything held about ``subject``; after erasure, only the erasure receipt.

@@ -28,6 +28,7 @@ __all__ = [
     "check_assessment",
     "check_assessment_deletion",
     "check_candidate",
+    "check_capture",
     "check_consent",
     "check_notice",
     "check_purpose",
@@ -50,6 +51,17 @@ def check(req: ProcessingRequest) -> Decision:
             f"purpose {req.purpose.key} has no alternative: face recognition is mandated by "
             f"{req.purpose.mandate}"),))
     return Decision.of(rules.processing_rules(req))
+
+
+def check_capture(req: ProcessingRequest) -> Decision:
+    """Decide a capture-guidance request: a quality check on a live camera frame for
+    the enroll or verify it prepares (the kiosk's "come closer", "turn to the camera").
+
+    The operation's rules apply (purpose live, assessment current, the subject's
+    separate consent...) except the liveness receipt (H1): guidance comes before
+    the liveness challenge, and it stores, compares and returns no template.
+    """
+    return Decision.of([r for r in rules.processing_rules(req) if r.rule != "H1"])
 
 
 def require(req: ProcessingRequest) -> Grant:

@@ -9,7 +9,8 @@ from ..clock import parse_time
 from ..storage.connection import Connection
 from .models import AgeBand, Subject
 
-__all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects"]
+__all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects",
+           "list_subjects"]
 
 _COLUMNS = "id, external_ref, birth_date, age_band, registered_at"
 
@@ -39,6 +40,12 @@ def get_subject_by_ref(conn: Connection, *, external_ref: str) -> Subject | None
     row = conn.execute(f"SELECT {_COLUMNS} FROM subjects WHERE external_ref = ?",
                        (external_ref,)).fetchone()
     return None if row is None else _subject(row)
+
+
+def list_subjects(conn: Connection, *, limit: int = 200) -> list[Subject]:
+    """The most recently registered subjects, newest first."""
+    return [_subject(r) for r in conn.execute(
+        f"SELECT {_COLUMNS} FROM subjects ORDER BY registered_at DESC, id LIMIT ?", (limit,))]
 
 
 def delete_subject(conn: Connection, *, id: str) -> int:

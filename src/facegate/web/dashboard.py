@@ -1,0 +1,259 @@
+"""The staff dashboard: the books, and the purpose wizard that will not go live early.
+
+Each page is allowed by the role table (:data:`facegate.access.ALLOWED`) through
+the API's own checks; the navigation shows only what the signed-in role may
+open. The purpose wizard lists what activation needs (a complete bilingual
+notice, a current signed impact assessment, an alternative) and calls
+:meth:`Deployment.activate_purpose`, whose policy gate refuses anything
+incomplete; the refusal is shown with its rule.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from ..access import ApiAction, ApiKey
+from ..access.roles import ALLOWED
+from ..api.common import service_of
+from ..errors import Error, Forbidden
+from ..purposes.models import (
+    ASSESSMENT_ITEMS,
+    NOTICE_ITEMS,
+    NOTICE_LANGUAGES,
+    missing_assessment_items,
+    missing_notice_items,
+)
+from . import sessions
+from .auth import see_other, signed_in
+from .i18n import ITEM_HEADINGS
+from .pages import render
+
+__all__ = ["nav", "router", "staff", "staff_page"]
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+#: The dashboard's sections: (path, label, the action that opens it).
+SECTIONS: Final = (
+    ("/dashboard", "Overview", ApiAction.READ_BOOKS),
+    ("/dashboard/subjects", "Subjects", ApiAction.SUBJECT_REPORT),
+    ("/dashboard/review", "Review queue", ApiAction.REVIEW),
+    ("/dashboard/review", "Confirmed hits", ApiAction.ACT_ON_CASE),
+    ("/dashboard/audit", "Audit log", ApiAction.AUDIT),
+    ("/dashboard/filing", "Filing", ApiAction.AUDIT),
+    ("/dashboard/keys", "Keys", ApiAction.CONFIGURE),
+)
+
+ASSESSMENT_LABELS: Final = {
+    "lawful_legitimate_necessary": "Is the purpose and method lawful, legitimate and necessary?",
+    "rights_impact": "Impact on people's rights, and whether the mitigations work",
+    "security_risks": "Risks of leakage, tampering, loss or misuse, and the harm",
+    "protection_measures": "Protection measures: lawful, effective, proportionate",
+    "alternatives_considered": "Non-biometric alternatives considered",
+}
+
+
+def nav(request: Request, key: ApiKey) -> list[dict[str, Any]]:
+    """The sections the key's role may open (documents only when the feature exists)."""
+    items = [{"href": href, "label": label, "current": request.url.path == href}
+             for href, label, action in SECTIONS if key.role in ALLOWED[action]]
+    if key.role in ALLOWED[ApiAction.AUDIT] and hasattr(service_of(request).deployment, "report"):
+        items.append({"href": "/dashboard/documents", "label": "Documents",
+                      "current": request.url.path == "/dashboard/documents"})
+    if key.role in ALLOWED[ApiAction.BIOMETRIC]:
+        items.append({"href": "/kiosk/setup", "label": "Set up a kiosk", "current": False})
+    return items
+
+
+def staff(request: Request, action: ApiAction,
+          purpose: str | None = None) -> tuple[sessions.Session, ApiKey]:
+    """A signed-in staff session allowed ``action``; a kiosk browser is refused."""
+    session, key = signed_in(request, action, purpose=purpose)
+    if session.kiosk_purpose is not None:
+        raise Forbidden("this browser is set up as a kiosk; the dashboard is closed here")
+    return session, key
+
+
+def staff_page(request: Request, key: ApiKey, template: str, **context: Any) -> Response:
+    return render(request, template, key=key, nav=nav(request, key), **context)
+
+
+def _post(request: Request, csrf: str) -> None:
+    sessions.check_csrf(request, sessions.current(request), csrf)
+
+
+def _notice(d: Any, *, purpose: str) -> Any:
+    return d.notice(purpose)
+
+
+def _warnings(d: Any, *, purpose: str) -> list[str]:
+    return list(d.activation_warnings(purpose))
+
+
+@router.get("")
+def overview(request: Request) -> Response:
+    """Processor, sites and purposes; filing and the audit chain for those who audit."""
+    _, key = staff(request, ApiAction.READ_BOOKS)
+    service = service_of(request)
+    purposes = [p for p in service.call(lambda d: d.purposes())
+                if key.purposes is None or p.key in key.purposes]
+    rows = [{"purpose": p, "notice": service.call(partial(_notice, purpose=p.key)),
+             "warnings": service.call(partial(_warnings, purpose=p.key))} for p in purposes]
+    audits = key.role in ALLOWED[ApiAction.AUDIT]
+    filing = service.call(lambda d: d.filing_status()) if audits else None
+    return staff_page(request, key, "dashboard/overview.html",
+                      processor=service.call(lambda d: d.processor()),
+                      sites=service.call(lambda d: d.sites()), rows=rows, filing=filing,
+                      chain=_chain(request) if audits else None,
+                      configure=key.role in ALLOWED[ApiAction.CONFIGURE])
+
+
+def _chain(request: Request) -> dict[str, Any]:
+    try:
+        report = service_of(request).call(lambda d: d.verify_audit())
+    except Error as exc:
+        return {"intact": False, "message": exc.message, "code": exc.code}
+    return {"intact": True, "entries": report.entries, "head": report.head,
+            "checkpoint_seq": report.checkpoint_seq}
+
+
+def _wizard(request: Request, purpose: str) -> dict[str, Any]:
+    service = service_of(request)
+    p = service.call(lambda d: d.purpose(purpose))
+    notice = service.call(lambda d: d.notice(purpose))
+    assessments = service.call(lambda d: d.assessments(purpose))
+    current = [a for a in assessments if a.is_current_for(p)]
+    notice_missing = missing_notice_items(notice.content if notice else {})
+    steps = [
+        {"id": "details", "title": "Purpose and necessity", "article": "CN Art. 4",
+         "done": True},
+        {"id": "notice", "title": "Notice in Chinese and English", "article": "CN Art. 5",
+         "done": notice is not None and not notice_missing,
+         "missing": len(notice_missing)},
+        {"id": "assessment", "title": "Impact assessment, signed", "article": "CN Art. 9",
+         "done": bool(current)},
+        {"id": "alternatives", "title": "An alternative for anyone who declines",
+         "article": "CN Art. 10", "done": bool(p.alternatives or p.mandate)},
+    ]
+    return {"p": p, "notice": notice, "assessment": current[-1] if current else
+            (assessments[-1] if assessments else None), "steps": steps,
+            "ready": all(s["done"] for s in steps),
+            "warnings": service.call(lambda d: d.activation_warnings(purpose)),
+            "notice_items": NOTICE_ITEMS, "languages": NOTICE_LANGUAGES,
+            "headings": ITEM_HEADINGS, "assessment_items": ASSESSMENT_ITEMS,
+            "assessment_labels": ASSESSMENT_LABELS}
+
+
+def _wizard_page(request: Request, key: ApiKey, purpose: str, *, error: Error | None = None,
+                 message: str | None = None, status: int = 200) -> Response:
+    return staff_page(request, key, "dashboard/purpose.html", status=status, error=error,
+                      message=message, **_wizard(request, purpose))
+
+
+@router.get("/purposes/new")
+def new_purpose_page(request: Request) -> Response:
+    _, key = staff(request, ApiAction.CONFIGURE)
+    return staff_page(request, key, "dashboard/new_purpose.html", error=None, form={},
+                      sites=service_of(request).call(lambda d: d.sites()))
+
+
+@router.post("/purposes/new")
+async def new_purpose(request: Request) -> Response:
+    """Register a draft purpose; the wizard then collects notice and assessment."""
+    async with request.form(max_fields=32) as data:
+        form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
+        modes = [str(m) for m in data.getlist("modes") if m in ("verify", "identify")]
+    _post(request, form.get("csrf", ""))
+    _, key = staff(request, ApiAction.CONFIGURE)
+    try:
+        days = int(form.get("retention_days") or "0")
+    except ValueError:
+        days = 0
+    alternatives = [a.strip() for a in form.get("alternatives", "").splitlines() if a.strip()]
+    try:
+        p = service_of(request).call(lambda d: d.register_purpose(
+            key=form.get("key", "").strip(), site=form.get("site", ""),
+            description=form.get("description", "").strip(),
+            necessity=form.get("necessity", "").strip(),
+            legal_basis=form.get("legal_basis", "").strip(), modes=modes or ["verify"],
+            alternatives=alternatives, retention_days=days,
+            liveness_required=form.get("liveness_required") == "on", operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return staff_page(request, key, "dashboard/new_purpose.html", status=422, error=exc,
+                          form=form, sites=service_of(request).call(lambda d: d.sites()))
+    return see_other(request, f"/dashboard/purposes/{p.key}")
+
+
+@router.get("/purposes/{purpose}")
+def purpose_page(request: Request, purpose: str) -> Response:
+    _, key = staff(request, ApiAction.READ_BOOKS, purpose)
+    return _wizard_page(request, key, purpose)
+
+
+@router.post("/purposes/{purpose}/notice")
+async def publish_notice(request: Request, purpose: str) -> Response:
+    """Publish the next version of the notice (every item, both languages: R6)."""
+    async with request.form(max_fields=40) as data:
+        form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
+    _post(request, form.get("csrf", ""))
+    _, key = staff(request, ApiAction.CONFIGURE, purpose)
+    content = {item: {lang: form.get(f"{item}.{lang}", "").strip() for lang in NOTICE_LANGUAGES}
+               for item in NOTICE_ITEMS}
+    try:
+        n = service_of(request).call(lambda d: d.publish_notice(
+            purpose=purpose, content=content, operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return _wizard_page(request, key, purpose, error=exc, status=422)
+    return _wizard_page(request, key, purpose, message=f"Notice version {n.version} published.")
+
+
+@router.post("/purposes/{purpose}/assessment")
+async def sign_assessment(request: Request, purpose: str) -> Response:
+    """Record the signed impact assessment (R14)."""
+    async with request.form(max_fields=20) as data:
+        form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
+    _post(request, form.get("csrf", ""))
+    _, key = staff(request, ApiAction.CONFIGURE, purpose)
+    content = {item: form.get(item, "").strip() for item in ASSESSMENT_ITEMS}
+    missing = missing_assessment_items(content)
+    try:
+        service_of(request).call(lambda d: d.sign_assessment(
+            purpose=purpose, content=content, signed_by=form.get("signed_by", "").strip(),
+            operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return _wizard_page(request, key, purpose, error=exc, status=422,
+                            message=f"Missing: {', '.join(missing)}" if missing else None)
+    return _wizard_page(request, key, purpose, message="Impact assessment signed.")
+
+
+@router.post("/purposes/{purpose}/activate")
+def activate(request: Request, purpose: str,
+             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Go live, if the gate agrees; its refusal names the rule."""
+    _post(request, csrf)
+    _, key = staff(request, ApiAction.CONFIGURE, purpose)
+    try:
+        service_of(request).call(lambda d: d.activate_purpose(purpose, operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return _wizard_page(request, key, purpose, error=exc, status=409)
+    return _wizard_page(request, key, purpose, message="The purpose is live.")
+
+
+@router.post("/purposes/{purpose}/suspend")
+def suspend(request: Request, purpose: str,
+            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    _post(request, csrf)
+    _, key = staff(request, ApiAction.CONFIGURE, purpose)
+    service_of(request).call(lambda d: d.suspend_purpose(purpose, operator=key.principal))
+    return _wizard_page(request, key, purpose, message="The purpose is suspended.")

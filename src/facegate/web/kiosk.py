@@ -1,0 +1,265 @@
+"""The enrollment kiosk: notice, an honest choice, separate consent, capture, a receipt.
+
+A kiosk is a browser that staff signed in once with an operator key and tied
+to one purpose (``/kiosk/setup``). A visit then runs: the purpose's published
+notice in Chinese or English (CN Art. 5); two choices of equal weight, face
+recognition or the purpose's alternative (Art. 10, 12); a separate consent,
+a guardian's for a child under 14 (Arts. 6, 7); capture from the browser's
+camera with live guidance and, when the purpose requires it, a liveness
+challenge; enrollment and a first verification; a receipt with the subject's
+own token and how to withdraw. Declining calls :meth:`Deployment.decline` and
+nothing else: no subject, no image, no template. Every call is the same
+:class:`~facegate.deployment.Deployment` method the API calls, under the
+same role and scope checks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from ..access import ApiAction, ApiKey, Role
+from ..api.common import allow, service_of
+from ..errors import CredentialInvalid, Forbidden, RequestError
+from . import sessions
+from .auth import see_other, signed_in
+from .i18n import ITEM_HEADINGS, LANGUAGES
+from .pages import render
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/kiosk", include_in_schema=False)
+
+_AGE_BANDS = ("under_14", "14_15", "16_17", "adult")
+
+
+def kiosk_of(request: Request, action: ApiAction) -> tuple[sessions.Session, ApiKey, str]:
+    """The kiosk's session, operator key and purpose, allowed ``action`` on it."""
+    session, key = signed_in(request)
+    purpose = session.kiosk_purpose
+    if purpose is None and key.role is Role.OPERATOR and key.purposes and len(key.purposes) == 1:
+        purpose = session.kiosk_purpose = next(iter(key.purposes))
+    if purpose is None:
+        allow(request, key, action)
+        raise Forbidden("this browser is not set up as a kiosk yet: staff open /kiosk/setup")
+    allow(request, key, action, purpose=purpose)
+    return session, key, purpose
+
+
+def visit_at(session: sessions.Session, request: Request,
+             *steps: str) -> dict[str, Any] | None:
+    """The session's visit when it is at one of ``steps`` (an idle visit is forgotten)."""
+    visit = session.touch_visit(sessions.session_store(request).now())
+    return visit if visit.get("step") in steps else None
+
+
+def check_form(request: Request, csrf: str) -> None:
+    """Refuse a POST whose CSRF token is not the session's."""
+    sessions.check_csrf(request, sessions.current(request), csrf)
+
+
+def kiosk_page(request: Request, template: str, purpose: str, **context: Any) -> Response:
+    """A kiosk page: the purpose, its current notice and the processor come from the books."""
+    service = service_of(request)
+    return render(request, template, purpose=service.call(lambda d: d.purpose(purpose)),
+                  notice=service.call(lambda d: d.notice(purpose)),
+                  processor=service.call(lambda d: d.processor()), headings=ITEM_HEADINGS,
+                  languages=LANGUAGES, bands=_AGE_BANDS, **context)
+
+
+@router.get("/setup")
+def setup_page(request: Request) -> Response:
+    """Staff tie this browser to a purpose; it then shows only the kiosk."""
+    _, key = signed_in(request, ApiAction.CONSENT_DESK)
+    purposes = [p for p in service_of(request).call(lambda d: d.purposes())
+                if p.status == "active" and (key.purposes is None or p.key in key.purposes)]
+    return render(request, "kiosk/setup.html", purposes=purposes, kiosk=True)
+
+
+@router.post("/setup")
+def setup(request: Request, purpose: Annotated[str, Form(max_length=100)],
+          csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_form(request, csrf)
+    session, _ = signed_in(request, ApiAction.BIOMETRIC, purpose=purpose)
+    service_of(request).call(lambda d: d.purpose(purpose))
+    session.kiosk_purpose = purpose
+    session.visit = {}
+    return see_other(request, "/kiosk")
+
+
+@router.get("/prefs")
+def prefs(request: Request, lang: str | None = None, large: str | None = None,
+          back: str = "/kiosk") -> Response:
+    """Switch the language or large text; harmless as a GET, like a link."""
+    session = sessions.ensure(request)
+    if lang in LANGUAGES:
+        session.lang = lang
+    if large in ("0", "1"):
+        session.large = large == "1"
+    return see_other(request, back if back.startswith("/kiosk") else "/kiosk")
+
+
+@router.get("")
+def start(request: Request, renotice: str | None = None) -> Response:
+    """The notice and the choice; the visit remembers which notice version it showed."""
+    first, key = signed_in(request)
+    if first.kiosk_purpose is None and not (key.purposes and len(key.purposes) == 1):
+        return see_other(request, "/kiosk/setup")
+    session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    visit = session.touch_visit(sessions.session_store(request).now())
+    if visit.get("step") not in (None, "notice"):
+        visit.clear()
+    notice = service_of(request).call(lambda d: d.notice(purpose))
+    visit.update(step="notice", shown=notice.version if notice else None)
+    return kiosk_page(request, "kiosk/notice.html", purpose, step=1,
+                      renotice=renotice is not None)
+
+
+@router.post("/choice")
+def choose(request: Request, choice: Annotated[str, Form(max_length=20)],
+           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Face recognition leads to the consent step; the alternative to
+    :meth:`Deployment.decline` and nothing else (R7)."""
+    check_form(request, csrf)
+    if choice not in ("face", "alternative"):
+        raise RequestError("choose 'face' or 'alternative'", details={"choice": choice})
+    session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    visit = session.touch_visit(sessions.session_store(request).now())
+    if choice == "face":
+        shown = visit.get("shown")
+        visit.clear()
+        if shown is None:  # nobody chooses before the notice was shown
+            return see_other(request, "/kiosk")
+        visit.update(step="consent", shown=shown)
+        return see_other(request, "/kiosk/consent")
+    subject = visit.get("subject")
+    if subject:  # stopping after consent withdraws it; any template is deleted (R4)
+        service_of(request).call(lambda d: d.withdraw_consent(
+            subject=subject, purpose=purpose, operator=key.principal))
+    route = service_of(request).call(lambda d: d.decline(
+        purpose=purpose, subject=subject, operator=key.principal))
+    visit.clear()
+    visit.update(step="alternative", alternatives=list(route.alternatives))
+    return see_other(request, "/kiosk/alternative")
+
+
+@router.get("/alternative")
+def alternative(request: Request) -> Response:
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    visit = visit_at(session, request, "alternative")
+    if visit is None:
+        return see_other(request, "/kiosk")
+    return kiosk_page(request, "kiosk/alternative.html", purpose,
+                      alternatives=visit["alternatives"], step=2)
+
+
+@router.get("/consent")
+def consent_page(request: Request) -> Response:
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    if visit_at(session, request, "consent") is None:
+        return see_other(request, "/kiosk")
+    return kiosk_page(request, "kiosk/consent.html", purpose, step=2, error=None, form={})
+
+
+@router.post("/consent")
+def consent(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
+            age_band: Annotated[str, Form(max_length=20)] = "",
+            guardian: Annotated[str, Form(max_length=200)] = "",
+            guardian_relation: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Register a pseudonymous subject and record their separate consent (a guardian's
+    under 14), against the notice version shown; the subject's token is kept for the
+    receipt only."""
+    check_form(request, csrf)
+    session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    visit = visit_at(session, request, "consent")
+    if visit is None:
+        return see_other(request, "/kiosk")
+    form = {"age_band": age_band, "guardian": guardian, "guardian_relation": guardian_relation}
+    error = None
+    if age_band not in _AGE_BANDS:
+        error = "need_age"
+    elif age_band == "under_14" and not (guardian.strip() and guardian_relation.strip()):
+        error = "need_guardian"
+    if error:
+        return kiosk_page(request, "kiosk/consent.html", purpose, step=2, error=error,
+                          form=form, status=422)
+    service = service_of(request)
+    notice = service.call(lambda d: d.notice(purpose))
+    version = visit.get("shown")
+    if notice is None or notice.version != version:
+        # A new notice was published since this person read theirs: they read it first (R3).
+        session.visit = {}
+        return see_other(request, "/kiosk?renotice=1")
+    subject = service.call(lambda d: d.register_subject(age_band=age_band,
+                                                       operator=key.principal))
+    _, issued = service.call(lambda d: d.consent_with_token(
+        subject=subject.id, purpose=purpose, notice_version=version, method="on_screen",
+        guardian=guardian.strip() or None, guardian_relation=guardian_relation.strip() or None,
+        operator=key.principal))
+    visit.update(step="capture", subject=subject.id, token=issued.secret, notice_version=version)
+    return see_other(request, "/kiosk/capture")
+
+
+@router.get("/done")
+def done(request: Request) -> Response:
+    """The result and the receipt: token, purpose, retention, how to withdraw."""
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    visit = visit_at(session, request, "result")
+    if visit is None:
+        return see_other(request, "/kiosk")
+    return kiosk_page(request, "kiosk/done.html", purpose, visit=visit, step=5)
+
+
+@router.post("/again")
+def again(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Try the check once more."""
+    check_form(request, csrf)
+    session = kiosk_of(request, ApiAction.BIOMETRIC)[0]
+    visit = visit_at(session, request, "result")
+    if visit is None:
+        return see_other(request, "/kiosk")
+    visit["step"] = "check"
+    return see_other(request, "/kiosk/check")
+
+
+@router.post("/finish")
+def finish(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """End the visit; the token is not shown again."""
+    check_form(request, csrf)
+    session, _, _ = kiosk_of(request, ApiAction.CONSENT_DESK)
+    session.visit = {}
+    return see_other(request, "/kiosk")
+
+
+@router.get("/withdraw")
+def withdraw_page(request: Request) -> Response:
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    session.visit = {}
+    return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome=None, step=0)
+
+
+@router.post("/withdraw")
+def withdraw(request: Request, token: Annotated[str, Form(max_length=200)],
+             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """A subject withdraws with their own token (as ``POST /v1/me/withdrawals``)."""
+    check_form(request, csrf)
+    _, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    service = service_of(request)
+    try:
+        own = service.call(lambda d: d.authenticate(token.strip()))
+        if own.role is not Role.SUBJECT:
+            raise CredentialInvalid("not a personal token")
+    except CredentialInvalid as exc:
+        refusal = exc
+        service.call(lambda d: d.record_access_refusal(refusal, operator="kiosk",
+                                                       action="POST /kiosk/withdraw"))
+        return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome="bad", step=0,
+                          status=401)
+    allow(request, own, ApiAction.SELF, subject=own.subject_id)
+    w = service.call(lambda d: d.withdraw_consent(
+        subject=str(own.subject_id), purpose=purpose, method="electronic_signature",
+        operator=own.principal))
+    return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome="done",
+                      deleted=w.templates_deleted, step=0)

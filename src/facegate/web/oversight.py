@@ -1,0 +1,157 @@
+"""The dashboard's oversight pages: subjects and their consent history, the review
+queue, the audit log with its chain check, the filing counter, and the documents
+of the reports feature when the deployment has it.
+
+Subjects appear only by their pseudonymous ids; a subject's page is the
+access report (audited as ``subject-access``), never vectors or images.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from ..access import ApiAction
+from ..access.roles import ALLOWED
+from ..api.common import allow, service_of
+from ..consent.ledger import current_state
+from ..errors import Error, Forbidden, NotFound
+from . import sessions
+from .auth import see_other
+from .dashboard import _chain, staff, staff_page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+
+def _post(request: Request, csrf: str) -> None:
+    sessions.check_csrf(request, sessions.current(request), csrf)
+
+
+def _consents(d: Any, *, subject: str) -> list[Any]:
+    return list(d.consents(subject))
+
+
+@router.get("/subjects")
+def subjects(request: Request) -> Response:
+    """Recent subjects with the current state of each consent, from the ledger."""
+    _, key = staff(request, ApiAction.SUBJECT_REPORT)
+    service = service_of(request)
+    rows = []
+    for s in service.call(lambda d: d.subjects(limit=200)):
+        ledger = service.call(partial(_consents, subject=s.id))
+        purposes = sorted({e.purpose_key for e in ledger})
+        states = [{"purpose": p, "state": current_state(
+            [e for e in ledger if e.purpose_key == p and e.scope == "biometric"])}
+            for p in purposes]
+        rows.append({"subject": s, "states": states, "events": len(ledger)})
+    return staff_page(request, key, "dashboard/subjects.html", rows=rows)
+
+
+@router.get("/subjects/{subject}")
+def subject(request: Request, subject: str) -> Response:
+    """A subject's access report: consent history, template metadata, events."""
+    _, key = staff(request, ApiAction.SUBJECT_REPORT)
+    allow(request, key, ApiAction.SUBJECT_REPORT, subject=subject)
+    report = service_of(request).call(lambda d: d.access_report(subject,
+                                                                operator=key.principal))
+    return staff_page(request, key, "dashboard/subject.html", report=report.as_dict())
+
+
+@router.get("/review")
+def review(request: Request) -> Response:
+    """Reviewers: pending cases to confirm or reject. Operators: confirmed cases to act on."""
+    _, key = staff(request, ApiAction.READ_BOOKS)
+    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+    if not reviewer:
+        allow(request, key, ApiAction.ACT_ON_CASE)
+    status = "pending" if reviewer else "confirmed"
+    cases = [c for c in service_of(request).call(lambda d: d.review_cases(status=status))
+             if key.purposes is None or c.purpose_key in key.purposes]
+    return staff_page(request, key, "dashboard/review.html", cases=cases, reviewer=reviewer,
+                      message=request.query_params.get("done"), error=None)
+
+
+def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
+    _post(request, csrf)
+    action = ApiAction.ACT_ON_CASE if verdict == "act" else ApiAction.REVIEW
+    _, key = staff(request, action)
+    service = service_of(request)
+    case = service.call(lambda d: d.review_case(case_id))
+    allow(request, key, action, purpose=case.purpose_key)
+    try:
+        if verdict == "confirm":
+            service.call(lambda d: d.confirm_case(case_id, reviewer=key.principal,
+                                                  reason=reason))
+        elif verdict == "reject":
+            service.call(lambda d: d.reject_case(case_id, reviewer=key.principal, reason=reason))
+        else:
+            service.call(lambda d: d.act_on_case(case_id, action=reason,
+                                                 operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+        cases = service.call(lambda d: d.review_cases(
+            status="pending" if reviewer else "confirmed"))
+        return staff_page(request, key, "dashboard/review.html", status=409, cases=cases,
+                          reviewer=reviewer, message=None, error=exc)
+    return see_other(request, f"/dashboard/review?done={verdict}")
+
+
+@router.post("/review/{case_id}/confirm")
+def confirm(request: Request, case_id: str, reason: Annotated[str, Form(max_length=2000)],
+            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    return _decide(request, case_id, csrf, "confirm", reason)
+
+
+@router.post("/review/{case_id}/reject")
+def reject(request: Request, case_id: str, reason: Annotated[str, Form(max_length=2000)],
+           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    return _decide(request, case_id, csrf, "reject", reason)
+
+
+@router.post("/review/{case_id}/act")
+def act(request: Request, case_id: str, action: Annotated[str, Form(max_length=200)],
+        csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    return _decide(request, case_id, csrf, "act", action)
+
+
+@router.get("/audit")
+def audit(request: Request, name: str | None = None, before: int | None = None) -> Response:
+    """The chain check, then the log, newest first, 100 a page."""
+    _, key = staff(request, ApiAction.AUDIT)
+    events = service_of(request).call(lambda d: d.audit_events(name or None))
+    newest = [e for e in reversed(events) if before is None or e.seq < before]
+    page = newest[:100]
+    names = sorted({e.name for e in service_of(request).call(lambda d: d.audit_events())})
+    return staff_page(request, key, "dashboard/audit.html", chain=_chain(request), events=page,
+                      names=names, name=name or "",
+                      older=page[-1].seq if len(newest) > len(page) else None)
+
+
+@router.get("/filing")
+def filing(request: Request) -> Response:
+    """Stored individuals against the filing threshold, the warning, and every record."""
+    _, key = staff(request, ApiAction.AUDIT)
+    status = service_of(request).call(lambda d: d.filing_status())
+    share = (status.individuals / status.threshold) if status.threshold else None
+    return staff_page(request, key, "dashboard/filing.html", filing=status,
+                      share=share, warning=bool(status.warning_at is not None
+                                                and status.individuals >= status.warning_at))
+
+
+@router.get("/documents")
+def documents(request: Request) -> Response:
+    """DOCUMENTS (issue "documents"): the reports of ``facegate report ...`` when the
+    deployment has the feature (``Deployment.report``); otherwise there is no such page."""
+    _, key = staff(request, ApiAction.AUDIT)
+    d: Any = service_of(request).deployment
+    if not hasattr(d, "report"):
+        raise NotFound("the reports feature is not installed in this deployment")
+    kinds = list(getattr(d, "report_kinds", lambda: [])()) if hasattr(d, "report_kinds") else []
+    return staff_page(request, key, "dashboard/documents.html", kinds=kinds)

@@ -1,0 +1,49 @@
+"""Rendering: the Jinja2 templates shipped in the package, each page with its own CSP.
+
+Pages load only this site's style sheet and scripts (no inline script or
+style, nothing from a CDN), so their Content-Security-Policy allows ``'self'``
+and the camera's ``blob:`` URLs and nothing else.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Final
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import sessions
+from .i18n import text
+
+__all__ = ["PAGE_CSP", "render"]
+
+#: The Content-Security-Policy of every HTML page.
+PAGE_CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                   "style-src 'self'; script-src 'self'; connect-src 'self'; "
+                   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                   "object-src 'none'")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("facegate.web", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals["t"] = text
+    return env
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``template`` with ``context``, the session's CSRF token and language."""
+    session = sessions.current(request)
+    context.setdefault("lang", session.lang if session else "en")
+    context.setdefault("large", session.large if session else False)
+    context.setdefault("csrf", session.csrf if session else "")
+    context.setdefault("path", request.url.path)
+    html = environment().get_template(template).render(**context)
+    response = HTMLResponse(html, status_code=status,
+                            headers={"content-security-policy": PAGE_CSP})
+    sessions.set_cookie(request, response)
+    return response
