@@ -149,21 +149,30 @@ def test_a_revoked_key_signs_its_sessions_out(site: Site) -> None:
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
-def test_documents_appear_only_with_the_reports_feature(site: Site,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_regulators_documents_from_the_dashboard(site: Site) -> None:
     with site.client() as c:
         sign_in(c, site.keys["auditor"])
-        assert "/dashboard/documents" not in c.get("/dashboard").text
-        assert c.get("/dashboard/documents").status_code == 404
-        monkeypatch.setattr(type(site.deployment), "report", lambda self, *a: None,
-                            raising=False)
         assert "/dashboard/documents" in c.get("/dashboard").text
-        assert c.get("/dashboard/documents").status_code == 200
+        page = c.get("/dashboard/documents").text
+        link = f"/dashboard/documents/pia?purpose={PURPOSE}&amp;lang=zh&amp;format=pdf"
+        assert link in page and "retention-policy" not in page  # R22 is BIPA's
+        pdf = c.get(link.replace("&amp;", "&"))
+        assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+        assert pdf.headers["x-facegate-audit-seq"]
+        html = c.get(f"/dashboard/documents/notice?purpose={PURPOSE}&lang=en&format=html")
+        assert "style-src 'unsafe-inline'" in html.headers["content-security-policy"]
+    recorded = site.deployment.audit_events("report-generated")
+    assert [e.detail["kind"] for e in recorded][-2:] == ["pia", "notice"]
+    with site.client() as c:
+        sign_in(c, site.keys["reviewer"])
+        assert "/dashboard/documents" not in c.get("/dashboard").text
+        refused = c.get("/dashboard/documents/filing", follow_redirects=False)
+        assert refused.status_code in (303, 403)
 
 
 def test_roles_see_only_their_sections(site: Site) -> None:
-    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing", "Keys"},
-                "auditor": {"Overview", "Subjects", "Audit log", "Filing"},
+    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing", "Keys", "Documents"},
+                "auditor": {"Overview", "Subjects", "Audit log", "Filing", "Documents"},
                 "reviewer": {"Overview", "Review queue"},
                 "kiosk": set()}
     for role, sections in expected.items():

@@ -9,7 +9,7 @@ its footer and in the response headers; its generation is itself audited.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -18,11 +18,13 @@ from ..access import ApiAction
 from .common import AuditorKey, allow
 from .errors import ERROR_RESPONSES
 
-__all__ = ["router"]
+__all__ = ["KINDS", "document_response", "router"]
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["documents"])
 
 Kind = Literal["notice", "pia", "filing", "access", "summary", "retention-policy"]
+#: Every kind of document, in the order a reader meets them.
+KINDS: tuple[str, ...] = ("notice", "pia", "filing", "access", "summary", "retention-policy")
 
 #: An HTML document styles itself inline and draws its DET curve as inline SVG.
 _HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -45,11 +47,17 @@ def report(kind: Kind, request: Request, key: AuditorKey,
     document = request.app.state.service.call(lambda d: d.report(
         kind, purpose=purpose, subject=subject, lang=lang, fmt=format, since=since,
         until=until, operator=key.principal))
+    return document_response(document)
+
+
+def document_response(document: Any) -> Response:
+    """A rendered document with its hashes and audit positions as headers (the API and
+    the dashboard answer alike)."""
     headers = {"content-disposition": f'inline; filename="{document.filename}"',
                "x-facegate-sha256": document.sha256,
                "x-facegate-content-hash": document.content_hash,
                "x-facegate-audit-seq": str(document.audit_seq),
                "x-facegate-recorded-seq": str(document.recorded_seq)}
-    if format == "html":
+    if document.media_type.startswith("text/html"):
         headers["content-security-policy"] = _HTML_POLICY
     return Response(document.content, media_type=document.media_type, headers=headers)

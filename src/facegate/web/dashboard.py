@@ -57,10 +57,10 @@ ASSESSMENT_LABELS: Final = {
 
 
 def nav(request: Request, key: ApiKey) -> list[dict[str, Any]]:
-    """The sections the key's role may open (documents only when the feature exists)."""
+    """The sections the key's role may open."""
     items = [{"href": href, "label": label, "current": request.url.path == href}
              for href, label, action in SECTIONS if key.role in ALLOWED[action]]
-    if key.role in ALLOWED[ApiAction.AUDIT] and hasattr(service_of(request).deployment, "report"):
+    if key.role in ALLOWED[ApiAction.AUDIT]:
         items.append({"href": "/dashboard/documents", "label": "Documents",
                       "current": request.url.path == "/dashboard/documents"})
     if key.role in ALLOWED[ApiAction.BIOMETRIC]:

@@ -1,6 +1,6 @@
 """The dashboard's oversight pages: subjects and their consent history, the review
 queue, the audit log with its chain check, the filing counter, and the documents
-of the reports feature when the deployment has it.
+the regulator's documents (``facegate report``) rendered on demand.
 
 Subjects appear only by their pseudonymous ids; a subject's page is the
 access report (audited as ``subject-access``), never vectors or images.
@@ -17,8 +17,10 @@ from fastapi.responses import Response
 from ..access import ApiAction
 from ..access.roles import ALLOWED
 from ..api.common import allow, service_of
+from ..api.documents import KINDS, document_response
 from ..consent.ledger import current_state
 from ..errors import Error, Forbidden, NotFound
+from ..jurisdictions import get_profile
 from . import sessions
 from .auth import see_other
 from .dashboard import _chain, staff, staff_page
@@ -147,11 +149,30 @@ def filing(request: Request) -> Response:
 
 @router.get("/documents")
 def documents(request: Request) -> Response:
-    """DOCUMENTS (issue "documents"): the reports of ``facegate report ...`` when the
-    deployment has the feature (``Deployment.report``); otherwise there is no such page."""
+    """The regulator's documents, rendered from the records when opened: each purpose's
+    notice and impact assessment, the filing record, the compliance summary and, where
+    the profile has R22, the retention and destruction policy."""
     _, key = staff(request, ApiAction.AUDIT)
-    d: Any = service_of(request).deployment
-    if not hasattr(d, "report"):
-        raise NotFound("the reports feature is not installed in this deployment")
-    kinds = list(getattr(d, "report_kinds", lambda: [])()) if hasattr(d, "report_kinds") else []
-    return staff_page(request, key, "dashboard/documents.html", kinds=kinds)
+    service = service_of(request)
+    purposes = [p for p in service.call(lambda d: d.purposes())
+                if (key.purposes is None or p.key in key.purposes)
+                and (key.sites is None or p.site_key in key.sites)]
+    processor = service.call(lambda d: d.processor())
+    r22 = processor is not None and get_profile(processor.jurisdiction).applies("R22")
+    return staff_page(request, key, "dashboard/documents.html", purposes=purposes,
+                      deployment_wide=["filing", "summary"] + (["retention-policy"] if r22
+                                                               else []))
+
+
+@router.get("/documents/{kind}")
+def document(request: Request, kind: str, purpose: str | None = None,
+             subject: str | None = None, lang: str = "zh", format: str = "pdf") -> Response:
+    """One document, rendered now; its generation is audited like the API's."""
+    _, key = staff(request, ApiAction.AUDIT)
+    if kind not in KINDS:
+        raise NotFound(f"no document {kind!r}", details={"kinds": list(KINDS)})
+    allow(request, key, ApiAction.AUDIT, purpose=purpose)
+    rendered = service_of(request).call(lambda d: d.report(
+        kind, purpose=purpose, subject=subject, lang=lang, fmt=format,
+        operator=key.principal))
+    return document_response(rendered)
