@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,11 @@ from facegate.analysis import FaceAnalyzer
 from facegate.deployment import Deployment
 
 from ..support.governed import add_purpose
+from ..support.net import free_port
 from ..support.postgres import PostgresServer
 
 P = "access.office.entry"
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def two_services(postgres_server: PostgresServer, tmp_path: Path,
                    for role in ("admin", "operator")}
     servers, bases = [], []
     for _ in range(2):
-        port = _port()
+        port = free_port()
         servers.append(subprocess.Popen(
             [sys.executable, "-c", "from facegate.cli import main; main()", "serve",
              "--database", url, "--keys", str(keys), "--port", str(port)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,11 +17,7 @@ import pytest
 from facegate.deployment import Deployment
 from facegate.service_demo import DEMO_PURPOSE, prepare_demo
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ..support.net import free_port
 
 
 def _wait(base: str) -> None:
@@ -36,7 +31,7 @@ def _wait(base: str) -> None:
 
 
 def test_serve_runs_logs_without_biometric_data_and_stops_gracefully(tmp_path: Path) -> None:
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-c", "from facegate.cli import main; main()", "serve",

@@ -19,11 +19,12 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .net import free_port
 
 BINARIES = ("initdb", "pg_ctl", "postgres")
 
@@ -66,11 +67,6 @@ def unavailable() -> str | None:
             return "running as root and runuser is missing"
     return None
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -129,7 +125,7 @@ def start_server() -> PostgresServer:
     if as_postgres:
         user = pwd.getpwnam("postgres")
         os.chown(root, user.pw_uid, user.pw_gid)
-    server = PostgresServer(root=root, bindir=bindir, port=_free_port(), as_postgres=as_postgres)
+    server = PostgresServer(root=root, bindir=bindir, port=free_port(), as_postgres=as_postgres)
     try:
         _run(server, "initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust",
              "--locale=C", "-E", "UTF8", "--no-sync")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from facegate.deployment import Deployment
 
 from ..support.camera import fake_camera_video
 from ..support.data import shared_data_dir
+from ..support.net import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHOTO = "samples/identity/face_recognition/examples/obama.jpg"
@@ -41,11 +41,6 @@ class Web:
     deployment: Deployment
     keys: dict[str, str]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def web_keys(d: Deployment) -> dict[str, str]:
@@ -67,7 +62,7 @@ def serve() -> Iterator[Callable[[Deployment], str]]:
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(d: Deployment) -> str:
-        port = _free_port()
+        port = free_port()
         app = create_app(ApiSettings(anonymous_rate_per_minute=100_000), deployment=d)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                                log_level="warning", access_log=False,

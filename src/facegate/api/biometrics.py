@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -26,6 +25,7 @@ from .common import (
     OperatorKey,
     allow,
     image_request_body,
+    json_object,
     jsonable,
     model_info,
     read_image_body,
@@ -163,12 +163,7 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
     video: bytes | None = None
     frames: list[Frame] = []
     if ctype == "application/json":
-        try:
-            data = json.loads(await request.body())
-        except ValueError:
-            raise RequestError("the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise RequestError("the body must be a JSON object")
+        data = await json_object(request)
         nonce = data.get("nonce")
         if data.get("video") is not None:
             try:

@@ -47,6 +47,7 @@ __all__ = [
     "allow",
     "caller",
     "image_request_body",
+    "json_object",
     "jsonable",
     "model_info",
     "read_image_body",
@@ -169,6 +170,17 @@ def request_hash(fields: dict[str, Any], image: bytes) -> str:
     return hashlib.sha256(text.encode() + b"\0" + hashlib.sha256(image).digest()).hexdigest()
 
 
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or :class:`RequestError`."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise RequestError("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("the body must be a JSON object")
+    return body
+
+
 async def read_image_body(request: Request) -> ImageBody:
     """Fields and image from ``multipart/form-data`` (an ``image`` file part) or
     ``application/json`` (``image`` as base64).
@@ -187,12 +199,7 @@ async def read_image_body(request: Request) -> ImageBody:
             fields: dict[str, Any] = {k: v for k, v in form.multi_items()
                                       if k != "image" and isinstance(v, str)}
     elif ctype == "application/json":
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            raise RequestError("the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise RequestError("the body must be a JSON object")
+        body = await json_object(request)
         encoded = body.pop("image", None)
         if not isinstance(encoded, str):
             raise RequestError("'image' must be a base64 string",

@@ -106,7 +106,7 @@ def login(request: Request, key: Annotated[str, Form(max_length=200)],
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    session = sessions.check_csrf(request, sessions.current(request), csrf)
+    session = sessions.check_form(request, csrf)
     sessions.session_store(request).drop(session.id)
     response = RedirectResponse("/login", status_code=303)
     sessions.clear_cookie(response)

@@ -30,9 +30,10 @@ from ..errors import (
     RequestError,
 )
 from ..liveness.frames import Frame
+from . import sessions
 from .auth import see_other
 from .i18n import GUIDANCE, text
-from .kiosk import check_form, kiosk_of, kiosk_page, visit_at
+from .kiosk import kiosk_of, kiosk_page, visit_at
 
 __all__ = ["router"]
 
@@ -77,7 +78,7 @@ def _problem(exc: Exception) -> str:
 async def guidance(request: Request) -> Response:
     """Live guidance on one camera frame: what to adjust, in the visit's language."""
     body = await read_image_body(request)
-    check_form(request, str(body.fields.get("csrf", "")))
+    sessions.check_form(request, str(body.fields.get("csrf", "")))
     session, key, purpose = kiosk_of(request, ApiAction.BIOMETRIC)
     visit = visit_at(session, request, "capture", "check")
     if visit is None:
@@ -99,7 +100,7 @@ async def guidance(request: Request) -> Response:
 def liveness_challenge(request: Request,
                        csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """A liveness challenge for the purpose; its actions in the visit's language."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     session, key, purpose = kiosk_of(request, ApiAction.BIOMETRIC)
     visit = visit_at(session, request, "capture", "check")
     if visit is None:
@@ -121,7 +122,7 @@ async def liveness_answer(request: Request) -> Response:
         nonce = str(data.get("nonce", ""))
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise RequestError("send {nonce, frames: [{at, image}]}") from None
-    check_form(request, str(data.get("csrf", "")))
+    sessions.check_form(request, str(data.get("csrf", "")))
     session, key, _ = kiosk_of(request, ApiAction.BIOMETRIC)
     visit = visit_at(session, request, "capture", "check")
     if visit is None or "challenge" not in visit:
@@ -138,7 +139,7 @@ async def liveness_answer(request: Request) -> Response:
 
 async def _capture(request: Request, mode: str) -> Response:
     body = await read_image_body(request)
-    check_form(request, str(body.fields.get("csrf", "")))
+    sessions.check_form(request, str(body.fields.get("csrf", "")))
     session, key, purpose = kiosk_of(request, ApiAction.BIOMETRIC)
     visit = visit_at(session, request, "capture" if mode == "enroll" else "check")
     if visit is None:

@@ -81,10 +81,6 @@ def staff_page(request: Request, key: ApiKey, template: str, **context: Any) -> 
     return render(request, template, key=key, nav=nav(request, key), **context)
 
 
-def _post(request: Request, csrf: str) -> None:
-    sessions.check_csrf(request, sessions.current(request), csrf)
-
-
 def _notice(d: Any, *, purpose: str) -> Any:
     return d.notice(purpose)
 
@@ -166,7 +162,7 @@ async def new_purpose(request: Request) -> Response:
     async with request.form(max_fields=32) as data:
         form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
         modes = [str(m) for m in data.getlist("modes") if m in ("verify", "identify")]
-    _post(request, form.get("csrf", ""))
+    sessions.check_form(request, str(form.get("csrf", "")))
     _, key = staff(request, ApiAction.CONFIGURE)
     try:
         days = int(form.get("retention_days") or "0")
@@ -200,7 +196,7 @@ async def publish_notice(request: Request, purpose: str) -> Response:
     """Publish the next version of the notice (every item, both languages: R6)."""
     async with request.form(max_fields=40) as data:
         form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
-    _post(request, form.get("csrf", ""))
+    sessions.check_form(request, str(form.get("csrf", "")))
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     content = {item: {lang: form.get(f"{item}.{lang}", "").strip() for lang in NOTICE_LANGUAGES}
                for item in NOTICE_ITEMS}
@@ -219,7 +215,7 @@ async def sign_assessment(request: Request, purpose: str) -> Response:
     """Record the signed impact assessment (R14)."""
     async with request.form(max_fields=20) as data:
         form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
-    _post(request, form.get("csrf", ""))
+    sessions.check_form(request, str(form.get("csrf", "")))
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     content = {item: form.get(item, "").strip() for item in ASSESSMENT_ITEMS}
     missing = missing_assessment_items(content)
@@ -239,7 +235,7 @@ async def sign_assessment(request: Request, purpose: str) -> Response:
 def activate(request: Request, purpose: str,
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Go live, if the gate agrees; its refusal names the rule."""
-    _post(request, csrf)
+    sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     try:
         service_of(request).call(lambda d: d.activate_purpose(purpose, operator=key.principal))
@@ -253,7 +249,7 @@ def activate(request: Request, purpose: str,
 @router.post("/purposes/{purpose}/suspend")
 def suspend(request: Request, purpose: str,
             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    _post(request, csrf)
+    sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     service_of(request).call(lambda d: d.suspend_purpose(purpose, operator=key.principal))
     return _wizard_page(request, key, purpose, message="The purpose is suspended.")

@@ -50,7 +50,7 @@ async def issue(request: Request) -> Response:
         label = str(data.get("label") or "").strip()
         scope = [str(p) for p in data.getlist("purposes") if str(p)]
         csrf = str(data.get("csrf") or "")
-    sessions.check_csrf(request, sessions.current(request), csrf)
+    sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE)
     try:
         if role not in _STAFF_ROLES or not label:
@@ -68,7 +68,7 @@ async def issue(request: Request) -> Response:
 def revoke(request: Request, key_id: str,
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Revoke a key at once; its sessions end with it."""
-    sessions.check_csrf(request, sessions.current(request), csrf)
+    sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE)
     service_of(request).call(lambda d: d.revoke_api_key(key_id, operator=key.principal))
     sessions.session_store(request).signed_out(key_id)

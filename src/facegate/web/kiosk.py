@@ -55,11 +55,6 @@ def visit_at(session: sessions.Session, request: Request,
     return visit if visit.get("step") in steps else None
 
 
-def check_form(request: Request, csrf: str) -> None:
-    """Refuse a POST whose CSRF token is not the session's."""
-    sessions.check_csrf(request, sessions.current(request), csrf)
-
-
 def kiosk_page(request: Request, template: str, purpose: str, **context: Any) -> Response:
     """A kiosk page: the purpose, its current notice and the processor come from the books."""
     service = service_of(request)
@@ -81,7 +76,7 @@ def setup_page(request: Request) -> Response:
 @router.post("/setup")
 def setup(request: Request, purpose: Annotated[str, Form(max_length=100)],
           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     session, _ = signed_in(request, ApiAction.BIOMETRIC, purpose=purpose)
     service_of(request).call(lambda d: d.purpose(purpose))
     session.kiosk_purpose = purpose
@@ -122,7 +117,7 @@ def choose(request: Request, choice: Annotated[str, Form(max_length=20)],
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Face recognition leads to the consent step; the alternative to
     :meth:`Deployment.decline` and nothing else (R7)."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     if choice not in ("face", "alternative"):
         raise RequestError("choose 'face' or 'alternative'", details={"choice": choice})
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
@@ -171,7 +166,7 @@ def consent(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
     """Register a pseudonymous subject and record their separate consent (a guardian's
     under 14), against the notice version shown; the subject's token is kept for the
     receipt only."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
     visit = visit_at(session, request, "consent")
     if visit is None:
@@ -215,7 +210,7 @@ def done(request: Request) -> Response:
 @router.post("/again")
 def again(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Try the check once more."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     session = kiosk_of(request, ApiAction.BIOMETRIC)[0]
     visit = visit_at(session, request, "result")
     if visit is None:
@@ -227,7 +222,7 @@ def again(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> 
 @router.post("/finish")
 def finish(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """End the visit; the token is not shown again."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     session, _, _ = kiosk_of(request, ApiAction.CONSENT_DESK)
     session.visit = {}
     return see_other(request, "/kiosk")
@@ -244,7 +239,7 @@ def withdraw_page(request: Request) -> Response:
 def withdraw(request: Request, token: Annotated[str, Form(max_length=200)],
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """A subject withdraws with their own token (as ``POST /v1/me/withdrawals``)."""
-    check_form(request, csrf)
+    sessions.check_form(request, csrf)
     _, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
     service = service_of(request)
     try:

@@ -30,10 +30,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
-def _post(request: Request, csrf: str) -> None:
-    sessions.check_csrf(request, sessions.current(request), csrf)
-
-
 def _consents(d: Any, *, subject: str) -> list[Any]:
     return list(d.consents(subject))
 
@@ -79,7 +75,7 @@ def review(request: Request) -> Response:
 
 
 def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
-    _post(request, csrf)
+    sessions.check_form(request, csrf)
     action = ApiAction.ACT_ON_CASE if verdict == "act" else ApiAction.REVIEW
     _, key = staff(request, action)
     service = service_of(request)

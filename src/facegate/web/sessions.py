@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from ..errors import Forbidden
 
-__all__ = ["COOKIE", "Session", "SessionStore", "check_csrf", "session_store"]
+__all__ = ["COOKIE", "Session", "SessionStore", "check_csrf", "check_form", "session_store"]
 
 COOKIE: Final = "facegate_session"
 #: A session unused for this long is forgotten (seconds).
@@ -159,6 +159,11 @@ def set_cookie(request: Request, response: Response) -> None:
 
 def clear_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def check_form(request: Request, csrf: str) -> Session:
+    """The signed-in session, if a posted form carries its CSRF token (:func:`check_csrf`)."""
+    return check_csrf(request, current(request), csrf)
 
 
 def check_csrf(request: Request, session: Session | None, given: str | None) -> Session:
