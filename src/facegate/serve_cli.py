@@ -49,8 +49,9 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
         _demo(database, keys, host, port, data)
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
                            rate_per_minute=rate)
-    click.echo(f"kiosk: http://{host}:{port}/kiosk   dashboard: http://{host}:{port}/dashboard",
-               err=True)
+    if not demo:
+        click.echo(f"kiosk: http://{host}:{port}/kiosk   "
+                   f"dashboard: http://{host}:{port}/dashboard", err=True)
     try:
         app = create_app(settings)
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
