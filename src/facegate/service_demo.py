@@ -62,7 +62,7 @@ def prepare_demo(d: Deployment, keys_file: Path, *, data: Path | None = None,
         issued = d.issue_api_key(role=role, label=label)
         secrets[label] = issued.secret
         if role == "reviewer" and samples is not None:
-            d.authorise_reviewer(purpose=DEMO_PURPOSE, reviewer=issued.key.principal)
+            d.authorise_reviewer_key(purpose=DEMO_PURPOSE, key_id=issued.key.id)
     keys_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -194,6 +194,11 @@ def test_review_confirm_then_act(api: Api, faces: dict[str, Path]) -> None:
     reviewer_id = next(k.id for k in api.deployment.api_keys() if k.label == "test reviewer")
     assert api.client.post(f"/v1/purposes/{P}/reviewers", json={"reviewer_key": reviewer_id},
                            headers=admin).status_code == 201
+    auditor_id = next(k.id for k in api.deployment.api_keys() if k.label == "test auditor")
+    not_a_reviewer = api.client.post(f"/v1/purposes/{P}/reviewers",
+                                     json={"reviewer_key": auditor_id}, headers=admin)
+    assert not_a_reviewer.status_code == 404
+    assert _error(not_a_reviewer)["code"] == "registry.not_found"
     sid, _ = _subject_with_consent(api)
     api.client.post("/v1/enroll", json={"subject": sid, "purpose": P,
                                         "image": _b64(faces["obama"])}, headers=op)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ..access import ApiAction, ApiKey
-from ..errors import Error, NotFound, ServiceNotReady
+from ..errors import Error, ServiceNotReady
 from .common import (
     ActorKey,
     AdminKey,
@@ -67,15 +67,8 @@ def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
                        key: AdminKey) -> Obj:
     """Authorise a reviewer key to decide the purpose's cases."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
-    service = request.app.state.service
-    reviewer = next((k for k in service.call(lambda d: d.api_keys())
-                     if k.id == body.reviewer_key and k.role.value == "reviewer"
-                     and k.revoked_at is None), None)
-    if reviewer is None:
-        raise NotFound(f"no live reviewer key {body.reviewer_key!r}",
-                       details={"key": body.reviewer_key})
-    service.call(lambda d: d.authorise_reviewer(purpose=purpose, reviewer=reviewer.principal,
-                                                operator=key.principal))
+    reviewer = request.app.state.service.call(lambda d: d.authorise_reviewer_key(
+        purpose=purpose, key_id=body.reviewer_key, operator=key.principal))
     return {"purpose": purpose, "reviewer": reviewer.principal}
 
 

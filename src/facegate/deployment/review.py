@@ -17,7 +17,9 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from ..errors import InvalidArgument, ReviewCaseNotFound, ReviewerNotAuthorised
+from ..access.keys import get_key
+from ..access.roles import ApiKey, Role
+from ..errors import InvalidArgument, NotFound, ReviewCaseNotFound, ReviewerNotAuthorised
 from ..images import Image
 from ..matching.service import Identification
 from ..purposes.models import Purpose
@@ -78,6 +80,21 @@ class Review(Rights):
                                             authorised_by=operator, at=self._clock.now())
             self._audit(conn, "reviewer-authorised", operator=operator, purpose_key=purpose,
                         detail={"reviewer": reviewer})
+
+    def authorise_reviewer_key(self, *, purpose: str, key_id: str,
+                               operator: str = "system") -> ApiKey:
+        """Authorise the holder of the service's reviewer key ``key_id`` for ``purpose``;
+        cases and the audit log name them ``key:<id>``.
+
+        Raises:
+            NotFound: no live reviewer key has that id.
+        """
+        with self._unit() as conn:
+            key = get_key(conn, key_id=key_id)
+            if key.role is not Role.REVIEWER or key.revoked_at is not None:
+                raise NotFound(f"no live reviewer key {key_id!r}", details={"key": key_id})
+            self.authorise_reviewer(purpose=purpose, reviewer=key.principal, operator=operator)
+        return key
 
     def revoke_reviewer(self, *, purpose: str, reviewer: str, operator: str = "system") -> bool:
         """Withdraw ``reviewer``'s authorisation for ``purpose``; ``False`` if there was none."""
