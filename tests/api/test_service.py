@@ -301,3 +301,18 @@ def test_the_public_notice_is_plain_json(api: Api) -> None:
     content = notice["content"]
     assert isinstance(content, dict) and set(content["processor"]) == {"zh", "en"}
     assert r.json()["alternatives"] == ["staff badge with guard check"]
+
+
+def test_the_audit_log_pages(api: Api) -> None:
+    auditor = api.headers("auditor")
+    total = api.client.get("/v1/audit/verify", headers=auditor).json()["entries"]
+    first = api.client.get("/v1/audit/events", params={"limit": 5}, headers=auditor).json()
+    assert [e["seq"] for e in first["events"]] == [1, 2, 3, 4, 5]
+    assert first["next_after"] == 5
+    rest = api.client.get("/v1/audit/events", params={"after": 5, "limit": 1000},
+                          headers=auditor).json()
+    assert [e["seq"] for e in rest["events"]] == list(range(6, total + 1))
+    assert rest["next_after"] is None
+    keys = api.client.get("/v1/audit/events", params={"name": "api-key-issued"},
+                          headers=auditor).json()["events"]
+    assert keys and {e["name"] for e in keys} == {"api-key-issued"}

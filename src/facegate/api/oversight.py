@@ -142,8 +142,8 @@ def audit_events(request: Request, key: AuditorKey,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Obj:
     """Audit entries after sequence number ``after``, oldest first."""
     allow(request, key, ApiAction.AUDIT)
-    events = request.app.state.service.call(lambda d: d.audit_events(name))
-    page = [e for e in events if e.seq > after][:limit]
+    page = request.app.state.service.call(lambda d: d.audit_events(name, after=after,
+                                                                   limit=limit))
     return {"events": [jsonable(e) for e in page],
             "next_after": page[-1].seq if len(page) == limit else None}
 

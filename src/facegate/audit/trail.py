@@ -33,8 +33,8 @@ from .chain import (
     verify_chain,
 )
 
-__all__ = ["AuditEvent", "chain_legacy_events", "head_seq", "is_chained", "list_events",
-           "record_event", "verify_log"]
+__all__ = ["AuditEvent", "chain_legacy_events", "event_names", "head_seq", "is_chained",
+           "list_events", "record_event", "verify_log"]
 
 _COLUMNS = "seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail, hash"
 
@@ -148,9 +148,12 @@ def verify_log(conn: Connection, *, public_key: bytes, key_id: str) -> ChainRepo
 
 def list_events(conn: Connection, *, name: str | None = None,
                 subject_id: str | None = None, purpose_key: str | None = None,
-                since: datetime | None = None, until: datetime | None = None) -> list[AuditEvent]:
-    """The log, oldest first; optionally one event name, one subject's or one purpose's
-    entries, and entries at or after ``since`` and at or before ``until``."""
+                since: datetime | None = None, until: datetime | None = None,
+                after: int | None = None, before: int | None = None,
+                limit: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
+    """The log, oldest first (or newest first); optionally one event name, one subject's
+    or one purpose's entries, entries at or after ``since`` and at or before ``until``,
+    and a page: entries with ``seq`` above ``after`` and below ``before``, at most ``limit``."""
     sql = ("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail "
            "FROM audit_events WHERE 1 = 1")
     args: list[str] = []
@@ -165,10 +168,25 @@ def list_events(conn: Connection, *, name: str | None = None,
     if until is not None:
         sql += " AND at <= ?"
         args.append(until.astimezone(UTC).isoformat())
+    params: list[str | int] = list(args)
+    for op, bound in ((">", after), ("<", before)):
+        if bound is not None:
+            sql += f" AND seq {op} ?"
+            params.append(bound)
+    sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
     return [AuditEvent(seq=int(r[0]), at=parse_time(r[1]), name=r[2], operator=r[3],
                        purpose_key=r[4], subject_id=r[5], outcome=r[6], rule=r[7],
                        detail=json.loads(r[8]))
-            for r in conn.execute(sql + " ORDER BY seq", args)]
+            for r in conn.execute(sql, params)]
+
+
+def event_names(conn: Connection) -> list[str]:
+    """The distinct event names in the log, sorted."""
+    return [str(r[0]) for r in conn.execute("SELECT DISTINCT name FROM audit_events "
+                                            "ORDER BY name")]
 
 
 def head_seq(conn: Connection) -> int:

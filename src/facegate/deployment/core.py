@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis import FaceAnalyzer
-from ..audit.trail import AuditEvent, list_events
+from ..audit.trail import AuditEvent, event_names, list_events
 from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
@@ -418,9 +418,17 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
     def filing_records(self) -> list[FilingRecord]:
         return list_filing_records(self._conn)
 
-    def audit_events(self, name: str | None = None) -> list[AuditEvent]:
-        """The trail, oldest first."""
-        return list_events(self._conn, name=name)
+    def audit_events(self, name: str | None = None, *, after: int | None = None,
+                     before: int | None = None, limit: int | None = None,
+                     newest_first: bool = False) -> list[AuditEvent]:
+        """The trail, oldest first (or newest first); optionally one event name and a page
+        (``seq`` above ``after``, below ``before``, at most ``limit`` entries)."""
+        return list_events(self._conn, name=name, after=after, before=before, limit=limit,
+                           newest_first=newest_first)
+
+    def audit_event_names(self) -> list[str]:
+        """The distinct event names in the trail, sorted."""
+        return event_names(self._conn)
 
     @property
     def connection(self) -> Connection:

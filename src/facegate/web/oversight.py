@@ -123,10 +123,11 @@ def act(request: Request, case_id: str, action: Annotated[str, Form(max_length=2
 def audit(request: Request, name: str | None = None, before: int | None = None) -> Response:
     """The chain check, then the log, newest first, 100 a page."""
     _, key = staff(request, ApiAction.AUDIT)
-    events = service_of(request).call(lambda d: d.audit_events(name or None))
-    newest = [e for e in reversed(events) if before is None or e.seq < before]
+    service = service_of(request)
+    newest = service.call(lambda d: d.audit_events(name or None, before=before, limit=101,
+                                                   newest_first=True))
     page = newest[:100]
-    names = sorted({e.name for e in service_of(request).call(lambda d: d.audit_events())})
+    names = service.call(lambda d: d.audit_event_names())
     return staff_page(request, key, "dashboard/audit.html", chain=_chain(request), events=page,
                       names=names, name=name or "",
                       older=page[-1].seq if len(newest) > len(page) else None)
