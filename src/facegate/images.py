@@ -55,10 +55,20 @@ class ImageLimits:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A decoded image: ``pixels`` is an upright ``(height, width, 3)`` uint8 RGB array."""
+    """A decoded image: ``pixels`` is an upright ``(height, width, 3)`` uint8 RGB array,
+    always C-contiguous.
+
+    A strided view (a crop, or a video frame whose rows are padded for alignment) is
+    copied once here: native code (dlib's detector) reads the buffer as packed rows,
+    and given such a view it found a face on the first call and none on later ones.
+    """
 
     pixels: npt.NDArray[np.uint8] = field(repr=False)
     source_format: str
+
+    def __post_init__(self) -> None:
+        if not self.pixels.flags.c_contiguous:
+            object.__setattr__(self, "pixels", np.ascontiguousarray(self.pixels))
 
     @property
     def width(self) -> int:

@@ -20,7 +20,7 @@ from facegate.engine.dlib_engine import DlibEngine
 from facegate.engine.faces import DetectorKind, LandmarkScheme
 from facegate.engine.onnx_engine import dlib_available
 from facegate.errors import ModelPackMissing, MultipleFaces, NoFaceFound
-from facegate.images import load_image
+from facegate.images import Image, load_image
 from tests.support.engines import PACK_IDS, pack_engine
 
 EXAMPLES = "identity/face_recognition/examples"
@@ -114,6 +114,18 @@ def test_descriptors_are_deterministic(engine: Engine, samples: Path) -> None:
     second = engine.embed(image, faces)[0].descriptor
     assert first is not None and second is not None
     assert np.array_equal(first.vector, second.vector)
+
+
+def test_detection_repeats_on_a_strided_view(engine: Engine, samples: Path) -> None:
+    """A view with padded rows (as video decoders return frames) is detected the same
+    every time; dlib's detector once found the face only on the first call."""
+    pixels = load_image(samples / f"{EXAMPLES}/obama.jpg").pixels
+    padded = np.zeros((pixels.shape[0], pixels.shape[1] + 1, 3), dtype=np.uint8)
+    padded[:, :pixels.shape[1]] = pixels
+    view = Image(pixels=padded[:, :pixels.shape[1]], source_format="array")
+    assert view.pixels.flags.c_contiguous
+    found = [[f.box for f in engine.detect(view)] for _ in range(3)]
+    assert len(found[0]) == 1 and found[1] == found[0] and found[2] == found[0]
 
 
 def _dlib_front(engine: Engine) -> None:
