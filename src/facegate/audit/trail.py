@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..clock import parse_time
 from ..crypto.keyring import Signer
 from ..errors import AuditChainBroken, InvalidArgument
 from ..storage.connection import Connection, IntegrityError
-from ..storage.db import snapshot
+from ..storage.db import period_sql, snapshot
 from .chain import (
     GENESIS,
     ChainReport,
@@ -162,12 +162,9 @@ def list_events(conn: Connection, *, name: str | None = None,
         if value is not None:
             sql += f" AND {column} = ?"
             args.append(value)
-    if since is not None:
-        sql += " AND at >= ?"
-        args.append(since.astimezone(UTC).isoformat())
-    if until is not None:
-        sql += " AND at <= ?"
-        args.append(until.astimezone(UTC).isoformat())
+    period, bounds = period_sql("at", since, until)
+    sql += period
+    args += bounds
     params: list[str | int] = list(args)
     for op, bound in ((">", after), ("<", before)):
         if bound is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PIL import Image as PILImage
 
@@ -20,6 +20,7 @@ from ..crypto.envelope import associated_data, new_key, open_sealed, seal
 from ..crypto.keyring import KeyRing
 from ..images import Image
 from ..storage.connection import Connection
+from ..storage.db import period_sql
 from .models import CaseStatus, ReviewCase, ReviewDecision, ReviewSettings, Verdict
 
 __all__ = [
@@ -102,14 +103,8 @@ def list_reviewers(conn: Connection, *, purpose_key: str) -> list[str]:
 def count_cases(conn: Connection, *, since: datetime | None,
                 until: datetime | None) -> dict[str, int]:
     """Review cases opened in a period, by status (both ends inclusive, ``None`` open)."""
-    sql = "SELECT status, count(*) FROM review_cases WHERE 1 = 1"
-    args: list[str] = []
-    if since is not None:
-        sql += " AND created_at >= ?"
-        args.append(since.astimezone(UTC).isoformat())
-    if until is not None:
-        sql += " AND created_at <= ?"
-        args.append(until.astimezone(UTC).isoformat())
+    period, args = period_sql("created_at", since, until)
+    sql = "SELECT status, count(*) FROM review_cases WHERE 1 = 1" + period
     return {str(s): int(n) for s, n in conn.execute(sql + " GROUP BY status", args)}
 
 

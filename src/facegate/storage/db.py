@@ -33,7 +33,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -43,8 +43,8 @@ from ..errors import SchemaTooNew, StorageError
 from .connection import Connection, Dialect, dialect
 
 __all__ = ["APPLICATION_ID", "POSTGRESQL", "SQLITE", "WRITER_LOCK", "Migration", "checkpoint_wal",
-           "connect", "data_version", "dialect_sql", "is_url", "migrations", "redact_url",
-           "snapshot", "transaction"]
+           "connect", "data_version", "dialect_sql", "is_url", "migrations", "period_sql",
+           "redact_url", "snapshot", "transaction"]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154
@@ -294,3 +294,15 @@ def snapshot(conn: Connection) -> Iterator[Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+def period_sql(column: str, since: datetime | None,
+               until: datetime | None) -> tuple[str, list[str]]:
+    """``AND`` conditions keeping ``column`` (a stored UTC ISO time) within a period, both
+    ends inclusive, ``None`` open; with their arguments."""
+    sql, args = "", []
+    for op, bound in ((">=", since), ("<=", until)):
+        if bound is not None:
+            sql += f" AND {column} {op} ?"
+            args.append(bound.astimezone(UTC).isoformat())
+    return sql, args
