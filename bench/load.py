@@ -39,8 +39,8 @@ from pathlib import Path
 
 import httpx
 
+from facegate.demo.governed import demo_assessment, demo_notice
 from facegate.deployment import Deployment
-from facegate.governed_demo import demo_assessment, demo_notice
 
 PURPOSE = "access.office.entry"
 ENROLL = "identity/face_recognition/examples/obama.jpg"

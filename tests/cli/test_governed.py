@@ -11,9 +11,9 @@ from click.testing import CliRunner, Result
 
 from facegate.analysis import FaceAnalyzer
 from facegate.cli import cli
-from facegate.governed_demo import demo_assessment, demo_notice
+from facegate.demo.governed import demo_assessment, demo_notice
 
-from .support.governed import POPULATION, population_folder
+from ..support.governed import POPULATION, population_folder
 
 
 def _toml_string(value: str) -> str:

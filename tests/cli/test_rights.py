@@ -11,7 +11,7 @@ from facegate.analysis import FaceAnalyzer
 from facegate.cli import cli
 from facegate.deployment import Deployment
 
-from .support.governed import consent
+from ..support.governed import consent
 
 ACCESS = "access.office.entry"
 

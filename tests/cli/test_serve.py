@@ -14,8 +14,8 @@ import click
 import httpx
 import pytest
 
+from facegate.demo.service import DEMO_PURPOSE, prepare_demo
 from facegate.deployment import Deployment
-from facegate.service_demo import DEMO_PURPOSE, prepare_demo
 
 from ..support.net import free_port
 

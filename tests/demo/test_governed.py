@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from facegate.demo.governed import run
 from facegate.deployment import Deployment
-from facegate.governed_demo import run
 
 
 def test_demo_walks_the_governed_flow(tmp_path: Path, faces: dict[str, Path],

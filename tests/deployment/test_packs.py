@@ -18,6 +18,7 @@ from facegate.analysis import FaceAnalyzer
 from facegate.clock import FixedClock
 from facegate.comparison import compare_descriptors
 from facegate.consent.ledger import current_state
+from facegate.demo.governed import demo_assessment, demo_notice
 from facegate.deployment import Deployment
 from facegate.errors import (
     CalibrationRequired,
@@ -25,8 +26,7 @@ from facegate.errors import (
     GalleryPackMismatch,
     InvalidArgument,
 )
-from facegate.evaluation import evaluate_pack, load_labelled_set
-from facegate.governed_demo import demo_assessment, demo_notice
+from facegate.fitness.evaluation import evaluate_pack, load_labelled_set
 from facegate.jurisdictions import CN_2025
 from facegate.matching.service import Verification
 from facegate.organisation.repository import get_site

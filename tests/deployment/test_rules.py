@@ -1,7 +1,7 @@
 """One test per rule in scope, on a real store with real faces: refusal and allowed path.
 
-R11 lives in ``tests/test_analysers.py``, R17/R18 in ``tests/filing/``, R24 in
-``tests/test_research.py``.
+R11 lives in ``tests/policy/test_permitted_analysers.py``, R17/R18 in ``tests/filing/``, R24 in
+``tests/fitness/test_research.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from facegate.analysis import FaceAnalyzer
 from facegate.clock import FixedClock
 from facegate.consent.alternatives import AlternativeRoute
+from facegate.demo.governed import DEMO_THRESHOLD, demo_assessment, demo_notice
 from facegate.deployment import Deployment
 from facegate.errors import (
     AlternativeRequired,
@@ -37,7 +38,6 @@ from facegate.errors import (
     RetentionTooLong,
     TransferNotPermitted,
 )
-from facegate.governed_demo import DEMO_THRESHOLD, demo_assessment, demo_notice
 from facegate.matching.service import Verification
 from facegate.storage.db import transaction
 from facegate.templates.keys import DataKeys

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from facegate.cli import cli
 from facegate.errors import InvalidArgument
-from facegate.evaluation import (
+from facegate.fitness.evaluation import (
     evaluate_distances,
     load_labelled_set,
     threshold_at_fmr,

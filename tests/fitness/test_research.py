@@ -10,7 +10,7 @@ import pytest
 
 from facegate.deployment import Deployment
 from facegate.errors import ProductionDataRefused
-from facegate.research import is_production_store, training_images
+from facegate.fitness.research import is_production_store, training_images
 
 
 def test_r24_training_loader_refuses_the_production_store(

@@ -6,15 +6,15 @@ import dataclasses
 
 import pytest
 
-from facegate.analysers import (
+from facegate.engine.faces import Face
+from facegate.errors import InvalidArgument, ProhibitedAnalysis
+from facegate.jurisdictions import EU_GDPR_AI_ACT
+from facegate.policy.permitted_analysers import (
     HOUSE_EXCLUDED_ATTRIBUTES,
     PROHIBITED_ATTRIBUTES,
     Analyser,
     shipped_analysers,
 )
-from facegate.engine.faces import Face
-from facegate.errors import InvalidArgument, ProhibitedAnalysis
-from facegate.jurisdictions import EU_GDPR_AI_ACT
 
 
 def test_r11_shipped_registry_is_clean() -> None:

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from facegate.analysis import FaceAnalyzer
-from facegate.deployment import Deployment
-from facegate.evaluation import Evaluation, evaluate_pack, load_labelled_set
-from facegate.governed_demo import (
+from facegate.demo.governed import (
     DEMO_THRESHOLD,
     STAFF,
     demo_assessment,
     demo_notice,
     staff_photos,
 )
+from facegate.deployment import Deployment
+from facegate.fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set
 
 from .data import shared_data_dir
 
@@ -41,7 +41,7 @@ _FOLDER: list[Path] = []
 
 def population_folder() -> Path:
     """The test staff's photos as a folder per person (see
-    :func:`facegate.governed_demo.staff_photos`), once per session.
+    :func:`facegate.demo.governed.staff_photos`), once per session.
 
     Skips when ``../shared/data`` is absent.
     """

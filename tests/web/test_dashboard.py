@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from facegate.demo.governed import demo_notice
 from facegate.deployment import Deployment
-from facegate.governed_demo import demo_notice
 
 from ..support.governed import consent
 from .conftest import Web, shot, sign_in

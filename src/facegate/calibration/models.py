@@ -1,6 +1,6 @@
 """A calibration record: which pack, which data, which threshold, at what error rates.
 
-A :class:`Calibration` is an evaluation (:mod:`facegate.evaluation`) of a
+A :class:`Calibration` is an evaluation (:mod:`facegate.fitness.evaluation`) of a
 purpose's model pack on labelled photos, recorded for that purpose. It keeps
 the figures of the model card and the sorted different-person distances, so
 that the false-match rate any later score corresponds to can be read off the

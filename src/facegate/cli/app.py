@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .analysis import AnalyzerSettings, FaceAnalyzer
-from .engine.base import DetectOptions, DetectorChoice
-from .engine.faces import Face
-from .errors import Error
+from .. import __version__
+from ..analysis import AnalyzerSettings, FaceAnalyzer
+from ..engine.base import DetectOptions, DetectorChoice
+from ..engine.faces import Face
+from ..errors import Error
 
 __all__ = ["cli", "main"]
 
@@ -174,14 +174,16 @@ def compare(first: Path, second: Path, detector: str, upsample: int, pack: str |
               help="Folder of labelled sample photos (default: ../shared/data if present).")
 def demo(images: tuple[Path, ...], data: Path | None) -> None:
     """Show facegate at work: the engine, then the governed flow on a fresh SQLite store."""
-    from .demo import run_demo
-    from .governed_demo import run as run_governed
+    from ..demo.governed import run as run_governed
+    from ..demo.library import run_demo
 
-    status = run_demo(list(images), data)
+    status = run_demo(list(images), data, echo=click.echo,
+                      heading=lambda title: click.secho(f"\n== {title}", bold=True),
+                      error=lambda line: click.echo(line, err=True))
     if status == 0:
         click.secho("\n\n######## The governed flow: nothing biometric happens without a grant",
                     bold=True)
-        status = run_governed(data)
+        status = run_governed(data, echo=click.echo)
     sys.exit(status)
 
 
@@ -216,13 +218,13 @@ def main() -> None:
 
 
 def _add_governed_commands() -> None:
-    from .governed_cli import GOVERNED_COMMANDS
-    from .liveness_cli import LIVENESS_COMMANDS
-    from .models_cli import MODEL_COMMANDS
-    from .report_cli import REPORT_COMMANDS
-    from .review_cli import REVIEW_COMMANDS
-    from .rights_cli import RIGHTS_COMMANDS
-    from .serve_cli import SERVE_COMMANDS
+    from .governed import GOVERNED_COMMANDS
+    from .liveness import LIVENESS_COMMANDS
+    from .models import MODEL_COMMANDS
+    from .report import REPORT_COMMANDS
+    from .review import REVIEW_COMMANDS
+    from .rights import RIGHTS_COMMANDS
+    from .serve import SERVE_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
                     *LIVENESS_COMMANDS, *SERVE_COMMANDS, *REPORT_COMMANDS):

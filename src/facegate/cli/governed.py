@@ -24,13 +24,13 @@ from typing import Any, TypeVar
 
 import click
 
-from .consent.alternatives import AlternativeResult, AlternativeRoute
-from .consent.ledger import ConsentScope
-from .deployment import Deployment
-from .deployment.config import apply_config, read_config
-from .errors import Error, PolicyRefusal
-from .jurisdictions import ConsentMethod
-from .subjects.models import AgeBand
+from ..consent.alternatives import AlternativeResult, AlternativeRoute
+from ..consent.ledger import ConsentScope
+from ..deployment import Deployment
+from ..deployment.config import apply_config, read_config
+from ..errors import Error, PolicyRefusal
+from ..jurisdictions import ConsentMethod
+from ..subjects.models import AgeBand
 
 __all__ = ["GOVERNED_COMMANDS", "db_option", "echo_json", "open_store", "refusal_line"]
 
@@ -379,9 +379,9 @@ def filing_command(db: Path) -> None:
               help="The shared data folder (default: $FACEGATE_DATA or ../shared/data).")
 def governed_demo_command(data: Path | None) -> None:
     """Walk through the governed flow on a fresh store in a temporary folder."""
-    from .governed_demo import run
+    from ..demo.governed import run
 
-    sys.exit(run(data))
+    sys.exit(run(data, echo=click.echo))
 
 
 #: The commands :mod:`facegate.cli` adds to its group.

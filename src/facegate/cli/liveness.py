@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from .governed_cli import db_option, echo_json, open_store
-from .liveness import VIDEO_SUFFIXES, Frame
+from ..liveness import VIDEO_SUFFIXES, Frame
+from .governed import db_option, echo_json, open_store
 
 __all__ = ["LIVENESS_COMMANDS"]
 

@@ -4,7 +4,7 @@
 is installed; ``models install`` obtains an installable pack by name, pinned
 by hash; ``models add-custom`` installs a deployer's own ArcFace-style
 network. ``evaluate`` measures packs on labelled photos of the population a
-purpose serves (see :mod:`facegate.evaluation`). Nothing here stores a
+purpose serves (see :mod:`facegate.fitness.evaluation`). Nothing here stores a
 template or touches a deployment's gallery; recording an evaluation as a
 purpose's calibration is ``facegate purpose calibrate`` (governed).
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from .analysis import AnalyzerSettings, FaceAnalyzer
-from .engine.base import DetectOptions, DetectorChoice
-from .engine.pack_install import (
+from ..analysis import AnalyzerSettings, FaceAnalyzer
+from ..engine.base import DetectOptions, DetectorChoice
+from ..engine.pack_install import (
     custom_packs,
     find_pack,
     install_pack,
@@ -27,9 +27,9 @@ from .engine.pack_install import (
     is_installed,
     register_custom,
 )
-from .engine.packs import PACKS, ModelPack
-from .errors import Error
-from .evaluation import Evaluation, evaluate_pack, load_labelled_set, model_card, plot_det
+from ..engine.packs import PACKS, ModelPack
+from ..errors import Error
+from ..fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set, model_card, plot_det
 
 __all__ = ["MODEL_COMMANDS"]
 

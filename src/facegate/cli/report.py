@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from .clock import CHINA_TZ
-from .governed_cli import db_option, open_store
-from .reports.models import Format, Lang, ReportKind
+from ..clock import CHINA_TZ
+from ..reports.models import Format, Lang, ReportKind
+from .governed import db_option, open_store
 
 __all__ = ["REPORT_COMMANDS", "parse_moment"]
 

@@ -1,7 +1,7 @@
 """The review commands of the ``facegate`` CLI (R19): list cases, confirm, reject, act.
 
 A thin adapter over :class:`~facegate.deployment.Deployment`, like
-:mod:`facegate.governed_cli`; every failure is one line and exit status 1::
+:mod:`facegate.cli.governed`; every failure is one line and exit status 1::
 
     facegate: review.same_reviewer: 'rev-a' already reviewed case case_...; a second
     reviewer must decide [R19 eu-gdpr-ai-act AI Act Art. 14(5)]
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .governed_cli import db_option, open_store
+from .governed import db_option, open_store
 
 __all__ = ["REVIEW_COMMANDS"]
 

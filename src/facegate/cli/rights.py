@@ -1,6 +1,6 @@
 """The protected-storage commands of the ``facegate`` CLI: subject rights, retention,
 export, keys and the audit check. A thin adapter over :class:`Deployment`, like
-:mod:`facegate.governed_cli`; every failure is one line and exit status 1::
+:mod:`facegate.cli.governed`; every failure is one line and exit status 1::
 
     facegate: audit.chain_broken: audit entry 7 was altered, moved or reordered
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .governed_cli import db_option, echo_json, open_store
+from .governed import db_option, echo_json, open_store
 
 __all__ = ["RIGHTS_COMMANDS"]
 

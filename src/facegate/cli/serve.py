@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from .errors import Error
-from .governed_cli import db_option, open_store, refusal_line
+from ..errors import Error
+from .governed import db_option, open_store, refusal_line
 
 __all__ = ["SERVE_COMMANDS"]
 
@@ -42,7 +42,7 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
     """Run the REST service (see docs/api.md)."""
     import uvicorn
 
-    from .api import ApiSettings, create_app
+    from ..api import ApiSettings, create_app
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if demo:
@@ -62,8 +62,8 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
 
 
 def _demo(database: str, keys: str | None, host: str, port: int, data: Path | None) -> None:
-    from .deployment import Deployment
-    from .service_demo import DEMO_PURPOSE, prepare_demo
+    from ..demo.service import DEMO_PURPOSE, prepare_demo
+    from ..deployment import Deployment
 
     keys_file = Path(f"{database}.demo-keys.json")
     try:

@@ -22,14 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-import click
 import numpy as np
 import numpy.typing as npt
 
-from .consent.alternatives import AlternativeRoute
-from .deployment import Deployment
-from .errors import PolicyRefusal
-from .purposes.models import ASSESSMENT_ITEMS, NOTICE_ITEMS
+from ..consent.alternatives import AlternativeRoute
+from ..deployment import Deployment
+from ..errors import PolicyRefusal
+from ..purposes.models import ASSESSMENT_ITEMS, NOTICE_ITEMS
 
 __all__ = [
     "DEMO_THRESHOLD", "STAFF", "demo_assessment", "demo_notice", "find_samples", "run",
@@ -120,7 +119,7 @@ def demo_assessment() -> dict[str, str]:
     return text
 
 
-def run(data: Path | None = None, *, echo: Callable[[str], None] = click.echo,
+def run(data: Path | None = None, *, echo: Callable[[str], None],
         workdir: Path | None = None, deployment_factory: Callable[[Path], Deployment] | None = None
         ) -> int:
     """Walk through the governed flow; returns a process exit status.

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-import click
 import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageFilter
 
-from .analysis import FaceAnalyzer
-from .errors import Error
-from .images import Image, load_image
+from ..analysis import FaceAnalyzer
+from ..errors import Error
+from ..images import Image, load_image
 
 __all__ = ["find_shared_data", "run_demo"]
 
@@ -56,12 +56,13 @@ def _astronaut() -> Image | None:
     return load_image(np.asarray(data.astronaut(), dtype=np.uint8))  # type: ignore[no-untyped-call]
 
 
-def _step(title: str) -> None:
-    click.secho(f"\n== {title}", bold=True)
+def run_demo(images: list[Path], data: Path | None, *, echo: Callable[[str], None],
+             heading: Callable[[str], None], error: Callable[[str], None]) -> int:
+    """Run the tour; returns the exit status.
 
-
-def run_demo(images: list[Path], data: Path | None) -> int:
-    """Run the tour; returns the exit status."""
+    ``echo`` writes a line, ``heading`` a step's title and ``error`` a failure
+    (the command line styles them; this module prints nothing itself).
+    """
     analyzer = FaceAnalyzer()
     shared = find_shared_data(data)
     photos: list[tuple[str, Image]] = []
@@ -76,35 +77,35 @@ def run_demo(images: list[Path], data: Path | None) -> int:
             photos.append(("samples: two_people.jpg", analyzer.load(
                 shared / "samples/identity/face_recognition/examples/two_people.jpg")))
     except Error as exc:
-        click.echo(f"facegate: {exc.code}: {exc.message}", err=True)
+        error(f"facegate: {exc.code}: {exc.message}")
         return 1
     if not photos:
-        click.echo("facegate: demo.no_photos: name photos to use, or install the demo extra "
-                   "(pip install 'facegate[demo]') for the astronaut photo", err=True)
+        error("facegate: demo.no_photos: name photos to use, or install the demo extra "
+              "(pip install 'facegate[demo]') for the astronaut photo")
         return 1
 
-    _step("1. Detect and check quality")
+    heading("1. Detect and check quality")
     for label, image in photos:
         faces = analyzer.detect(image)
-        click.echo(f"{label}: {image.width}x{image.height}, {len(faces)} face(s)")
+        echo(f"{label}: {image.width}x{image.height}, {len(faces)} face(s)")
         for report in analyzer.assess(image):
             m = report.metrics
             verdict = "ok" if report.passed else "refused: " + ", ".join(report.reasons)
             if m:
-                click.echo(f"  face {int(m['face_size'])} px, sharpness {m['sharpness']:.0f}, "
+                echo(f"  face {int(m['face_size'])} px, sharpness {m['sharpness']:.0f}, "
                            f"brightness {m['brightness']:.0f}, yaw {m['yaw']:+.0f}°, "
                            f"pitch {m['pitch']:+.0f}° -> {verdict}")
             else:
-                click.echo(f"  -> {verdict}")
+                echo(f"  -> {verdict}")
 
-    _step("2. Quality refusals have reasons")
+    heading("2. Quality refusals have reasons")
     label, image = photos[0]
     blurred = PILImage.fromarray(image.pixels).filter(ImageFilter.GaussianBlur(radius=2.5))
     report = analyzer.assess_single(np.asarray(blurred))
-    click.echo(f"{label}, blurred: "
+    echo(f"{label}, blurred: "
                + ("ok" if report.passed else "refused: " + ", ".join(report.reasons)))
 
-    _step("3. Compare faces")
+    heading("3. Compare faces")
     pairs: list[tuple[str, Image | Path, Image | Path]] = []
     if len(photos) >= 2 and images:
         pairs.append((f"{photos[0][0]} vs {photos[1][0]}", photos[0][1], photos[1][1]))
@@ -119,22 +120,22 @@ def run_demo(images: list[Path], data: Path | None) -> int:
         try:
             r = analyzer.compare(left, right)
         except Error as exc:
-            click.echo(f"{title}: {exc.code}: {exc.message}")
+            echo(f"{title}: {exc.code}: {exc.message}")
             continue
         verdict = "same person" if r.same_person else "different people"
-        click.echo(f"{title}: {verdict} (distance {r.distance:.3f}, threshold "
+        echo(f"{title}: {verdict} (distance {r.distance:.3f}, threshold "
                    f"{r.threshold:.3f}, similarity {r.similarity:.3f})")
 
-    _step("4. Bad input is refused with a stable code")
+    heading("4. Bad input is refused with a stable code")
     for what, payload in (("a text file", b"this is not a photo\n"),
                            ("a truncated JPEG", _truncated_jpeg(photos[0][1]))):
         try:
             analyzer.detect(payload)
         except Error as exc:
-            click.echo(f"{what}: {exc.code}: {exc.message}")
+            echo(f"{what}: {exc.code}: {exc.message}")
     if shared is None:
-        click.echo("\n(../shared/data not found: the sample comparisons were skipped.)")
-    click.echo("\nNothing was stored: no image and no descriptor left memory.")
+        echo("\n(../shared/data not found: the sample comparisons were skipped.)")
+    echo("\nNothing was stored: no image and no descriptor left memory.")
     return 0
 
 

@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from .deployment import Deployment
-from .governed_demo import STAFF, demo_assessment, demo_notice, find_samples, staff_photos
+from ..deployment import Deployment
+from .governed import STAFF, demo_assessment, demo_notice, find_samples, staff_photos
 
 __all__ = ["DEMO_PURPOSE", "prepare_demo"]
 

@@ -30,7 +30,7 @@ from ..calibration.models import Calibration, is_lfw_population
 from ..calibration.repository import insert_calibration, list_calibrations
 from ..engine.pack_install import find_pack
 from ..errors import InvalidArgument, PurposeNotActive
-from ..evaluation import Evaluation, evaluate_pack, load_labelled_set
+from ..fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set
 from ..purposes import repository as purposes_repo
 from ..purposes.models import Mode
 from ..templates.store import delete_pack_templates, subjects_with_pack
@@ -125,7 +125,7 @@ class PackBooks(Rights):
         """Measure the purpose's pack on labelled photos of its population and record it.
 
         ``data`` is a folder per person or a folder with a pairs file (see
-        :func:`facegate.evaluation.load_labelled_set`). The photos are only read:
+        :func:`facegate.fitness.evaluation.load_labelled_set`). The photos are only read:
         nothing of them is stored but the evaluation's figures.
         """
         row = self.purpose(purpose)

@@ -35,10 +35,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from .analysis import FaceAnalyzer
-from .engine.faces import Descriptor
-from .engine.packs import ModelPack
-from .errors import FaceError, ImageError, InvalidArgument
+from ..analysis import FaceAnalyzer
+from ..engine.faces import Descriptor
+from ..engine.packs import ModelPack
+from ..errors import FaceError, ImageError, InvalidArgument
 
 __all__ = [
     "Evaluation",

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from .errors import ImageNotFound, ProductionDataRefused
-from .jurisdictions import CN_2025, JurisdictionProfile
-from .storage.db import APPLICATION_ID
+from ..errors import ImageNotFound, ProductionDataRefused
+from ..jurisdictions import CN_2025, JurisdictionProfile
+from ..storage.db import APPLICATION_ID
 
 __all__ = ["IMAGE_SUFFIXES", "is_production_store", "training_images"]
 

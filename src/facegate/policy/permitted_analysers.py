@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import InvalidArgument, ProhibitedAnalysis
-from .jurisdictions import CN_2025, JurisdictionProfile
+from ..errors import InvalidArgument, ProhibitedAnalysis
+from ..jurisdictions import CN_2025, JurisdictionProfile
 
 __all__ = [
     "HOUSE_EXCLUDED_ATTRIBUTES",
