@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from facegate.audit.chain import entry_hash
 from facegate.cli import cli
 from facegate.deployment import Deployment
-from facegate.errors import AuditChainBroken, InvalidArgument
+from facegate.errors import AuditChainBroken, InvalidArgument, PolicyRefusal
 
 _COLUMNS = "at, name, operator, purpose_key, subject_id, outcome, rule, detail, hash"
 
@@ -85,7 +85,8 @@ def test_r15_a_rewritten_chain_or_checkpoint_is_caught(books: Deployment) -> Non
             conn.execute("UPDATE audit_events SET hash = ? WHERE seq = ?", (prev, row[0]))
 
     last = len(books.audit_events())
-    assert _broken_at(books, rewrite) == last
+    # The edited entry's tag no longer verifies: it is named, not the head.
+    assert _broken_at(books, rewrite) == 3
     assert _broken_at(books, lambda c: c.execute("DELETE FROM audit_checkpoint")) == last
     assert _broken_at(books, lambda c: c.execute(
         "UPDATE audit_checkpoint SET signature = zeroblob(64)")) == last
@@ -126,16 +127,30 @@ def test_r15_the_log_refuses_bytes_and_survives_erasure(books: Deployment) -> No
     books.verify_audit()
 
 
-def test_r15_a_log_written_before_the_chain_is_chained_once(
-        tmp_path: Path, open_deployment: Callable[..., Deployment]) -> None:
-    d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-    d.close()
-    with sqlite3.connect(tmp_path / "facegate.db") as conn:  # as issue 4 left it
+def test_r15_a_laundered_log_is_reported_and_never_chained_again(
+        books: Deployment, tmp_path: Path) -> None:
+    """Delete the enroll entries, rewrite refusals as ok, NULL every hash and delete the
+    checkpoint: the store still has its keys, so this is tampering, reported in one line
+    naming the first bad entry, and nothing re-chains or re-signs the log."""
+    alice = books.register_subject(age_band="adult")
+    with pytest.raises(PolicyRefusal):  # no consent yet: a refusal in the log
+        books.verify(subject=alice.id, purpose="access.office.entry", image=b"not used")
+    db = tmp_path / "facegate.db"
+    books.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_events WHERE name = 'enroll'")
+        conn.execute("UPDATE audit_events SET outcome = 'ok', name = 'verify' "
+                     "WHERE name = 'refusal'")
         conn.execute("UPDATE audit_events SET hash = NULL")
         conn.execute("DELETE FROM audit_checkpoint")
     conn.close()
-    again = open_deployment()
-    assert again.verify_audit().entries == 2
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.stderr == ("facegate: audit.chain_broken: audit entry 1 is not chained: a "
+                             "store with keys never holds unchained entries, and they are not "
+                             "adopted\n")
+    with sqlite3.connect(db) as conn:  # nothing was chained or signed behind the report
+        assert conn.execute("SELECT count(*) FROM audit_events WHERE hash IS NOT NULL"
+                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM audit_checkpoint").fetchone()[0] == 0
+    conn.close()
