@@ -11,11 +11,11 @@ The hierarchy::
     ├── ImageError                image input could not be used
     │   ├── ImageEmpty            image.empty
     │   ├── ImageUndecodable      image.undecodable
+    │   │   └── ImageTruncated    image.truncated
     │   ├── ImageUnsupported      image.unsupported_format
     │   ├── ImageTooLarge         image.too_large
     │   ├── ImageInvalidArray     image.invalid_array
-    │   ├── ImageNotFound         image.not_found
-    │   └── ImageTruncated        image.truncated
+    │   └── ImageNotFound         image.not_found
     ├── VideoError                video input could not be used (a liveness answer)
     │   ├── VideoUndecodable      video.undecodable
     │   ├── VideoTooLarge         video.too_large
@@ -274,7 +274,7 @@ class ImageNotFound(ImageError):
     http_status = 404
 
 
-class ImageTruncated(ImageError):
+class ImageTruncated(ImageUndecodable):
     """The file ends before its pixels do: cut off, or far shorter than its header's size."""
 
     code = "image.truncated"

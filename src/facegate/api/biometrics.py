@@ -180,7 +180,10 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
         items = data.get("frames", [])
         if not isinstance(items, list):
             raise RequestError("'frames' must be a list")
-        for i, item in enumerate(items[:MAX_FRAMES + 1]):
+        if len(items) > MAX_FRAMES:  # refused before the challenge is spent
+            raise RequestError(f"an answer has at most {MAX_FRAMES} frames",
+                               details={"frames": len(items), "max": MAX_FRAMES})
+        for i, item in enumerate(items):
             try:
                 if not isinstance(item, dict) or set(item) != {"at", "image"}:
                     raise TypeError("a frame is {at, image}")
@@ -201,6 +204,9 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
             if isinstance(upload, UploadFile):
                 video = await upload.read()
             files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
+            if len(files) > MAX_FRAMES:
+                raise RequestError(f"an answer has at most {MAX_FRAMES} frames",
+                                   details={"frames": len(files), "max": MAX_FRAMES})
             raw_at = form.get("at")
             try:
                 times = [float(t) for t in str(raw_at or "").split(",") if t.strip()]

@@ -17,6 +17,7 @@ from .common import (
     StaffKey,
     StrictBody,
     allow,
+    allowed,
     in_scope,
     jsonable,
     sites_in_scope,
@@ -210,7 +211,7 @@ def list_keys(request: Request, key: AdminKey) -> Obj:
     """The keys within the caller's own scope."""
     allow(request, key, ApiAction.CONFIGURE)
     return {"keys": [k.as_dict() for k in request.app.state.service.call(
-        lambda d: d.api_keys()) if key.scope.contains(k.scope)]}
+        lambda d: d.api_keys()) if allowed(key, ApiAction.CONFIGURE, other_key=k.scope)]}
 
 
 @router.delete("/keys/{key_id}", tags=["keys"])

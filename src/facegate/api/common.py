@@ -47,6 +47,7 @@ __all__ = [
     "StaffKey",
     "StrictBody",
     "allow",
+    "allowed",
     "caller",
     "image_request_body",
     "in_scope",
@@ -163,6 +164,19 @@ def allow(request: Request, key: ApiKey, action: ApiAction, *, purpose: str | No
     except Forbidden as exc:
         raise _refuse(request, exc, operator=key.principal, action=action.value,
                       purpose=purpose, subject=subject) from None
+
+
+def allowed(key: ApiKey, action: ApiAction, *, whole: bool = False,
+            other_key: Scope | None = None,
+            holdings: Iterable[tuple[str, str]] | None = None) -> bool:
+    """Whether :func:`allow` would let ``key`` take ``action`` on the whole deployment, on
+    another key, or on a subject with these holdings: for what a page or list shows
+    (nothing is refused, so nothing is audited)."""
+    try:
+        authorize(key, action, whole=whole, other_key=other_key, holdings=holdings)
+    except Forbidden:
+        return False
+    return True
 
 
 def in_scope(request: Request, key: ApiKey) -> Callable[[str | None, str | None], bool]:

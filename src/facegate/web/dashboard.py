@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey
 from ..access.roles import ALLOWED
-from ..api.common import in_scope, service_of, sites_in_scope
+from ..api.common import allowed, in_scope, service_of, sites_in_scope
 from ..errors import Error, Forbidden
 from ..purposes.models import (
     ASSESSMENT_ITEMS,
@@ -101,8 +101,8 @@ def overview(request: Request) -> Response:
     purposes = [p for p in service.call(lambda d: d.purposes()) if shown(p.key, p.site_key)]
     rows = [{"purpose": p, "notice": service.call(partial(_notice, purpose=p.key)),
              "warnings": service.call(partial(_warnings, purpose=p.key))} for p in purposes]
-    # The filing counter and the chain check reach the whole deployment: unscoped keys only.
-    audits = key.role in ALLOWED[ApiAction.AUDIT] and key.scope.unlimited
+    # The filing counter and the chain check reach the whole deployment.
+    audits = allowed(key, ApiAction.AUDIT, whole=True)
     filing = service.call(lambda d: d.filing_status()) if audits else None
     sites = sites_in_scope(request, key, service.call(lambda d: d.sites()),
                            lambda s: str(s.key))

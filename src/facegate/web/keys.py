@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey, Role, Scope
-from ..api.common import allow, in_scope, service_of
+from ..api.common import allow, allowed, in_scope, service_of
 from ..errors import Error, Forbidden, InvalidArgument
 from . import sessions
 from .auth import see_other
@@ -32,7 +32,8 @@ def _page(request: Request, key: ApiKey, *, issued: tuple[ApiKey, str] | None = 
           error: Error | None = None, status: int = 200) -> Response:
     service = service_of(request)
     keys = [k for k in service.call(lambda d: d.api_keys())
-            if k.role is not Role.SUBJECT and key.scope.contains(k.scope)]
+            if k.role is not Role.SUBJECT and allowed(key, ApiAction.CONFIGURE,
+                                                      other_key=k.scope)]
     shown = in_scope(request, key)
     return staff_page(request, key, "dashboard/keys.html", status=status, keys=keys,
                       purposes=[p for p in service.call(lambda d: d.purposes())

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from ..access import ApiAction
 from ..access.roles import ALLOWED
-from ..api.common import allow, in_scope, purposes_in_scope, service_of
+from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
 from ..api.documents import KINDS, allow_document, document_response
 from ..api.oversight import MAX_SEQ
 from ..consent.ledger import current_state
@@ -46,10 +46,10 @@ def subjects(request: Request) -> Response:
     _, key = staff(request, ApiAction.SUBJECT_REPORT)
     service = service_of(request)
     rows = []
-    shown = in_scope(request, key)
     for s in service.call(lambda d: d.subjects(limit=200)):
-        if not key.scope.unlimited and not all(shown(p, site) for p, site in service.call(
-                partial(_holdings, subject=s.id))):
+        if not key.scope.unlimited and not allowed(
+                key, ApiAction.SUBJECT_REPORT,
+                holdings=service.call(partial(_holdings, subject=s.id))):
             continue
         ledger = service.call(partial(_consents, subject=s.id))
         purposes = sorted({e.purpose_key for e in ledger})
@@ -142,7 +142,7 @@ def audit(request: Request, name: Annotated[str | None, Query(max_length=100)] =
                                                    newest_first=True, purposes=purposes))
     page = newest[:100]
     names = service.call(lambda d: d.audit_event_names())
-    chain = _chain(request) if key.scope.unlimited else None
+    chain = _chain(request) if allowed(key, ApiAction.AUDIT, whole=True) else None
     return staff_page(request, key, "dashboard/audit.html", chain=chain, events=page,
                       names=names, name=name or "",
                       older=page[-1].seq if len(newest) > len(page) else None)
@@ -172,7 +172,8 @@ def documents(request: Request) -> Response:
     r22 = processor is not None and get_profile(processor.jurisdiction).applies("R22")
     wide = ["filing", "summary"] + (["retention-policy"] if r22 else [])
     return staff_page(request, key, "dashboard/documents.html", purposes=purposes,
-                      deployment_wide=wide if key.scope.unlimited else [])
+                      deployment_wide=wide if allowed(key, ApiAction.AUDIT, whole=True)
+                      else [])
 
 
 @router.get("/documents/{kind}")
