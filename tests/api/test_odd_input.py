@@ -171,6 +171,12 @@ def test_r15_a_malformed_log_is_reported_over_http_not_a_crash(api: Api) -> None
     conn = api.deployment.connection
     assert isinstance(conn, sqlite3.Connection)
     last = len(api.deployment.audit_events())
+    web = TestClient(api.client.app, follow_redirects=False)  # type: ignore[arg-type]
+    login = web.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+    assert csrf is not None
+    assert web.post("/login", data={"key": api.keys["auditor"],
+                                    "csrf": csrf.group(1)}).status_code == 303
     for tamper, seq in (("UPDATE audit_events SET detail = CAST(detail AS BLOB) WHERE seq = 3",
                          3),
                         ("UPDATE audit_events SET name = CAST(X'80ff' AS TEXT) WHERE seq = 4",
@@ -187,5 +193,9 @@ def test_r15_a_malformed_log_is_reported_over_http_not_a_crash(api: Api) -> None
             listed = api.client.get("/v1/audit/events?limit=1000",
                                     headers=api.headers("auditor"))
             assert listed.status_code == 200, tamper
+            for page in ("/dashboard/audit", "/dashboard"):  # the pages show the break
+                shown = web.get(page)
+                assert shown.status_code == 200 and 'chip bad">Broken' in shown.text, (
+                    page, tamper)
         finally:
             conn.execute("ROLLBACK")

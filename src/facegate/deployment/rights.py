@@ -288,12 +288,3 @@ class Rights(Books):
             StoreTampered: ``details.table`` and ``details.row`` name the first bad row.
         """
         return verify_store(self._conn, signer=self._keys.signer, mac=self._keys.rows)
-
-    def check_store(self) -> None:
-        """What every open checks (the tables row by row, the log's head), again: after
-        another process wrote to the store, before the next unit of work trusts it.
-
-        Raises:
-            StoreTampered: the first bad row or entry.
-        """
-        check_open(self._conn, signer=self._keys.signer, mac=self._keys.rows)
