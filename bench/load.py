@@ -56,7 +56,7 @@ def _samples(data: Path) -> Path:
 
 def _setup(db: Path, samples: Path) -> tuple[str, str]:
     """The deployment: processor, site, purpose, a consenting enrolled subject, a key."""
-    with Deployment.open(db) as d:
+    with Deployment.open(db, create=True) as d:
         d.register_processor(name="Bench Ltd", contact="dpo@example.com", credit_code="1")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")
         d.register_purpose(key=PURPOSE, site="hq.lobby", description="door access",

@@ -136,6 +136,7 @@ def open_deployment(tmp_path: Path, clock: FixedClock, analyzer: FaceAnalyzer,
     def factory(name: str = "facegate.db", **kwargs: object) -> Deployment:
         kwargs.setdefault("analyzer", analyzer)
         kwargs.setdefault("clock", clock)
+        kwargs.setdefault("create", True)  # a fresh store the first time, the same after
         target: str | Path = tmp_path / name
         if server is not None:
             if name not in urls:

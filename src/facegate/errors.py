@@ -11,6 +11,7 @@ The hierarchy::
     ├── ImageError                image input could not be used
     │   ├── ImageEmpty            image.empty
     │   ├── ImageUndecodable      image.undecodable
+    │   │   └── ImageTruncated    image.truncated
     │   ├── ImageUnsupported      image.unsupported_format
     │   ├── ImageTooLarge         image.too_large
     │   ├── ImageInvalidArray     image.invalid_array
@@ -50,7 +51,8 @@ The hierarchy::
     │   ├── LivenessFailed            liveness.failed (details: scores, reasons)
     │   ├── ChallengeUnknown          liveness.challenge_unknown
     │   ├── ChallengeUsed             liveness.challenge_used
-    │   └── ChallengeExpired          liveness.challenge_expired
+    │   ├── ChallengeExpired          liveness.challenge_expired
+    │   └── LivenessOverBudget        liveness.over_budget
     ├── PolicyRefusal             policy.refused (details: rule, jurisdiction, article)
     │   ├── PurposeNotRegistered      purpose.not_registered          R1
     │   ├── PurposeNotActive          purpose.not_active              R1, R14
@@ -85,13 +87,17 @@ The hierarchy::
     │   │   ├── SiteNotFound          site.not_found
     │   │   ├── SubjectNotFound       subject.not_found
     │   │   ├── AssessmentNotFound    assessment.not_found
+    │   │   ├── ConsentNotFound       consent.not_found
     │   │   └── ReviewCaseNotFound    review.case_not_found
     │   ├── AlreadyRegistered         registry.conflict
     │   └── ReviewCaseClosed          review.closed
     ├── StorageError              storage.error
     │   ├── SchemaTooNew              storage.schema_too_new
     │   ├── StoreKeysRequired         storage.keys_required
-    │   ├── AuditChainBroken          audit.chain_broken              R15
+    │   ├── StoreNotFound             storage.not_found
+    │   ├── StoreUpgradeRequired      storage.upgrade_required
+    │   ├── StoreTampered             storage.tampered                R15, R16
+    │   │   └── AuditChainBroken      audit.chain_broken              R15
     │   └── CryptoError               crypto.error                    R16
     │       ├── CryptoInvalid         crypto.invalid (opaque: sealed data does not open)
     │       ├── KeyMissing            crypto.key_missing
@@ -121,6 +127,7 @@ __all__ = [
     "ChallengeUnknown",
     "ChallengeUsed",
     "ConsentInvalid",
+    "ConsentNotFound",
     "ConsentRequired",
     "ConsentWithdrawn",
     "CredentialInvalid",
@@ -143,6 +150,7 @@ __all__ = [
     "ImageNotFound",
     "ImageRetentionRefused",
     "ImageTooLarge",
+    "ImageTruncated",
     "ImageUndecodable",
     "ImageUnsupported",
     "InvalidArgument",
@@ -150,6 +158,7 @@ __all__ = [
     "KeyMissing",
     "LivenessError",
     "LivenessFailed",
+    "LivenessOverBudget",
     "LivenessRequired",
     "MediaTypeUnsupported",
     "MethodNotAllowed",
@@ -192,6 +201,9 @@ __all__ = [
     "SiteNotFound",
     "StorageError",
     "StoreKeysRequired",
+    "StoreNotFound",
+    "StoreTampered",
+    "StoreUpgradeRequired",
     "SubjectNotFound",
     "TransferNotPermitted",
     "Unauthenticated",
@@ -260,6 +272,12 @@ class ImageInvalidArray(ImageError):
 class ImageNotFound(ImageError):
     code = "image.not_found"
     http_status = 404
+
+
+class ImageTruncated(ImageUndecodable):
+    """The file ends before its pixels do: cut off, or far shorter than its header's size."""
+
+    code = "image.truncated"
 
 
 class VideoError(Error):
@@ -618,6 +636,14 @@ class ChallengeExpired(LivenessError):
     http_status = 410
 
 
+class LivenessOverBudget(LivenessError):
+    """An answer asks for more work than one check may cost: too many pixels in all, or
+    more than the check's time budget."""
+
+    code = "liveness.over_budget"
+    http_status = 413
+
+
 class RegistryError(Error):
     code = "registry.error"
     http_status = 400
@@ -642,6 +668,12 @@ class SubjectNotFound(NotFound):
 
 class AssessmentNotFound(NotFound):
     code = "assessment.not_found"
+
+
+class ConsentNotFound(NotFound):
+    """There is no consent of the subject for the purpose (and scope) to act on."""
+
+    code = "consent.not_found"
 
 
 class ReviewCaseNotFound(NotFound):
@@ -676,7 +708,28 @@ class StoreKeysRequired(StorageError):
     code = "storage.keys_required"
 
 
-class AuditChainBroken(StorageError):
+class StoreNotFound(StorageError):
+    """No store exists at the path (or the database holds none): only ``init`` creates one."""
+
+    code = "storage.not_found"
+
+
+class StoreUpgradeRequired(StorageError):
+    """The store was written by an older facegate; a key holder upgrades it once, explicitly
+    (``facegate store upgrade``)."""
+
+    code = "storage.upgrade_required"
+
+
+class StoreTampered(StorageError):
+    """A protected row (template, consent event, audit entry) was altered, added, removed
+    or left unsealed behind facegate's back; ``details`` name the table and the first bad
+    row (R15, R16)."""
+
+    code = "storage.tampered"
+
+
+class AuditChainBroken(StoreTampered):
     """The audit log was altered; ``details.seq`` names the first broken entry (R15)."""
 
     code = "audit.chain_broken"

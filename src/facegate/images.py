@@ -6,7 +6,13 @@ bytes and pixels. Every failure raises an :class:`~facegate.errors.ImageError`
 with a stable code; nothing is ever written to disk.
 
 The pixel limit is checked from the header, before any pixel is decoded, so a
-decompression bomb is refused without allocating it.
+decompression bomb is refused without allocating it. What one image may cost is
+bounded too: a JPEG is decoded at 1/2, 1/4 or 1/8 scale when that still covers
+the working size (``ImageLimits.working_side``), other formats, decoded in full,
+have a lower pixel limit, and every image above the working size is reduced to
+it before anything looks for a face. A file that ends before its pixels do, or
+a JPEG far shorter than its header's size could ever be (less than one bit per
+8x8 block), is refused as truncated instead of being filled with grey.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from .errors import (
     ImageInvalidArray,
     ImageNotFound,
     ImageTooLarge,
+    ImageTruncated,
     ImageUndecodable,
     ImageUnsupported,
 )
@@ -46,11 +53,17 @@ class ImageLimits:
 
     Args:
         max_bytes: largest encoded input, in bytes (default 25 MiB).
-        max_pixels: largest decoded image, width times height (default 40 MP).
+        max_pixels: largest image by its header, width times height (default 40 MP).
+        max_full_pixels: largest image of a format that is decoded in full (every
+            format but JPEG, which decodes at a reduced scale), by its header (16 MP).
+        working_side: the longer side an image is reduced to, when larger, before
+            anything looks for a face (2560 pixels).
     """
 
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 40_000_000
+    max_full_pixels: int = 16_000_000
+    working_side: int = 2560
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +115,7 @@ def load_image(source: ImageSource | Image, *, limits: ImageLimits | None = None
     if isinstance(source, Image):
         return source
     if isinstance(source, np.ndarray):
-        return _from_array(source, limits)
+        return _within(_from_array(source, limits), limits)
     if isinstance(source, bytes | bytearray | memoryview):
         return _from_bytes(bytes(source), limits)
     if isinstance(source, str | os.PathLike):
@@ -169,14 +182,65 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
         )
     if width == 0 or height == 0:
         raise ImageEmpty("image has no pixels")
+    _bound_decoding(im, fmt, len(data), limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             im.load()
             upright = ImageOps.exif_transpose(im)
     except (OSError, ValueError, SyntaxError, EOFError, PILImage.DecompressionBombError) as exc:
+        if "truncated" in str(exc).lower():
+            raise ImageTruncated(f"image data is truncated: {exc}") from None
         raise ImageUndecodable(f"image data is truncated or corrupt: {exc}") from None
-    return Image(pixels=_to_rgb8(upright), source_format=fmt)
+    return Image(pixels=_to_rgb8(_reduced(upright, limits.working_side)), source_format=fmt)
+
+
+def _bound_decoding(im: PILImage.Image, fmt: str, size: int, limits: ImageLimits) -> None:
+    """Bound what decoding ``im`` may cost, before any pixel is decoded.
+
+    A JPEG of ``size`` bytes holds at least one bit per 8x8 block of its first
+    component (Huffman coding spends a code on every block), so a shorter one is
+    truncated; it is decoded at the smallest scale that still covers the working
+    size. Any other format decodes every pixel: its header must stay within
+    ``max_full_pixels``.
+
+    Raises:
+        ImageTruncated: a JPEG too short for its header's size.
+        ImageTooLarge: a format decoded in full, over ``max_full_pixels``.
+    """
+    width, height = im.size
+    if fmt in ("JPEG", "MPO"):
+        blocks = -(-width // 8) * -(-height // 8)
+        if size * 8 < blocks:
+            raise ImageTruncated(
+                f"a {width}x{height} JPEG cannot fit in {size} bytes: the file is truncated",
+                details={"width": width, "height": height, "bytes": size})
+        longest, side = max(width, height), limits.working_side
+        if longest > side:
+            im.draft(im.mode, (max(1, width * side // longest), max(1, height * side // longest)))
+    elif width * height > limits.max_full_pixels:
+        raise ImageTooLarge(
+            f"a {fmt} image of {width}x{height} pixels is over the limit of "
+            f"{limits.max_full_pixels} for formats decoded in full",
+            details={"limit": "pixels", "width": width, "height": height,
+                     "max": limits.max_full_pixels})
+
+
+def _reduced(im: PILImage.Image, side: int) -> PILImage.Image:
+    """``im`` with its longer side at most ``side`` (the working size)."""
+    longest = max(im.size)
+    if longest <= side:
+        return im
+    size = (max(1, round(im.width * side / longest)), max(1, round(im.height * side / longest)))
+    return im.resize(size, PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _within(image: Image, limits: ImageLimits) -> Image:
+    """An array image reduced to the working size, when larger."""
+    if max(image.width, image.height) <= limits.working_side:
+        return image
+    small = _reduced(PILImage.fromarray(image.pixels), limits.working_side)
+    return Image(pixels=np.asarray(small, dtype=np.uint8), source_format=image.source_format)
 
 
 def _to_rgb8(im: PILImage.Image) -> npt.NDArray[np.uint8]:

@@ -32,7 +32,7 @@ def two_services(postgres_server: PostgresServer, tmp_path: Path,
     """Two service processes on one fresh database; yields their URLs and keys by role."""
     url = postgres_server.create_database("service")
     keys = tmp_path / "central.keys"
-    with Deployment.open(url, keys=keys, analyzer=analyzer) as d:
+    with Deployment.open(url, keys=keys, analyzer=analyzer, create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X", province="Shanghai")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")

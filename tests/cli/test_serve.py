@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from facegate.cli import cli
 from facegate.demo.service import DEMO_PURPOSE, prepare_demo
 from facegate.deployment import Deployment
 
@@ -31,6 +33,10 @@ def _wait(base: str) -> None:
 
 
 def test_serve_runs_logs_without_biometric_data_and_stops_gracefully(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "typo.db")])
+    assert missing.exit_code == 1 and "storage.not_found" in missing.stderr
+    assert not (tmp_path / "typo.db").exists()  # only init (or --demo) makes a store
+    assert CliRunner().invoke(cli, ["init", "--db", str(tmp_path / "svc.db")]).exit_code == 0
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -66,7 +72,7 @@ def test_serve_runs_logs_without_biometric_data_and_stops_gracefully(tmp_path: P
 def test_the_demo_deployment_is_ready_to_use(tmp_path: Path, shared: Path) -> None:
     keys_file = tmp_path / "demo.db.demo-keys.json"
     lines: list[str] = []
-    with Deployment.open(tmp_path / "demo.db") as d:
+    with Deployment.open(tmp_path / "demo.db", create=True) as d:
         secrets = prepare_demo(d, keys_file, data=shared, echo=lines.append)
         assert d.purpose(DEMO_PURPOSE).status.value == "active"
         assert {k.role.value for k in d.api_keys()} == {"admin", "operator", "reviewer",
@@ -84,7 +90,7 @@ def test_api_keys_from_the_cli(tmp_path: Path) -> None:
     from facegate.cli import cli
 
     db = str(tmp_path / "k.db")
-    with Deployment.open(db) as d:
+    with Deployment.open(db, create=True) as d:
         d.register_processor(name="Ex", contact="dpo@example.com", credit_code="1")
     issued = CliRunner().invoke(cli, ["api-key", "issue", "--role", "auditor", "--label",
                                       "audit firm", "--db", db])

@@ -47,7 +47,7 @@ def central(postgres_server: PostgresServer, tmp_path: Path, clock: FixedClock,
     opened: list[Deployment] = []
 
     def factory() -> Deployment:
-        d = Deployment.open(url, keys=keys, clock=clock, analyzer=analyzer)
+        d = Deployment.open(url, keys=keys, clock=clock, analyzer=analyzer, create=True)
         opened.append(d)
         return d
 

@@ -46,5 +46,6 @@ def test_refusals_are_on_the_trail_without_biometric_data(books: Deployment,
 
 
 def test_nothing_runs_before_the_processor_is_registered(tmp_path: Path) -> None:
-    with Deployment.open(tmp_path / "empty.db") as d, pytest.raises(ProcessorNotRegistered):
+    with Deployment.open(tmp_path / "empty.db", create=True) as d, \
+            pytest.raises(ProcessorNotRegistered):
         d.register_site(key="x", name="x", site_type="office")

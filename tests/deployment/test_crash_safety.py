@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image as PILImage
 
+from facegate.audit.integrity import RowGuard
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
 from facegate.templates.keys import DataKeys
@@ -67,7 +68,8 @@ def _check(d: Deployment, clock: FixedClock) -> int:
         "AND json_extract(detail, '$.image') IS NOT NULL")}
     keyed = {r[0] for r in conn.execute("SELECT subject_id FROM subject_keys")}
     assert keyed == {r[0] for r in conn.execute("SELECT DISTINCT subject_id FROM templates")}
-    opened = list_templates(conn, keys=DataKeys(conn, ring=d.key_ring, now=clock.now()),
+    opened = list_templates(conn, keys=DataKeys(conn, ring=d.key_ring, now=clock.now(),
+                    guard=RowGuard(conn, d.row_mac)),
                             purpose_key=ACCESS, now=clock.now())
     assert len(opened) == len(templates)
     d.verify_audit()

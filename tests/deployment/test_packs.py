@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from facegate.analysis import FaceAnalyzer
+from facegate.audit.integrity import RowGuard
 from facegate.clock import FixedClock
 from facegate.comparison import compare_descriptors
 from facegate.consent.ledger import current_state
@@ -145,7 +146,8 @@ def test_a_gallery_refuses_a_template_of_another_pack(books: Deployment,
         subject=SubjectFacts(id=alice.id, minor=False, consent=live,
                              transfer_consent=d.central_store),
         central_store=d.central_store))
-    keys = DataKeys(d.connection, ring=d.key_ring, now=START)
+    keys = DataKeys(d.connection, ring=d.key_ring, now=START,
+                    guard=RowGuard(d.connection, d.row_mac))
     with pytest.raises(GalleryPackMismatch) as info:
         templates.enroll(grant, conn=d.connection, keys=keys, analyzer=other,
                          image=faces["obama"], purpose=purpose, subject_id=alice.id,

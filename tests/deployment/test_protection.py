@@ -17,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image as PILImage
 
 from facegate.analysis import FaceAnalyzer
+from facegate.audit.integrity import RowGuard
+from facegate.cli import cli
 from facegate.clock import FixedClock
 from facegate.crypto.envelope import open_sealed
 from facegate.deployment import Deployment
@@ -27,12 +30,13 @@ from facegate.errors import (
     CryptoInvalid,
     ImageRetentionRefused,
     KeyMissing,
+    StoreTampered,
     SubjectNotFound,
 )
 from facegate.images import load_image
 from facegate.templates.images import open_image
 from facegate.templates.keys import DataKeys
-from facegate.templates.store import list_templates
+from facegate.templates.store import list_templates, open_descriptor
 
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
@@ -56,7 +60,8 @@ def _enrolled(d: Deployment, faces: dict[str, Path], *names: str,
 
 
 def _keys(d: Deployment, clock: FixedClock) -> DataKeys:
-    return DataKeys(d.connection, ring=d.key_ring, now=clock.now())
+    return DataKeys(d.connection, ring=d.key_ring, now=clock.now(),
+                    guard=RowGuard(d.connection, d.row_mac))
 
 
 def _plaintexts(d: Deployment, clock: FixedClock, analyzer: FaceAnalyzer,
@@ -136,18 +141,26 @@ def test_r16_a_row_moved_to_another_subject_or_purpose_does_not_open(
         books: Deployment, clock: FixedClock, faces: dict[str, Path]) -> None:
     ids = _enrolled(books, faces, "obama", "biden")
     conn = books.connection
+    row = conn.execute("SELECT uid, descriptor, pack, pack_version FROM templates "
+                       "WHERE subject_id = ?", (ids["obama"],)).fetchone()
     conn.execute("UPDATE templates SET subject_id = ? WHERE subject_id = ?",
                  (ids["biden"], ids["obama"]))
-    with pytest.raises(CryptoInvalid) as exc:
+    # The row's tag no longer verifies: refused before it is opened, and audited.
+    with pytest.raises(StoreTampered) as exc:
         books.verify(subject=ids["biden"], purpose=ACCESS, image=faces["biden"])
-    assert exc.value.code == "crypto.invalid"
+    assert exc.value.code == "storage.tampered" and exc.value.details["table"] == "templates"
     (failure,) = books.audit_events("integrity-failure")  # the failed access is on the log
-    assert failure.outcome == "crypto.invalid"
+    assert failure.outcome == "storage.tampered"
     conn.execute("UPDATE templates SET subject_id = ?, purpose_key = 'hr.attendance' "
                  "WHERE uid = (SELECT min(uid) FROM templates)", (ids["obama"],))
-    with pytest.raises(CryptoInvalid):
+    with pytest.raises(StoreTampered):
         list_templates(conn, keys=_keys(books, clock), purpose_key="hr.attendance",
                        now=clock.now())
+    # And the seal binds the row too: even with a valid tag it would not open elsewhere.
+    key = _keys(books, clock).require(ids["obama"])  # its own key, another subject's row
+    with pytest.raises(CryptoInvalid):
+        open_descriptor(key, bytes(row[1]), uid=str(row[0]), subject_id=ids["biden"],
+                        purpose_key=ACCESS, pack=str(row[2]), pack_version=str(row[3]))
 
 
 def test_r23_erasure_shreds_the_subject_and_leaves_only_a_receipt(
@@ -253,7 +266,7 @@ def test_r16_keys_from_the_environment_and_missing_keys(
     env = {"FACEGATE_KEK": base64.b64encode(os.urandom(32)).decode(),
            "FACEGATE_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode()}
     with Deployment.open(tmp_path / "env.db", clock=clock, analyzer=analyzer,
-                         environ=env) as d:
+                         environ=env, create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X")
         first = d.key_ring.active
@@ -296,21 +309,42 @@ def test_r9_the_sweep_erases_exactly_the_expired_templates_and_audits_it(
     assert d.verify(subject=alice.id, purpose=ACCESS, image=faces["obama"]).matched  # type: ignore[union-attr]
 
 
-def test_r16_plain_templates_of_an_older_store_are_sealed_on_open(
-        books: Deployment, clock: FixedClock, faces: dict[str, Path],
+def test_r16_an_injected_plain_template_is_refused_never_sealed(
+        books: Deployment, clock: FixedClock, faces: dict[str, Path], analyzer: FaceAnalyzer,
         open_deployment: Callable[..., Deployment], tmp_path: Path) -> None:
+    """Someone with write access to the store but no key file inserts a plain template for
+    subject A (A's consent link, the attacker's own face): no open seals or adopts it, every
+    command refuses the store naming the row, and the attacker's face never matches A."""
     ids = _enrolled(books, faces, "obama")
-    (stored,) = list_templates(books.connection, keys=_keys(books, clock), purpose_key=ACCESS,
-                               now=clock.now())
-    plain = stored.descriptor.to_bytes()
-    books.connection.execute("UPDATE templates SET uid = NULL, descriptor = ?", (plain,))
-    again = open_deployment()
-    ((uid, blob),) = again.connection.execute("SELECT uid, descriptor FROM templates")
-    assert uid and plain not in blob and plain[:16] not in blob
-    for name, data in files_on_disk(tmp_path).items():  # secure_delete, then checkpoint
-        assert plain[:16] not in data and plain[200:216] not in data, name
-    result = again.verify(subject=ids["obama"], purpose=ACCESS, image=faces["obama2"])
-    assert getattr(result, "matched", False)
+    alice = ids["obama"]
+    (consent_seq,) = books.connection.execute(
+        "SELECT consent_seq FROM templates WHERE subject_id = ?", (alice,)).fetchone()
+    attacker = analyzer.embed_single(faces["biden"]).descriptor
+    assert attacker is not None
+    books.close()
+    with sqlite3.connect(tmp_path / "facegate.db") as raw:
+        raw.execute("INSERT INTO templates (subject_id, purpose_key, site_key, pack, "
+                    "pack_version, descriptor, consent_seq, created_at, expires_at) VALUES "
+                    "(?, ?, 'hq.lobby', ?, ?, ?, ?, ?, ?)",
+                    (alice, ACCESS, attacker.pack, attacker.pack_version, attacker.to_bytes(),
+                     consent_seq, clock.now().isoformat(),
+                     (clock.now() + timedelta(days=30)).isoformat()))
+        (row_id,) = raw.execute("SELECT max(id) FROM templates").fetchone()
+    raw.close()
+    with pytest.raises(StoreTampered) as exc:
+        open_deployment()
+    assert exc.value.details == {"table": "templates", "row": row_id, "rule": "R16"}
+    result = CliRunner().invoke(cli, ["verify", "--db", str(tmp_path / "facegate.db"),
+                                      "--subject", alice, "--purpose", ACCESS,
+                                      str(faces["biden"])])
+    assert result.exit_code == 1
+    assert result.stderr == (f"facegate: storage.tampered: template row {row_id} is not sealed: "
+                             "a store with keys never holds unsealed templates, and they are "
+                             "not adopted\n")
+    with sqlite3.connect(tmp_path / "facegate.db") as raw:  # still unsealed: nothing adopted it
+        assert raw.execute("SELECT uid, mac FROM templates WHERE id = ?",
+                           (row_id,)).fetchone() == (None, None)
+    raw.close()
 
 
 def test_r16_a_rotation_by_another_process_is_picked_up(

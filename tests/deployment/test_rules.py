@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from facegate.analysis import FaceAnalyzer
+from facegate.audit.integrity import RowGuard
 from facegate.clock import FixedClock
 from facegate.consent.alternatives import AlternativeRoute
 from facegate.demo.governed import DEMO_THRESHOLD, demo_assessment, demo_notice
@@ -151,7 +152,8 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment, clock: F
         d.enroll(subject=subject.id, purpose=ACCESS, image=faces[photo])
     assert _verification(d.verify(subject=alice.id, purpose=ACCESS,
                                   image=faces["obama2"])).matched
-    keys = DataKeys(d.connection, ring=d.key_ring, now=clock.now())
+    keys = DataKeys(d.connection, ring=d.key_ring, now=clock.now(),
+                    guard=RowGuard(d.connection, d.row_mac))
     (stored,) = list_templates(d.connection, keys=keys, purpose_key=ACCESS, subject_id=alice.id,
                                now=clock.now())
     backup = stored.descriptor
@@ -172,7 +174,8 @@ def test_r4_withdrawal_refuses_and_deletes_templates(books: Deployment, clock: F
                                               clock.now(), clock.now() + timedelta(days=9))])
     assert d.identify(purpose=ACCESS, image=faces["obama2"]).no_match
     assert d.audit_events("refusal")[-1].outcome == "consent.withdrawn"
-    d.connection.execute("DELETE FROM templates WHERE subject_id = ?", (alice.id,))
+    with transaction(d.connection):
+        keys.guard.delete("templates", "subject_id = ?", (alice.id,))
     # The ledger keeps both events; a new consent makes enrollment possible again.
     assert [e.kind for e in d.consents(alice.id)
             if e.scope == "biometric"] == ["granted", "withdrawn"]

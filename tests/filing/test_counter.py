@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facegate.audit.integrity import RowGuard
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
 from facegate.engine.faces import Descriptor
@@ -38,7 +39,8 @@ def seed(d: Deployment, start: int, count: int, *, now: datetime, doubles: int =
     synthetic = Descriptor(vector=vector, pack="dlib-resnet-v1", pack_version="1.0")
     ids = [f"s_seed{i:010d}" for i in range(start, start + count)]
     later = now + timedelta(days=365)
-    keys = DataKeys(d.connection, ring=d.key_ring, now=now)
+    keys = DataKeys(d.connection, ring=d.key_ring, now=now,
+                    guard=RowGuard(d.connection, d.row_mac))
     with transaction(d.connection):
         insert_subjects(d.connection, subjects=(
             Subject(id=i, external_ref=None, birth_date=None, age_band=AgeBand.ADULT,

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image as PILImage
 
 from facegate.analysis import FaceAnalyzer
+from facegate.audit.integrity import RowGuard
 from facegate.consent.ledger import current_state
 from facegate.deployment import Deployment
 from facegate.errors import GrantInvalid
@@ -78,7 +79,8 @@ def test_services_refuse_a_grant_for_another_operation_purpose_or_subject(
     verify_grant = gate.require(_request(d, Operation.VERIFY, ACCESS, alice.id))
     enroll_bob = gate.require(_request(d, Operation.ENROLL, ACCESS, bob.id))
     enroll_other = gate.require(_request(d, Operation.ENROLL, "hr.attendance", alice.id))
-    keys = DataKeys(d.connection, ring=d.key_ring, now=START)
+    keys = DataKeys(d.connection, ring=d.key_ring, now=START,
+                    guard=RowGuard(d.connection, d.row_mac))
     for grant in (verify_grant, enroll_bob, enroll_other):
         with pytest.raises(GrantInvalid):
             templates.enroll(grant, conn=d.connection, keys=keys, analyzer=d.analyzer,

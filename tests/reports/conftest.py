@@ -42,7 +42,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
          faces: dict[str, Path]) -> Iterator[Demo]:
     db = tmp_path_factory.mktemp("reports") / "facegate.db"
     clock = FixedClock(START)
-    d = Deployment.open(db, analyzer=analyzer, clock=clock)
+    d = Deployment.open(db, analyzer=analyzer, clock=clock, create=True)
     d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
                          credit_code="91310000EXAMPLE00X", province="Shanghai",
                          security_measures="device storage, access control, audit trail")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from facegate.deployment import Deployment
-from facegate.errors import SchemaTooNew, StorageError, StoreKeysRequired
+from facegate.errors import SchemaTooNew, StorageError, StoreKeysRequired, StoreNotFound
 from facegate.storage.connection import Connection, IntegrityError, dialect
 from facegate.storage.db import (
     checkpoint_wal,
@@ -38,7 +38,7 @@ def url(postgres_server: PostgresServer) -> str:
 
 @pytest.fixture
 def conn(url: str) -> Iterator[Connection]:
-    c = connect(url, now=NOW)
+    c = connect(url, now=NOW, create=True)
     yield c
     c.close()
 
@@ -90,7 +90,9 @@ def test_a_newer_schema_or_a_foreign_database_is_refused(
     with pytest.raises(SchemaTooNew):
         connect(url, now=NOW)
     other_url = postgres_server.create_database("other")
-    other = connect(other_url, now=NOW)
+    with pytest.raises(StoreNotFound):  # an empty database is no store until init
+        connect(other_url, now=NOW)
+    other = connect(other_url, now=NOW, create=True)
     other.execute("DROP TABLE schema_migrations")  # facegate's tables, no facegate schema
     other.close()
     with pytest.raises(StorageError, match="another application"):
@@ -167,7 +169,7 @@ def test_opening_an_unreachable_url_is_a_storage_error(tmp_path: Path) -> None:
     pytest.importorskip("psycopg", reason="psycopg is not installed")
     with pytest.raises(StorageError) as exc:
         Deployment.open("postgresql://me:s3cret@127.0.0.1:1/fg?connect_timeout=3",
-                        keys=tmp_path / "k.keys")
+                        keys=tmp_path / "k.keys", create=True)
     assert exc.value.code == "storage.error" and "s3cret" not in exc.value.message
     assert not (tmp_path / "k.keys").exists()
 
@@ -177,7 +179,7 @@ def test_a_url_needs_keys_given_or_in_the_environment(url: str, tmp_path: Path) 
         Deployment.open(url, environ={"FACEGATE_KEK": "x"})
     assert exc.value.code == "storage.keys_required"
     env = {"FACEGATE_KEK": "A" * 43 + "=", "FACEGATE_AUDIT_KEY": "B" * 43 + "="}
-    with Deployment.open(url, environ=env) as d:  # nothing secret written anywhere
+    with Deployment.open(url, environ=env, create=True) as d:  # nothing secret written
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X")
         assert d.verify_audit().entries == 1

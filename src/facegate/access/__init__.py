@@ -5,6 +5,6 @@ its scope which purposes, sites and subject it may take them on.
 :mod:`.keys` stores keys (hashed) and idempotent responses.
 """
 
-from .roles import ApiAction, ApiKey, Role, authorize
+from .roles import ApiAction, ApiKey, Reach, Role, Scope, authorize
 
-__all__ = ["ApiAction", "ApiKey", "Role", "authorize"]
+__all__ = ["ApiAction", "ApiKey", "Reach", "Role", "Scope", "authorize"]

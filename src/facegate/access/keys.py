@@ -100,11 +100,10 @@ def find_key(conn: Connection, *, secret: str) -> ApiKey:
     """
     row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE secret_hash = ?",
                        (hash_secret(secret),)).fetchone()
-    if row is None:
+    key = None if row is None else _key(row)
+    if key is None or key.revoked_at is not None:
+        # One answer for both: a caller cannot tell a revoked key from one never issued.
         raise CredentialInvalid("the API key is not valid")
-    key = _key(row)
-    if key.revoked_at is not None:
-        raise CredentialInvalid("the API key was revoked", details={"key": key.id})
     return key
 
 

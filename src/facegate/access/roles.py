@@ -12,12 +12,26 @@ verifying, PIPL's access control):
 - ``subject``: a person's own token, issued when consent is recorded: see
   their data, withdraw, erase.
 
-A key's scope limits the purposes and sites it may touch (``None``: all).
+A key's scope limits the purposes and sites it may touch (``None``: all). What
+a scope means for each kind of request is :class:`Reach`, and docs/api.md's scope
+table says which each endpoint and page has:
+
+- a purpose (and its site) must lie in scope;
+- a subject must hold data only for purposes in scope (consents, templates,
+  review cases, audit entries);
+- a list shows only what lies in scope;
+- a key issued, listed or revoked must lie within the caller's own scope
+  (roles: any staff role; so only an unscoped admin manages unscoped keys);
+- the whole deployment (processor, sites, the chain check, the filing counter,
+  the deployment-wide documents) needs an unscoped key.
+
+:func:`authorize` decides all of it from plain facts; ``facegate.api.common.allow``
+gathers the facts and audits refusals, for the API and the web alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +40,7 @@ from typing import Final
 
 from ..errors import Forbidden
 
-__all__ = ["ALLOWED", "ApiAction", "ApiKey", "Role", "authorize"]
+__all__ = ["ALLOWED", "ApiAction", "ApiKey", "Reach", "Role", "Scope", "authorize"]
 
 
 class Role(StrEnum):
@@ -62,6 +76,49 @@ class ApiAction(StrEnum):
     SELF = "self"
 
 
+class Reach(StrEnum):
+    """What a request reaches, for the scope check (the scope table in docs/api.md)."""
+
+    #: public, or a subject's own data through their token
+    NONE = "none"
+    #: not limited by scope (reading the processor, registering a pseudonymous subject)
+    ANY = "any"
+    #: one purpose, and its site
+    PURPOSE = "purpose"
+    #: one subject: every purpose it holds anything for
+    SUBJECT = "subject"
+    #: a list: only what lies in scope is shown
+    LISTED = "listed"
+    #: a key issued, listed or revoked: within the caller's own scope
+    KEY = "key"
+    #: the whole deployment: unscoped keys only
+    DEPLOYMENT = "deployment"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The purposes and sites a key may touch; ``None`` is every one."""
+
+    purposes: frozenset[str] | None = None
+    sites: frozenset[str] | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.purposes is None and self.sites is None
+
+    def covers(self, *, purpose: str | None = None, site: str | None = None) -> bool:
+        """Whether ``purpose`` and ``site`` (those given) lie in this scope."""
+        return ((purpose is None or self.purposes is None or purpose in self.purposes)
+                and (site is None or self.sites is None or site in self.sites))
+
+    def contains(self, other: Scope) -> bool:
+        """Whether everything ``other`` reaches lies in this scope: each limited dimension
+        of this scope limits ``other`` at least as much."""
+        return all(mine is None or (theirs is not None and theirs <= mine)
+                   for mine, theirs in ((self.purposes, other.purposes),
+                                        (self.sites, other.sites)))
+
+
 #: Which roles may take each action.
 ALLOWED: Final[Mapping[ApiAction, frozenset[Role]]] = MappingProxyType({
     ApiAction.CONFIGURE: frozenset({Role.ADMIN}),
@@ -91,6 +148,10 @@ class ApiKey:
     revoked_at: datetime | None = None
 
     @property
+    def scope(self) -> Scope:
+        return Scope(purposes=self.purposes, sites=self.sites)
+
+    @property
     def principal(self) -> str:
         """How the key appears as the operator of audited operations."""
         return f"key:{self.id}"
@@ -104,23 +165,41 @@ class ApiKey:
 
 
 def authorize(key: ApiKey, action: ApiAction, *, purpose: str | None = None,
-              site: str | None = None, subject: str | None = None) -> None:
-    """Allow or raise :class:`Forbidden`.
+              site: str | None = None, subject: str | None = None,
+              holdings: Iterable[tuple[str, str]] | None = None, whole: bool = False,
+              other_key: Scope | None = None) -> None:
+    """Allow or raise :class:`Forbidden`: the role, then the scope (see :class:`Reach`).
 
     Args:
-        purpose, site: what the request touches; checked against the key's scope.
+        purpose, site: the purpose (and its site), or the site, the request touches.
         subject: for :attr:`ApiAction.SELF`, the subject the request is about.
+        holdings: the ``(purpose, site)`` pairs a subject holds anything for; each must
+            lie in scope.
+        whole: the request reaches the whole deployment (unscoped keys only).
+        other_key: the scope of a key being issued, listed or revoked; it must lie within
+            the caller's.
     """
     details: dict[str, object] = {"role": key.role.value, "action": action.value}
     if key.role not in ALLOWED[action]:
         raise Forbidden(f"a {key.role.value} key may not {action.value.replace('_', ' ')}",
                         details=details)
-    if purpose is not None and key.purposes is not None and purpose not in key.purposes:
+    scope = key.scope
+    if whole and not scope.unlimited:
+        raise Forbidden("this reaches the whole deployment; a key limited to some purposes "
+                        "or sites may not", details=details)
+    if purpose is not None and not scope.covers(purpose=purpose):
         raise Forbidden(f"purpose {purpose!r} is outside this key's scope",
                         details={**details, "purpose": purpose})
-    if site is not None and key.sites is not None and site not in key.sites:
+    if site is not None and not scope.covers(site=site):
         raise Forbidden(f"site {site!r} is outside this key's scope",
                         details={**details, "site": site})
+    outside = sorted(p for p, s in holdings or () if not scope.covers(purpose=p, site=s))
+    if outside:
+        raise Forbidden("the subject holds data for purposes outside this key's scope",
+                        details={**details, "purposes": len(outside)})
+    if other_key is not None and not scope.contains(other_key):
+        raise Forbidden("a key may issue, see or revoke only keys within its own scope",
+                        details=details)
     if key.role is Role.SUBJECT and subject is not None and subject != key.subject_id:
         raise Forbidden("a subject's token reaches only that subject's own data",
                         details=details)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.formparsers import MultiPartParser
 
 from .. import __version__
 from ..analysis import FaceAnalyzer
@@ -23,7 +24,19 @@ from .middleware import RequestContext
 from .service import RateLimiter, Service
 from .settings import ApiSettings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "keep_uploads_in_memory"]
+
+
+def keep_uploads_in_memory(max_body_bytes: int) -> None:
+    """Keep every multipart part in memory, up to the body limit.
+
+    Starlette spools a file part over 1 MiB to a temporary file (unlinked, but on
+    disk and readable through the process while open); facegate writes no image
+    (docs/storage.md). The spool threshold is raised, for the process, to the body
+    limit, which :class:`~facegate.api.middleware.RequestContext` enforces before a
+    part can grow past it: a face image never reaches the disk.
+    """
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_body_bytes)
 
 
 def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | None = None,
@@ -37,6 +50,7 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
         analyzer: the face analyzer for a store opened here (the default pack's when ``None``).
     """
     cfg = settings or ApiSettings()
+    keep_uploads_in_memory(cfg.max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -15,14 +15,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from ..access import ApiAction
 from ..errors import MediaTypeUnsupported, RequestError
-from ..liveness.frames import Frame
+from ..liveness.frames import MAX_FRAMES, Frame
 from .common import (
     OperatorKey,
+    StrictBody,
     allow,
     image_request_body,
     json_object,
@@ -42,29 +43,28 @@ Obj = dict[str, Any]
 Key = Field(min_length=1, max_length=100)
 
 
-class EnrollFields(BaseModel):
+class EnrollFields(StrictBody):
     subject: str = Key
     purpose: str = Key
     retain_image: bool = False
     liveness: str | None = Field(default=None, max_length=100)
 
 
-class VerifyFields(BaseModel):
+class VerifyFields(StrictBody):
     subject: str = Key
     purpose: str = Key
     liveness: str | None = Field(default=None, max_length=100)
 
 
-class IdentifyFields(BaseModel):
+class IdentifyFields(StrictBody):
     purpose: str = Key
     limit: int = Field(default=5, ge=1, le=100)
 
 
-class ChallengeIn(BaseModel):
+class ChallengeIn(StrictBody):
     purpose: str = Key
 
 
-MAX_FRAMES = 120
 
 
 @router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields))
@@ -73,7 +73,7 @@ async def enroll(request: Request, key: OperatorKey,
     """Store the subject's sealed template for the purpose (the image is not kept unless
     ``retain_image`` and its separate consent, R10)."""
     body = await read_image_body(request)
-    fields = validate(EnrollFields, body.fields)
+    fields = validate(EnrollFields, body.fields, form=body.form)
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
 
     def work() -> tuple[int, Obj]:
@@ -99,7 +99,7 @@ async def enroll(request: Request, key: OperatorKey,
 async def verify(request: Request, key: OperatorKey) -> Obj:
     """Is this the subject? 1:1 against their templates for the purpose."""
     body = await read_image_body(request)
-    fields = validate(VerifyFields, body.fields)
+    fields = validate(VerifyFields, body.fields, form=body.form)
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
     v = await run(request, lambda d: d.verify(
         subject=fields.subject, purpose=fields.purpose, image=body.image,
@@ -114,7 +114,7 @@ async def identify(request: Request, key: OperatorKey) -> Obj:
     """Who is this? Every face of the probe, within the purpose's own gallery (R13);
     hits of a purpose under human review come back as pending review cases (R19)."""
     body = await read_image_body(request)
-    fields = validate(IdentifyFields, body.fields)
+    fields = validate(IdentifyFields, body.fields, form=body.form)
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
     r = await run(request, lambda d: d.identify(
         purpose=fields.purpose, image=body.image, limit=fields.limit, operator=key.principal))
@@ -147,9 +147,11 @@ _ANSWER_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
         "video": {"type": "string", "format": "byte",
                   "description": "the answer as one video file (WebM, MP4), base64"},
         "frames": {"type": "array", "maxItems": MAX_FRAMES, "items": {
-            "type": "object", "required": ["at", "image"], "properties": {
+            "type": "object", "required": ["at", "image"], "additionalProperties": False,
+            "properties": {
                 "at": {"type": "number", "minimum": 0},
-                "image": {"type": "string", "format": "byte"}}}}}}},
+                "image": {"type": "string", "format": "byte"}}}}},
+        "additionalProperties": False}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "nonce": {"type": "string", "maxLength": 100},
         "video": {"type": "string", "format": "binary"},
@@ -164,6 +166,11 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
     frames: list[Frame] = []
     if ctype == "application/json":
         data = await json_object(request)
+        unknown = sorted(set(data) - {"nonce", "video", "frames"})
+        if unknown:
+            raise RequestError("the request does not match the operation's schema",
+                               details={"errors": [{"at": k, "problem": "unknown field"}
+                                                   for k in unknown]})
         nonce = data.get("nonce")
         if data.get("video") is not None:
             try:
@@ -173,14 +180,23 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
         items = data.get("frames", [])
         if not isinstance(items, list):
             raise RequestError("'frames' must be a list")
-        for i, item in enumerate(items[:MAX_FRAMES + 1]):
+        if len(items) > MAX_FRAMES:  # refused before the challenge is spent
+            raise RequestError(f"an answer has at most {MAX_FRAMES} frames",
+                               details={"frames": len(items), "max": MAX_FRAMES})
+        for i, item in enumerate(items):
             try:
-                at = float(item["at"])
-                image = base64.b64decode(item["image"], validate=True)
-            except (KeyError, TypeError, ValueError, binascii.Error):
-                raise RequestError(f"frame {i} needs 'at' (seconds) and 'image' (base64)",
-                                   details={"frame": i}) from None
-            frames.append(Frame(at=at, image=image))
+                if not isinstance(item, dict) or set(item) != {"at", "image"}:
+                    raise TypeError("a frame is {at, image}")
+                at, encoded = item["at"], item["image"]
+                if isinstance(at, bool) or not isinstance(at, int | float):
+                    raise TypeError("'at' is a number of seconds")
+                if not isinstance(encoded, str):
+                    raise TypeError("'image' is base64 text")
+                image = base64.b64decode(encoded, validate=True)
+            except (TypeError, ValueError, binascii.Error):
+                raise RequestError(f"frame {i} needs 'at' (seconds) and 'image' (base64), "
+                                   "and nothing else", details={"frame": i}) from None
+            frames.append(Frame(at=float(at), image=image))
     elif ctype == "multipart/form-data":
         async with request.form(max_files=MAX_FRAMES + 1, max_fields=8) as form:
             nonce = form.get("nonce")
@@ -188,6 +204,9 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
             if isinstance(upload, UploadFile):
                 video = await upload.read()
             files = [f for f in form.getlist("frames") if isinstance(f, UploadFile)]
+            if len(files) > MAX_FRAMES:
+                raise RequestError(f"an answer has at most {MAX_FRAMES} frames",
+                                   details={"frames": len(files), "max": MAX_FRAMES})
             raw_at = form.get("at")
             try:
                 times = [float(t) for t in str(raw_at or "").split(",") if t.strip()]
@@ -213,7 +232,8 @@ async def liveness_check(challenge: str, request: Request,
     """Answer a challenge with timestamped frames or one video file (WebM, MP4); a pass
     gives a receipt for one enroll or verify of the challenge's purpose. A challenge can be
     answered once."""
-    allow(request, key, ApiAction.BIOMETRIC)
+    purpose = request.app.state.service.call(lambda d: d.challenge_purpose(challenge))
+    allow(request, key, ApiAction.BIOMETRIC, purpose=purpose)
     frames, video, nonce = await _answer(request)
     check = await run(request, lambda d: d.check_liveness(
         challenge=challenge, frames=frames, video=video, nonce=nonce,

@@ -9,14 +9,18 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ..access import ApiAction
+from ..access import ApiAction, Scope
 from .common import (
     AdminKey,
     StaffKey,
+    StrictBody,
     allow,
+    allowed,
+    in_scope,
     jsonable,
+    sites_in_scope,
 )
 from .errors import ERROR_RESPONSES
 
@@ -27,7 +31,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Text = Field(min_length=1, max_length=2000)
 
 
-class ProcessorIn(BaseModel):
+class ProcessorIn(StrictBody):
     name: str = Text
     contact: str = Text
     credit_code: str = Field(min_length=1, max_length=64)
@@ -36,7 +40,7 @@ class ProcessorIn(BaseModel):
     security_measures: str = Field(default="", max_length=2000)
 
 
-class SiteIn(BaseModel):
+class SiteIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
     name: str = Text
     site_type: str = Field(max_length=64)
@@ -45,7 +49,7 @@ class SiteIn(BaseModel):
     signage_attested: bool = False
 
 
-class PurposeIn(BaseModel):
+class PurposeIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
     site: str = Field(min_length=1, max_length=100)
     description: str = Text
@@ -62,17 +66,17 @@ class PurposeIn(BaseModel):
     pack: str = Field(default="dlib-resnet-v1", max_length=100)
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(StrictBody):
     #: item -> {"zh": ..., "en": ...}
     content: dict[str, dict[str, str]]
 
 
-class AssessmentIn(BaseModel):
+class AssessmentIn(StrictBody):
     content: dict[str, str]
     signed_by: str = Field(min_length=1, max_length=200)
 
 
-class KeyIn(BaseModel):
+class KeyIn(StrictBody):
     role: Literal["admin", "operator", "reviewer", "auditor"]
     label: str = Field(min_length=1, max_length=200)
     purposes: list[str] | None = Field(default=None, max_length=200)
@@ -86,7 +90,7 @@ Obj = dict[str, Any]
 def register_processor(body: ProcessorIn, request: Request,
                        key: AdminKey) -> Obj:
     """Register the processor (once)."""
-    allow(request, key, ApiAction.CONFIGURE)
+    allow(request, key, ApiAction.CONFIGURE, whole=True)
     return {"processor": jsonable(request.app.state.service.call(
         lambda d: d.register_processor(**body.model_dump())))}
 
@@ -100,7 +104,7 @@ def get_processor(request: Request, key: StaffKey) -> Obj:
 @router.post("/sites", status_code=201, tags=["books"])
 def register_site(body: SiteIn, request: Request, key: AdminKey) -> Obj:
     """Register a capture site (private spaces are refused, R12)."""
-    allow(request, key, ApiAction.CONFIGURE)
+    allow(request, key, ApiAction.CONFIGURE, whole=True)
     site = request.app.state.service.call(
         lambda d: d.register_site(**body.model_dump(), operator=key.principal))
     return {"site": jsonable(site)}
@@ -110,14 +114,14 @@ def register_site(body: SiteIn, request: Request, key: AdminKey) -> Obj:
 def list_sites(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     sites = request.app.state.service.call(lambda d: d.sites())
-    return {"sites": [jsonable(s) for s in sites
-                      if key.sites is None or s.key in key.sites]}
+    return {"sites": [jsonable(s) for s in sites_in_scope(request, key, sites,
+                                                          lambda s: str(s.key))]}
 
 
 @router.post("/purposes", status_code=201, tags=["books"])
 def register_purpose(body: PurposeIn, request: Request, key: AdminKey) -> Obj:
     """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
-    allow(request, key, ApiAction.CONFIGURE)
+    allow(request, key, ApiAction.CONFIGURE, purpose=body.key, site=body.site)
     purpose = request.app.state.service.call(
         lambda d: d.register_purpose(**body.model_dump(), operator=key.principal))
     return {"purpose": jsonable(purpose)}
@@ -127,9 +131,8 @@ def register_purpose(body: PurposeIn, request: Request, key: AdminKey) -> Obj:
 def list_purposes(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     purposes = request.app.state.service.call(lambda d: d.purposes())
-    return {"purposes": [jsonable(p) for p in purposes
-                         if (key.purposes is None or p.key in key.purposes)
-                         and (key.sites is None or p.site_key in key.sites)]}
+    shown = in_scope(request, key)
+    return {"purposes": [jsonable(p) for p in purposes if shown(p.key, p.site_key)]}
 
 
 @router.get("/purposes/{purpose}", tags=["books"])
@@ -193,8 +196,10 @@ def suspend_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
 
 @router.post("/keys", status_code=201, tags=["keys"])
 def issue_key(body: KeyIn, request: Request, key: AdminKey) -> Obj:
-    """Issue a staff key; its secret is in this response only."""
-    allow(request, key, ApiAction.CONFIGURE)
+    """Issue a staff key within the caller's own scope; its secret is in this response only."""
+    allow(request, key, ApiAction.CONFIGURE, other_key=Scope(
+        purposes=None if body.purposes is None else frozenset(body.purposes),
+        sites=None if body.sites is None else frozenset(body.sites)))
     issued = request.app.state.service.call(lambda d: d.issue_api_key(
         role=body.role, label=body.label, purposes=body.purposes, sites=body.sites,
         operator=key.principal))
@@ -203,14 +208,18 @@ def issue_key(body: KeyIn, request: Request, key: AdminKey) -> Obj:
 
 @router.get("/keys", tags=["keys"])
 def list_keys(request: Request, key: AdminKey) -> Obj:
+    """The keys within the caller's own scope."""
     allow(request, key, ApiAction.CONFIGURE)
     return {"keys": [k.as_dict() for k in request.app.state.service.call(
-        lambda d: d.api_keys())]}
+        lambda d: d.api_keys()) if allowed(key, ApiAction.CONFIGURE, other_key=k.scope)]}
 
 
 @router.delete("/keys/{key_id}", tags=["keys"])
 def revoke_key(key_id: str, request: Request, key: AdminKey) -> Obj:
+    """Revoke a key within the caller's own scope."""
     allow(request, key, ApiAction.CONFIGURE)
+    target = request.app.state.service.call(lambda d: d.api_key(key_id))
+    allow(request, key, ApiAction.CONFIGURE, other_key=target.scope)
     revoked = request.app.state.service.call(
         lambda d: d.revoke_api_key(key_id, operator=key.principal))
     return {"key": revoked.as_dict()}

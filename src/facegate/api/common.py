@@ -9,17 +9,17 @@ import dataclasses
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ..access import ApiAction, ApiKey, authorize
+from ..access import ApiAction, ApiKey, Scope, authorize
 from ..engine.packs import get_pack
 from ..errors import (
     AccessError,
@@ -39,26 +39,50 @@ __all__ = [
     "DeskKey",
     "EraseKey",
     "ImageBody",
+    "IsoDate",
     "OperatorKey",
     "ReportKey",
     "ReviewerKey",
     "SelfKey",
     "StaffKey",
+    "StrictBody",
     "allow",
+    "allowed",
     "caller",
     "image_request_body",
+    "in_scope",
     "json_object",
     "jsonable",
     "model_info",
+    "purposes_in_scope",
     "read_image_body",
     "request_hash",
     "requires",
     "run",
     "service_of",
+    "sites_in_scope",
     "validate",
 ]
 
+class StrictBody(BaseModel):
+    """A request body: unknown fields are refused and nothing is coerced (``true`` is
+    not the number 1, ``0`` is not a date, ``"adult"`` under a misspelt name is not
+    silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str | date):
+        return value
+    raise ValueError("a date is written as text, YYYY-MM-DD")
+
+
+#: A date in a strict body: ISO text (``YYYY-MM-DD``), never a number.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date)]
+
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
                        description="An API key (admin, operator, reviewer, auditor) or a "
@@ -112,17 +136,86 @@ def caller(request: Request, secret: str | None = Security(API_KEY)) -> ApiKey:
 
 
 def allow(request: Request, key: ApiKey, action: ApiAction, *, purpose: str | None = None,
-          subject: str | None = None) -> None:
-    """Check the key's role and scope for ``action`` on ``purpose`` (and its site) or
-    ``subject``; a refusal is audited and raised as :class:`Forbidden` (403)."""
+          site: str | None = None, subject: str | None = None, whole: bool = False,
+          other_key: Scope | None = None) -> None:
+    """Check the key's role and scope for ``action``; a refusal is audited and raised as
+    :class:`Forbidden` (403). The one authorisation layer of the API and the web: it
+    gathers the facts :func:`facegate.access.roles.authorize` decides on.
+
+    Args:
+        purpose: the purpose the request touches (its site is looked up for a key
+            limited to sites, unless ``site`` is given, as for a purpose being registered).
+        site: a site the request touches.
+        subject: the subject the request is about: a subject's own token must be that
+            subject's; a staff key limited in scope must cover every purpose the subject
+            holds anything for.
+        whole: the request reaches the whole deployment.
+        other_key: the scope of a key being issued or revoked.
+    """
     try:
-        authorize(key, action, purpose=purpose, subject=subject)
-        if purpose is not None and key.sites is not None:
+        scope = key.scope
+        if purpose is not None and site is None and scope.sites is not None:
             site = service_of(request).call(lambda d: d.purpose(purpose).site_key)
-            authorize(key, action, site=site)
+        holdings = None
+        if subject is not None and action is not ApiAction.SELF and not scope.unlimited:
+            holdings = service_of(request).call(lambda d: d.subject_holdings(subject))
+        authorize(key, action, purpose=purpose, site=site, subject=subject, holdings=holdings,
+                  whole=whole, other_key=other_key)
     except Forbidden as exc:
         raise _refuse(request, exc, operator=key.principal, action=action.value,
                       purpose=purpose, subject=subject) from None
+
+
+def allowed(key: ApiKey, action: ApiAction, *, whole: bool = False,
+            other_key: Scope | None = None,
+            holdings: Iterable[tuple[str, str]] | None = None) -> bool:
+    """Whether :func:`allow` would let ``key`` take ``action`` on the whole deployment, on
+    another key, or on a subject with these holdings: for what a page or list shows
+    (nothing is refused, so nothing is audited)."""
+    try:
+        authorize(key, action, whole=whole, other_key=other_key, holdings=holdings)
+    except Forbidden:
+        return False
+    return True
+
+
+def in_scope(request: Request, key: ApiKey) -> Callable[[str | None, str | None], bool]:
+    """What a list shows the key: ``shown(purpose, site)`` is true for what lies in its
+    scope (a purpose's site is looked up when not given). An item of no purpose, such
+    as a deployment-wide audit entry, is shown to unscoped keys only."""
+    scope = key.scope
+    if scope.unlimited:
+        return lambda purpose, site: True
+    sites = service_of(request).call(lambda d: d.purpose_sites())
+
+    def shown(purpose: str | None, site: str | None = None) -> bool:
+        if purpose is None:
+            return False
+        return scope.covers(purpose=purpose, site=site or sites.get(purpose, ""))
+    return shown
+
+
+def sites_in_scope(request: Request, key: ApiKey, sites: Iterable[T],
+                   site_key: Callable[[T], str]) -> list[T]:
+    """The sites a list shows the key: those of the purposes it may see, and for a key
+    limited to sites only, those sites."""
+    items = list(sites)
+    if key.scope.unlimited:
+        return items
+    shown = in_scope(request, key)
+    reached = {site for purpose, site in service_of(request).call(
+        lambda d: d.purpose_sites()).items() if shown(purpose, site)}
+    return [s for s in items if site_key(s) in reached
+            or (key.purposes is None and key.scope.covers(site=site_key(s)))]
+
+
+def purposes_in_scope(request: Request, key: ApiKey) -> list[str] | None:
+    """The purposes a key limited in scope may see (``None``: unscoped, every one)."""
+    if key.scope.unlimited:
+        return None
+    shown = in_scope(request, key)
+    return sorted(p for p, site in service_of(request).call(
+        lambda d: d.purpose_sites()).items() if shown(p, site))
 
 
 def jsonable(value: Any) -> Any:
@@ -156,12 +249,15 @@ def model_info(pack: str | None) -> dict[str, str] | None:
 
 
 class ImageBody:
-    """An image operation's body: its fields and the image bytes."""
+    """An image operation's body: its fields, the image bytes, and whether the fields came
+    as form text (multipart) or as JSON values."""
 
-    def __init__(self, fields: dict[str, Any], image: bytes, digest: str) -> None:
+    def __init__(self, fields: dict[str, Any], image: bytes, digest: str, *,
+                 form: bool = False) -> None:
         self.fields = fields
         self.image = image
         self.digest = digest
+        self.form = form
 
 
 def request_hash(fields: dict[str, Any], image: bytes) -> str:
@@ -174,8 +270,8 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or :class:`RequestError`."""
     try:
         body = json.loads(await request.body())
-    except ValueError:
-        raise RequestError("the body is not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise RequestError("the body is not valid JSON (or is nested too deeply)") from None
     if not isinstance(body, dict):
         raise RequestError("the body must be a JSON object")
     return body
@@ -212,12 +308,17 @@ async def read_image_body(request: Request) -> ImageBody:
     else:
         raise MediaTypeUnsupported("send multipart/form-data or application/json",
                                    details={"content_type": ctype})
-    return ImageBody(fields, image, request_hash(fields, image))
+    return ImageBody(fields, image, request_hash(fields, image),
+                     form=ctype == "multipart/form-data")
 
 
-def validate(model: type[M], fields: dict[str, Any]) -> M:
-    """``fields`` as ``model``, or :class:`RequestError` listing each problem."""
+def validate(model: type[M], fields: dict[str, Any], *, form: bool = False) -> M:
+    """``fields`` as ``model``, or :class:`RequestError` listing each problem. JSON values
+    are taken strictly; form fields (multipart) are text, read as the JSON they spell
+    (``true``, ``5``), still without unknown fields."""
     try:
+        if form:
+            return model.model_validate_strings(fields)
         return model.model_validate(fields)
     except ValidationError as exc:
         errors = [{"at": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
@@ -239,10 +340,10 @@ def image_request_body(fields_model: type[BaseModel]) -> dict[str, Any]:
     required = list(schema.get("required", []))
     as_json = {"type": "object", "properties": {**props, "image": {
         "type": "string", "format": "byte", "description": "the image, base64"}},
-        "required": [*required, "image"]}
+        "required": [*required, "image"], "additionalProperties": False}
     as_form = {"type": "object", "properties": {**props, "image": {
         "type": "string", "format": "binary", "description": "the image file"}},
-        "required": [*required, "image"]}
+        "required": [*required, "image"], "additionalProperties": False}
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": as_json},
         "multipart/form-data": {"schema": as_form}}}}

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..access import ApiAction
+from ..access import ApiAction, ApiKey
 from .common import AuditorKey, allow
 from .errors import ERROR_RESPONSES
 
-__all__ = ["KINDS", "document_response", "router"]
+__all__ = ["KINDS", "WHOLE_DEPLOYMENT", "allow_document", "document_response", "router"]
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["documents"])
 
@@ -43,11 +43,27 @@ def report(kind: Kind, request: Request, key: AuditorKey,
            since: datetime | None = None, until: datetime | None = None) -> Response:
     """One document, rendered from the records now; ``purpose`` for ``notice`` and
     ``pia``, ``subject`` for ``access``, ``since``/``until`` for ``summary``."""
-    allow(request, key, ApiAction.AUDIT, purpose=purpose)
+    allow_document(request, key, kind, purpose=purpose, subject=subject)
     document = request.app.state.service.call(lambda d: d.report(
         kind, purpose=purpose, subject=subject, lang=lang, fmt=format, since=since,
         until=until, operator=key.principal))
     return document_response(document)
+
+
+#: Documents about the whole deployment, for unscoped keys only.
+WHOLE_DEPLOYMENT: tuple[str, ...] = ("filing", "summary", "retention-policy")
+
+
+def allow_document(request: Request, key: ApiKey, kind: str, *, purpose: str | None,
+                   subject: str | None) -> None:
+    """The scope a document needs: its purpose (notice, impact assessment), its subject
+    (access report), or the whole deployment (filing, summary, retention policy)."""
+    if kind in WHOLE_DEPLOYMENT:
+        allow(request, key, ApiAction.AUDIT, whole=True)
+    elif kind == "access":
+        allow(request, key, ApiAction.AUDIT, subject=subject)
+    else:
+        allow(request, key, ApiAction.AUDIT, purpose=purpose)
 
 
 def document_response(document: Any) -> Response:

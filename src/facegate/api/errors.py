@@ -118,6 +118,12 @@ def install_error_handlers(app: FastAPI) -> None:
             error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
         elif exc.status_code == 413:
             error = RequestTooLarge("the request body is too large")
+        elif exc.status_code in (400, 422):
+            # A body the framework could not parse (malformed JSON or multipart, JSON nested
+            # too deep): request.invalid, 422, like every other malformed request.
+            error = RequestError("the request body cannot be read: it is not well-formed "
+                                 "JSON or multipart", details={"errors": [
+                                     {"at": "body", "problem": str(exc.detail)}]})
         else:
             error = RequestError(str(exc.detail))
             return JSONResponse({"error": {"code": error.code, "message": error.message,
@@ -131,9 +137,14 @@ def install_error_handlers(app: FastAPI) -> None:
             f"the request body exceeds {exc.limit} bytes", details={"limit": exc.limit}))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error", extra={"request_id": _request_id(request)},
                   exc_info=(type(exc), exc, exc.__traceback__))
+        page = getattr(request.app.state, "error_page", None)
+        html: Response | None = page(request, Error("internal error; the request id is in "
+                                                     "the service's log")) if page else None
+        if html is not None:  # a web page's path: the web's HTML error page
+            return html
         return JSONResponse({"error": {"code": "error", "message": "internal error",
                                        "rule": None, "request_id": _request_id(request),
                                        "details": {}}}, status_code=500)

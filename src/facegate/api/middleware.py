@@ -87,16 +87,22 @@ class RequestContext:
             declared = int(headers.get("content-length", "0") or "0")
         except ValueError:
             declared = 0
-        if declared > self.max_body_bytes:
-            await self._refuse(send_with_headers, request_id)
-        else:
-            await self.app(scope, self._counting(receive), send_with_headers)
-        route = scope.get("route")
-        log.info(json.dumps({
-            "event": "request", "request_id": request_id, "method": scope.get("method"),
-            "route": getattr(route, "path", None) or "(no route)", "status": status["code"],
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-            "key": scope["state"].get("key_id")}))
+        try:
+            if declared > self.max_body_bytes:
+                await self._refuse(send_with_headers, request_id)
+            else:
+                await self.app(scope, self._counting(receive), send_with_headers)
+        except Exception:
+            status["code"] = 500  # answered by the outer error handler, logged here too
+            raise
+        finally:
+            route = scope.get("route")
+            log.info(json.dumps({
+                "event": "request", "request_id": request_id, "method": scope.get("method"),
+                "route": getattr(route, "path", None) or "(no route)",
+                "status": status["code"],
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "key": scope["state"].get("key_id")}))
 
     def _counting(self, receive: Receive) -> Receive:
         seen = 0

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..access import ApiAction, ApiKey
 from ..errors import Error, ServiceNotReady
@@ -16,8 +16,11 @@ from .common import (
     AdminKey,
     AuditorKey,
     ReviewerKey,
+    StrictBody,
     allow,
+    in_scope,
     jsonable,
+    purposes_in_scope,
 )
 from .errors import ERROR_RESPONSES
 
@@ -27,22 +30,24 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 health = APIRouter(tags=["health"])
 
 Obj = dict[str, Any]
+#: The largest sequence number a store can hold (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
 
 
-class ReviewSetup(BaseModel):
+class ReviewSetup(StrictBody):
     window_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
 
 
-class ReviewerIn(BaseModel):
+class ReviewerIn(StrictBody):
     #: the reviewer key's id (``k_...``)
     reviewer_key: str = Field(min_length=1, max_length=100)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(StrictBody):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ActionIn(BaseModel):
+class ActionIn(StrictBody):
     action: str = Field(min_length=1, max_length=200)
 
 
@@ -81,8 +86,8 @@ def review_cases(request: Request, key: ReviewerKey,
     allow(request, key, ApiAction.REVIEW, purpose=purpose)
     cases = request.app.state.service.call(lambda d: d.review_cases(purpose=purpose,
                                                                     status=status))
-    return {"cases": [_case(c) for c in cases
-                      if key.purposes is None or c.purpose_key in key.purposes]}
+    shown = in_scope(request, key)
+    return {"cases": [_case(c) for c in cases if shown(c.purpose_key, None)]}
 
 
 def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction) -> Any:
@@ -128,8 +133,9 @@ def act_on_case(case_id: str, body: ActionIn, request: Request,
 
 @router.get("/audit/verify", tags=["audit"])
 def verify_audit(request: Request, key: AuditorKey) -> Obj:
-    """Check the whole audit log against its signed checkpoint (R15)."""
-    allow(request, key, ApiAction.AUDIT)
+    """Check the whole audit log against its signed checkpoint, and the template and consent
+    tables against it (R15); the whole deployment, so unscoped keys only."""
+    allow(request, key, ApiAction.AUDIT, whole=True)
     report = request.app.state.service.call(lambda d: d.verify_audit())
     return {"intact": True, "entries": report.entries, "head": report.head,
             "checkpoint_seq": report.checkpoint_seq}
@@ -138,20 +144,23 @@ def verify_audit(request: Request, key: AuditorKey) -> Obj:
 @router.get("/audit/events", tags=["audit"])
 def audit_events(request: Request, key: AuditorKey,
                  name: Annotated[str | None, Query(max_length=100)] = None,
-                 after: Annotated[int, Query(ge=0)] = 0,
+                 after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Obj:
-    """Audit entries after sequence number ``after``, oldest first."""
+    """Audit entries after sequence number ``after``, oldest first; a key limited in scope
+    sees only the entries of its purposes."""
     allow(request, key, ApiAction.AUDIT)
-    page = request.app.state.service.call(lambda d: d.audit_events(name, after=after,
-                                                                   limit=limit))
+    purposes = purposes_in_scope(request, key)
+    page = request.app.state.service.call(lambda d: d.audit_events(
+        name, after=after, limit=limit, purposes=purposes))
     return {"events": [jsonable(e) for e in page],
             "next_after": page[-1].seq if len(page) == limit else None}
 
 
 @router.get("/filing", tags=["audit"])
 def filing(request: Request, key: AuditorKey) -> Obj:
-    """Stored individuals against the filing threshold, with every filing record."""
-    allow(request, key, ApiAction.AUDIT)
+    """Stored individuals against the filing threshold, with every filing record; the whole
+    deployment, so unscoped keys only."""
+    allow(request, key, ApiAction.AUDIT, whole=True)
     status = request.app.state.service.call(lambda d: d.filing_status())
     return {"filing": {**jsonable(status), "filed": status.filed}}
 

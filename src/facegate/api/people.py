@@ -7,18 +7,19 @@ data with the token issued when their consent was recorded (``/v1/me``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..access import ApiAction
 from .common import (
     DeskKey,
     EraseKey,
+    IsoDate,
     ReportKey,
     SelfKey,
+    StrictBody,
     allow,
     jsonable,
 )
@@ -32,13 +33,13 @@ Obj = dict[str, Any]
 Method = Literal["written", "on_screen", "electronic_signature", "recorded_verbal"]
 
 
-class SubjectIn(BaseModel):
-    external_ref: str | None = Field(default=None, max_length=200)
-    birth_date: date | None = None
+class SubjectIn(StrictBody):
+    external_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_date: IsoDate | None = None
     age_band: Literal["under_14", "14_15", "16_17", "adult"] | None = None
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(StrictBody):
     subject: str = Field(min_length=1, max_length=100)
     purpose: str = Field(min_length=1, max_length=100)
     notice_version: int = Field(ge=1)
@@ -49,23 +50,23 @@ class ConsentIn(BaseModel):
     scope: Literal["biometric", "transfer", "retain_image"] = "biometric"
 
 
-class WithdrawalIn(BaseModel):
+class WithdrawalIn(StrictBody):
     subject: str = Field(min_length=1, max_length=100)
     purpose: str = Field(min_length=1, max_length=100)
     scope: Literal["biometric", "transfer", "retain_image"] = "biometric"
 
 
-class SelfWithdrawalIn(BaseModel):
+class SelfWithdrawalIn(StrictBody):
     purpose: str = Field(min_length=1, max_length=100)
     scope: Literal["biometric", "transfer", "retain_image"] = "biometric"
 
 
-class DeclineIn(BaseModel):
+class DeclineIn(StrictBody):
     purpose: str = Field(min_length=1, max_length=100)
     subject: str | None = Field(default=None, max_length=100)
 
 
-class AlternativeIn(BaseModel):
+class AlternativeIn(StrictBody):
     purpose: str = Field(min_length=1, max_length=100)
     method: str = Field(min_length=1, max_length=200)
     result: Literal["verified", "not_verified"]

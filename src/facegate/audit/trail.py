@@ -5,38 +5,34 @@ Each event has a kebab-case name (``enroll``, ``verify``, ``refusal``,
 the operator, purpose, pseudonymous subject id, outcome and the rule behind a
 refusal, and never image or template bytes (a detail that is not plain JSON is
 refused). :func:`record_event` is the one write path: it chains the entry to
-the signed checkpoint's head and re-signs the checkpoint, in the caller's
-transaction. Entries are kept when a subject is erased: they hold no
+the signed checkpoint's head, tags it, and re-signs the checkpoint over the new
+head and the protected tables' state (:mod:`facegate.audit.integrity`), in the
+caller's transaction. Entries are kept when a subject is erased: they hold no
 biometric data. See :mod:`facegate.audit.chain` for the hashes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import parse_time
-from ..crypto.keyring import Signer
+from ..crypto.keyring import RowMac, Signer
 from ..errors import AuditChainBroken, InvalidArgument
 from ..storage.connection import Connection, IntegrityError
-from ..storage.db import period_sql, snapshot
-from .chain import (
-    GENESIS,
-    ChainReport,
-    Checkpoint,
-    EntryRow,
-    checkpoint_message,
-    entry_hash,
-    verify_chain,
-)
+from ..storage.db import period_sql
+from .chain import GENESIS, EntryRow, checkpoint_message, entry_hash
+from .integrity import checkpoint, row_message, signed_state
 
-__all__ = ["AuditEvent", "chain_legacy_events", "event_names", "head_seq", "is_chained",
-           "list_events", "record_event", "verify_log"]
+__all__ = ["AuditEvent", "chain_legacy_events", "event_names", "head_seq", "list_events",
+           "record_event", "sign_checkpoint"]
 
 _COLUMNS = "seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail, hash"
+#: Shown for an entry whose time was overwritten with something that is not a time.
+_UNREADABLE_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +50,17 @@ class AuditEvent:
     seq: int = 0
 
 
-def _checkpoint(conn: Connection) -> Checkpoint | None:
-    row = conn.execute("SELECT seq, head, key_id, signature, signed_at FROM audit_checkpoint "
-                       "WHERE id = 1").fetchone()
-    return None if row is None else Checkpoint(seq=int(row[0]), head=str(row[1]),
-                                               key_id=str(row[2]), signature=bytes(row[3]),
-                                               signed_at=str(row[4]))
-
-
-def _sign(conn: Connection, signer: Signer, seq: int, head: str, at: datetime) -> None:
-    conn.execute("INSERT INTO audit_checkpoint (id, seq, head, key_id, signature, signed_at) "
-                 "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
-                 "head = excluded.head, key_id = excluded.key_id, "
-                 "signature = excluded.signature, signed_at = excluded.signed_at",
-                 (seq, head, signer.key_id, signer.sign(checkpoint_message(seq, head)),
-                  at.isoformat()))
+def sign_checkpoint(conn: Connection, signer: Signer, seq: int, head: str,
+                    at: datetime) -> None:
+    """Sign the head ``(seq, head)`` and the protected tables' current state (v2)."""
+    state = signed_state(conn)
+    conn.execute("INSERT INTO audit_checkpoint (id, seq, head, key_id, signature, signed_at, "
+                 "state) VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                 "seq = excluded.seq, head = excluded.head, key_id = excluded.key_id, "
+                 "signature = excluded.signature, signed_at = excluded.signed_at, "
+                 "state = excluded.state",
+                 (seq, head, signer.key_id, signer.sign(checkpoint_message(seq, head, state)),
+                  at.isoformat(), state))
 
 
 def _detail_text(detail: Mapping[str, Any]) -> str:
@@ -79,48 +71,47 @@ def _detail_text(detail: Mapping[str, Any]) -> str:
                               "bytes)") from None
 
 
-def record_event(conn: Connection, *, event: AuditEvent, signer: Signer) -> int:
-    """Append ``event`` after the signed head and sign the new head; returns its seq.
+def record_event(conn: Connection, *, event: AuditEvent, signer: Signer, mac: RowMac) -> int:
+    """Append ``event`` after the signed head, tag it, and sign the new head with the
+    protected tables' state; returns its seq.
 
     Raises:
-        AuditChainBroken: the log has entries but no checkpoint, or the next seq is taken
-            (someone wrote to the log behind facegate's back).
+        AuditChainBroken: the log has entries but no checkpoint, the checkpoint is
+            malformed, or the next seq is taken (someone wrote to the log behind
+            facegate's back).
     """
-    checkpoint = _checkpoint(conn)
-    if checkpoint is None:
+    signed = checkpoint(conn)
+    if signed is None:
         if conn.execute("SELECT 1 FROM audit_events LIMIT 1").fetchone() is not None:
             raise AuditChainBroken("the audit log has entries but no signed checkpoint; run "
                                    "facegate audit verify", details={"rule": "R15"})
         seq, prev = 1, GENESIS
+    elif not signed.well_formed:
+        raise AuditChainBroken("the audit checkpoint is malformed; run facegate audit verify",
+                               details={"rule": "R15"})
     else:
-        seq, prev = checkpoint.seq + 1, checkpoint.head
+        seq, prev = signed.seq + 1, signed.head
     row: EntryRow = (seq, event.at.isoformat(), event.name, event.operator, event.purpose_key,
                      event.subject_id, event.outcome, event.rule, _detail_text(event.detail),
                      None)
     digest = entry_hash(prev, row)
+    stored = (*row[:9], digest)
     try:
-        conn.execute(f"INSERT INTO audit_events ({_COLUMNS}) VALUES "
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row[:9], digest))
+        conn.execute(f"INSERT INTO audit_events ({_COLUMNS}, mac) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (*stored, mac.tag(row_message("audit_events", stored))))
     except IntegrityError:
         raise AuditChainBroken(f"audit entry {seq} already exists beyond the signed checkpoint",
                                details={"seq": seq, "rule": "R15"}) from None
-    _sign(conn, signer, seq, digest, event.at)
+    sign_checkpoint(conn, signer, seq, digest, event.at)
     return seq
 
 
-def is_chained(conn: Connection) -> bool:
-    """Whether the log has a signed checkpoint (the store then needs its signing key)."""
-    return _checkpoint(conn) is not None
-
-
-def chain_legacy_events(conn: Connection, *, signer: Signer, now: datetime) -> int:
-    """Chain and sign the plain entries of a store written before issue 5; returns how many.
-
-    Only a log that was never chained (no checkpoint, no hash anywhere) is chained.
-    """
-    if _checkpoint(conn) is not None or conn.execute(
-            "SELECT 1 FROM audit_events WHERE hash IS NOT NULL LIMIT 1").fetchone():
-        return 0
+def chain_legacy_events(conn: Connection) -> tuple[int, str]:
+    """Chain the plain entries of a store written before protected storage: for
+    ``facegate store upgrade`` only, run by a key holder on a store with no key, no
+    checkpoint and no hash anywhere. Returns the number of entries and the head; the
+    caller tags them and signs the checkpoint."""
     prev = GENESIS
     rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
     for expected, row in enumerate(rows, start=1):
@@ -129,31 +120,19 @@ def chain_legacy_events(conn: Connection, *, signer: Signer, now: datetime) -> i
         entry: EntryRow = (expected, *row[1:])
         prev = entry_hash(prev, entry)
         conn.execute("UPDATE audit_events SET hash = ? WHERE seq = ?", (prev, expected))
-    if rows:
-        _sign(conn, signer, len(rows), prev, now)
-    return len(rows)
-
-
-def verify_log(conn: Connection, *, public_key: bytes, key_id: str) -> ChainReport:
-    """Verify the whole log against the signed checkpoint.
-
-    Raises:
-        AuditChainBroken: ``details.seq`` names the first broken entry.
-    """
-    with snapshot(conn):  # entries and checkpoint from the same moment
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq").fetchall()
-        checkpoint = _checkpoint(conn)
-    return verify_chain(rows, checkpoint, public_key=public_key, key_id=key_id)
+    return len(rows), prev
 
 
 def list_events(conn: Connection, *, name: str | None = None,
                 subject_id: str | None = None, purpose_key: str | None = None,
+                purposes: Collection[str] | None = None,
                 since: datetime | None = None, until: datetime | None = None,
                 after: int | None = None, before: int | None = None,
                 limit: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
     """The log, oldest first (or newest first); optionally one event name, one subject's
-    or one purpose's entries, entries at or after ``since`` and at or before ``until``,
-    and a page: entries with ``seq`` above ``after`` and below ``before``, at most ``limit``."""
+    or one purpose's entries, only entries of the ``purposes`` given (what a key limited
+    in scope sees), entries at or after ``since`` and at or before ``until``, and a page:
+    entries with ``seq`` above ``after`` and below ``before``, at most ``limit``."""
     sql = ("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, rule, detail "
            "FROM audit_events WHERE 1 = 1")
     args: list[str] = []
@@ -162,6 +141,10 @@ def list_events(conn: Connection, *, name: str | None = None,
         if value is not None:
             sql += f" AND {column} = ?"
             args.append(value)
+    if purposes is not None:
+        wanted = sorted(set(purposes)) or [""]
+        sql += f" AND purpose_key IN ({', '.join('?' * len(wanted))})"
+        args += wanted
     period, bounds = period_sql("at", since, until)
     sql += period
     args += bounds
@@ -174,10 +157,31 @@ def list_events(conn: Connection, *, name: str | None = None,
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [AuditEvent(seq=int(r[0]), at=parse_time(r[1]), name=r[2], operator=r[3],
-                       purpose_key=r[4], subject_id=r[5], outcome=r[6], rule=r[7],
-                       detail=json.loads(r[8]))
-            for r in conn.execute(sql, params)]
+    return [_event_of(tuple(r)) for r in conn.execute(sql, params)]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def _event_of(r: tuple[object, ...]) -> AuditEvent:
+    """An entry as stored, for reading; a value of the wrong type (a tampered row, which
+    ``audit verify`` names) is shown as text instead of failing the page that lists it."""
+    try:
+        at = parse_time(_text(r[1]))
+    except ValueError:
+        at = _UNREADABLE_TIME
+    try:
+        detail = json.loads(_text(r[8]))
+    except ValueError:
+        detail = {"unreadable": _text(r[8])}
+    return AuditEvent(seq=int(str(r[0])), at=at, name=_text(r[2]), operator=_text(r[3]),
+                      purpose_key=None if r[4] is None else _text(r[4]),
+                      subject_id=None if r[5] is None else _text(r[5]), outcome=_text(r[6]),
+                      rule=None if r[7] is None else _text(r[7]),
+                      detail=detail if isinstance(detail, dict) else {"value": detail})
 
 
 def event_names(conn: Connection) -> list[str]:

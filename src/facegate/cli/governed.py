@@ -53,13 +53,14 @@ def db_option(f: _F) -> _F:
 
 
 @contextmanager
-def open_store(db: str | Path) -> Iterator[Deployment]:
-    """Open the store; turn any facegate error into one line and exit status 1."""
+def open_store(db: str | Path, *, create: bool = False) -> Iterator[Deployment]:
+    """Open the store (a missing one is an error, except for ``init``, which creates it);
+    turn any facegate error into one line and exit status 1."""
     ctx = click.get_current_context()
     analyzer = (ctx.obj or {}).get("analyzer") if isinstance(ctx.obj, dict) else None
     keys = os.environ.get("FACEGATE_KEYS") or None
     try:
-        with Deployment.open(db, analyzer=analyzer, keys=keys) as deployment:
+        with Deployment.open(db, analyzer=analyzer, keys=keys, create=create) as deployment:
             yield deployment
     except Error as exc:
         click.echo(refusal_line(exc), err=True)
@@ -76,7 +77,7 @@ def echo_json(value: Any) -> None:
               help="TOML/JSON file registering the processor, sites and purposes.")
 def init_command(db: Path, config: Path | None) -> None:
     """Create the deployment store; optionally register the books from CONFIG."""
-    with open_store(db) as d:
+    with open_store(db, create=True) as d:
         click.echo(f"store {db} ready")
         for line in apply_config(d, read_config(config)) if config else []:
             click.echo(f"registered {line}")

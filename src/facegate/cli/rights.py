@@ -7,11 +7,15 @@ export, keys and the audit check. A thin adapter over :class:`Deployment`, like
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
-from .governed import db_option, echo_json, open_store
+from ..deployment import Deployment
+from ..errors import Error
+from .governed import db_option, echo_json, open_store, refusal_line
 
 __all__ = ["RIGHTS_COMMANDS"]
 
@@ -24,11 +28,39 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @db_option
 def audit_verify(db: Path) -> None:
-    """Check every entry of the audit log and its signed checkpoint; name the first break."""
+    """Check every entry of the audit log and its signed checkpoint, and every template and
+    consent row; name the first break."""
     with open_store(db) as d:
         report = d.verify_audit()
         click.echo(f"audit log intact: {report.entries} entries, signed checkpoint at entry "
-                   f"{report.checkpoint_seq}, head {report.head}")
+                   f"{report.checkpoint_seq}, head {report.head}; templates and consent "
+                   "ledger match it")
+
+
+@click.group("store")
+def store_group() -> None:
+    """The store itself (R15, R16)."""
+
+
+@store_group.command("upgrade")
+@db_option
+def store_upgrade(db: Path) -> None:
+    """Upgrade a store an older facegate wrote, once (a key holder's explicit, audited act):
+    verify what it holds, then seal, chain and tag it. Rows that do not verify are refused
+    and named; nothing is changed then."""
+    keys = os.environ.get("FACEGATE_KEYS") or None
+    try:
+        done = Deployment.upgrade(db, keys=keys, operator=f"cli:{os.getuid()}")
+    except Error as exc:
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+    if done.form == "current":
+        click.echo(f"store {db} is current; nothing to upgrade")
+        return
+    tagged = ", ".join(f"{n} {t}" for t, n in sorted((done.tagged or {}).items()))
+    click.echo(f"store {db} upgraded from the {done.form} form: {done.sealed} template(s) "
+               f"sealed, {done.chained} entries chained, rows tagged ({tagged}); "
+               f"audit entry {done.seq}")
 
 
 @click.group("keys")
@@ -100,5 +132,5 @@ def export_command(db: Path, subject: str, purpose: str) -> None:
 
 #: The commands :mod:`facegate.cli` adds to its group.
 RIGHTS_COMMANDS: tuple[click.Command, ...] = (
-    audit_group, keys_group, retention_group, rights_group, export_command,
+    audit_group, keys_group, retention_group, rights_group, export_command, store_group,
 )

@@ -47,6 +47,8 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if demo:
         _demo(database, keys, host, port, data)
+    else:
+        _check_store(database, keys)
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
                            rate_per_minute=rate)
     if not demo:
@@ -61,13 +63,25 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
         sys.exit(1)
 
 
+def _check_store(database: str, keys: str | None) -> None:
+    """Open the store once before serving, so a missing, older or tampered store is one
+    line and exit status 1 (only ``init`` and ``--demo`` create a store)."""
+    from ..deployment import Deployment
+
+    try:
+        Deployment.open(database, keys=keys).close()
+    except Error as exc:
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+
+
 def _demo(database: str, keys: str | None, host: str, port: int, data: Path | None) -> None:
     from ..demo.service import DEMO_PURPOSE, prepare_demo
     from ..deployment import Deployment
 
     keys_file = Path(f"{database}.demo-keys.json")
     try:
-        with Deployment.open(database, keys=keys) as d:
+        with Deployment.open(database, keys=keys, create=True) as d:
             secrets = prepare_demo(d, keys_file, data=data, echo=click.echo)
     except Error as exc:
         click.echo(refusal_line(exc), err=True)

@@ -7,6 +7,10 @@ given); :func:`current_state` folds a subject's events for one
 purpose and scope into a :class:`ConsentState`. A grant records the notice
 version the subject was shown, how consent was given, whether it was
 separate (never bundled, R3) and, for children, the guardian who gave it (R5).
+Every row carries a tag (:mod:`facegate.audit.integrity`): the deployment
+writes and reads the ledger through a :class:`~facegate.audit.integrity.RowGuard`,
+so a grant forged, a withdrawal rewritten or a row inserted in the database
+behind facegate's back is refused, never counted.
 
 Scopes: ``biometric`` is consent to the purpose's face processing;
 ``transfer`` allows templates to leave the device (R8) and ``retain_image``
@@ -24,7 +28,8 @@ from typing import TYPE_CHECKING
 from ..clock import parse_time
 from ..jurisdictions import ConsentMethod
 
-if TYPE_CHECKING:  # the protocol only: policy and the CLI import this module, not the store
+if TYPE_CHECKING:  # types only: policy and the CLI import this module, not the store
+    from ..audit.integrity import RowGuard
     from ..storage.connection import Connection
 
 __all__ = [
@@ -119,8 +124,8 @@ _COLUMNS = ("seq, subject_id, purpose_key, scope, kind, notice_version, method, 
             "given_by, guardian_name, guardian_relation, operator, recorded_at")
 
 
-def append_event(conn: Connection, *, event: ConsentEvent) -> ConsentEvent:
-    """Append ``event`` to the ledger; returns it with its sequence number."""
+def append_event(conn: Connection, *, guard: RowGuard, event: ConsentEvent) -> ConsentEvent:
+    """Append ``event`` to the ledger and tag it; returns it with its sequence number."""
     cur = conn.execute(
         f"INSERT INTO consent_events ({_COLUMNS.removeprefix('seq, ')}) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
@@ -128,13 +133,21 @@ def append_event(conn: Connection, *, event: ConsentEvent) -> ConsentEvent:
          event.notice_version, event.method.value, int(event.separate), event.given_by.value,
          event.guardian_name, event.guardian_relation, event.operator,
          event.recorded_at.isoformat()))
-    return replace(event, seq=int(cur.fetchone()[0]))
+    seq = int(cur.fetchone()[0])
+    guard.tag("consent_events", seq)
+    return replace(event, seq=seq)
 
 
-def list_events(conn: Connection, *, subject_id: str, purpose_key: str | None = None,
+def list_events(conn: Connection, *, guard: RowGuard, subject_id: str,
+                purpose_key: str | None = None,
                 scope: ConsentScope | None = None) -> list[ConsentEvent]:
-    """A subject's events, oldest first, optionally for one purpose and scope."""
-    sql = f"SELECT {_COLUMNS} FROM consent_events WHERE subject_id = ?"
+    """A subject's events, oldest first, optionally for one purpose and scope; each row's
+    tag is checked.
+
+    Raises:
+        StoreTampered: a row's tag does not verify.
+    """
+    sql = f"SELECT {_COLUMNS}, mac FROM consent_events WHERE subject_id = ?"
     args: list[object] = [subject_id]
     if purpose_key is not None:
         sql += " AND purpose_key = ?"
@@ -142,26 +155,34 @@ def list_events(conn: Connection, *, subject_id: str, purpose_key: str | None = 
     if scope is not None:
         sql += " AND scope = ?"
         args.append(scope.value)
+    rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
+    for r in rows:
+        guard.check("consent_events", tuple(r))
     return [ConsentEvent(
         seq=int(r[0]), subject_id=str(r[1]), purpose_key=str(r[2]), scope=ConsentScope(r[3]),
         kind=ConsentKind(r[4]), notice_version=None if r[5] is None else int(r[5]),
         method=ConsentMethod(r[6]), separate=bool(r[7]), given_by=GivenBy(r[8]),
         guardian_name=r[9], guardian_relation=r[10], operator=str(r[11]),
         recorded_at=parse_time(str(r[12])))
-        for r in conn.execute(sql + " ORDER BY seq", args)]
+        for r in rows]
 
 
-def count_live(conn: Connection, *, purpose_key: str, scope: ConsentScope) -> int:
-    """How many subjects hold a live consent of ``scope`` for ``purpose_key`` now."""
+def count_live(conn: Connection, *, guard: RowGuard, purpose_key: str,
+               scope: ConsentScope) -> int:
+    """How many subjects hold a live consent of ``scope`` for ``purpose_key`` now.
+
+    Raises:
+        StoreTampered: a row's tag does not verify.
+    """
     latest: dict[str, str] = {}
-    for subject_id, kind in conn.execute(
-            "SELECT subject_id, kind FROM consent_events WHERE purpose_key = ? AND scope = ? "
-            "ORDER BY seq", (purpose_key, scope.value)):
-        latest[str(subject_id)] = str(kind)
+    for row in conn.execute(
+            f"SELECT {_COLUMNS}, mac FROM consent_events WHERE purpose_key = ? AND scope = ? "
+            "ORDER BY seq", (purpose_key, scope.value)).fetchall():
+        guard.check("consent_events", tuple(row))
+        latest[str(row[1])] = str(row[4])
     return sum(1 for kind in latest.values() if kind == ConsentKind.GRANTED.value)
 
 
-def erase_events(conn: Connection, *, subject_id: str) -> int:
+def erase_events(conn: Connection, *, guard: RowGuard, subject_id: str) -> int:
     """Delete the subject's ledger as part of erasing the subject (R23); returns how many."""
-    return conn.execute("DELETE FROM consent_events WHERE subject_id = ?",
-                        (subject_id,)).rowcount
+    return guard.delete("consent_events", "subject_id = ?", (subject_id,))

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from ..errors import KeyFileInsecure, KeyMissing
 from .envelope import new_key
-from .keyring import KeyRing, Signer, kek_id, new_signing_seed
+from .keyring import KeyRing, RowMac, Signer, kek_id, new_signing_seed
 
 __all__ = ["ENV_AUDIT_KEY", "ENV_KEK", "ENV_NEW_KEK", "KeyStore"]
 
@@ -69,6 +69,8 @@ class KeyStore:
         self._env_seed = env_seed
         self._env_new_kek = env_new_kek
         self.signer = Signer(seed)
+        #: tags of protected rows, under a key derived from the audit seed
+        self.rows = RowMac(seed)
         self._stamp = self._file_stamp()
 
     @property

@@ -8,12 +8,16 @@ fingerprint of the key itself, so the same key from a file or from the
 environment has the same id.
 
 The audit log's checkpoints are signed with Ed25519 (:class:`Signer`);
-:func:`signature_valid` checks a signature against a public key.
+:func:`signature_valid` checks a signature against a public key. Every protected
+row (template, consent event, audit entry) carries an HMAC-SHA256 tag
+(:class:`RowMac`) under a key derived from the same seed, so a row written or
+changed by someone without the key file does not verify.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ..errors import CryptoInvalid, KeyMissing
 from .envelope import KEY_BYTES, associated_data, new_key, open_sealed, seal
 
-__all__ = ["KeyRing", "Signer", "kek_id", "new_signing_seed", "signature_valid"]
+__all__ = ["KeyRing", "RowMac", "Signer", "kek_id", "new_signing_seed", "signature_valid"]
 
 
 def kek_id(key: bytes) -> str:
@@ -95,6 +99,29 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
+
+
+class RowMac:
+    """HMAC-SHA256 tags of protected rows, under a key derived from the audit seed.
+
+    The key is ``SHA-256(b"facegate.row-mac.v1\\x00" || seed)``: it lives wherever the
+    audit signing key lives (key file or ``FACEGATE_AUDIT_KEY``) and never in the store.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, seed: bytes) -> None:
+        if len(seed) != 32:
+            raise CryptoInvalid("an Ed25519 seed is 32 bytes")
+        self._key = hashlib.sha256(b"facegate.row-mac.v1\x00" + seed).digest()
+
+    def tag(self, message: bytes) -> str:
+        """The tag of ``message`` (64 hex digits)."""
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def valid(self, message: bytes, tag: object) -> bool:
+        """Whether ``tag`` is ``message``'s tag (constant time; any other type is not)."""
+        return isinstance(tag, str) and hmac.compare_digest(self.tag(message), tag)
 
 
 def new_signing_seed() -> bytes:

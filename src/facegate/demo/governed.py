@@ -19,6 +19,7 @@ import csv
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -172,7 +173,7 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], staff: Path | None, db: Pat
     def title(text: str) -> None:
         echo(f"\n== {next(step)}. {text}")
 
-    with (factory or Deployment.open)(db) as d:
+    with (factory or partial(Deployment.open, create=True))(db) as d:
         title(f"Open a fresh deployment store: {db.name}")
         p = d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
                                  credit_code="91310000EXAMPLE00X", province="Shanghai",

@@ -21,7 +21,9 @@ from ..access.keys import (
 )
 from ..access.roles import ApiKey, Role
 from ..consent.ledger import ConsentEvent
-from ..errors import Error, IdempotencyConflict
+from ..errors import ChallengeUnknown, Error, IdempotencyConflict, NotFound
+from ..liveness.challenges import get_challenge
+from ..subjects.repository import subject_holdings
 from .books import Books
 
 __all__ = ["ApiAccess"]
@@ -66,6 +68,40 @@ class ApiAccess(Books):
     def api_keys(self) -> list[ApiKey]:
         """Every key ever issued (revoked ones too), without secrets."""
         return list_keys(self._conn)
+
+    def api_key(self, key_id: str) -> ApiKey:
+        """One key, without its secret.
+
+        Raises:
+            NotFound: no such key.
+        """
+        found = next((k for k in list_keys(self._conn) if k.id == key_id), None)
+        if found is None:
+            raise NotFound(f"no API key {key_id!r}", details={"key": key_id})
+        return found
+
+    def subject_holdings(self, subject: str) -> set[tuple[str, str]]:
+        """Every ``(purpose, site)`` the subject appears under in the records (consents,
+        templates, images, review cases, audit entries): what a key's scope must cover to
+        see or erase the subject."""
+        return subject_holdings(self._conn, id=subject)
+
+    def purpose_sites(self) -> dict[str, str]:
+        """Each registered purpose's site, for scope checks of lists."""
+        return {p.key: p.site_key for p in self.purposes()}
+
+    def challenge_purpose(self, challenge: str) -> str:
+        """The purpose a liveness challenge was issued for (checked before an answer is
+        read, so a key outside that purpose cannot spend the challenge).
+
+        Raises:
+            ChallengeUnknown: no such challenge.
+        """
+        found = get_challenge(self._conn, id=challenge)
+        if found is None:
+            raise ChallengeUnknown(f"no liveness challenge {challenge!r} was issued",
+                                   details={"challenge": challenge})
+        return found.purpose_key
 
     def authenticate(self, secret: str) -> ApiKey:
         """The live key with this secret.

@@ -13,18 +13,21 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from ..analysis import FaceAnalyzer
+from ..audit.integrity import RowGuard, check_open
 from ..audit.trail import AuditEvent, record_event
 from ..calibration.models import Calibration
 from ..calibration.repository import get_calibration
 from ..clock import Clock
 from ..crypto.keyfile import KeyStore
 from ..errors import (
+    AuditChainBroken,
     CryptoError,
     InvalidArgument,
     PolicyRefusal,
     ProcessorNotRegistered,
     PurposeNotRegistered,
     SiteNotFound,
+    StoreTampered,
     SubjectNotFound,
 )
 from ..jurisdictions import JurisdictionProfile, get_profile
@@ -35,7 +38,7 @@ from ..policy.decision import Decision, Outcome
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, list_assessments
 from ..storage.connection import Connection
-from ..storage.db import transaction
+from ..storage.db import data_version, transaction
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
 from ..templates.keys import DataKeys
@@ -70,6 +73,9 @@ class DeploymentBase:
         #: the store is a PostgreSQL server shared by several processes (R8)
         self._central = False
         self._location = ""
+        #: SQLite's data_version when the store was last checked (another process's
+        #: commit changes it; see :meth:`_unit`)
+        self._checked_version = data_version(conn)
 
     @property
     def central_store(self) -> bool:
@@ -118,23 +124,36 @@ class DeploymentBase:
     def _unit(self) -> Iterator[Connection]:
         """The one transaction of a service call; a policy refusal still commits its record.
 
-        Sealed data that does not open (a moved or altered row, a missing key)
-        rolls the call back and is then recorded as an ``integrity-failure``
-        entry of its own (R16: failed access is audited).
+        Sealed data that does not open (a moved or altered row, a missing key) or a
+        row whose tag does not verify rolls the call back and is then recorded as an
+        ``integrity-failure`` entry of its own (R16: failed access is audited).
+
+        On SQLite, when another connection has committed since the store was last
+        checked, the checks of an open run again first, so a row deleted or restored
+        behind this process's back is found before the call trusts the store.
         """
+        version = data_version(self._conn)
+        if version != self._checked_version:
+            check_open(self._conn, signer=self._keys.signer, mac=self._keys.rows)
+            self._checked_version = version
         try:
             with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
                 yield conn
-        except CryptoError as exc:
-            if not self._conn.in_transaction:
+        except (CryptoError, StoreTampered) as exc:
+            if not self._conn.in_transaction and not isinstance(exc, AuditChainBroken):
                 with transaction(self._conn) as conn:
                     self._audit(conn, "integrity-failure", operator="system",
                                 outcome=exc.code, detail={"message": exc.message})
             raise
 
     def _data_keys(self, conn: Connection) -> DataKeys:
-        """The subjects' data keys for one unit of work."""
-        return DataKeys(conn, ring=self._keys.ring, now=self._clock.now())
+        """The subjects' data keys for one unit of work (with its row guard)."""
+        return DataKeys(conn, ring=self._keys.ring, now=self._clock.now(),
+                        guard=self._guard(conn))
+
+    def _guard(self, conn: Connection) -> RowGuard:
+        """Tags for the template and consent rows one unit of work writes and reads."""
+        return RowGuard(conn, self._keys.rows)
 
     def _profile(self, conn: Connection) -> JurisdictionProfile:
         processor = get_processor(conn)
@@ -148,7 +167,8 @@ class DeploymentBase:
     def _audit(self, conn: Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,
                rule: str | None = None, detail: Mapping[str, Any] | None = None) -> int:
-        return record_event(conn, signer=self._keys.signer, event=AuditEvent(
+        return record_event(conn, signer=self._keys.signer, mac=self._keys.rows,
+                            event=AuditEvent(
             name=name, at=self._clock.now(), operator=operator, outcome=outcome,
             purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
 

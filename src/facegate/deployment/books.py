@@ -23,10 +23,16 @@ from ..consent.ledger import (
 )
 from ..engine.pack_install import find_pack
 from ..engine.packs import DEFAULT_PACK
-from ..errors import AlreadyRegistered, AssessmentNotFound, InvalidArgument, PurposeNotActive
+from ..errors import (
+    AlreadyRegistered,
+    AssessmentNotFound,
+    ConsentNotFound,
+    InvalidArgument,
+    PurposeNotActive,
+)
 from ..filing.counter import record_material_change
 from ..jurisdictions import DEFAULT_PROFILE, ConsentMethod, get_profile
-from ..organisation.models import Processor, Site, SiteType
+from ..organisation.models import Processor, Site, SiteType, check_site_key
 from ..organisation.repository import get_processor, insert_processor, insert_site, list_sites
 from ..policy import gate
 from ..purposes import repository as purposes_repo
@@ -98,7 +104,8 @@ class Books(DeploymentBase):
         except ValueError:
             raise InvalidArgument(f"unknown site type {site_type!r}",
                                   details={"site_types": [t.value for t in SiteType]}) from None
-        site = Site(key=key, name=name, site_type=kind, public_place=public_place,
+        site = Site(key=check_site_key(key), name=name, site_type=kind,
+                    public_place=public_place,
                     capture_zone=capture_zone, signage_attested=signage_attested,
                     registered_at=self._clock.now())
         with self._unit() as conn:
@@ -190,7 +197,8 @@ class Books(DeploymentBase):
                                   "WHERE purpose_key = ? ORDER BY subject_id", (purpose,))
         due = []
         for (subject_id,) in rows.fetchall():
-            state = current_state(list_events(self._conn, subject_id=subject_id,
+            state = current_state(list_events(self._conn, guard=self._guard(self._conn),
+                                              subject_id=subject_id,
                                               purpose_key=purpose, scope=ConsentScope.BIOMETRIC))
             if state.granted and (state.notice_version or 0) < notice.version:
                 due.append(subject_id)
@@ -342,7 +350,7 @@ class Books(DeploymentBase):
                           age_band=None if age_band is None else AgeBand(age_band),
                           registered_at=self._clock.now())
         with self._unit() as conn:
-            if external_ref and get_subject_by_ref(conn, external_ref=external_ref):
+            if external_ref is not None and get_subject_by_ref(conn, external_ref=external_ref):
                 raise AlreadyRegistered(f"a subject with reference {external_ref!r} exists")
             insert_subjects(conn, subjects=[subject])
             self._audit(conn, "subject-registered", operator=operator, subject_id=subject.id)
@@ -368,7 +376,7 @@ class Books(DeploymentBase):
                 minor=minor, guardian_name=guardian, profile=profile)
             self._enforce(conn, decision, "record-consent", operator=operator,
                           purpose_key=purpose, subject_id=subject)
-            event = append_event(conn, event=ConsentEvent(
+            event = append_event(conn, guard=self._guard(conn), event=ConsentEvent(
                 subject_id=subject, purpose_key=purpose, scope=ConsentScope(scope),
                 kind=ConsentKind.GRANTED, notice_version=notice_version,
                 method=ConsentMethod(method), separate=separate,
@@ -385,18 +393,30 @@ class Books(DeploymentBase):
                          scope: ConsentScope | str = ConsentScope.BIOMETRIC,
                          operator: str = "system") -> Withdrawal:
         """Withdraw consent in one call; the purpose's templates of the subject are deleted in
-        the same transaction (R4)."""
+        the same transaction (R4).
+
+        Raises:
+            ConsentNotFound: the subject never gave consent of that scope for the purpose
+                (nothing to withdraw; nothing is recorded).
+        """
         with self._unit() as conn:
             self._purpose(conn, purpose)
             self._subject(conn, subject)
-            event = append_event(conn, event=ConsentEvent(
+            if not list_events(conn, guard=self._guard(conn), subject_id=subject,
+                               purpose_key=purpose, scope=ConsentScope(scope)):
+                raise ConsentNotFound(
+                    f"subject {subject} never gave {ConsentScope(scope)} consent for "
+                    f"{purpose}: there is nothing to withdraw",
+                    details={"subject": subject, "purpose": purpose, "scope": str(scope)})
+            event = append_event(conn, guard=self._guard(conn), event=ConsentEvent(
                 subject_id=subject, purpose_key=purpose, scope=ConsentScope(scope),
                 kind=ConsentKind.WITHDRAWN, notice_version=None, method=ConsentMethod(method),
                 separate=True, given_by=GivenBy.SUBJECT, guardian_name=None,
                 guardian_relation=None, operator=operator, recorded_at=self._clock.now()))
             deleted = images = 0
             if ConsentScope(scope) is ConsentScope.BIOMETRIC:
-                deleted = delete_templates(conn, subject_id=subject, purpose_key=purpose)
+                deleted = delete_templates(conn, guard=self._guard(conn), subject_id=subject,
+                                           purpose_key=purpose)
             if ConsentScope(scope) in (ConsentScope.BIOMETRIC, ConsentScope.RETAIN_IMAGE):
                 images = delete_images(conn, subject_id=subject, purpose_key=purpose)
             self._audit(conn, "consent-withdrawn", operator=operator, purpose_key=purpose,
@@ -409,7 +429,7 @@ class Books(DeploymentBase):
 
     def consents(self, subject: str) -> list[ConsentEvent]:
         """The subject's ledger, oldest first."""
-        return list_events(self._conn, subject_id=subject)
+        return list_events(self._conn, guard=self._guard(self._conn), subject_id=subject)
 
     def record_alternative_outcome(self, *, purpose: str, method: str,
                                    result: AlternativeResult | str, subject: str | None = None,

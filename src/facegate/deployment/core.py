@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK
-from ..crypto.keyring import KeyRing
+from ..crypto.keyring import KeyRing, RowMac
 from ..engine.base import Engine
 from ..errors import StoreKeysRequired
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
@@ -43,7 +43,7 @@ from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.repository import get_purpose, latest_notice
 from ..storage.connection import Connection
-from ..storage.db import connect, is_url, redact_url
+from ..storage.db import connect_store, is_url, redact_url
 from ..subjects.models import is_minor
 from ..templates import service as templates
 from ..templates.store import list_templates
@@ -55,6 +55,7 @@ from .packs import PackBooks
 from .reports import Reports
 from .review import Review
 from .rights import open_keys
+from .upgrade import StoreUpgrade, upgrade_store
 
 __all__ = ["CaptureAdvice", "Deployment", "Withdrawal"]
 
@@ -114,14 +115,21 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
     def open(cls, path: str | Path, *, engine: Engine | None = None,
              analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
              ids: Callable[[], str] | None = None, warning_share: float | None = None,
-             keys: str | Path | None = None,
-             environ: Mapping[str, str] | None = None) -> Deployment:
-        """Open (creating and migrating) the deployment stored at ``path``.
+             keys: str | Path | None = None, environ: Mapping[str, str] | None = None,
+             create: bool = False) -> Deployment:
+        """Open (and migrate) the deployment stored at ``path``; with ``create``, make it
+        when there is none (``facegate init``).
+
+        Every open checks the store (:func:`facegate.audit.integrity.check_open`): each
+        template and consent row's tag, the tables' state under the signed checkpoint,
+        and the log's head. Nothing of an older form is adopted here.
 
         Args:
             path: the SQLite file, or a ``postgresql://user:password@host/database``
                 URL for a central store shared by several processes or machines
                 (docs/storage.md, "Central mode").
+            create: make the store (and its key file) when it does not exist; otherwise
+                a missing store is :class:`~facegate.errors.StoreNotFound`.
             keys: the key file (key-encryption keys, audit signing key); ``<path>.keys``
                 by default for an SQLite file, created with mode 0600 for a new store.
                 For a URL there is no default: give it, or set both
@@ -137,7 +145,12 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                 warning (R17); the profile's default (0.9) when ``None``.
 
         Raises:
-            KeyMissing: the store holds sealed data or a signed log but its keys are absent.
+            StoreNotFound: no store at ``path`` and ``create`` is false.
+            StoreUpgradeRequired: an older facegate wrote the store; run
+                ``facegate store upgrade`` (:meth:`upgrade`) once.
+            StoreTampered: a row was altered, added, removed or left unsealed behind
+                facegate's back (:class:`~facegate.errors.AuditChainBroken` for the log).
+            KeyMissing: the keys of an existing store are absent.
             KeyFileInsecure: the key file is readable by group or others.
             StoreKeysRequired: ``path`` is a URL, ``keys`` is not given and the
                 environment lacks ``FACEGATE_KEK`` or ``FACEGATE_AUDIT_KEY``.
@@ -147,9 +160,9 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         clock = clock or SystemClock()
         env = os.environ if environ is None else environ
         key_file = _key_file(path, keys, env)
-        conn = connect(path, now=clock.now())
+        conn, created = connect_store(path, now=clock.now(), create=create)
         try:
-            store = open_keys(conn, key_file, environ=env, now=clock.now())
+            store = open_keys(conn, key_file, environ=env, created=created)
         except BaseException:
             conn.close()
             raise
@@ -163,6 +176,16 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         deployment._central = is_url(path)
         deployment._location = redact_url(str(path)) if is_url(path) else str(path)
         return deployment
+
+    @classmethod
+    def upgrade(cls, path: str | Path, *, keys: str | Path | None = None,
+                environ: Mapping[str, str] | None = None, clock: Clock | None = None,
+                operator: str = "system") -> StoreUpgrade:
+        """Upgrade a store an older facegate wrote, once, as a key holder; audited as
+        ``store-upgraded``. See :func:`facegate.deployment.upgrade.upgrade_store`."""
+        env = os.environ if environ is None else environ
+        return upgrade_store(path, key_file=_key_file(path, keys, env), environ=env,
+                             clock=clock or SystemClock(), operator=operator)
 
     # -- the gate -----------------------------------------------------------------
 
@@ -179,7 +202,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             person = self._subject(conn, subject_id)
 
             def state(scope: ConsentScope) -> Any:
-                return current_state(list_consents(conn, subject_id=subject_id,
+                return current_state(list_consents(conn, guard=self._guard(conn),
+                                                   subject_id=subject_id,
                                                    purpose_key=purpose_key, scope=scope))
 
             facts = SubjectFacts(
@@ -329,10 +353,10 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                                 "candidates": hits, "gallery_size": result.gallery_size})
         return result
 
-    @staticmethod
-    def _consent_seq(conn: Connection, subject: str, purpose: str) -> int | None:
+    def _consent_seq(self, conn: Connection, subject: str, purpose: str) -> int | None:
         """The ledger event a new template rests on: the latest biometric grant."""
-        granted = [e.seq for e in list_consents(conn, subject_id=subject, purpose_key=purpose,
+        granted = [e.seq for e in list_consents(conn, guard=self._guard(conn),
+                                                 subject_id=subject, purpose_key=purpose,
                                                  scope=ConsentScope.BIOMETRIC)
                    if e.kind is ConsentKind.GRANTED]
         return max(granted, default=None)
@@ -348,7 +372,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             for candidate in face.candidates:
                 decision = gate.check_candidate(
                     profile, subject_id=candidate.subject_id, purpose_key=result.purpose_key,
-                    consent=current_state(list_consents(conn, subject_id=candidate.subject_id,
+                    consent=current_state(list_consents(conn, guard=self._guard(conn),
+                                                        subject_id=candidate.subject_id,
                                                         purpose_key=result.purpose_key,
                                                         scope=ConsentScope.BIOMETRIC)))
                 if decision.allowed:
@@ -420,11 +445,13 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
 
     def audit_events(self, name: str | None = None, *, after: int | None = None,
                      before: int | None = None, limit: int | None = None,
-                     newest_first: bool = False) -> list[AuditEvent]:
-        """The trail, oldest first (or newest first); optionally one event name and a page
-        (``seq`` above ``after``, below ``before``, at most ``limit`` entries)."""
+                     newest_first: bool = False,
+                     purposes: Collection[str] | None = None) -> list[AuditEvent]:
+        """The trail, oldest first (or newest first); optionally one event name, only the
+        entries of ``purposes``, and a page (``seq`` above ``after``, below ``before``, at
+        most ``limit`` entries)."""
         return list_events(self._conn, name=name, after=after, before=before, limit=limit,
-                           newest_first=newest_first)
+                           newest_first=newest_first, purposes=purposes)
 
     def audit_event_names(self) -> list[str]:
         """The distinct event names in the trail, sorted."""
@@ -439,3 +466,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
     def key_ring(self) -> KeyRing:
         """The key-encryption keys, for bulk loading and inspection by tools and tests."""
         return self._keys.ring
+
+    @property
+    def row_mac(self) -> RowMac:
+        """The row tags' key, for bulk loading and inspection by tools and tests."""
+        return self._keys.rows

@@ -17,7 +17,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidArgument, LivenessError, LivenessFailed, VideoError
+from ..errors import (
+    InvalidArgument,
+    LivenessError,
+    LivenessFailed,
+    LivenessOverBudget,
+    VideoError,
+)
 from ..liveness.challenges import (
     Challenge,
     Receipt,
@@ -128,8 +134,15 @@ class LivenessChecks(DeploymentBase):
                                 detail={"challenge": asked.id, "message": exc.message})
                 raise
         cfg = settings or LivenessSettings()
-        obs = observe(frames, self.analyzer_for(pack), threshold=threshold, settings=cfg,
-                      passive=self._passive_scorer() if passive else None)
+        try:
+            obs = observe(frames, self.analyzer_for(pack), threshold=threshold, settings=cfg,
+                          passive=self._passive_scorer() if passive else None)
+        except LivenessOverBudget as exc:
+            with self._unit() as conn:
+                self._audit(conn, "liveness-refusal", operator=operator,
+                            purpose_key=asked.purpose_key, outcome=exc.code,
+                            detail={"challenge": asked.id, "message": exc.message})
+            raise
         result = judge(asked.actions, obs, cfg)
         with self._unit() as conn:
             receipt = new_receipt(asked, now=self._clock.now()) if result.passed else None

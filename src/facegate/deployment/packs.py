@@ -240,7 +240,8 @@ class PackBooks(Rights):
             before = self._migration(conn, purpose)
             row = self._purpose(conn, purpose)
             assert row.next_pack is not None
-            erased = delete_pack_templates(conn, purpose_key=purpose, pack=row.pack)
+            erased = delete_pack_templates(conn, guard=self._guard(conn), purpose_key=purpose,
+                                           pack=row.pack)
             changed = dataclasses.replace(
                 row, pack=row.next_pack, threshold=row.next_threshold,
                 calibration_id=row.next_calibration_id, next_pack=None, next_threshold=None,

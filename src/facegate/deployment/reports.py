@@ -152,7 +152,8 @@ class Reports(Rights):
             pack_version=pack.version, templates=templates, individuals=individuals,
             next_expiry=next_expiry, events=tuple(list_events(conn, purpose_key=key)),
             alternative_results=dict(results),
-            transfer_consents=count_live(conn, purpose_key=key, scope=ConsentScope.TRANSFER),
+            transfer_consents=count_live(conn, guard=self._guard(conn), purpose_key=key,
+                                         scope=ConsentScope.TRANSFER),
             reviewers=tuple(list_reviewers(conn, purpose_key=key)),
             review_configured=get_settings(conn, purpose_key=key) is not None,
             chain=self._chain(), sweeps=tuple(list_events(conn, name="retention-sweep")))

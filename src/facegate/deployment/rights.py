@@ -18,31 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from ..audit.chain import ChainReport
-from ..audit.trail import AuditEvent, chain_legacy_events, is_chained, list_events, verify_log
+from ..audit.integrity import check_open, inspect_store, verify_store
+from ..audit.trail import AuditEvent, list_events
 from ..consent.alternatives import forget_subject
 from ..consent.ledger import erase_events
 from ..consent.ledger import list_events as list_consents
-from ..crypto.keyfile import KeyStore
+from ..crypto.keyfile import ENV_AUDIT_KEY, KeyStore
 from ..crypto.keyring import KeyRing
+from ..errors import StoreUpgradeRequired
 from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.connection import Connection
-from ..storage.db import checkpoint_wal, transaction
+from ..storage.db import checkpoint_wal
 from ..subjects.models import Subject
 from ..subjects.repository import delete_subject, get_subject, list_subjects
 from ..templates.images import delete_expired_images, delete_images, image_metadata
-from ..templates.keys import (
-    DataKeys,
-    delete_data_key,
-    has_wrapped_keys,
-    kek_ids_in_use,
-    rewrap_data_keys,
-)
-from ..templates.store import (
-    delete_expired,
-    delete_templates,
-    seal_legacy_templates,
-    template_metadata,
-)
+from ..templates.keys import delete_data_key, kek_ids_in_use, rewrap_data_keys
+from ..templates.store import delete_expired, delete_templates, template_metadata
 from .books import Books
 
 __all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "Rights",
@@ -51,22 +42,31 @@ __all__ = ["AccessReport", "ErasureReceipt", "KeyRotation", "RetentionSweep", "R
 ERASED = "subject-erased"
 
 
+def keys_exist(path: Path | None, environ: Mapping[str, str]) -> bool:
+    """Whether a store at hand has keys somewhere: its key file, or the environment's."""
+    return bool(path is not None and path.exists()) or bool(environ.get(ENV_AUDIT_KEY))
+
+
 def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str],
-              now: datetime) -> KeyStore:
-    """The store's keys: read, or made for a new store; then seal and chain what an
-    older store kept plain, and destroy KEKs no data key uses any more.
+              created: bool) -> KeyStore:
+    """The store's keys: made for a store created now, read otherwise; then every check
+    an open makes (:func:`facegate.audit.integrity.check_open`), and KEKs no data key
+    uses any more destroyed. Nothing is sealed, chained or adopted here: a store an
+    older facegate wrote is refused until ``facegate store upgrade``.
 
     Raises:
-        KeyMissing: the store holds sealed data or a signed log but its keys are absent.
+        StoreUpgradeRequired: the store was written by an older facegate.
+        KeyMissing: the keys of an existing store are absent.
         KeyFileInsecure: the key file is readable by group or others.
+        StoreTampered: a row was altered, added, removed or left unsealed (the first named).
     """
-    fresh = not (has_wrapped_keys(conn) or is_chained(conn))
-    store = KeyStore.open(path, environ=environ, create=fresh)
-    with transaction(conn):
-        sealed = seal_legacy_templates(conn, keys=DataKeys(conn, ring=store.ring, now=now))
-        chain_legacy_events(conn, signer=store.signer, now=now)
-    if sealed:
-        checkpoint_wal(conn)  # the plain pages leave the WAL
+    if not created and inspect_store(conn).legacy_only and not keys_exist(path, environ):
+        raise StoreUpgradeRequired(
+            "the store was written before protected storage (plain templates, an unchained "
+            "log); a key holder upgrades it once with: facegate store upgrade",
+            details={"form": "plain"})
+    store = KeyStore.open(path, environ=environ, create=created)
+    check_open(conn, signer=store.signer, mac=store.rows)
     store.retire(keep=keks_in_use(conn))
     return store
 
@@ -171,7 +171,8 @@ class Rights(Books):
                                "kind": str(c.kind), "notice_version": c.notice_version,
                                "method": str(c.method), "given_by": str(c.given_by),
                                "recorded_at": c.recorded_at.isoformat()}
-                              for c in list_consents(conn, subject_id=subject)],
+                              for c in list_consents(conn, guard=self._guard(conn),
+                                                     subject_id=subject)],
                     templates=template_metadata(conn, subject_id=subject),
                     images=image_metadata(conn, subject_id=subject),
                     review_cases=list_subject_cases(conn, subject_id=subject),
@@ -196,10 +197,10 @@ class Rights(Books):
         try:
             with self._unit() as conn:
                 self._subject(conn, subject)
-                templates = delete_templates(conn, subject_id=subject)
+                templates = delete_templates(conn, guard=self._guard(conn), subject_id=subject)
                 images = delete_images(conn, subject_id=subject)
                 shredded = delete_data_key(conn, subject_id=subject) > 0
-                consents = erase_events(conn, subject_id=subject)
+                consents = erase_events(conn, guard=self._guard(conn), subject_id=subject)
                 forget_subject(conn, subject_id=subject)
                 delete_subject(conn, id=subject)
                 cases = self._cascade_erasure(conn, subject, operator=operator)
@@ -249,7 +250,7 @@ class Rights(Books):
         """
         now = self._clock.now()
         with self._unit() as conn:
-            gone = delete_expired(conn, now=now)
+            gone = delete_expired(conn, guard=self._guard(conn), now=now)
             images = delete_expired_images(conn, now=now)
             self._cascade_expiry(conn, operator=operator)
             subjects = tuple(sorted({s for _, s, _ in gone}))
@@ -279,10 +280,11 @@ class Rights(Books):
     # -- R15 ----------------------------------------------------------------------
 
     def verify_audit(self) -> ChainReport:
-        """Check the whole audit log against its signed checkpoint.
+        """Check the whole audit log against its signed checkpoint, every entry's tag, and
+        every template and consent row with the tables' signed state.
 
         Raises:
             AuditChainBroken: ``details.seq`` names the first broken entry.
+            StoreTampered: ``details.table`` and ``details.row`` name the first bad row.
         """
-        signer = self._keys.signer
-        return verify_log(self._conn, public_key=signer.public_key, key_id=signer.key_id)
+        return verify_store(self._conn, signer=self._keys.signer, mac=self._keys.rows)

@@ -26,7 +26,9 @@ The answer passes only when every check passes:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -36,10 +38,11 @@ import numpy as np
 from ..analysis import FaceAnalyzer
 from ..comparison import compare_descriptors
 from ..engine.faces import Face
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, LivenessOverBudget
+from ..images import load_image
 from ..quality import estimate_pose
 from .challenges import Action
-from .frames import Frame
+from .frames import MAX_FRAMES, Frame
 from .passive import PassiveScorer
 from .signals import eye_aspect_ratio, planar_residual
 
@@ -66,10 +69,15 @@ class LivenessSettings:
         identity_frames: how many frames (first and last included) are embedded.
         second_face_ratio: another face at least this share of the primary
             face's width refuses the frame.
+        frame_side: each frame is reduced to this longer side before it is looked at.
+        max_total_pixels: the most pixels all frames may declare together (their
+            headers, read before any frame is decoded).
+        max_seconds: the most time observing an answer may take; a check that runs
+            over stops and is refused.
     """
 
     min_frames: int = 5
-    max_frames: int = 90
+    max_frames: int = MAX_FRAMES
     max_duration: float = 20.0
     turn_degrees: float = 20.0
     frontal_degrees: float = 12.0
@@ -79,6 +87,9 @@ class LivenessSettings:
     passive_min: float = 0.5
     identity_frames: int = 5
     second_face_ratio: float = 0.5
+    frame_side: int = 1280
+    max_total_pixels: int = 200_000_000
+    max_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +139,17 @@ def _spread(n: int, k: int) -> list[int]:
 
 def observe(frames: Sequence[Frame], analyzer: FaceAnalyzer, *,
             passive: PassiveScorer | None = None, threshold: float | None = None,
-            settings: LivenessSettings | None = None) -> Observations:
+            settings: LivenessSettings | None = None,
+            timer: Callable[[], float] = time.monotonic) -> Observations:
     """Run the engine over ``frames`` and keep the numbers :func:`judge` needs.
+
+    What it may cost is bounded: the frames' declared pixels together, before any is
+    decoded; each frame's size (reduced to ``frame_side``); and the time it takes.
 
     Raises:
         InvalidArgument: too few or too many frames.
+        LivenessOverBudget: the frames declare more pixels than ``max_total_pixels``, or
+            observing them takes longer than ``max_seconds``.
         ImageError: a frame cannot be decoded.
     """
     cfg = settings or LivenessSettings()
@@ -140,6 +157,16 @@ def observe(frames: Sequence[Frame], analyzer: FaceAnalyzer, *,
         raise InvalidArgument(
             f"an answer needs {cfg.min_frames} to {cfg.max_frames} frames, got {len(frames)}",
             details={"frames": len(frames)})
+    declared = sum(f.declared_pixels() for f in frames)
+    if declared > cfg.max_total_pixels:
+        raise LivenessOverBudget(
+            f"the frames declare {declared} pixels, over the answer's budget of "
+            f"{cfg.max_total_pixels}", details={"limit": "pixels", "pixels": declared,
+                                                "max": cfg.max_total_pixels})
+    started = timer()
+    limits = dataclasses.replace(analyzer.settings.limits,
+                                 working_side=min(cfg.frame_side,
+                                                  analyzer.settings.limits.working_side))
     engine = analyzer.engine
     embed_at = set(_spread(len(frames), cfg.identity_frames))
     out: list[FrameObservation] = []
@@ -148,7 +175,12 @@ def observe(frames: Sequence[Frame], analyzer: FaceAnalyzer, *,
     limit = threshold if threshold is not None else analyzer.pack.default_threshold
     identity_ok = True
     for i, frame in enumerate(frames):
-        image = analyzer.load(frame.image)
+        if timer() - started > cfg.max_seconds:
+            raise LivenessOverBudget(
+                f"observing the answer took more than {cfg.max_seconds:.0f} s (stopped before "
+                f"frame {i} of {len(frames)})",
+                details={"limit": "time", "frame": i, "max_seconds": cfg.max_seconds})
+        image = load_image(frame.image, limits=limits)
         faces = engine.detect(image, analyzer.settings.detect)
         if not faces:
             out.append(FrameObservation(at=frame.at, face=False))

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["PRIVATE_SPACE_TYPES", "Processor", "Site", "SiteType"]
+from ..errors import InvalidArgument
+
+__all__ = ["PRIVATE_SPACE_TYPES", "Processor", "Site", "SiteType", "check_site_key"]
+
+_SITE_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*")
+
+
+def check_site_key(key: str) -> str:
+    """Return ``key`` if it is dotted lowercase words or numbers (``hq.lobby``,
+    ``branch-2.gate``), at most 100 characters; else raise ``InvalidArgument``. No
+    control, line-breaking or direction-changing character gets into a key, which
+    appears in scopes, logs, documents and the audit log."""
+    if len(key) > 100 or not _SITE_KEY.fullmatch(key):
+        raise InvalidArgument(
+            f"site key {key!r} must be dotted lowercase words or numbers, like hq.lobby",
+            details={"site": key.encode("unicode_escape").decode()[:200]})
+    return key
 
 
 class SiteType(StrEnum):

@@ -100,7 +100,7 @@ ASSESSMENT_ITEMS: Final = (
 
 def check_purpose_key(key: str) -> str:
     """Return ``key`` if it is a dotted lowercase key, else raise ``InvalidArgument``."""
-    if not _KEY.match(key):
+    if len(key) > 100 or not _KEY.fullmatch(key):
         raise InvalidArgument(
             f"purpose key {key!r} must be dotted lowercase words, like access.office.entry",
             details={"purpose": key})

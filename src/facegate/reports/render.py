@@ -39,9 +39,17 @@ def _environment() -> Any:
     return _ENV[0]
 
 
+#: Characters written as they are in a CSS string; anything else is hex-escaped.
+_CSS_PLAIN = frozenset(" .,:;-_()·@#%+=!?*")
+
+
 def _css_string(value: str) -> str:
-    """``value`` as a CSS string literal (for the page's margin boxes)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    """``value`` as a CSS string literal (for the page's margin boxes, inside the page's
+    ``<style>``): every character but letters, digits and a few plain marks is written as
+    a CSS hex escape, so no quote, backslash, ``<`` or ``>`` of a record (a processor's
+    name, a title) can end the string or the style sheet."""
+    escaped = "".join(ch if ch.isalnum() or ch in _CSS_PLAIN else f"\\{ord(ch):x} "
+                      for ch in value)
     return f'"{escaped}"'
 
 

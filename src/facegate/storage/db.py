@@ -1,7 +1,8 @@
 """Connections, transactions and migrations for the store: an SQLite file or a
 PostgreSQL database ("central mode").
 
-:func:`connect` opens (and creates) a deployment store, applies pending
+:func:`connect` opens a deployment store (creating it only when asked:
+``facegate init``), applies pending
 numbered migrations from :mod:`facegate.storage.migrations` and returns a
 :class:`~facegate.storage.connection.Connection` in autocommit mode, so that
 :func:`transaction` alone decides where a unit of work begins and ends. Each
@@ -39,12 +40,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from ..errors import SchemaTooNew, StorageError
+from ..errors import SchemaTooNew, StorageError, StoreNotFound
 from .connection import Connection, Dialect, dialect
 
 __all__ = ["APPLICATION_ID", "POSTGRESQL", "SQLITE", "WRITER_LOCK", "Migration", "checkpoint_wal",
-           "connect", "data_version", "dialect_sql", "is_url", "migrations", "period_sql",
-           "redact_url", "snapshot", "transaction"]
+           "connect", "connect_store", "data_version", "dialect_sql", "is_url", "migrations",
+           "period_sql", "redact_url", "snapshot", "transaction"]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154
@@ -101,34 +102,58 @@ def redact_url(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
-def connect(target: str | Path, *, now: datetime) -> Connection:
-    """Open the deployment store at ``target``, creating and migrating it as needed.
+def connect(target: str | Path, *, now: datetime, create: bool = False) -> Connection:
+    """Open the deployment store at ``target`` and apply pending migrations.
 
     Args:
         target: a ``postgresql://user:password@host:port/database`` URL (libpq's
             URL syntax, ``?sslmode=...`` and the like included), or the path of
             an SQLite file.
         now: the time recorded for migrations applied now.
+        create: make the store when there is none (``facegate init``); otherwise a
+            missing file, or a database without facegate's tables, is an error.
 
     Raises:
+        StoreNotFound: there is no store at ``target`` and ``create`` is false.
         SchemaTooNew: the store was migrated by a newer facegate.
         StorageError: the file or database is not a facegate store, or the
             PostgreSQL server cannot be reached or refuses the login.
     """
+    return connect_store(target, now=now, create=create)[0]
+
+
+def connect_store(target: str | Path, *, now: datetime,
+                  create: bool = False) -> tuple[Connection, bool]:
+    """:func:`connect`, and whether the store was created by this call."""
     if is_url(target):
-        return _connect_postgres(str(target), now)
-    return _connect_sqlite(target, now)
+        return _connect_postgres(str(target), now, create)
+    return _connect_sqlite(target, now, create)
 
 
-def _connect_sqlite(path: str | Path, now: datetime) -> Connection:
+def _missing(target: str) -> StoreNotFound:
+    return StoreNotFound(f"no facegate store at {target}; create one with: facegate init",
+                         details={"path": target})
+
+
+def _decoded(raw: bytes) -> str:
+    """Stored text; bytes that are not UTF-8 (written behind facegate's back) read as
+    replacement characters instead of failing the read, and then fail their checks."""
+    return raw.decode("utf-8", "replace")
+
+
+def _connect_sqlite(path: str | Path, now: datetime, create: bool) -> tuple[Connection, bool]:
+    file = Path(path)
+    if not create and not file.is_file():
+        raise _missing(str(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.text_factory = _decoded
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-        _claim(conn)
+        _claim(conn, create=create, target=str(path))
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, now)
+        created = _migrate(conn, now, create=create, target=str(path))
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StorageError(f"{path} is not a usable facegate store: {exc}",
@@ -136,19 +161,19 @@ def _connect_sqlite(path: str | Path, now: datetime) -> Connection:
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, created
 
 
-def _connect_postgres(url: str, now: datetime) -> Connection:
+def _connect_postgres(url: str, now: datetime, create: bool) -> tuple[Connection, bool]:
     from .postgres import open_postgres  # psycopg is loaded only for a PostgreSQL store
 
     conn = open_postgres(url)
     try:
-        _migrate(conn, now)
+        created = _migrate(conn, now, create=create, target=redact_url(url))
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, created
 
 
 def checkpoint_wal(conn: Connection) -> bool:
@@ -175,8 +200,9 @@ def data_version(conn: Connection) -> int | None:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
-def _claim(conn: Connection) -> None:
-    """Mark a new file as a facegate store; refuse another application's database.
+def _claim(conn: Connection, *, create: bool, target: str) -> None:
+    """Mark a new file as a facegate store; refuse another application's database, and
+    an empty file unless the store is being created.
 
     Runs before WAL is switched on, so the id lands in the main file's header.
     """
@@ -185,6 +211,8 @@ def _claim(conn: Connection) -> None:
     if has_tables and app_id != APPLICATION_ID:
         raise StorageError("the file holds another application's database",
                            details={"application_id": app_id})
+    if app_id != APPLICATION_ID and not create:
+        raise _missing(target)
     if app_id != APPLICATION_ID:
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
 
@@ -198,11 +226,24 @@ def _claim_postgres(conn: Connection) -> None:
                            details={"tables": len(tables)})
 
 
-def _migrate(conn: Connection, now: datetime) -> None:
+def _has_migrations(conn: Connection) -> bool:
+    if dialect(conn) == "sqlite":
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    else:
+        sql = ("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+               "AND table_name = 'schema_migrations'")
+    return conn.execute(sql).fetchone() is not None
+
+
+def _migrate(conn: Connection, now: datetime, *, create: bool, target: str) -> bool:
+    """Apply pending migrations; whether the store was created now."""
     kind = dialect(conn)
     with transaction(conn):
         if kind == "postgresql":
             _claim_postgres(conn)
+        fresh = not _has_migrations(conn)
+        if fresh and not create:
+            raise _missing(target)
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                      "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         applied = {int(row[0]) for row in conn.execute("SELECT version FROM schema_migrations")}
@@ -221,6 +262,7 @@ def _migrate(conn: Connection, now: datetime) -> None:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_migrations (version, name, applied_at) "
                          "VALUES (?, ?, ?)", (number, name, now.isoformat()))
+    return fresh
 
 
 def _statements(sql: str) -> Iterator[str]:

@@ -10,7 +10,7 @@ from ..storage.connection import Connection
 from .models import AgeBand, Subject
 
 __all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects",
-           "list_subjects"]
+           "list_subjects", "subject_holdings"]
 
 _COLUMNS = "id, external_ref, birth_date, age_band, registered_at"
 
@@ -51,3 +51,17 @@ def list_subjects(conn: Connection, *, limit: int = 200) -> list[Subject]:
 def delete_subject(conn: Connection, *, id: str) -> int:
     """Delete the subject row (its dependants go first; see ``Deployment.erase_subject``)."""
     return conn.execute("DELETE FROM subjects WHERE id = ?", (id,)).rowcount
+
+
+def subject_holdings(conn: Connection, *, id: str) -> set[tuple[str, str]]:
+    """Every ``(purpose, site)`` a subject appears under in the records: consents,
+    templates, retained images, review cases and audit entries about the subject."""
+    rows = conn.execute(
+        "SELECT p.key, p.site_key FROM purposes p WHERE p.key IN ("
+        "SELECT purpose_key FROM consent_events WHERE subject_id = ? UNION "
+        "SELECT purpose_key FROM templates WHERE subject_id = ? UNION "
+        "SELECT purpose_key FROM retained_images WHERE subject_id = ? UNION "
+        "SELECT purpose_key FROM review_cases WHERE subject_id = ? UNION "
+        "SELECT purpose_key FROM audit_events WHERE subject_id = ? "
+        "AND purpose_key IS NOT NULL)", (id, id, id, id, id))
+    return {(str(r[0]), str(r[1])) for r in rows}

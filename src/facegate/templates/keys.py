@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..audit.integrity import RowGuard
 from ..crypto.keyring import KeyRing
 from ..errors import KeyMissing
 from ..storage.connection import Connection
@@ -17,18 +18,23 @@ __all__ = ["DataKeys", "delete_data_key", "has_wrapped_keys", "kek_ids_in_use", 
 
 
 class DataKeys:
-    """The data keys of one unit of work: unwrapped on first use, created on demand.
+    """The data keys of one unit of work: unwrapped on first use, created on demand; and
+    the unit's :class:`~facegate.audit.integrity.RowGuard`, which tags the template rows
+    written and checks those read.
 
     Args:
         conn: the store, inside the caller's transaction.
         ring: the key ring that wraps and unwraps.
         now: the time recorded for a new key.
+        guard: the row tags of this unit of work.
     """
 
-    def __init__(self, conn: Connection, *, ring: KeyRing, now: datetime) -> None:
+    def __init__(self, conn: Connection, *, ring: KeyRing, now: datetime,
+                 guard: RowGuard) -> None:
         self._conn = conn
         self._ring = ring
         self._now = now
+        self.guard = guard
         self._cache: dict[str, bytes | None] = {}
 
     def find(self, subject_id: str) -> bytes | None:

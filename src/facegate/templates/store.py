@@ -6,6 +6,10 @@ A descriptor is stored only as an AES-256-GCM envelope
 random ``uid`` (assigned before insert), subject, purpose, model pack and pack
 version, so a ciphertext copied into another row, or a row moved to another
 subject or purpose, fails to open with :class:`~facegate.errors.CryptoInvalid`.
+Every row also carries a tag over all its columns (consent link and expiry
+included), written and counted by a :class:`~facegate.audit.integrity.RowGuard`;
+a row read back whose tag does not verify is refused
+(:class:`~facegate.errors.StoreTampered`), never matched.
 Raw images are never stored here (R10); see :mod:`facegate.templates.images`.
 """
 
@@ -19,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audit.integrity import TABLES, RowGuard
 from ..clock import parse_time
 from ..crypto.envelope import associated_data, open_sealed, seal
 from ..engine.faces import Descriptor
@@ -89,39 +94,40 @@ def open_descriptor(key: bytes, blob: bytes, *, uid: str, subject_id: str, purpo
 
 def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
                      consent_seq: int | None = None) -> list[str]:
-    """Seal and insert ``(subject_id, purpose_key, site_key, descriptor, created_at,
+    """Seal, insert and tag ``(subject_id, purpose_key, site_key, descriptor, created_at,
     expires_at)`` rows, linked to the consent event ``consent_seq``; returns their uids."""
     uids: list[str] = []
-
-    def sealed() -> Iterable[tuple[Any, ...]]:
-        for s, p, site, d, c, e in rows:
-            uid = new_uid()
-            uids.append(uid)
-            blob = seal_descriptor(keys.get(s), d, uid=uid, subject_id=s, purpose_key=p)
-            yield (uid, s, p, site, d.pack, d.pack_version, blob, consent_seq, c.isoformat(),
-                   e.isoformat())
-
-    conn.executemany(
-        "INSERT INTO templates (uid, subject_id, purpose_key, site_key, pack, pack_version, "
-        "descriptor, consent_seq, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        sealed())
+    for s, p, site, d, c, e in rows:
+        uid = new_uid()
+        blob = seal_descriptor(keys.get(s), d, uid=uid, subject_id=s, purpose_key=p)
+        row_id = conn.execute(
+            "INSERT INTO templates (uid, subject_id, purpose_key, site_key, pack, pack_version, "
+            "descriptor, consent_seq, created_at, expires_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (uid, s, p, site, d.pack, d.pack_version, blob, consent_seq, c.isoformat(),
+             e.isoformat())).fetchone()[0]
+        keys.guard.tag("templates", row_id)
+        uids.append(uid)
     return uids
+
+
+_SELECT = ", ".join(TABLES["templates"].columns) + ", mac"
 
 
 def list_templates(conn: Connection, *, keys: DataKeys, purpose_key: str,
                    now: datetime, subject_id: str | None = None,
                    packs: Iterable[str] | None = None) -> list[StoredTemplate]:
     """Unexpired templates of one purpose (and optionally one subject, or only of
-    the model ``packs`` given), opened.
+    the model ``packs`` given), their tags checked, opened.
 
     A row whose subject has no data key any more (erased, then restored from a
     backup) cannot be opened and is skipped: it is as good as gone.
 
     Raises:
+        StoreTampered: a row's tag does not verify (altered, unsealed or inserted).
         CryptoInvalid: a row was altered or moved to another subject or purpose.
     """
-    sql = ("SELECT id, uid, subject_id, purpose_key, site_key, pack, pack_version, descriptor, "
-           "created_at, expires_at FROM templates WHERE purpose_key = ? AND expires_at > ?")
+    sql = f"SELECT {_SELECT} FROM templates WHERE purpose_key = ? AND expires_at > ?"
     args: list[object] = [purpose_key, now.isoformat()]
     if subject_id is not None:
         sql += " AND subject_id = ?"
@@ -132,6 +138,7 @@ def list_templates(conn: Connection, *, keys: DataKeys, purpose_key: str,
         args += wanted
     out = []
     for r in conn.execute(sql + " ORDER BY id", args).fetchall():
+        keys.guard.check("templates", tuple(r))
         key = keys.find(str(r[2]))
         if key is None:
             continue
@@ -140,8 +147,8 @@ def list_templates(conn: Connection, *, keys: DataKeys, purpose_key: str,
                                      pack_version=str(r[6]))
         out.append(StoredTemplate(id=int(r[0]), uid=str(r[1]), subject_id=str(r[2]),
                                   purpose_key=str(r[3]), site_key=str(r[4]),
-                                  descriptor=descriptor, created_at=parse_time(r[8]),
-                                  expires_at=parse_time(r[9])))
+                                  descriptor=descriptor, created_at=parse_time(r[9]),
+                                  expires_at=parse_time(r[10])))
     return out
 
 
@@ -155,7 +162,8 @@ def template_metadata(conn: Connection, *, subject_id: str) -> list[dict[str, An
 
 
 def seal_legacy_templates(conn: Connection, *, keys: DataKeys) -> int:
-    """Seal the plain descriptors of a store written before issue 5; returns how many."""
+    """Seal the plain descriptors of a store written before protected storage; returns how
+    many. For ``facegate store upgrade`` only: no other path adopts an unsealed row."""
     rows = conn.execute("SELECT id, subject_id, purpose_key, pack, pack_version, descriptor "
                         "FROM templates WHERE uid IS NULL").fetchall()
     for row_id, s, p, pack, version, data in rows:
@@ -187,15 +195,13 @@ def count_individuals(conn: Connection) -> int:
     return int(conn.execute("SELECT count(DISTINCT subject_id) FROM templates").fetchone()[0])
 
 
-def delete_templates(conn: Connection, *, subject_id: str,
+def delete_templates(conn: Connection, *, guard: RowGuard, subject_id: str,
                      purpose_key: str | None = None) -> int:
     """Delete a subject's templates (for one purpose, or all); returns how many."""
     if purpose_key is None:
-        cur = conn.execute("DELETE FROM templates WHERE subject_id = ?", (subject_id,))
-    else:
-        cur = conn.execute("DELETE FROM templates WHERE subject_id = ? AND purpose_key = ?",
-                           (subject_id, purpose_key))
-    return cur.rowcount
+        return guard.delete("templates", "subject_id = ?", (subject_id,))
+    return guard.delete("templates", "subject_id = ? AND purpose_key = ?",
+                        (subject_id, purpose_key))
 
 
 def subjects_with_pack(conn: Connection, *, purpose_key: str, pack: str) -> set[str]:
@@ -205,7 +211,7 @@ def subjects_with_pack(conn: Connection, *, purpose_key: str, pack: str) -> set[
         (purpose_key, pack))}
 
 
-def delete_pack_templates(conn: Connection, *, purpose_key: str,
+def delete_pack_templates(conn: Connection, *, guard: RowGuard, purpose_key: str,
                           pack: str) -> list[tuple[str, str, str]]:
     """Delete a purpose's templates of one pack and any image retained with them (the end
     of a pack migration); returns ``(uid, subject_id, purpose_key)`` of each template."""
@@ -214,14 +220,15 @@ def delete_pack_templates(conn: Connection, *, purpose_key: str,
         (purpose_key, pack))]
     conn.executemany("DELETE FROM retained_images WHERE template_uid = ?",
                      ((uid,) for uid, _, _ in rows))
-    conn.execute("DELETE FROM templates WHERE purpose_key = ? AND pack = ?", (purpose_key, pack))
+    guard.delete("templates", "purpose_key = ? AND pack = ?", (purpose_key, pack))
     return rows
 
 
-def delete_expired(conn: Connection, *, now: datetime) -> list[tuple[str, str, str]]:
+def delete_expired(conn: Connection, *, guard: RowGuard,
+                   now: datetime) -> list[tuple[str, str, str]]:
     """Delete every template past its expiry; returns ``(uid, subject, purpose)`` of each."""
     gone = [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
         "SELECT uid, subject_id, purpose_key FROM templates WHERE expires_at <= ? ORDER BY id",
         (now.isoformat(),))]
-    conn.execute("DELETE FROM templates WHERE expires_at <= ?", (now.isoformat(),))
+    guard.delete("templates", "expires_at <= ?", (now.isoformat(),))
     return gone

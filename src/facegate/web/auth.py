@@ -47,8 +47,11 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def signed_in(request: Request, action: ApiAction | None = None, *,
-              purpose: str | None = None) -> tuple[sessions.Session, ApiKey]:
-    """The session and its live key, allowed ``action`` (on ``purpose``) when given.
+              purpose: str | None = None, site: str | None = None,
+              subject: str | None = None,
+              whole: bool = False) -> tuple[sessions.Session, ApiKey]:
+    """The session and its live key, allowed ``action`` (on ``purpose``, ``site``,
+    ``subject`` or the whole deployment: the API's :func:`allow`) when given.
 
     Raises:
         Unauthenticated: nobody is signed in (pages answer with the sign-in page).
@@ -66,7 +69,7 @@ def signed_in(request: Request, action: ApiAction | None = None, *,
     limiter: RateLimiter = request.app.state.limiter
     limiter.take(key.id)
     if action is not None:
-        allow(request, key, action, purpose=purpose)
+        allow(request, key, action, purpose=purpose, site=site, subject=subject, whole=whole)
     return session, key
 
 

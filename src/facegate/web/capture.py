@@ -120,7 +120,7 @@ async def liveness_answer(request: Request) -> Response:
         frames = [Frame(at=float(f["at"]), image=base64.b64decode(f["image"], validate=True))
                   for f in data["frames"][:_MAX_FRAMES]]
         nonce = str(data.get("nonce", ""))
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
         raise RequestError("send {nonce, frames: [{at, image}]}") from None
     sessions.check_form(request, str(data.get("csrf", "")))
     session, key, _ = kiosk_of(request, ApiAction.BIOMETRIC)

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey
 from ..access.roles import ALLOWED
-from ..api.common import service_of
+from ..api.common import allowed, in_scope, service_of, sites_in_scope
 from ..errors import Error, Forbidden
 from ..purposes.models import (
     ASSESSMENT_ITEMS,
@@ -68,10 +68,13 @@ def nav(request: Request, key: ApiKey) -> list[dict[str, Any]]:
     return items
 
 
-def staff(request: Request, action: ApiAction,
-          purpose: str | None = None) -> tuple[sessions.Session, ApiKey]:
-    """A signed-in staff session allowed ``action``; a kiosk browser is refused."""
-    session, key = signed_in(request, action, purpose=purpose)
+def staff(request: Request, action: ApiAction, purpose: str | None = None, *,
+          site: str | None = None, subject: str | None = None,
+          whole: bool = False) -> tuple[sessions.Session, ApiKey]:
+    """A signed-in staff session allowed ``action`` (within scope, as :func:`signed_in`);
+    a kiosk browser is refused."""
+    session, key = signed_in(request, action, purpose=purpose, site=site, subject=subject,
+                             whole=whole)
     if session.kiosk_purpose is not None:
         raise Forbidden("this browser is set up as a kiosk; the dashboard is closed here")
     return session, key
@@ -94,15 +97,18 @@ def overview(request: Request) -> Response:
     """Processor, sites and purposes; filing and the audit chain for those who audit."""
     _, key = staff(request, ApiAction.READ_BOOKS)
     service = service_of(request)
-    purposes = [p for p in service.call(lambda d: d.purposes())
-                if key.purposes is None or p.key in key.purposes]
+    shown = in_scope(request, key)
+    purposes = [p for p in service.call(lambda d: d.purposes()) if shown(p.key, p.site_key)]
     rows = [{"purpose": p, "notice": service.call(partial(_notice, purpose=p.key)),
              "warnings": service.call(partial(_warnings, purpose=p.key))} for p in purposes]
-    audits = key.role in ALLOWED[ApiAction.AUDIT]
+    # The filing counter and the chain check reach the whole deployment.
+    audits = allowed(key, ApiAction.AUDIT, whole=True)
     filing = service.call(lambda d: d.filing_status()) if audits else None
+    sites = sites_in_scope(request, key, service.call(lambda d: d.sites()),
+                           lambda s: str(s.key))
     return staff_page(request, key, "dashboard/overview.html",
                       processor=service.call(lambda d: d.processor()),
-                      sites=service.call(lambda d: d.sites()), rows=rows, filing=filing,
+                      sites=sites, rows=rows, filing=filing,
                       chain=_chain(request) if audits else None,
                       configure=key.role in ALLOWED[ApiAction.CONFIGURE])
 
@@ -153,7 +159,8 @@ def _wizard_page(request: Request, key: ApiKey, purpose: str, *, error: Error | 
 def new_purpose_page(request: Request) -> Response:
     _, key = staff(request, ApiAction.CONFIGURE)
     return staff_page(request, key, "dashboard/new_purpose.html", error=None, form={},
-                      sites=service_of(request).call(lambda d: d.sites()))
+                      sites=sites_in_scope(request, key, service_of(request).call(
+                          lambda d: d.sites()), lambda s: str(s.key)))
 
 
 @router.post("/purposes/new")
@@ -163,7 +170,8 @@ async def new_purpose(request: Request) -> Response:
         form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
         modes = [str(m) for m in data.getlist("modes") if m in ("verify", "identify")]
     sessions.check_form(request, str(form.get("csrf", "")))
-    _, key = staff(request, ApiAction.CONFIGURE)
+    _, key = staff(request, ApiAction.CONFIGURE, form.get("key", "").strip() or None,
+                   site=form.get("site") or None)
     try:
         days = int(form.get("retention_days") or "0")
     except ValueError:

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey, Role
-from ..api.common import allow, service_of
+from ..api.common import allow, in_scope, service_of
 from ..errors import CredentialInvalid, Forbidden, RequestError
 from . import sessions
 from .auth import see_other, signed_in
@@ -68,8 +68,9 @@ def kiosk_page(request: Request, template: str, purpose: str, **context: Any) ->
 def setup_page(request: Request) -> Response:
     """Staff tie this browser to a purpose; it then shows only the kiosk."""
     _, key = signed_in(request, ApiAction.CONSENT_DESK)
+    shown = in_scope(request, key)
     purposes = [p for p in service_of(request).call(lambda d: d.purposes())
-                if p.status == "active" and (key.purposes is None or p.key in key.purposes)]
+                if p.status == "active" and shown(p.key, p.site_key)]
     return render(request, "kiosk/setup.html", purposes=purposes, kiosk=True)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from ..access import ApiAction
 from ..access.roles import ALLOWED
-from ..api.common import allow, service_of
-from ..api.documents import KINDS, document_response
+from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
+from ..api.documents import KINDS, allow_document, document_response
+from ..api.oversight import MAX_SEQ
 from ..consent.ledger import current_state
 from ..errors import Error, Forbidden, NotFound
 from ..jurisdictions import get_profile
@@ -34,13 +35,22 @@ def _consents(d: Any, *, subject: str) -> list[Any]:
     return list(d.consents(subject))
 
 
+def _holdings(d: Any, *, subject: str) -> set[tuple[str, str]]:
+    return set(d.subject_holdings(subject))
+
+
 @router.get("/subjects")
 def subjects(request: Request) -> Response:
-    """Recent subjects with the current state of each consent, from the ledger."""
+    """Recent subjects with the current state of each consent, from the ledger; a key
+    limited in scope sees only subjects whose records all lie in its scope."""
     _, key = staff(request, ApiAction.SUBJECT_REPORT)
     service = service_of(request)
     rows = []
     for s in service.call(lambda d: d.subjects(limit=200)):
+        if not key.scope.unlimited and not allowed(
+                key, ApiAction.SUBJECT_REPORT,
+                holdings=service.call(partial(_holdings, subject=s.id))):
+            continue
         ledger = service.call(partial(_consents, subject=s.id))
         purposes = sorted({e.purpose_key for e in ledger})
         states = [{"purpose": p, "state": current_state(
@@ -53,8 +63,7 @@ def subjects(request: Request) -> Response:
 @router.get("/subjects/{subject}")
 def subject(request: Request, subject: str) -> Response:
     """A subject's access report: consent history, template metadata, events."""
-    _, key = staff(request, ApiAction.SUBJECT_REPORT)
-    allow(request, key, ApiAction.SUBJECT_REPORT, subject=subject)
+    _, key = staff(request, ApiAction.SUBJECT_REPORT, subject=subject)
     report = service_of(request).call(lambda d: d.access_report(subject,
                                                                 operator=key.principal))
     return staff_page(request, key, "dashboard/subject.html", report=report.as_dict())
@@ -68,8 +77,9 @@ def review(request: Request) -> Response:
     if not reviewer:
         allow(request, key, ApiAction.ACT_ON_CASE)
     status = "pending" if reviewer else "confirmed"
+    shown = in_scope(request, key)
     cases = [c for c in service_of(request).call(lambda d: d.review_cases(status=status))
-             if key.purposes is None or c.purpose_key in key.purposes]
+             if shown(c.purpose_key, None)]
     return staff_page(request, key, "dashboard/review.html", cases=cases, reviewer=reviewer,
                       message=request.query_params.get("done"), error=None)
 
@@ -94,8 +104,9 @@ def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str
         if isinstance(exc, Forbidden):
             raise
         reviewer = key.role in ALLOWED[ApiAction.REVIEW]
-        cases = service.call(lambda d: d.review_cases(
-            status="pending" if reviewer else "confirmed"))
+        shown = in_scope(request, key)
+        cases = [c for c in service.call(lambda d: d.review_cases(
+            status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
         return staff_page(request, key, "dashboard/review.html", status=409, cases=cases,
                           reviewer=reviewer, message=None, error=exc)
     return see_other(request, f"/dashboard/review?done={verdict}")
@@ -120,15 +131,19 @@ def act(request: Request, case_id: str, action: Annotated[str, Form(max_length=2
 
 
 @router.get("/audit")
-def audit(request: Request, name: str | None = None, before: int | None = None) -> Response:
-    """The chain check, then the log, newest first, 100 a page."""
+def audit(request: Request, name: Annotated[str | None, Query(max_length=100)] = None,
+          before: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None) -> Response:
+    """The chain check, then the log, newest first, 100 a page. A key limited in scope sees
+    only its purposes' entries, and not the chain check (it covers the whole log)."""
     _, key = staff(request, ApiAction.AUDIT)
     service = service_of(request)
+    purposes = purposes_in_scope(request, key)
     newest = service.call(lambda d: d.audit_events(name or None, before=before, limit=101,
-                                                   newest_first=True))
+                                                   newest_first=True, purposes=purposes))
     page = newest[:100]
     names = service.call(lambda d: d.audit_event_names())
-    return staff_page(request, key, "dashboard/audit.html", chain=_chain(request), events=page,
+    chain = _chain(request) if allowed(key, ApiAction.AUDIT, whole=True) else None
+    return staff_page(request, key, "dashboard/audit.html", chain=chain, events=page,
                       names=names, name=name or "",
                       older=page[-1].seq if len(newest) > len(page) else None)
 
@@ -136,7 +151,7 @@ def audit(request: Request, name: str | None = None, before: int | None = None) 
 @router.get("/filing")
 def filing(request: Request) -> Response:
     """Stored individuals against the filing threshold, the warning, and every record."""
-    _, key = staff(request, ApiAction.AUDIT)
+    _, key = staff(request, ApiAction.AUDIT, whole=True)
     status = service_of(request).call(lambda d: d.filing_status())
     share = (status.individuals / status.threshold) if status.threshold else None
     return staff_page(request, key, "dashboard/filing.html", filing=status,
@@ -151,14 +166,14 @@ def documents(request: Request) -> Response:
     the profile has R22, the retention and destruction policy."""
     _, key = staff(request, ApiAction.AUDIT)
     service = service_of(request)
-    purposes = [p for p in service.call(lambda d: d.purposes())
-                if (key.purposes is None or p.key in key.purposes)
-                and (key.sites is None or p.site_key in key.sites)]
+    shown = in_scope(request, key)
+    purposes = [p for p in service.call(lambda d: d.purposes()) if shown(p.key, p.site_key)]
     processor = service.call(lambda d: d.processor())
     r22 = processor is not None and get_profile(processor.jurisdiction).applies("R22")
+    wide = ["filing", "summary"] + (["retention-policy"] if r22 else [])
     return staff_page(request, key, "dashboard/documents.html", purposes=purposes,
-                      deployment_wide=["filing", "summary"] + (["retention-policy"] if r22
-                                                               else []))
+                      deployment_wide=wide if allowed(key, ApiAction.AUDIT, whole=True)
+                      else [])
 
 
 @router.get("/documents/{kind}")
@@ -168,7 +183,7 @@ def document(request: Request, kind: str, purpose: str | None = None,
     _, key = staff(request, ApiAction.AUDIT)
     if kind not in KINDS:
         raise NotFound(f"no document {kind!r}", details={"kinds": list(KINDS)})
-    allow(request, key, ApiAction.AUDIT, purpose=purpose)
+    allow_document(request, key, kind, purpose=purpose, subject=subject)
     rendered = service_of(request).call(lambda d: d.report(
         kind, purpose=purpose, subject=subject, lang=lang, fmt=format,
         operator=key.principal))

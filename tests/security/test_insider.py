@@ -1,0 +1,397 @@
+"""The insider suite (R15, R16): someone who can write to the store but does not hold the
+key file tampers with the audit log, the templates and the consent ledger.
+
+Each of the generated tamperings (edit, delete, swap, insert, truncate, retype, NULL
+out, legacy downgrade, restore from an older copy, forge the checkpoint) works on its own
+copy of a populated store. After each:
+
+* ``facegate audit verify`` reports the store as tampered in one line that names the
+  first bad entry (the entry, row or table tampered with), exits 1, and raises nothing;
+* a service that had the store open before the tampering refuses its next operation on
+  the templates or the ledger: no tampering makes a template match or a refused
+  operation go through.
+
+The suite prints how many tamperings it detected out of how many it tried.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from facegate.analysis import FaceAnalyzer
+from facegate.audit.chain import entry_hash
+from facegate.cli import cli
+from facegate.clock import FixedClock
+from facegate.deployment import Deployment
+from facegate.errors import StoreTampered
+
+from ..support.governed import START
+from .conftest import P, Populated
+
+pytestmark = pytest.mark.shared_data
+
+AUDIT_TEXT = ("at", "name", "operator", "purpose_key", "subject_id", "outcome", "rule",
+              "detail")
+ROW = r"(audit entry|template row|consent event) (\d+)"
+
+
+@dataclass(frozen=True)
+class Tampering:
+    """One tampering: what it does, to which table, and what the report must name (a
+    number for an entry or row, or a table's name)."""
+
+    name: str
+    table: str
+    apply: Callable[[sqlite3.Connection], None]
+    names: str
+
+
+def _exec(*statements: tuple[str, tuple[object, ...]]) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for sql, args in statements:
+            conn.execute(sql, args)
+    return apply
+
+
+def _one(sql: str, *args: object) -> Callable[[sqlite3.Connection], None]:
+    return _exec((sql, args))
+
+
+def _audit(conn: sqlite3.Connection, rng: random.Random) -> Iterator[Tampering]:
+    last = conn.execute("SELECT max(seq) FROM audit_events").fetchone()[0]
+    picks = sorted({1, 2, last // 2, last - 1, last, *rng.sample(range(3, last - 1), 5)})
+    for seq in picks:
+        for field in AUDIT_TEXT:
+            value = "2031-01-01T00:00:00+00:00" if field == "at" else (
+                '{"forged": true}' if field == "detail" else "mallory")
+            yield Tampering(f"audit edit {field} @{seq}", "audit",
+                            _one(f"UPDATE audit_events SET {field} = ? WHERE seq = ?", value,
+                                 seq), str(seq))
+        yield Tampering(f"audit edit hash @{seq}", "audit", _one(
+            "UPDATE audit_events SET hash = ? WHERE seq = ?", "ab" * 32, seq), str(seq))
+        yield Tampering(f"audit edit mac @{seq}", "audit", _one(
+            "UPDATE audit_events SET mac = ? WHERE seq = ?", "cd" * 32, seq), str(seq))
+        yield Tampering(f"audit delete @{seq}", "audit", _one(
+            "DELETE FROM audit_events WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"audit retype detail @{seq}", "audit", _one(
+            "UPDATE audit_events SET detail = CAST(detail AS BLOB) WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"audit bad utf-8 @{seq}", "audit", _one(
+            "UPDATE audit_events SET operator = CAST(X'6d80ff' AS TEXT) WHERE seq = ?", seq),
+            str(seq))
+        yield Tampering(f"audit retype outcome @{seq}", "audit", _one(
+            "UPDATE audit_events SET outcome = 7 WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"audit NULL hash @{seq}", "audit", _one(
+            "UPDATE audit_events SET hash = NULL WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"audit NULL mac @{seq}", "audit", _one(
+            "UPDATE audit_events SET mac = NULL WHERE seq = ?", seq), str(seq))
+        if seq < last:
+            yield Tampering(f"audit swap @{seq}", "audit", _swap_audit(seq, seq + 1), str(seq))
+            yield Tampering(f"audit truncate after {seq}", "audit", _one(
+                "DELETE FROM audit_events WHERE seq > ?", seq), str(seq + 1))
+            yield Tampering(f"audit delete and re-chain @{seq}", "audit",
+                            _rechain(delete=seq), str(seq))
+        yield Tampering(f"audit edit and re-chain @{seq}", "audit", _rechain(edit=seq),
+                        str(seq))
+    yield Tampering("audit append a copy", "audit", _append_copy(last), str(last + 1))
+    yield Tampering("audit append untagged", "audit", _append_copy(last, tag=False),
+                    str(last + 1))
+    yield Tampering("audit rewrite refusals as ok", "audit", _one(
+        "UPDATE audit_events SET name = 'verify', outcome = 'ok' WHERE name = 'refusal'"),
+        str(conn.execute("SELECT min(seq) FROM audit_events WHERE name = 'refusal'"
+                         ).fetchone()[0]))
+    yield Tampering("legacy downgrade: hashes NULL, no checkpoint", "audit", _exec(
+        ("UPDATE audit_events SET hash = NULL", ()), ("DELETE FROM audit_checkpoint", ())), "1")
+    yield Tampering("legacy downgrade: laundered log", "audit", _exec(
+        ("DELETE FROM audit_events WHERE name = 'enroll'", ()),
+        ("UPDATE audit_events SET outcome = 'ok' WHERE name = 'refusal'", ()),
+        ("UPDATE audit_events SET hash = NULL", ()), ("DELETE FROM audit_checkpoint", ())), "1")
+    yield Tampering("downgrade: every tag NULL", "audit", _exec(
+        ("UPDATE audit_events SET mac = NULL", ()), ("UPDATE templates SET mac = NULL", ()),
+        ("UPDATE consent_events SET mac = NULL", ()),
+        ("UPDATE audit_checkpoint SET state = NULL", ())), "1")
+    for name, sql, args in (
+            ("seq -1", "UPDATE audit_checkpoint SET seq = -1", ()),
+            ("seq forged", "UPDATE audit_checkpoint SET seq = ?", (last - 3,)),
+            ("head not hex", "UPDATE audit_checkpoint SET head = 'zz'", ()),
+            ("head of another entry", "UPDATE audit_checkpoint SET head = "
+             "(SELECT hash FROM audit_events WHERE seq = 2)", ()),
+            ("signature zeroed", "UPDATE audit_checkpoint SET signature = zeroblob(64)", ()),
+            ("key id", "UPDATE audit_checkpoint SET key_id = 'ffffffffffffffff'", ()),
+            ("state edited", "UPDATE audit_checkpoint SET state = replace(state, "
+             "'templates ', 'templates 9')", ()),
+            ("state NULL", "UPDATE audit_checkpoint SET state = NULL", ()),
+            ("seq retyped", "UPDATE audit_checkpoint SET seq = 'last'", ()),
+            ("deleted", "DELETE FROM audit_checkpoint", ())):
+        yield Tampering(f"checkpoint {name}", "audit", _one(sql, *args), str(last))
+
+
+def _swap_audit(a: int, b: int) -> Callable[[sqlite3.Connection], None]:
+    cols = ", ".join((*AUDIT_TEXT, "hash", "mac"))
+
+    def apply(conn: sqlite3.Connection) -> None:
+        rows = {s: conn.execute(f"SELECT {cols} FROM audit_events WHERE seq = ?",
+                                (s,)).fetchone() for s in (a, b)}
+        sets = ", ".join(f"{c} = ?" for c in cols.split(", "))
+        for seq, other in ((a, b), (b, a)):
+            conn.execute(f"UPDATE audit_events SET {sets} WHERE seq = ?", (*rows[other], seq))
+    return apply
+
+
+def _rechain(*, delete: int | None = None,
+             edit: int | None = None) -> Callable[[sqlite3.Connection], None]:
+    """Delete (then renumber) or edit one entry, then recompute every hash after it and the
+    checkpoint's head, as an attacker without the keys can."""
+    def apply(conn: sqlite3.Connection) -> None:
+        start = delete if delete is not None else edit
+        assert start is not None
+        if delete is not None:
+            conn.execute("DELETE FROM audit_events WHERE seq = ?", (delete,))
+            for (seq,) in conn.execute("SELECT seq FROM audit_events WHERE seq > ? "
+                                       "ORDER BY seq", (delete,)).fetchall():
+                conn.execute("UPDATE audit_events SET seq = seq - 1 WHERE seq = ?", (seq,))
+        else:
+            conn.execute("UPDATE audit_events SET operator = 'mallory' WHERE seq = ?", (edit,))
+        prev = conn.execute("SELECT hash FROM audit_events WHERE seq = ?",
+                            (start - 1,)).fetchone()
+        head = prev[0] if prev else "00" * 32
+        last = start - 1
+        for row in conn.execute("SELECT seq, at, name, operator, purpose_key, subject_id, "
+                                "outcome, rule, detail, hash FROM audit_events WHERE seq >= ? "
+                                "ORDER BY seq", (start,)).fetchall():
+            head = entry_hash(head, row)
+            conn.execute("UPDATE audit_events SET hash = ? WHERE seq = ?", (head, row[0]))
+            last = row[0]
+        conn.execute("UPDATE audit_checkpoint SET seq = ?, head = ?", (last, head))
+    return apply
+
+
+def _append_copy(last: int, *, tag: bool = True) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT seq, at, name, operator, purpose_key, subject_id, outcome, "
+                           "rule, detail, hash, mac FROM audit_events WHERE seq = ?",
+                           (last,)).fetchone()
+        forged = (last + 1, *row[1:9])
+        digest = entry_hash(row[9], (*forged, None))
+        conn.execute("INSERT INTO audit_events (seq, at, name, operator, purpose_key, "
+                     "subject_id, outcome, rule, detail, hash, mac) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (*forged, digest, row[10] if tag else None))
+    return apply
+
+
+def _templates(conn: sqlite3.Connection, pop: Populated) -> Iterator[Tampering]:
+    rows = conn.execute("SELECT id, subject_id, consent_seq FROM templates ORDER BY id"
+                        ).fetchall()
+    subjects = [r[1] for r in rows]
+    next_id = str(conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'templates'"
+                               ).fetchone()[0] + 1)
+    edits = {"uid": "'t_forged'", "subject_id": "?",
+             "purpose_key": "CASE purpose_key WHEN 'hr.attendance' THEN 'access.office.entry' "
+                            "ELSE 'hr.attendance' END",
+             "site_key": "'hq.gym'", "pack": "'other'",
+             "pack_version": "'9'", "consent_seq": "consent_seq + 1",
+             "created_at": "'2020-01-01T00:00:00+00:00'",
+             "expires_at": "'2099-01-01T00:00:00+00:00'",
+             "descriptor": "substr(descriptor, 1, 20) || X'00' || substr(descriptor, 22)"}
+    for row_id, subject, _ in rows:
+        for field, value in edits.items():
+            args: tuple[object, ...] = (row_id,)
+            if field == "subject_id":  # moved to another enrolled subject
+                args = (subjects[1] if subject == subjects[0] else subjects[0], row_id)
+            yield Tampering(f"template edit {field} #{row_id}", "templates", _one(
+                f"UPDATE templates SET {field} = {value} WHERE id = ?", *args), str(row_id))
+        yield Tampering(f"template delete #{row_id}", "templates", _one(
+            "DELETE FROM templates WHERE id = ?", row_id), "templates")
+        for field in ("mac", "uid", "consent_seq"):
+            yield Tampering(f"template NULL {field} #{row_id}", "templates", _one(
+                f"UPDATE templates SET {field} = NULL WHERE id = ?", row_id), str(row_id))
+        yield Tampering(f"template retype expiry #{row_id}", "templates", _one(
+            "UPDATE templates SET expires_at = 4102444800 WHERE id = ?", row_id), str(row_id))
+        yield Tampering(f"template retype descriptor #{row_id}", "templates", _one(
+            "UPDATE templates SET descriptor = CAST(descriptor AS TEXT) WHERE id = ?", row_id),
+            str(row_id))
+        yield Tampering(f"template copy of #{row_id}", "templates", _one(
+            "INSERT INTO templates (uid, subject_id, purpose_key, site_key, pack, pack_version, "
+            "descriptor, consent_seq, created_at, expires_at, mac) SELECT uid || 'x', "
+            "subject_id, purpose_key, site_key, pack, pack_version, descriptor, consent_seq, "
+            "created_at, expires_at, mac FROM templates WHERE id = ?", row_id), next_id)
+    a, b = rows[0][0], rows[1][0]
+    yield Tampering("template swap descriptors", "templates", _exec(
+        ("UPDATE templates SET descriptor = (SELECT descriptor FROM templates WHERE id = ?) "
+         "WHERE id = ?", (b, a)),), str(a))
+    plain = bytes(4 * 128)  # an attacker's plain float32 descriptor
+    yield Tampering("template injected plain (legacy form)", "templates", _one(
+        "INSERT INTO templates (subject_id, purpose_key, site_key, pack, pack_version, "
+        "descriptor, consent_seq, created_at, expires_at) VALUES (?, ?, 'hq.lobby', "
+        "'dlib-resnet-v1', '1.0', ?, ?, '2025-09-01T00:00:00+00:00', "
+        "'2099-01-01T00:00:00+00:00')", subjects[0], P, plain, rows[0][2]), next_id)
+    yield Tampering("template legacy downgrade of every row", "templates", _one(
+        "UPDATE templates SET uid = NULL"), str(rows[0][0]))
+    yield Tampering("template of a withdrawn subject restored", "templates",
+                    _restore(pop.withdrawn_template, "templates"), "templates")
+
+
+def _restore(row: tuple[object, ...], table: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        marks = ", ".join("?" * len(row))
+        conn.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", row)
+    return apply
+
+
+def _consents(conn: sqlite3.Connection, pop: Populated,
+              rng: random.Random) -> Iterator[Tampering]:
+    seqs = [r[0] for r in conn.execute("SELECT seq FROM consent_events ORDER BY seq")]
+    withdrawals = [r[0] for r in conn.execute(
+        "SELECT seq FROM consent_events WHERE kind = 'withdrawn' ORDER BY seq")]
+    picks = sorted({seqs[0], seqs[-1], *withdrawals[:4], *rng.sample(seqs, 4)})
+    edits = {"kind": "CASE kind WHEN 'granted' THEN 'withdrawn' ELSE 'granted' END",
+             "notice_version": "coalesce(notice_version, 0) + 1", "scope": "'transfer'",
+             "purpose_key": "CASE purpose_key WHEN 'hr.attendance' THEN 'access.office.entry' "
+                            "ELSE 'hr.attendance' END",
+             "method": "'written'", "separate": "1 - separate",
+             "given_by": "'guardian'", "operator": "'mallory'",
+             "recorded_at": "'2020-01-01T00:00:00+00:00'"}
+    for seq in picks:
+        for field, value in edits.items():
+            yield Tampering(f"consent edit {field} #{seq}", "consent_events", _one(
+                f"UPDATE consent_events SET {field} = {value} WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"consent delete #{seq}", "consent_events", _one(
+            "DELETE FROM consent_events WHERE seq = ?", seq), "consent_events")
+        yield Tampering(f"consent NULL mac #{seq}", "consent_events", _one(
+            "UPDATE consent_events SET mac = NULL WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"consent retype kind #{seq}", "consent_events", _one(
+            "UPDATE consent_events SET kind = CAST(kind AS BLOB) WHERE seq = ?", seq), str(seq))
+        yield Tampering(f"consent retype separate #{seq}", "consent_events", _one(
+            "UPDATE consent_events SET separate = CAST(separate AS BLOB) WHERE seq = ?", seq),
+            str(seq))
+    for a in withdrawals[:3]:  # a withdrawal and the grant it withdrew trade places
+        b = conn.execute("SELECT max(seq) FROM consent_events WHERE seq < ? AND subject_id = "
+                         "(SELECT subject_id FROM consent_events WHERE seq = ?) AND kind = "
+                         "'granted'", (a, a)).fetchone()[0]
+        yield Tampering(f"consent swap kinds #{a}/#{b}", "consent_events", _exec((
+            "UPDATE consent_events SET kind = CASE seq WHEN ? THEN "
+            "(SELECT kind FROM consent_events WHERE seq = ?) ELSE "
+            "(SELECT kind FROM consent_events WHERE seq = ?) END WHERE seq IN (?, ?)",
+            (a, b, a, a, b)),), str(min(a, b)))
+        yield Tampering(f"consent grant forged from #{a}", "consent_events", _one(
+            "INSERT INTO consent_events (subject_id, purpose_key, scope, kind, notice_version, "
+            "method, separate, given_by, guardian_name, guardian_relation, operator, "
+            "recorded_at, mac) SELECT subject_id, purpose_key, scope, 'granted', 1, method, "
+            "separate, given_by, guardian_name, guardian_relation, operator, recorded_at, mac "
+            "FROM consent_events WHERE seq = ?", a), str(seqs[-1] + 1))
+    withdrawal = max(r[0] for r in pop.withdrawn_consents) + 1
+    yield Tampering("consent: the withdrawn subject's withdrawal deleted", "consent_events",
+                    _one("DELETE FROM consent_events WHERE subject_id = ? AND seq >= ?",
+                         pop.withdrawn, withdrawal), "consent_events")
+    yield Tampering("consent legacy downgrade: every tag NULL", "consent_events", _one(
+        "UPDATE consent_events SET mac = NULL"), str(seqs[0]))
+    for name, sql in (("count", "UPDATE row_digests SET row_count = row_count + 1"),
+                      ("sum", "UPDATE row_digests SET digest = "
+                              "'00000000000000000000000000000000000000000000000000000000000000ff'"),
+                      ("row deleted", "DELETE FROM row_digests WHERE name = 'templates'")):
+        yield Tampering(f"table state: {name}", "row_digests", _one(sql), "running state")
+
+
+def tamperings(pop: Populated, tmp: Path) -> list[Tampering]:
+    rng = random.Random(18)
+    conn = sqlite3.connect(pop.copy_to(tmp / "plan"))
+    try:
+        return [*_audit(conn, rng), *_templates(conn, pop), *_consents(conn, pop, rng)]
+    finally:
+        conn.close()
+
+
+def _reported(result: object, tampering: Tampering) -> str | None:
+    """What is wrong with the CLI's report of a tampering, or ``None``."""
+    exit_code = getattr(result, "exit_code", None)
+    stderr = str(getattr(result, "stderr", ""))
+    if exit_code != 1 or not isinstance(getattr(result, "exception", None), SystemExit):
+        return f"exit {exit_code}, {getattr(result, 'exception', None)!r}"
+    lines = stderr.splitlines()
+    if len(lines) != 1 or "Traceback" in stderr:
+        return f"not one line: {stderr!r}"
+    match = re.match(r"facegate: (audit\.chain_broken|storage\.tampered): (.*)$", lines[0])
+    if match is None:
+        return f"not a tamper report: {lines[0]}"
+    named = re.search(ROW, match.group(2))
+    if tampering.names.isdigit():
+        if named is None or named.group(2) != tampering.names:
+            return f"names the wrong entry: {lines[0]}"
+    elif tampering.names not in match.group(2):
+        return f"does not name {tampering.names}: {lines[0]}"
+    return None
+
+
+def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
+                     tamper: Callable[[sqlite3.Connection], None], faces: dict[str, Path],
+                     ) -> str | None:
+    """A service holding the store open: tamper behind its back, then ask it to verify
+    the enrolled and the withdrawn subjects. It must refuse the store, never match."""
+    d = Deployment.open(db, analyzer=analyzer, clock=FixedClock(START))
+    try:
+        with sqlite3.connect(db) as conn:
+            tamper(conn)
+        conn.close()
+        for subject, photo in ((pop.enrolled["obama"], "obama2"), (pop.withdrawn, "lennon2")):
+            try:
+                result = d.verify(subject=subject, purpose=P, image=faces[photo])
+            except StoreTampered:
+                continue
+            except Exception as exc:  # any other answer is reported as wrong
+                return f"verify raised {type(exc).__name__}: {exc}"
+            return f"verify answered {result!r}"
+    finally:
+        d.close()
+    return None
+
+
+def test_r15_r16_every_insider_tampering_is_detected(
+        populated: Populated, analyzer: FaceAnalyzer, faces: dict[str, Path],
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tamperings(populated, tmp_path)
+    runner = CliRunner()
+    missed: list[str] = []
+    for i, t in enumerate(plan):
+        db = populated.copy_to(tmp_path / f"t{i}")
+        with sqlite3.connect(db) as conn:
+            t.apply(conn)
+        conn.close()
+        problem = _reported(runner.invoke(cli, ["audit", "verify", "--db", str(db)]), t)
+        if problem is None and t.table != "audit":
+            problem = _service_refuses(populated.copy_to(tmp_path / f"s{i}"), populated,
+                                       analyzer, t.apply, faces)
+        if problem is not None:
+            missed.append(f"{t.name}: {problem}")
+    detected = len(plan) - len(missed)
+    with capsys.disabled():
+        sys.stdout.write(
+            f"\ninsider suite: detected {detected} of {len(plan)} tamperings "
+            f"({sum(t.table == 'audit' for t in plan)} of the audit log, "
+            f"{sum(t.table == 'templates' for t in plan)} of templates, "
+            f"{sum(t.table in ('consent_events', 'row_digests') for t in plan)} of the "
+            "consent ledger and the tables' state)\n")
+    assert len(plan) >= 200
+    assert missed == [], "\n".join(missed)
+
+
+def test_r15_the_untouched_copy_verifies(populated: Populated, tmp_path: Path) -> None:
+    """The suite's store is intact before anyone touches it, so every report above is
+    the tampering's, and it holds what an insider would go after."""
+    db = populated.copy_to(tmp_path / "clean")
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        entries = conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+        templates = conn.execute("SELECT count(*) FROM templates").fetchone()[0]
+        cases = conn.execute("SELECT count(*) FROM review_cases").fetchone()[0]
+    conn.close()
+    assert entries >= 300 and templates >= 4 and cases >= 1
