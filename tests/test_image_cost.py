@@ -4,13 +4,13 @@ Requests that are cheap to send and were slow to serve: a 629-byte JPEG whose he
 says 6000x6000 (Pillow filled the missing data with grey and the service spent 16-19 s
 on it), a 116 KB PNG of 6300x6300 (17.6 s). Now a truncated file is refused as
 ``image.truncated``, a format decoded in full has a lower pixel limit, a JPEG is decoded
-at a reduced scale, and every image is reduced to the working size.
+at a reduced scale, and every image is reduced to the working size. What each costs,
+bounded against a full decode, is measured by ``bench/image_cost.py`` (no timings here).
 """
 
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -49,25 +49,19 @@ def _noise(width: int, height: int) -> PILImage.Image:
     (trick_jpeg, ImageTruncated, "image.truncated"),
     (trick_png, ImageTooLarge, "image.too_large"),
 ])
-def test_the_decompression_tricks_are_refused_in_under_a_second(
+def test_the_decompression_tricks_are_refused_before_decoding(
         trick: object, error: type[Exception], code: str) -> None:
     data = trick()  # type: ignore[operator]
     assert len(data) < 130_000
-    started = time.perf_counter()
     with pytest.raises(error) as info:
         load_image(data)
-    elapsed = time.perf_counter() - started
     assert getattr(info.value, "code", None) == code
-    assert elapsed < 1.0, f"{code} after {elapsed:.3f} s"
 
 
-def test_a_large_jpeg_is_decoded_at_a_reduced_scale_in_under_a_second() -> None:
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale() -> None:
     data = _encode(_noise(6000, 4000), "JPEG", quality=90)
-    started = time.perf_counter()
     image = load_image(data)
-    elapsed = time.perf_counter() - started
     assert (image.width, image.height) == (WORKING, round(4000 * WORKING / 6000))
-    assert elapsed < 1.0, f"reduced after {elapsed:.3f} s"
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
