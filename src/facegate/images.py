@@ -3,8 +3,9 @@
 :func:`load_image` turns a path, bytes or a numpy array into an :class:`Image`:
 an 8-bit RGB array, upright (EXIF orientation applied), within set limits on
 bytes and pixels. JPEG, PNG, WebP, BMP, GIF (its first frame) and HEIC/HEIF
-(phone photos, decoded by pillow-heif) are read. Every failure raises an :class:`~facegate.errors.ImageError`
-with a stable code; nothing is ever written to disk.
+(phone photos, decoded by pillow-heif) are read. Every failure raises an
+:class:`~facegate.errors.ImageError` with a stable code; nothing is ever
+written to disk.
 
 The pixel limit is checked from the header, before any pixel is decoded, so a
 decompression bomb is refused without allocating it.

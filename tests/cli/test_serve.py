@@ -78,6 +78,39 @@ def test_the_demo_deployment_is_ready_to_use(tmp_path: Path, shared: Path) -> No
     assert "already set up" in lines[-1]
 
 
+def test_the_demo_deployment_uses_the_arcface_pack_when_installed(
+        tmp_path: Path, shared: Path, faces: dict[str, Path]) -> None:
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from facegate.api import ApiSettings, create_app
+
+    from ..support.engines import pack_engine
+    from ..support.governed import consent
+
+    pack_engine("faceplugin-arcface-v1")  # skips, saying how to install it, when absent
+    with Deployment.open(tmp_path / "demo.db") as d:
+        secrets = prepare_demo(d, tmp_path / "demo.db.demo-keys.json", data=shared,
+                               echo=lambda _: None)
+        purpose = d.purpose(DEMO_PURPOSE)
+        assert purpose.pack == "faceplugin-arcface-v1"
+        assert purpose.population == "east-asian-adults"
+        subject = d.register_subject(age_band="adult")
+        consent(d, subject.id, DEMO_PURPOSE)
+        d.enroll(subject=subject.id, purpose=DEMO_PURPOSE, image=faces["obama"])
+        app = create_app(ApiSettings(), deployment=d)
+        with TestClient(app) as client:
+            answer = client.post("/v1/verify", headers={
+                "X-API-Key": secrets["lobby door controller"]}, json={
+                "subject": subject.id, "purpose": DEMO_PURPOSE,
+                "image": base64.b64encode(faces["obama2"].read_bytes()).decode()})
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["model"]["pack"] == "faceplugin-arcface-v1"
+    assert body["matched"] is True and body["decided"] is True
+
+
 def test_api_keys_from_the_cli(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -16,8 +16,10 @@ from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, record_event
 from ..calibration.models import Calibration
 from ..calibration.repository import get_calibration
+from ..calibration.shipped import ShippedCalibration, shipped_calibration
 from ..clock import Clock
 from ..crypto.keyfile import KeyStore
+from ..engine.pack_install import find_pack
 from ..errors import (
     CryptoError,
     InvalidArgument,
@@ -186,6 +188,22 @@ class DeploymentBase:
             raise SubjectNotFound(f"subject {subject_id!r} is not registered",
                                   details={"subject": subject_id})
         return subject
+
+    @staticmethod
+    def _shipped(purpose: Purpose, pack: str) -> ShippedCalibration | None:
+        """``pack``'s shipped calibration for the population ``purpose`` serves, if any."""
+        found = find_pack(pack)
+        return shipped_calibration(found.id, found.version, purpose.population)
+
+    def _threshold(self, purpose: Purpose, pack: str) -> float:
+        """The decision distance of ``purpose`` for ``pack``: its own (calibrated, or set by
+        hand), else the pack's shipped calibration for its population, else (only where
+        the gate allowed it: a deployer's own pack) the pack's declared default."""
+        own = purpose.threshold_for(pack)
+        if own is not None:
+            return own
+        shipped = self._shipped(purpose, pack)
+        return shipped.threshold if shipped is not None else find_pack(pack).default_threshold
 
     @staticmethod
     def _calibration(conn: Connection, calibration_id: int | None) -> Calibration | None:
