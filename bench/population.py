@@ -350,6 +350,21 @@ def main(argv: list[str] | None = None) -> int:
                         else "not measurable")
                 print(f"{pack:<22} {pop.key:<18} at FMR {target:g} on {pop.calibration.name}: "
                       f"{what}")
+            found: dict[str, int] = {}
+            for im in pop.images:
+                how = rows[im].get("detector") or rows[im]["code"]
+                found[how] = found.get(how, 0) + 1
+            print(f"{pack:<22} {pop.key:<18} faces by detector: {found}")
+            fallback = [im for im in pop.images if rows[im].get("detector") == "cnn"]
+            if fallback:
+                # the same pairs as if the fallback had not run (its faces missing)
+                without = {im: ({**r, "descriptor": None, "code": "face.none"}
+                                if r.get("detector") == "cnn" else r) for im, r in rows.items()}
+                t = next(m["threshold"] for m in mine if m["population"] == pop.key)
+                g0, i0 = distances(without, pop, pop.calibration)
+                fmr0, fnmr0 = at(g0, i0, t)
+                print(f"{pack:<22} {pop.key:<18} without the {len(fallback)} faces only the "
+                      f"fallback detector found, at {t:.4f}: FMR {show(fmr0)}, FNMR {show(fnmr0)}")
             own = next(m for m in mine if m["population"] == pop.key)
             for check in own["checks"]:
                 if check["name"].startswith("two-fold"):

@@ -246,6 +246,8 @@ def assess_face(face: Face, chip: npt.NDArray[np.uint8], landmarks68: Landmarks,
     return QualityReport(issues=tuple(issues), metrics=metrics, face=face)
 
 
+#: Degrees of yaw or pitch past a calibration's bound before a face counts as outside it.
+POSE_MARGIN: Final = 1.0
 #: The measures a calibration keeps of its faces, and the reason a probe outside them gets.
 _FLOOR: Final = (
     ("min_face_size", "face_size", QualityReason.SMALL_FACE, False),
@@ -264,14 +266,18 @@ def outside_measured(metrics: Mapping[str, float],
     ``max_brightness``, ``max_yaw``, ``max_pitch``; yaw and pitch in absolute degrees).
 
     The calibration's error rates say nothing about such a face, so a decision on it
-    would rest on nothing measured.
+    would rest on nothing measured. The pose estimate is good to about ten degrees, so
+    yaw and pitch count as outside only beyond :data:`POSE_MARGIN` degrees past the
+    bound.
     """
     out: list[QualityReason] = []
     for bound, metric, why, upper in _FLOOR:
         if bound not in measured or metric not in metrics:
             continue
-        value = abs(metrics[metric]) if metric in ("yaw", "pitch") else metrics[metric]
-        beyond = value > measured[bound] if upper else value < measured[bound]
+        angle = metric in ("yaw", "pitch")
+        value = abs(metrics[metric]) if angle else metrics[metric]
+        limit = measured[bound] + (POSE_MARGIN if angle else 0.0)
+        beyond = value > limit if upper else value < limit
         if beyond and why not in out:
             out.append(why)
     return tuple(out)

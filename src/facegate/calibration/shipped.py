@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
+from .models import threshold_for_templates
+
 __all__ = [
     "DEFAULT_POPULATION",
     "EAST_ASIAN_ADULTS",
@@ -107,6 +109,12 @@ class ShippedCalibration:
     @property
     def fnmr_value(self) -> float:
         return float(self.fnmr["value"])
+
+    def threshold_for(self, templates: int) -> float | None:
+        """The threshold for a subject holding ``templates`` templates
+        (:func:`~facegate.calibration.models.threshold_for_templates`)."""
+        return threshold_for_templates(self.threshold, self.target_fmr, templates,
+                                       self.impostor_low, self.impostor_pairs)
 
     def fmr_at(self, distance: float) -> float:
         """The share of the calibration's different-person pairs at or below ``distance``."""

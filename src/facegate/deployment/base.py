@@ -205,6 +205,29 @@ class DeploymentBase:
         shipped = self._shipped(purpose, pack)
         return shipped.threshold if shipped is not None else find_pack(pack).default_threshold
 
+    def _templates_threshold(self, purpose: Purpose, pack: str, templates: int,
+                             calibration: Calibration | None) -> tuple[float, int]:
+        """The threshold for a subject holding ``templates`` templates of ``pack``, and how
+        many of them (the newest) are compared: the calibration's threshold at its target
+        FMR divided by their number, so that several enrollment photos do not raise the
+        false-match rate; as many templates as the calibration's pairs can show that for
+        (one at least). A threshold set by hand is used as it is, with every template."""
+        single = self._threshold(purpose, pack)
+        source: Calibration | ShippedCalibration | None
+        if calibration is not None and calibration.pack == pack:
+            source = calibration
+        elif purpose.threshold_for(pack) is None:
+            source = self._shipped(purpose, pack)
+        else:
+            return single, templates
+        if source is None:
+            return single, templates
+        for used in range(templates, 1, -1):
+            found = source.threshold_for(used)
+            if found is not None:
+                return min(single, found), used
+        return single, 1
+
     @staticmethod
     def _calibration(conn: Connection, calibration_id: int | None) -> Calibration | None:
         if calibration_id is None:

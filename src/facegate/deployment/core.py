@@ -310,7 +310,10 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                                      analyzers=self.analyzer_for, image=image,
                                      purpose=purpose_row, subject_id=subject,
                                      now=self._clock.now(),
-                                     threshold=lambda pack: self._threshold(purpose_row, pack),
+                                     threshold=lambda pack, count: self._templates_threshold(
+                                         purpose_row, pack, count,
+                                         req.calibration if pack == purpose_row.pack
+                                         else req.next_calibration),
                                      quality=lambda pack: self._quality_floor(
                                          purpose_row, pack, req))
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,

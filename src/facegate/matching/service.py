@@ -128,7 +128,7 @@ class Identification:
 
 def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
-           now: datetime, threshold: Callable[[str], float | None] | None = None,
+           now: datetime, threshold: Callable[[str, int], tuple[float, int]] | None = None,
            quality: Callable[[str], Mapping[str, float] | None] | None = None) -> Verification:
     """Compare the probe's face with the subject's templates for ``purpose``.
 
@@ -136,32 +136,41 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
     probe matches when its distance to any of them is within the threshold.
 
     Args:
-        threshold: each pack's decision distance (the purpose's own, or its pack's
-            shipped calibration for the population it serves); the purpose's
-            threshold, else the pack's default, when ``None``.
+        threshold: for a pack and the number of the subject's templates of it, the
+            decision distance and how many of the newest templates to compare (the
+            purpose's own calibration or its pack's shipped one for the population it
+            serves, at its target FMR divided by the number compared); the purpose's
+            threshold, else the pack's default, with every template, when ``None``.
         quality: each pack's measures of the faces its threshold was calibrated on
             (:func:`facegate.quality.outside_measured`); a probe outside them is
             not decided on.
     """
     grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
     packs = purpose.packs_in_use(now)
-    limit = threshold or purpose.threshold_for
+
+    def limit(pack: str, count: int) -> tuple[float | None, int]:
+        if threshold is not None:
+            return threshold(pack, count)
+        return purpose.threshold_for(pack), count
+
     stored = list_templates(conn, keys=keys, purpose_key=purpose.key, subject_id=subject_id,
                             now=now, packs=packs)
     if not stored:
         return Verification(subject_id=subject_id, purpose_key=purpose.key, matched=False,
-                            distance=None, threshold=limit(packs[-1]), templates=0)
+                            distance=None, threshold=limit(packs[-1], 1)[0], templates=0)
     results: list[tuple[Comparison, tuple[str, ...]]] = []
     for pack in packs:
         mine = [t for t in stored if t.descriptor.pack == pack]
         if not mine:
             continue
+        at, used = limit(pack, len(mine))
+        mine = sorted(mine, key=lambda t: t.id, reverse=True)[:max(1, used)]
         face, report = analyzers(pack).embed_single_assessed(image)
         probe = face.descriptor
         assert probe is not None
         measured = quality(pack) if quality is not None else None
         outside = tuple(r.value for r in outside_measured(report.metrics, measured or {}))
-        results += [(compare_descriptors(probe, t.descriptor, threshold=limit(pack)), outside)
+        results += [(compare_descriptors(probe, t.descriptor, threshold=at), outside)
                     for t in mine]
     best, outside = min(results, key=lambda r: (not r[0].same_person, r[0].distance))
     return Verification(subject_id=subject_id, purpose_key=purpose.key,
