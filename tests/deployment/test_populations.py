@@ -209,3 +209,27 @@ def test_a_store_from_before_populations_gets_its_profiles_population(
     with Deployment.open(db) as d:
         migrated = d.purpose(DOOR)
         assert migrated.population == population and migrated.pack == DLIB
+
+
+def test_an_existing_dlib_purpose_moves_to_the_arcface_pack_through_the_window(
+        books: Deployment, faces: dict[str, Path]) -> None:
+    from ..support.engines import pack_engine
+
+    pack_engine(FACEPLUGIN_ARCFACE_V1.id)  # skips, saying how to install it, when absent
+    d = books
+    _register(d, pack=DLIB)
+    d.activate_purpose(DOOR)
+    subject = d.register_subject(age_band="adult")
+    consent(d, subject.id, DOOR)
+    d.enroll(subject=subject.id, purpose=DOOR, image=faces["obama"])
+    assert d.purpose(DOOR).pack == DLIB  # it keeps its pack until migrated
+    d.begin_pack_migration(purpose=DOOR, pack=FACEPLUGIN_ARCFACE_V1.id, window_days=30)
+    d.enroll(subject=subject.id, purpose=DOOR, image=faces["obama"])
+    result = d.verify(subject=subject.id, purpose=DOOR, image=faces["obama2"])
+    arcface = shipped_calibration(FACEPLUGIN_ARCFACE_V1.id, FACEPLUGIN_ARCFACE_V1.version,
+                                  EAST_ASIAN_ADULTS)
+    assert arcface is not None
+    assert result.matched and result.pack == FACEPLUGIN_ARCFACE_V1.id
+    assert result.threshold == arcface.threshold
+    moved = d.finish_pack_migration(purpose=DOOR)
+    assert moved.subjects_moved == 1 and d.purpose(DOOR).pack == FACEPLUGIN_ARCFACE_V1.id

@@ -172,7 +172,11 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
         outside = tuple(r.value for r in outside_measured(report.metrics, measured or {}))
         results += [(compare_descriptors(probe, t.descriptor, threshold=at), outside)
                     for t in mine]
-    best, outside = min(results, key=lambda r: (not r[0].same_person, r[0].distance))
+    # Distances of two packs are not comparable: a match by the pack new templates are
+    # made with answers first (as in identification), then the smallest distance.
+    newest = purpose.enrolling_pack()
+    best, outside = min(results, key=lambda r: (not r[0].same_person, r[0].pack != newest,
+                                                r[0].distance))
     return Verification(subject_id=subject_id, purpose_key=purpose.key,
                         matched=best.same_person and not outside, distance=best.distance,
                         threshold=best.threshold, templates=len(stored), pack=best.pack,
