@@ -233,3 +233,36 @@ def test_an_existing_dlib_purpose_moves_to_the_arcface_pack_through_the_window(
     assert result.threshold == arcface.threshold
     moved = d.finish_pack_migration(purpose=DOOR)
     assert moved.subjects_moved == 1 and d.purpose(DOOR).pack == FACEPLUGIN_ARCFACE_V1.id
+
+
+def test_a_template_is_enrolled_only_from_a_face_that_passes_quality(
+        books: Deployment, faces: dict[str, Path], shared: Path) -> None:
+    from PIL import ImageFilter
+
+    from facegate.errors import FaceQualityTooLow
+
+    d = books
+    _register(d, pack=DLIB)
+    d.activate_purpose(DOOR)
+    subject = d.register_subject(age_band="adult")
+    consent(d, subject.id, DOOR)
+    from PIL import Image as PILImage
+
+    blurred = io.BytesIO()
+    PILImage.open(faces["obama"]).convert("RGB").filter(
+        ImageFilter.GaussianBlur(4)).save(blurred, format="PNG")
+    with pytest.raises(FaceQualityTooLow) as refused:
+        d.enroll(subject=subject.id, purpose=DOOR, image=blurred.getvalue())
+    assert refused.value.code == "face.quality"
+    assert "low_sharpness" in refused.value.details["reasons"]
+    assert d.template_count(purpose=DOOR, subject=subject.id) == 0
+    # a face turned away is refused before it is described (the ArcFace pack's purpose)
+    if is_installed(FACEPLUGIN_ARCFACE_V1):
+        _register(d, key="access.door.arcface", pack=FACEPLUGIN_ARCFACE_V1.id)
+        d.activate_purpose("access.door.arcface")
+        consent(d, subject.id, "access.door.arcface")
+        turned = shared / "eastasian/thefamouspeople_eastasian/yao-ming/yao-ming-3.jpg"
+        with pytest.raises(FaceQualityTooLow) as away:
+            d.enroll(subject=subject.id, purpose="access.door.arcface", image=turned)
+        assert "turned_away" in away.value.details["reasons"]
+        assert d.template_count(purpose="access.door.arcface", subject=subject.id) == 0
