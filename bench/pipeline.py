@@ -18,10 +18,14 @@ offline from one pass:
 * ``+mirror``: the unit mean of the chip's and the mirror chip's descriptors;
 * ``+gate``: probes failing the enrollment quality checks are not decided
   (counted apart, not as errors);
-* ``multi-k``: a subject enrolled from k photos (every combination is not
-  taken: each held-out photo against the other photos of its person, up to
-  k of them), score = smallest distance, impostor score = smallest distance
-  to another person's k templates.
+* ``multi-k``: a subject enrolled from k photos (people with three or more
+  photos; each photo as the probe against every k-combination of the other
+  photos of its person), score = smallest distance, impostor score = smallest
+  distance to another person's first k photos; FNMR at this protocol's own
+  FMR-0.1% threshold and FMR/FNMR at the shipped ``east-asian-adults``
+  threshold. (A subject with k templates has about k chances of a false
+  match; verification therefore uses the calibration's threshold at FMR
+  0.1% / k, see ``facegate.calibration.models.threshold_for_templates``.)
 
 FNMR at fixed FMR on both protocols: ``pairs.tsv`` (1,658 same / 3,000
 different) and every pair of the folder layout (1,658 same / about 1.02
