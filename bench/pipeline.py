@@ -307,8 +307,14 @@ def eastasian(data: Path, limit: int | None) -> None:
                 g, i = np.asarray(gen), np.asarray(imp)
                 fm = int(np.count_nonzero(i <= shipped))
                 fn = int(np.count_nonzero(~(g <= shipped)))
+                for_k = found.threshold_for(k)
+                assert for_k is not None
+                fm_k = int(np.count_nonzero(i <= for_k))
+                fn_k = int(np.count_nonzero(~(g <= for_k)))
                 score(name, g, i, (1e-3,), note=f"| at the shipped {shipped:.4f}: FMR "
-                      f"{rate(fm, i.size)} FNMR {rate(fn, g.size)}")
+                      f"{rate(fm, i.size)} FNMR {rate(fn, g.size)} | at the threshold for "
+                      f"{k} template(s) {for_k:.4f}: FMR {rate(fm_k, i.size)} FNMR "
+                      f"{rate(fn_k, g.size)}")
 
 
 def lfw(data: Path, limit: int | None) -> None:
