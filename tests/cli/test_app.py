@@ -127,3 +127,27 @@ def test_demo_runs_offline(runner: CliRunner) -> None:
     assert "refused: low_sharpness" in result.stdout
     assert "image.undecodable" in result.stdout
     assert "consent.missing" in result.stdout and "route_to_alternative" in result.stdout
+
+
+def test_without_the_arcface_pack_it_runs_on_dlib_and_says_so(
+        runner: CliRunner, samples: Path, tmp_path: Path) -> None:
+    """A plain pip install: no pack installed under the model cache."""
+    from facegate.engine.model_cache import cache_dir
+
+    bare = tmp_path / "cache" / "facegate"
+    bare.mkdir(parents=True)
+    for converted in cache_dir().glob("*.*"):  # dlib's converted models, not the packs
+        (bare / converted.name).symlink_to(converted)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    photos = [str(samples / f"{EXAMPLES}/obama.jpg"), str(samples / f"{EXAMPLES}/obama2.jpg")]
+    compared = runner.invoke(cli, ["compare", *photos, "--json"], env=env)
+    assert compared.exit_code == 0, compared.output
+    out = json.loads(compared.stdout)
+    shipped = shipped_calibration("dlib-resnet-v1", "1.0", "east-asian-adults")
+    assert shipped is not None
+    assert out["pack"] == "dlib-resnet-v1" and out["threshold"] == shipped.threshold
+    assert out["same_person"] is True
+    detected = json.loads(runner.invoke(cli, ["detect", photos[0], "--json"], env=env).stdout)
+    assert detected["pack"] == "dlib-resnet-v1"
+    listed = runner.invoke(cli, ["models", "list"], env=env).stdout
+    assert "faceplugin-arcface-v1 1.0 (not installed: run facegate models install" in listed

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..analysis import AnalyzerSettings, FaceAnalyzer
+from ..calibration.shipped import POPULATIONS, shipped_calibrations
 from ..engine.base import DetectOptions, DetectorChoice
 from ..engine.pack_install import (
     custom_packs,
@@ -28,6 +30,7 @@ from ..engine.pack_install import (
     register_custom,
 )
 from ..engine.packs import PACKS, ModelPack
+from ..engine.selection import best_pack
 from ..errors import Error
 from ..fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set, model_card, plot_det
 
@@ -58,8 +61,8 @@ def models_group() -> None:
 @models_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the packs as JSON.")
 def list_command(as_json: bool) -> None:
-    """Every known pack, its threshold and where it comes from."""
-    rows = []
+    """Every known pack, its thresholds (per population) and where they come from."""
+    rows: list[dict[str, Any]] = []
     for pack in _all_packs().values():
         ready = not pack.installable or is_installed(pack)
         rows.append({"pack": pack.id, "version": pack.version, "installed": ready,
@@ -67,7 +70,10 @@ def list_command(as_json: bool) -> None:
                      "default_threshold": pack.default_threshold,
                      "threshold_source": pack.threshold_source, "licence": pack.licence,
                      "provenance": pack.provenance,
-                     "install": None if ready else f"facegate models install {pack.id}"})
+                     "install": None if ready else f"facegate models install {pack.id}",
+                     "calibrations": [c.summary() for c in shipped_calibrations()
+                                      if (c.pack, c.pack_version) == (pack.id, pack.version)],
+                     "default_for": [p for p in POPULATIONS if best_pack(p) == pack.id]})
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -76,6 +82,13 @@ def list_command(as_json: bool) -> None:
         click.echo(f"{row['pack']} {row['version']} ({state})")
         click.echo(f"  {row['descriptor_size']}-d, {row['distance']}; threshold "
                    f"{row['default_threshold']}: {row['threshold_source']}")
+        for c in row["calibrations"]:
+            lo, hi = c["fmr"]["ci95"]
+            click.echo(f"  {c['population']}: threshold {c['threshold']} (FMR "
+                       f"{100 * c['fmr']['value']:.2f}% [{100 * lo:.2f}-{100 * hi:.2f}], FNMR "
+                       f"{100 * c['fnmr']['value']:.2f}% on {c['protocol']})")
+        if row["default_for"]:
+            click.echo(f"  the default pack for: {', '.join(row['default_for'])}")
         click.echo(f"  licence: {row['licence']}")
         click.echo(f"  provenance: {row['provenance']}")
 
