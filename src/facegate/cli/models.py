@@ -192,7 +192,8 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
 
 @click.command("calibrate")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--pack", default=None, help="Pack to calibrate (default: dlib-resnet-v1).")
+@click.option("--pack", default=None,
+              help="Pack to calibrate (default: the best-measured installed pack).")
 @click.option("--pairs", "pairs_file", type=click.Path(path_type=Path), default=None,
               help="Pairs file (path1 path2 same, or LFW's pairs.txt); default: found in DATA.")
 @click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,

@@ -132,8 +132,9 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                 ``FACEGATE_KEK`` and ``FACEGATE_AUDIT_KEY``.
             environ: where ``FACEGATE_KEK`` / ``FACEGATE_AUDIT_KEY`` are read
                 (``os.environ`` by default).
-            engine: the face engine; a :class:`~facegate.engine.dlib_engine.DlibEngine`
-                by default, loaded on first biometric use.
+            engine: the face engine; by default the engine of the best-measured
+                installed pack for East-Asian adults (the ArcFace pack when installed),
+                loaded on first biometric use. Each purpose runs its own pack.
             analyzer: a ready analyzer (overrides ``engine``).
             clock: the time source; the system clock by default.
             ids: source of pseudonymous subject ids.
