@@ -101,6 +101,11 @@ def test_evaluate_prints_every_figure_for_a_folder_per_person(shared: Path,
     assert shipped is not None and report["threshold"] == pytest.approx(shipped.threshold)
     assert "east-asian-adults" in report["threshold_label"]
     assert report["unusable"] == []
+    on_lfw = CliRunner().invoke(cli, ["evaluate", str(folder), "--pack", "dlib-resnet-v1",
+                                      "--population", "lfw-view1", "--json"])
+    lfw = shipped_calibration("dlib-resnet-v1", "1.0", "lfw-view1")
+    assert lfw is not None
+    assert json.loads(on_lfw.output)[0]["threshold"] == pytest.approx(lfw.threshold)
     assert report["fmr"]["ci95"][0] <= report["fmr"]["value"] <= report["fmr"]["ci95"][1]
     assert report["target"]["measurable"] and report["target"]["fnmr"] is not None
     assert [p["target_fmr"] for p in report["reported"]] == [1e-3, 1e-4]

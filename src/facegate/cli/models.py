@@ -42,9 +42,11 @@ def _fail(exc: Error) -> None:
     sys.exit(1)
 
 
-def _measuring_analyzer(pack: str | None) -> FaceAnalyzer:
-    """The analyzer used to measure a pack: HOG with the CNN fallback, as the benchmarks."""
-    settings = AnalyzerSettings(detect=DetectOptions(detector=DetectorChoice.AUTO, upsample=1))
+def _measuring_analyzer(pack: str | None, population: str | None = None) -> FaceAnalyzer:
+    """The analyzer used to measure a pack: HOG with the CNN fallback, as the benchmarks;
+    its threshold is the pack's shipped calibration for ``population``."""
+    settings = AnalyzerSettings(detect=DetectOptions(detector=DetectorChoice.AUTO, upsample=1),
+                                population=population)
     return FaceAnalyzer.for_pack(pack, settings=settings) if pack else FaceAnalyzer(
         settings=settings)
 
@@ -151,14 +153,19 @@ def add_custom_command(model: Path, name: str, version: str, threshold: float,
 @click.option("--groups", "groups_file", type=click.Path(path_type=Path), default=None,
               help="person<TAB>group lines; default: DATA's identities.tsv when present.")
 @click.option("--threshold", type=float, default=None,
-              help="Report rates at this threshold (default: each pack's shipped one).")
+              help="Report rates at this threshold (default: each pack's shipped calibration "
+                   "for --population).")
+@click.option("--population", type=click.Choice(sorted(POPULATIONS)), default=None,
+              help="Whose shipped calibration gives the default threshold "
+                   "(default: east-asian-adults).")
 @click.option("--target-fmr", type=click.FloatRange(1e-7, 0.5), default=1e-3,
               show_default=True, help="The false-match rate to find the threshold for.")
 @click.option("--det", "det_path", type=click.Path(path_type=Path), default=None,
               help="Write the DET curves to this PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluations as JSON.")
 def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None,
-                     groups_file: Path | None, threshold: float | None, target_fmr: float,
+                     groups_file: Path | None, threshold: float | None,
+                     population: str | None, target_fmr: float,
                      det_path: Path | None, as_json: bool) -> None:
     """Measure model packs on labelled photos of the people a purpose serves.
 
@@ -172,7 +179,7 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
                                  if not p.installable or is_installed(p)]
         results: list[Evaluation] = []
         for pack_id in chosen:
-            analyzer = _measuring_analyzer(pack_id)
+            analyzer = _measuring_analyzer(pack_id, population)
             with click.progressbar(length=len(labelled.images), label=pack_id, file=sys.stderr,
                                    hidden=as_json or not sys.stderr.isatty()) as bar:
                 result = evaluate_pack(analyzer, labelled, threshold=threshold,
