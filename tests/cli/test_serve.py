@@ -85,6 +85,7 @@ def test_the_demo_deployment_uses_the_arcface_pack_when_installed(
     from fastapi.testclient import TestClient
 
     from facegate.api import ApiSettings, create_app
+    from facegate.calibration.shipped import shipped_calibration
 
     from ..support.engines import pack_engine
     from ..support.governed import consent
@@ -96,6 +97,13 @@ def test_the_demo_deployment_uses_the_arcface_pack_when_installed(
         purpose = d.purpose(DEMO_PURPOSE)
         assert purpose.pack == "faceplugin-arcface-v1"
         assert purpose.population == "east-asian-adults"
+        # calibrated on the people it serves: the East-Asian set's every pair at FMR 0.1%,
+        # the pipeline of the shipped calibration (which rounds down to 4 decimals)
+        card = d.model_card(DEMO_PURPOSE)
+        assert card["calibration"]["population"].startswith("east-asian-adults")
+        shipped = shipped_calibration("faceplugin-arcface-v1", "1.0", "east-asian-adults")
+        assert shipped is not None
+        assert shipped.threshold <= card["threshold"] < shipped.threshold + 1e-4
         subject = d.register_subject(age_band="adult")
         consent(d, subject.id, DEMO_PURPOSE)
         d.enroll(subject=subject.id, purpose=DEMO_PURPOSE, image=faces["obama"])
