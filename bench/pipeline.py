@@ -125,7 +125,8 @@ def describe(root: Path, images: list[str], cache: Path) -> dict[str, dict[str, 
                                   landmarks68=Landmarks(LandmarkScheme.SIXTY_EIGHT, tuple(
                                       (float(x), float(y)) for x, y in pts))))
             if not faces:
-                boxes = mmod.detect(image, DetectOptions(detector=DetectorChoice.CNN))
+                boxes = mmod.detect(image, DetectOptions(detector=DetectorChoice.CNN, upsample=0,
+                                                         max_side=640))
                 for f in boxes:
                     # the landmark model was trained on its detector's square boxes: a
                     # square around the dlib box's centre, 1.3x its height

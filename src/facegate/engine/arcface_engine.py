@@ -65,6 +65,11 @@ PADDING = 0.3
 #: reach lower, to the chin).
 _SQUARE_SCALE = 1.3
 _SQUARE_SHIFT = 0.1
+#: How the turned-face fallback looks: dlib's MMOD network on the image scaled to at most
+#: 640 px, without upsampling (it looks for the faces the pack's detector, which sees the
+#: image at 320x240, could have found: large ones), so a frame without any face costs a
+#: bounded extra pass.
+_TURNED_OPTIONS = DetectOptions(detector=DetectorChoice.CNN, upsample=0, max_side=640)
 #: The 68-point indices of dlib's 5-point scheme: each eye's outer and inner
 #: corner (image-right eye first) and the base of the nose.
 _DLIB_FIVE = (45, 42, 36, 39, 33)
@@ -185,7 +190,7 @@ class ArcfaceEngine:
             self._turned = OnnxEngine(threads=self._threads)
         landmarker: FacepluginLandmarker = self._models.get("landmarks")
         faces = []
-        for found in self._turned.detect(image, DetectOptions(detector=DetectorChoice.CNN)):
+        for found in self._turned.detect(image, _TURNED_OPTIONS):
             cx, cy = found.box.center
             side = _SQUARE_SCALE * max(found.box.width, found.box.height)
             cy += _SQUARE_SHIFT * side
