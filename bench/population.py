@@ -388,8 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         for m in measured:
             m.pop("unusable")
-        SHIPPED.write_text(json.dumps({"measured_with": COMMAND, "calibrations": measured},
-                                      indent=1) + "\n")
+        # one calibration a line: readable diffs, no line per kept distance
+        lines = ",\n".join(json.dumps(m, separators=(",", ":")) for m in measured)
+        SHIPPED.write_text(f'{{"measured_with":{json.dumps(COMMAND)},"calibrations":[\n'
+                           f"{lines}\n]}}\n")
         print(f"wrote {SHIPPED.relative_to(REPO)}")
     print(f"elapsed {time.time() - started:.0f} s")
     return 0
