@@ -268,17 +268,21 @@ def two_fold(rows: dict[str, dict[str, Any]], population: Population,
 
 
 def quality_profile(rows: dict[str, dict[str, Any]], population: Population) -> dict[str, float]:
+    """The range the calibration's faces measured: a probe outside it is not decided on."""
     m = [rows[im]["metrics"] for im in population.images if rows[im].get("metrics")]
 
     def col(k: str) -> F64:
         return np.array([x[k] for x in m], dtype=np.float64)
 
-    return {"min_face_size": round(float(np.percentile(col("face_size"), 1)), 1),
-            "min_sharpness": round(float(np.percentile(col("sharpness"), 1)), 1),
-            "min_brightness": round(float(np.percentile(col("brightness"), 1)), 1),
-            "max_brightness": round(float(np.percentile(col("brightness"), 99)), 1),
-            "max_yaw": round(float(np.percentile(np.abs(col("yaw")), 99)), 1),
-            "max_pitch": round(float(np.percentile(np.abs(col("pitch")), 99)), 1)}
+    def low(values: F64) -> float:
+        return float(np.floor(values.min() * 10) / 10)
+
+    def high(values: F64) -> float:
+        return float(np.ceil(values.max() * 10) / 10)
+
+    return {"min_face_size": low(col("face_size")), "min_sharpness": low(col("sharpness")),
+            "min_brightness": low(col("brightness")), "max_brightness": high(col("brightness")),
+            "max_yaw": high(np.abs(col("yaw"))), "max_pitch": high(np.abs(col("pitch")))}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,9 +76,9 @@ class ShippedCalibration:
         fnmr: same-person pairs rejected there, likewise.
         checks: the same rates on other pairs of the population (held-out pairs,
             another pair list), each with its name.
-        quality: what the calibration's faces measured: the 1st percentile of
-            face size, sharpness and brightness, the 99th of brightness and of
-            the absolute yaw and pitch. A probe outside it is not decided on.
+        quality: the range the calibration's faces measured: the smallest face
+            size, sharpness and brightness, the largest brightness and absolute
+            yaw and pitch. A probe outside it is not decided on.
         impostor_low: the smallest different-person distances, sorted, for
             reading the false-match rate of a score.
         measured_with: the command that wrote these figures.

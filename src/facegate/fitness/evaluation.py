@@ -357,7 +357,7 @@ class Evaluation:
     """Every image that could not be used, with its error code (``image.undecodable``...);
     images without a face are counted in ``no_face`` instead."""
     quality: Mapping[str, float] = field(default_factory=dict)
-    """What the set's faces measured (1st/99th percentiles; see
+    """The range the set's faces measured (smallest and largest; see
     :func:`facegate.quality.outside_measured`)."""
 
     def as_dict(self) -> dict[str, Any]:
@@ -480,8 +480,8 @@ class DescribedSet:
     metrics: Mapping[str, Mapping[str, float]]
 
     def quality(self) -> dict[str, float]:
-        """What the set's faces measured: the 1st percentile of face size, sharpness and
-        brightness, the 99th of brightness and of the absolute yaw and pitch."""
+        """The range the set's faces measured: the smallest face size, sharpness and
+        brightness, the largest brightness and absolute yaw and pitch."""
         rows = list(self.metrics.values())
         if not rows:
             return {}
@@ -490,14 +490,16 @@ class DescribedSet:
             values = np.array([r[name] for r in rows if name in r], dtype=np.float64)
             return np.abs(values) if absolute else values
 
-        def pct(values: F64, q: float) -> float:
-            return round(float(np.percentile(values, q)), 1)
+        def low(values: F64) -> float:
+            return float(np.floor(values.min() * 10) / 10)
 
-        return {"min_face_size": pct(col("face_size"), 1),
-                "min_sharpness": pct(col("sharpness"), 1),
-                "min_brightness": pct(col("brightness"), 1),
-                "max_brightness": pct(col("brightness"), 99),
-                "max_yaw": pct(col("yaw", True), 99), "max_pitch": pct(col("pitch", True), 99)}
+        def high(values: F64) -> float:
+            return float(np.ceil(values.max() * 10) / 10)
+
+        return {"min_face_size": low(col("face_size")), "min_sharpness": low(col("sharpness")),
+                "min_brightness": low(col("brightness")),
+                "max_brightness": high(col("brightness")), "max_yaw": high(col("yaw", True)),
+                "max_pitch": high(col("pitch", True))}
 
 
 def describe_set(analyzer: FaceAnalyzer, data: LabelledSet,
