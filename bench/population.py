@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                 codes: dict[str, int] = {}
                 for _, code in own["unusable"]:
                     codes[code] = codes.get(code, 0) + 1
-                print(f"{pack:<22} {pop.key:<18} unusable images: {codes} "
+                print(f"{pack:<22} {pop.key:<18} images not described, by code: {codes} "
                       f"(e.g. {own['unusable'][0][0]})")
     if SHIPPED.is_file():
         shipped = json.loads(SHIPPED.read_text())["calibrations"]
