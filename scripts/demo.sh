@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs facegate (with the reports extra, so the documents render as PDF) into .venv
+# Installs facegate (with the reports extra, so the documents render as PDF) into .venv,
+# installs the ArcFace model pack (faceplugin-arcface-v1, with the machine's npm client,
+# hash-pinned, as scripts/test.sh does; the best-measured pack for East-Asian faces)
 # and starts the service with a demo deployment on the
 # embedded SQLite store (facegate-demo.db): offline, no server to install.
 # It prints the demo's API keys and the first requests to try; Ctrl-C stops it.
@@ -9,6 +11,14 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[demo,reports]'
+packs=$(.venv/bin/facegate models list)
+if ! grep -q '^faceplugin-arcface-v1 .*(installed)' <<<"$packs" \
+   && ! .venv/bin/facegate models install faceplugin-arcface-v1; then
+  echo "note: the faceplugin-arcface-v1 pack could not be installed (is npm available?);" \
+       "the demo runs on dlib-resnet-v1, which on East-Asian faces rejects far more genuine" \
+       "attempts at the same false-match rate (docs/accuracy.md)." \
+       "Install it later with: .venv/bin/facegate models install faceplugin-arcface-v1" >&2
+fi
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   echo "note: no CJK font is installed; Chinese PDF documents will lack glyphs" \
        "(Debian: apt-get install fonts-noto-cjk)" >&2

@@ -140,9 +140,9 @@ def test_corrupt_header_is_undecodable() -> None:
 
 def test_unsupported_format_is_refused() -> None:
     with pytest.raises(ImageUnsupported) as info:
-        load_image(_encode(_gradient(), "GIF"))
+        load_image(_encode(_gradient(), "TIFF"))
     assert info.value.code == "image.unsupported_format"
-    assert info.value.details["format"] == "GIF"
+    assert info.value.details["format"] == "TIFF"
 
 
 def test_too_many_bytes_is_refused_before_decoding() -> None:
@@ -232,3 +232,68 @@ def test_bomb_under_the_pillow_limit_is_refused_by_ours() -> None:
         load_image(_bomb_png(8_000))
     assert info.value.details == {"limit": "pixels", "width": 8000, "height": 8000,
                                   "max": 40_000_000}
+
+
+# -- GIF (first frame) and HEIC/HEIF (pillow-heif), within the same limits ----------------
+
+
+def _animation() -> bytes:
+    red = PILImage.new("RGB", (40, 30), (255, 0, 0))
+    blue = PILImage.new("RGB", (40, 30), (0, 0, 255))
+    return _encode(red, "GIF", save_all=True, append_images=[blue], duration=100, loop=0)
+
+
+def test_gif_decodes_its_first_frame() -> None:
+    image = load_image(_animation())
+    assert image.source_format == "GIF"
+    assert image.pixels.shape == (30, 40, 3)
+    red, green, blue = (int(c) for c in image.pixels[15, 20])
+    assert red > 200 and green < 50 and blue < 50  # the first frame, not the second
+
+
+def test_gif_keeps_the_byte_and_pixel_limits() -> None:
+    data = _animation()
+    with pytest.raises(ImageTooLarge) as info:
+        load_image(data, limits=ImageLimits(max_bytes=len(data) - 1))
+    assert info.value.details["limit"] == "bytes"
+    with pytest.raises(ImageTooLarge) as info:
+        load_image(data, limits=ImageLimits(max_pixels=40 * 30 - 1))
+    assert info.value.details["limit"] == "pixels"
+
+
+def _heic(im: PILImage.Image) -> bytes:
+    from pillow_heif import from_pillow
+
+    buf = io.BytesIO()
+    from_pillow(im).save(buf, quality=90)
+    return buf.getvalue()
+
+
+def test_heic_decodes_to_rgb8() -> None:
+    data = _heic(_gradient())
+    assert data[4:12] in (b"ftypheic", b"ftypmif1", b"ftypheix")
+    image = load_image(data)
+    assert image.source_format == "HEIF"
+    assert image.pixels.shape == (48, 64, 3)
+    # lossy, but the gradient survives: red rises left to right, green top to bottom
+    assert image.pixels[24, 60, 0] > image.pixels[24, 4, 0] + 150
+    assert image.pixels[44, 32, 1] > image.pixels[4, 32, 1] + 150
+
+
+def test_heic_keeps_the_byte_and_pixel_limits(tmp_path: Path) -> None:
+    data = _heic(_gradient(100, 100))
+    path = tmp_path / "photo.heic"
+    path.write_bytes(data)
+    with pytest.raises(ImageTooLarge) as info:
+        load_image(path, limits=ImageLimits(max_bytes=len(data) - 1))
+    assert info.value.details["limit"] == "bytes"
+    with pytest.raises(ImageTooLarge) as info:
+        load_image(path, limits=ImageLimits(max_pixels=9_999))
+    assert info.value.details["limit"] == "pixels"
+
+
+def test_truncated_heic_is_undecodable() -> None:
+    data = _heic(_gradient(100, 100))
+    with pytest.raises(ImageUndecodable) as info:
+        load_image(data[: len(data) // 2])
+    assert info.value.code == "image.undecodable"

@@ -101,3 +101,32 @@ def test_pose_estimate_recovers_a_known_rotation(yaw: float, pitch: float) -> No
     est_yaw, est_pitch, _ = estimate_pose(_projected(yaw, pitch))
     assert est_yaw == pytest.approx(yaw, abs=1.0)
     assert est_pitch == pytest.approx(pitch, abs=1.0)
+
+
+@pytest.mark.parametrize(("yaw", "pitch", "reasons"), [
+    (60, 0, (QualityReason.TURNED_AWAY,)), (-55, 0, (QualityReason.TURNED_AWAY,)),
+    (0, 40, (QualityReason.EXTREME_POSE,)), (0, 0, ())])
+def test_a_face_turned_to_the_side_is_turned_away_and_a_nod_is_extreme_pose(
+        yaw: float, pitch: float, reasons: tuple[QualityReason, ...]) -> None:
+    from facegate.engine.faces import Box, DetectorKind, Face
+    from facegate.quality import QualitySettings, assess_face
+
+    rng = np.random.default_rng(0)
+    chip = rng.integers(60, 200, size=(150, 150, 3), dtype=np.uint8)  # sharp, mid-grey
+    face = Face(box=Box(100, 100, 300, 300), score=1.0, detector=DetectorKind.CNN,
+                landmarks=_projected(0, 0))
+    report = assess_face(face, chip, _projected(yaw, pitch), QualitySettings())
+    assert report.reasons == reasons
+
+
+def test_a_probe_outside_what_a_calibration_measured() -> None:
+    from facegate.quality import outside_measured
+
+    measured = {"min_face_size": 66.0, "min_sharpness": 78.0, "min_brightness": 84.0,
+                "max_brightness": 206.0, "max_yaw": 46.7, "max_pitch": 28.3}
+    inside = {"face_size": 120.0, "sharpness": 300.0, "brightness": 150.0, "yaw": -47.5,
+              "pitch": 10.0}
+    assert outside_measured(inside, measured) == ()  # within the pose margin
+    assert outside_measured({**inside, "face_size": 50.0, "yaw": 60.0}, measured) == (
+        QualityReason.SMALL_FACE, QualityReason.TURNED_AWAY)
+    assert outside_measured(inside, {}) == ()

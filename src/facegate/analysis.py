@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .calibration.shipped import DEFAULT_POPULATION, shipped_calibration
 from .comparison import Comparison, compare_descriptors
 from .engine.base import DetectOptions, Engine
 from .engine.default import default_engine, engine_for_pack
@@ -43,8 +44,14 @@ class AnalyzerSettings:
         detect: how to look for faces.
         quality: the limits of the quality check.
         limits: limits on input images.
-        threshold: decision distance for :meth:`FaceAnalyzer.compare`; the
-            model pack's calibrated default when ``None``.
+        threshold: decision distance for :meth:`FaceAnalyzer.compare`; when
+            ``None``, the pack's shipped calibration for ``population`` (for FMR
+            0.1% on that population), or the pack's LFW-derived default where it
+            has none.
+        population: the population the photos show (a key of
+            ``facegate.calibration.shipped.POPULATIONS``); it picks the default
+            pack (the best-measured installed one for it) and the threshold.
+            ``None``: the default profile's, East-Asian adults.
         crowd_ratio: a second face at least this share of the primary face's
             width makes a single-face operation ambiguous.
     """
@@ -54,14 +61,18 @@ class AnalyzerSettings:
     limits: ImageLimits = field(default_factory=ImageLimits)
     threshold: float | None = None
     crowd_ratio: float = 0.5
+    population: str | None = None
 
 
 class FaceAnalyzer:
     """Detect, assess, embed and compare faces in images.
 
     Args:
-        engine: the face engine; :func:`~facegate.engine.default.default_engine`
-            (ONNX) by default. Its models load on first use.
+        engine: the face engine; by default the engine of the best-measured
+            installed pack for ``settings.population``
+            (:func:`~facegate.engine.default.best_pack`: the ArcFace pack when
+            it is installed, else dlib's). Its models load on first use;
+            :attr:`pack` says which pack runs, and every result names it.
         settings: detection, quality and comparison settings.
 
     Example::
@@ -73,8 +84,9 @@ class FaceAnalyzer:
 
     def __init__(self, engine: Engine | None = None, *,
                  settings: AnalyzerSettings | None = None) -> None:
-        self.engine: Engine = engine if engine is not None else default_engine()
         self.settings = settings or AnalyzerSettings()
+        self.engine: Engine = (engine if engine is not None
+                               else default_engine(self.settings.population))
 
     @classmethod
     def for_pack(cls, pack: str, *, settings: AnalyzerSettings | None = None,
@@ -91,6 +103,31 @@ class FaceAnalyzer:
     def pack(self) -> ModelPack:
         """The model pack this analyzer's descriptors come from."""
         return self.engine.pack
+
+    @property
+    def population(self) -> str:
+        """The population this analyzer's threshold is calibrated for."""
+        return self.settings.population or DEFAULT_POPULATION
+
+    @property
+    def threshold(self) -> float:
+        """The decision distance of :meth:`compare`: the settings', else the pack's
+        shipped calibration for :attr:`population`, else the pack's LFW-derived default."""
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        pack = self.pack
+        found = shipped_calibration(pack.id, pack.version, self.population)
+        return found.threshold if found is not None else pack.default_threshold
+
+    @property
+    def threshold_source(self) -> str:
+        """Where :attr:`threshold` comes from, in words."""
+        if self.settings.threshold is not None:
+            return "given"
+        pack = self.pack
+        found = shipped_calibration(pack.id, pack.version, self.population)
+        return found.describe() if found is not None else (
+            f"the pack's shipped default: {pack.threshold_source}")
 
     def load(self, source: ImageSource | Image) -> Image:
         """Decode ``source`` within this analyzer's limits."""
@@ -136,6 +173,12 @@ class FaceAnalyzer:
             MultipleFaces: two or more faces of similar size, so which one is
                 meant is ambiguous.
         """
+        return self.embed_single_assessed(source)[0]
+
+    def embed_single_assessed(self, source: ImageSource | Image) -> tuple[Face, QualityReport]:
+        """Like :meth:`embed_single`, with the face's quality report (measured, not
+        enforced): a verification probe's measures are read against what its
+        calibration measured."""
         image = self.load(source)
         faces = self.engine.detect(image, self.settings.detect)
         if not faces:
@@ -146,7 +189,7 @@ class FaceAnalyzer:
                 f"{competing} faces of similar size were found; crop the photo to one face",
                 details={"faces": competing},
             )
-        return self.engine.embed(image, [primary])[0]
+        return self.engine.embed(image, [primary])[0], self._assess(image, primary)
 
     def describe_primary(self, source: ImageSource | Image) -> Face | None:
         """The primary face with its descriptor, or ``None`` when no face is found.
@@ -160,12 +203,27 @@ class FaceAnalyzer:
             return None
         return self.engine.embed(image, [self._primary(faces)[0]])[0]
 
+    def describe_assessed(self, source: ImageSource | Image) -> tuple[Face, QualityReport] | None:
+        """The primary face with its descriptor and its quality report (measured at this
+        analyzer's settings, not enforced), or ``None`` when no face is found.
+
+        For measuring on labelled photos, like :meth:`describe_primary`, and for
+        reading how a verification probe compares with what a calibration measured.
+        """
+        image = self.load(source)
+        faces = self.engine.detect(image, self.settings.detect)
+        if not faces:
+            return None
+        primary = self._primary(faces)[0]
+        report = self._assess(image, primary)
+        return self.engine.embed(image, [primary])[0], report
+
     def compare(self, first: ImageSource | Image, second: ImageSource | Image) -> Comparison:
         """Decide whether the primary faces of two images show the same person."""
         a = self.embed_single(first).descriptor
         b = self.embed_single(second).descriptor
         assert a is not None and b is not None  # embed_single always sets it
-        return compare_descriptors(a, b, threshold=self.settings.threshold)
+        return compare_descriptors(a, b, threshold=self.threshold)
 
     def _assess(self, image: Image, face: Face) -> QualityReport:
         chip = self.engine.align(image, face)

@@ -2,8 +2,10 @@
 
 :func:`load_image` turns a path, bytes or a numpy array into an :class:`Image`:
 an 8-bit RGB array, upright (EXIF orientation applied), within set limits on
-bytes and pixels. Every failure raises an :class:`~facegate.errors.ImageError`
-with a stable code; nothing is ever written to disk.
+bytes and pixels. JPEG, PNG, WebP, BMP, GIF (its first frame) and HEIC/HEIF
+(phone photos, decoded by pillow-heif) are read. Every failure raises an
+:class:`~facegate.errors.ImageError` with a stable code; nothing is ever
+written to disk.
 
 The pixel limit is checked from the header, before any pixel is decoded, so a
 decompression bomb is refused without allocating it. What one image may cost is
@@ -17,6 +19,7 @@ a JPEG far shorter than its header's size could ever be (less than one bit per
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -42,7 +45,7 @@ from .errors import (
 __all__ = ["SUPPORTED_FORMATS", "Image", "ImageLimits", "ImageSource", "load_image"]
 
 #: Formats facegate decodes, as Pillow names them.
-SUPPORTED_FORMATS: Final = frozenset({"JPEG", "PNG", "WEBP", "BMP", "MPO"})
+SUPPORTED_FORMATS: Final = frozenset({"JPEG", "PNG", "WEBP", "BMP", "MPO", "GIF", "HEIF"})
 
 ImageSource = str | os.PathLike[str] | bytes | bytearray | memoryview | npt.NDArray[np.generic]
 
@@ -96,7 +99,7 @@ def load_image(source: ImageSource | Image, *, limits: ImageLimits | None = None
     """Decode an image from a path, encoded bytes or a numpy array.
 
     Args:
-        source: a file path, the bytes of a JPEG/PNG/WebP/BMP file, or an array
+        source: a file path, the bytes of a JPEG/PNG/WebP/BMP/GIF/HEIC file, or an array
             of shape (H, W), (H, W, 3) or (H, W, 4) in uint8 or uint16.
         limits: size limits; defaults to :class:`ImageLimits()`.
 
@@ -149,7 +152,18 @@ def _too_large_bytes(size: int, limits: ImageLimits) -> ImageTooLarge:
     )
 
 
+@functools.cache
+def _register_heif() -> None:
+    """Teach Pillow to open HEIC/HEIF (pillow-heif), once, on first decode."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # pragma: no cover - a dependency; HEIC is then unrecognised
+        return
+    register_heif_opener()
+
+
 def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
+    _register_heif()
     if not data:
         raise ImageEmpty("image is empty (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -170,7 +184,8 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
     fmt = (im.format or "").upper()
     if fmt not in SUPPORTED_FORMATS:
         raise ImageUnsupported(
-            f"{fmt or 'unknown'} images are not supported (use JPEG, PNG, WebP or BMP)",
+            f"{fmt or 'unknown'} images are not supported "
+            "(use JPEG, PNG, WebP, BMP, GIF or HEIC)",
             details={"format": fmt},
         )
     width, height = im.size
@@ -186,6 +201,8 @@ def _from_bytes(data: bytes, limits: ImageLimits) -> Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)  # an animation: its first frame only
             im.load()
             upright = ImageOps.exif_transpose(im)
     except (OSError, ValueError, SyntaxError, EOFError, PILImage.DecompressionBombError) as exc:

@@ -68,6 +68,9 @@ class JurisdictionProfile:
             ``None``: only "shortest necessary", declared per purpose.
         assessment_keep_days: how long an impact assessment must be kept (R14).
         reviewers_required: distinct reviewers who confirm a 1:N hit.
+        default_population: the population a purpose serves unless the deployer
+            names another (a key of ``facegate.calibration.shipped.POPULATIONS``):
+            its threshold comes from that population's calibration (R21).
     """
 
     key: str
@@ -83,6 +86,7 @@ class JurisdictionProfile:
     retention_cap_days: int | None
     assessment_keep_days: int
     reviewers_required: int
+    default_population: str = "east-asian-adults"
 
     def applies(self, rule: str) -> bool:
         """Whether rule ``rule`` (an R-id) applies under this profile."""
@@ -166,6 +170,8 @@ EU_GDPR_AI_ACT: Final = JurisdictionProfile(
     retention_cap_days=None,
     assessment_keep_days=_THREE_YEARS,
     reviewers_required=2,
+    # The only other population with shipped calibrations; deployers calibrate their own.
+    default_population="lfw-view1",
 )
 
 US_IL_BIPA: Final = JurisdictionProfile(
@@ -188,6 +194,8 @@ US_IL_BIPA: Final = JurisdictionProfile(
     retention_cap_days=_THREE_YEARS,
     assessment_keep_days=_THREE_YEARS,
     reviewers_required=1,
+    # The only other population with shipped calibrations; deployers calibrate their own.
+    default_population="lfw-view1",
 )
 
 PROFILES: Final = MappingProxyType({p.key: p for p in

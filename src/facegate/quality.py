@@ -18,6 +18,7 @@ The measures:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -36,6 +37,7 @@ __all__ = [
     "is_confident",
     "measure_brightness",
     "measure_sharpness",
+    "outside_measured",
 ]
 
 
@@ -47,6 +49,7 @@ class QualityReason(StrEnum):
     SMALL_FACE = "small_face"
     LOW_SHARPNESS = "low_sharpness"
     EXTREME_POSE = "extreme_pose"
+    TURNED_AWAY = "turned_away"
     LOW_BRIGHTNESS = "low_brightness"
     HIGH_BRIGHTNESS = "high_brightness"
     LOW_CONFIDENCE = "low_confidence"
@@ -223,11 +226,15 @@ def assess_face(face: Face, chip: npt.NDArray[np.uint8], landmarks68: Landmarks,
         issues.append(QualityIssue(QualityReason.LOW_SHARPNESS,
                                    "face is too blurry; hold still and check the focus",
                                    metrics["sharpness"], s.min_sharpness))
-    if abs(yaw) > s.max_yaw or abs(pitch) > s.max_pitch:
+    if abs(yaw) > s.max_yaw:
+        issues.append(QualityIssue(
+            QualityReason.TURNED_AWAY,
+            f"head is turned away (yaw {yaw:.0f}°); face the camera", abs(yaw), s.max_yaw))
+    if abs(pitch) > s.max_pitch:
         issues.append(QualityIssue(
             QualityReason.EXTREME_POSE,
-            f"head is turned (yaw {yaw:.0f}°, pitch {pitch:.0f}°); face the camera",
-            max(abs(yaw) - s.max_yaw, abs(pitch) - s.max_pitch), 0.0))
+            f"head is tilted up or down (pitch {pitch:.0f}°); look straight at the camera",
+            abs(pitch), s.max_pitch))
     if metrics["brightness"] < s.min_brightness:
         issues.append(QualityIssue(QualityReason.LOW_BRIGHTNESS,
                                    "face is too dark; add light in front of the face",
@@ -237,6 +244,43 @@ def assess_face(face: Face, chip: npt.NDArray[np.uint8], landmarks68: Landmarks,
                                    "face is over-exposed; reduce the light on the face",
                                    metrics["brightness"], s.max_brightness))
     return QualityReport(issues=tuple(issues), metrics=metrics, face=face)
+
+
+#: Degrees of yaw or pitch past a calibration's bound before a face counts as outside it.
+POSE_MARGIN: Final = 1.0
+#: The measures a calibration keeps of its faces, and the reason a probe outside them gets.
+_FLOOR: Final = (
+    ("min_face_size", "face_size", QualityReason.SMALL_FACE, False),
+    ("min_sharpness", "sharpness", QualityReason.LOW_SHARPNESS, False),
+    ("min_brightness", "brightness", QualityReason.LOW_BRIGHTNESS, False),
+    ("max_brightness", "brightness", QualityReason.HIGH_BRIGHTNESS, True),
+    ("max_yaw", "yaw", QualityReason.TURNED_AWAY, True),
+    ("max_pitch", "pitch", QualityReason.EXTREME_POSE, True),
+)
+
+
+def outside_measured(metrics: Mapping[str, float],
+                     measured: Mapping[str, float]) -> tuple[QualityReason, ...]:
+    """The reasons a face's ``metrics`` lie outside what a calibration ``measured`` of
+    its own faces (``min_face_size``, ``min_sharpness``, ``min_brightness``,
+    ``max_brightness``, ``max_yaw``, ``max_pitch``; yaw and pitch in absolute degrees).
+
+    The calibration's error rates say nothing about such a face, so a decision on it
+    would rest on nothing measured. The pose estimate is good to about ten degrees, so
+    yaw and pitch count as outside only beyond :data:`POSE_MARGIN` degrees past the
+    bound.
+    """
+    out: list[QualityReason] = []
+    for bound, metric, why, upper in _FLOOR:
+        if bound not in measured or metric not in metrics:
+            continue
+        angle = metric in ("yaw", "pitch")
+        value = abs(metrics[metric]) if angle else metrics[metric]
+        limit = measured[bound] + (POSE_MARGIN if angle else 0.0)
+        beyond = value > limit if upper else value < limit
+        if beyond and why not in out:
+            out.append(why)
+    return tuple(out)
 
 
 def no_face_report() -> QualityReport:

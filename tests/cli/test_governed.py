@@ -32,6 +32,8 @@ def _config(path: Path) -> Path:
                   f'description = "{key}"', 'necessity = "hands-free entry"',
                   'legal_basis = "separate consent"', f"modes = {modes}",
                   'alternatives = ["staff badge"]', "retention_days = 365", "threshold = 0.4",
+                  # 0.4 is a dlib distance: these purposes pin the dlib pack
+                  'pack = "dlib-resnet-v1"',
                   "activate = true", ""]
         lines.append("[purposes.notice]")
         for item, text in demo_notice("Example Ltd", key, "365 days").items():
@@ -74,8 +76,10 @@ def test_governed_flow_through_the_cli(run: Callable[..., Result], tmp_path: Pat
     assert "threshold is the evaluated one: yes" in card.output, card.output
     assert f"on {POPULATION}" in card.output
     warned = invoke("purpose", "card", "hr.attendance")
-    assert "warning: purpose hr.attendance: its dlib-resnet-v1 threshold is not from a " \
-           "recorded calibration" in warned.output
+    assert "warning: purpose hr.attendance: its dlib-resnet-v1 threshold 0.4 was set by " \
+           "hand, not measured on the people it serves" in warned.output
+    assert "serving east-asian-adults" in warned.output and "caveat: Turned faces" in (
+        warned.output)
     subject = invoke("subject", "--ref", "staff-1", "--age-band", "adult").output.strip()
     assert subject.startswith("s_")
     ok = invoke("consent", "record", "--subject", subject, "--purpose",

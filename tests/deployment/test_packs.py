@@ -65,7 +65,8 @@ def test_r21_a_purpose_with_only_an_lfw_calibration_cannot_identify(
     d = books
     d.register_purpose(key="security.gate", site="hq.lobby", description="gate watch",
                        necessity="tailgating", legal_basis="separate consent",
-                       modes=["identify"], alternatives=["guard check"], retention_days=30)
+                       modes=["identify"], alternatives=["guard check"], retention_days=30,
+                       pack="dlib-resnet-v1")
     d.publish_notice(purpose="security.gate", content=demo_notice("Example Ltd", "gate", "30"))
     d.sign_assessment(purpose="security.gate", content=demo_assessment(), signed_by="DPO")
     # The shipped threshold is LFW-derived: not enough to identify anyone.

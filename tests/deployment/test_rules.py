@@ -381,7 +381,8 @@ def test_r14_impact_assessment_gate(books: Deployment, clock: FixedClock,
     d.register_purpose(key="access.lab", site="hq.lobby", description="lab door",
                        necessity="biosafety", legal_basis="consent", modes=["verify"],
                        alternatives=["badge"], retention_days=90, threshold=DEMO_THRESHOLD,
-                       storage_mode="central" if d.central_store else "device")
+                       storage_mode="central" if d.central_store else "device",
+                       pack="dlib-resnet-v1")  # DEMO_THRESHOLD is a dlib distance
     d.publish_notice(purpose="access.lab", content=demo_notice("Example Ltd", "lab", "90 days"))
     with pytest.raises(AssessmentRequired) as none:
         d.activate_purpose("access.lab")

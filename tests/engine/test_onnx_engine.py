@@ -11,8 +11,9 @@ import pytest
 import facegate.engine.onnx_engine as onnx_engine_module
 from facegate.analysis import FaceAnalyzer
 from facegate.engine.base import DetectOptions, DetectorChoice, Engine
-from facegate.engine.default import default_engine
+from facegate.engine.default import default_engine, engine_for_pack
 from facegate.engine.onnx_engine import OnnxEngine
+from facegate.engine.selection import best_pack
 from facegate.errors import InvalidArgument
 from facegate.images import load_image
 
@@ -20,11 +21,16 @@ from facegate.images import load_image
 DESCRIPTOR_TOLERANCE = 1e-4
 
 
-def test_is_an_engine_and_the_default(onnx_engine: OnnxEngine) -> None:
+def test_is_an_engine_and_runs_the_dlib_pack(onnx_engine: OnnxEngine) -> None:
     assert isinstance(onnx_engine, Engine)
-    assert isinstance(default_engine(), OnnxEngine)
-    assert isinstance(FaceAnalyzer().engine, OnnxEngine)
     assert onnx_engine.pack.id == "dlib-resnet-v1"
+    assert isinstance(engine_for_pack("dlib-resnet-v1"), OnnxEngine)
+    # the default engine runs the best-measured installed pack, dlib's on ONNX without
+    # the ArcFace pack
+    assert default_engine().pack.id == best_pack()
+    assert FaceAnalyzer().engine.pack.id == best_pack()
+    if best_pack() == "dlib-resnet-v1":
+        assert isinstance(default_engine(), OnnxEngine)
 
 
 def test_bad_settings_are_refused() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from facegate.calibration.shipped import shipped_calibration
 from facegate.cli import cli
 from facegate.errors import InvalidArgument
 from facegate.fitness.evaluation import (
@@ -95,11 +96,53 @@ def test_evaluate_prints_every_figure_for_a_folder_per_person(shared: Path,
     (report,) = json.loads(result.output)
     assert report["pack"] == "dlib-resnet-v1" and report["images"] == 24
     assert report["genuine_pairs"] == 8 * 3 and report["impostor_pairs"] == 24 * 23 // 2 - 24
-    assert report["threshold"] == pytest.approx(0.364)
+    # the threshold of the pack's shipped calibration for the default population
+    shipped = shipped_calibration("dlib-resnet-v1", "1.0", "east-asian-adults")
+    assert shipped is not None and report["threshold"] == pytest.approx(shipped.threshold)
+    assert "east-asian-adults" in report["threshold_label"]
+    assert report["unusable"] == []
+    on_lfw = CliRunner().invoke(cli, ["evaluate", str(folder), "--pack", "dlib-resnet-v1",
+                                      "--population", "lfw-view1", "--json"])
+    lfw = shipped_calibration("dlib-resnet-v1", "1.0", "lfw-view1")
+    assert lfw is not None
+    assert json.loads(on_lfw.output)[0]["threshold"] == pytest.approx(lfw.threshold)
     assert report["fmr"]["ci95"][0] <= report["fmr"]["value"] <= report["fmr"]["ci95"][1]
     assert report["target"]["measurable"] and report["target"]["fnmr"] is not None
     assert [p["target_fmr"] for p in report["reported"]] == [1e-3, 1e-4]
     assert not report["reported"][1]["measurable"]  # 252 pairs cannot show 1e-4
+
+
+def test_evaluate_lists_every_unusable_file_and_never_counts_it_as_no_face(
+        shared: Path, tmp_path: Path) -> None:
+    folder = _small_population(shared, tmp_path)
+    person = sorted(p for p in folder.iterdir() if p.is_dir())[0]
+    photo = sorted(person.glob("*.jpg"))[0].read_bytes()
+    (person / "notes.jpg").write_text("not a photo")
+    (person / "cut.jpg").write_bytes(photo[:300])
+    (person / "blank.png").write_bytes(_blank_png())
+    result = CliRunner().invoke(cli, ["evaluate", str(folder), "--pack", "dlib-resnet-v1",
+                                      "--target-fmr", "0.05", "--json"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    listed = {Path(u["image"]).name: u["code"] for u in report["unusable"]}
+    assert listed == {"notes.jpg": "image.undecodable", "cut.jpg": "image.undecodable"}
+    assert report["images"] == 27 and report["no_face"] == 1  # only the blank image
+    # the unusable files' pairs are left out; the blank image's count against the pack
+    assert report["genuine_pairs"] == 8 * 3 + 3
+    words = CliRunner().invoke(cli, ["evaluate", str(folder), "--pack", "dlib-resnet-v1",
+                                     "--target-fmr", "0.05"])
+    assert f"unusable: {person.name}/notes.jpg: image.undecodable" in words.output
+    assert "(1 without a face, 2 unusable)" in words.output
+
+
+def _blank_png() -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    buf = io.BytesIO()
+    PILImage.new("RGB", (120, 120), (128, 128, 128)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def test_evaluate_refuses_what_it_cannot_read(tmp_path: Path) -> None:
@@ -116,7 +159,8 @@ def test_calibrate_writes_the_det_curve_and_the_model_card(shared: Path, tmp_pat
     labels.write_text("image,identity\n" + "".join(f"{r},{r.split('/')[0]}\n" for r in rows))
     det, card = tmp_path / "det.png", tmp_path / "card.md"
     result = CliRunner().invoke(cli, [
-        "calibrate", str(folder), "--labels", str(labels), "--target-fmr", "0.05",
+        "calibrate", str(folder), "--pack", "dlib-resnet-v1", "--labels", str(labels),
+        "--target-fmr", "0.05",
         "--population", "eight East-Asian public figures", "--det", str(det),
         "--card", str(card)])
     assert result.exit_code == 0, result.output
@@ -129,7 +173,8 @@ def test_calibrate_writes_the_det_curve_and_the_model_card(shared: Path, tmp_pat
     # A gallery of 100 divides the per-comparison target: 0.05 / 100 cannot be shown by
     # 252 different-person pairs, and the card says so instead of extrapolating.
     small = CliRunner().invoke(cli, [
-        "calibrate", str(folder), "--target-fmr", "0.05", "--gallery-size", "100",
+        "calibrate", str(folder), "--pack", "dlib-resnet-v1", "--target-fmr", "0.05",
+        "--gallery-size", "100",
         "--det", str(det), "--card", str(card)])
     assert small.exit_code == 0, small.output
     assert "cannot show a false-match rate of 0.0005" in card.read_text()

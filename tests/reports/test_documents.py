@@ -287,3 +287,32 @@ def test_weasyprint_leaves_truncated_images_refused(demo: Demo) -> None:
 
     demo.d.report("filing", lang="en", fmt="pdf")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_notice_and_assessment_name_the_calibration_in_force_and_its_fmr_interval(
+        books: Any, lang: Lang) -> None:
+    from facegate.calibration.shipped import shipped_calibration
+    from facegate.demo.governed import demo_assessment, demo_notice
+    from facegate.reports.formats import fmt_rate
+
+    d = books
+    d.register_purpose(key="access.door", site="hq.lobby", description="door",
+                       necessity="entry", legal_basis="consent", modes=["verify"],
+                       alternatives=["badge"], retention_days=30, pack="dlib-resnet-v1")
+    d.publish_notice(purpose="access.door", content=demo_notice("Example Ltd", "door", "30"))
+    d.sign_assessment(purpose="access.door", content=demo_assessment(), signed_by="DPO")
+    shipped = shipped_calibration("dlib-resnet-v1", "1.0", "east-asian-adults")
+    assert shipped is not None
+    in_force = text(lang, "cal.shipped_in_force", population="east-asian-adults",
+                    threshold=f"{shipped.threshold:.4f}", fmr=fmt_rate(dict(shipped.fmr)),
+                    dataset=shipped.dataset)
+    for kind in ("notice", "pia"):
+        facts = kv(d.report_model(kind, purpose="access.door", lang=lang))
+        assert facts[text(lang, "purpose.population")] == "east-asian-adults"
+        assert facts[text(lang, "purpose.calibration")] == in_force
+    assert "95%" in in_force and "1,022,938" in in_force
+    # a purpose with its own calibration names that one instead
+    own = kv(d.report_model("notice", purpose=ACCESS, lang=lang))
+    assert own[text(lang, "purpose.calibration")].startswith(
+        text(lang, "cal.own", id="", population="", threshold="", fmr="")[:4])

@@ -81,7 +81,10 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
         key=key, site=site, description=f"{key} for staff", necessity="hands-free entry",
         legal_basis="separate consent", modes=list(modes),
         alternatives=["staff badge with guard check"], retention_days=365,
-        threshold=DEMO_THRESHOLD)
+        threshold=DEMO_THRESHOLD,
+        # the figures these purposes' tests pin are dlib's (DEMO_THRESHOLD is a dlib
+        # distance); purposes that name no pack get the best-measured installed one
+        pack="dlib-resnet-v1")
     if d.central_store:  # a central store holds central purposes only (R8)
         spec["storage_mode"] = "central"
     spec.update(overrides)

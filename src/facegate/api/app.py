@@ -78,8 +78,13 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
         app.include_router(module.router)
     app.include_router(oversight.health)
     install_web(app)
-    pack = get_pack(DEFAULT_PACK)
-    model = f"{pack.id}/{pack.version}"
-    app.add_middleware(RequestContext, max_body_bytes=cfg.max_body_bytes,
-                       model=lambda: model)
+    def model() -> str:
+        """The deployment's default pack (the best-measured installed one unless it was
+        opened with another), else the always-installed fallback."""
+        service = getattr(app.state, "service", None)
+        pack = service.deployment.analyzer.pack if service is not None else get_pack(
+            DEFAULT_PACK)
+        return f"{pack.id}/{pack.version}"
+
+    app.add_middleware(RequestContext, max_body_bytes=cfg.max_body_bytes, model=model)
     return app

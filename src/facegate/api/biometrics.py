@@ -105,6 +105,7 @@ async def verify(request: Request, key: OperatorKey) -> Obj:
         subject=fields.subject, purpose=fields.purpose, image=body.image,
         liveness=fields.liveness, operator=key.principal))
     return {"subject": v.subject_id, "purpose": v.purpose_key, "matched": v.matched,
+            "decided": v.decided, "quality": list(v.quality),
             "distance": v.distance, "threshold": v.threshold, "templates": v.templates,
             "model": model_info(v.pack)}
 

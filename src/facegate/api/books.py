@@ -63,7 +63,10 @@ class PurposeIn(StrictBody):
     liveness_required: bool = False
     public_security: bool = False
     threshold: float | None = Field(default=None, gt=0.0, lt=2.0)
-    pack: str = Field(default="dlib-resnet-v1", max_length=100)
+    # None: the best-measured installed pack for the population the purpose serves
+    pack: str | None = Field(default=None, max_length=100)
+    # None: the jurisdiction profile's default population (R21)
+    population: str | None = Field(default=None, max_length=64)
 
 
 class NoticeIn(StrictBody):

@@ -10,12 +10,13 @@ same data (:meth:`Calibration.fmr_at`). Plain data: the policy layer reads it.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-__all__ = ["LFW_POPULATION", "Calibration", "is_lfw_population"]
+__all__ = ["LFW_POPULATION", "Calibration", "is_lfw_population", "threshold_for_templates"]
 
 #: The population label of calibrations on LFW, the shipped defaults' data.
 LFW_POPULATION: Final = "lfw"
@@ -24,6 +25,26 @@ LFW_POPULATION: Final = "lfw"
 def is_lfw_population(population: str) -> bool:
     """Whether ``population`` names LFW (whose faces are mostly white public figures)."""
     return population.strip().lower().startswith(LFW_POPULATION)
+
+
+def threshold_for_templates(threshold: float, target_fmr: float, templates: int,
+                            impostor_low: tuple[float, ...], impostor_pairs: int) -> float | None:
+    """The threshold that keeps a probe matched against ``templates`` templates of one
+    subject (accepted when any is within it) at ``target_fmr``.
+
+    A probe compared with k templates has about k chances of a false match, so the
+    threshold is read off the calibration's different-person distances at
+    ``target_fmr / k`` (the midpoint rule of the calibration itself; never above
+    ``threshold``). ``None`` when the calibration's pairs cannot show that rate:
+    then only one template may be used. Measured on the East-Asian set
+    (docs/accuracy.md): two templates at this threshold keep the FMR and halve the FNMR.
+    """
+    if templates <= 1:
+        return threshold
+    k = math.floor(target_fmr / templates * impostor_pairs + 1e-9)
+    if k < 1 or k >= len(impostor_low):
+        return None
+    return min(threshold, (impostor_low[k - 1] + impostor_low[k]) / 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +94,12 @@ class Calibration:
         if self.impostor_pairs == 0:
             return float("nan")
         return bisect.bisect_right(self.impostor_distances, distance) / self.impostor_pairs
+
+    def threshold_for(self, templates: int) -> float | None:
+        """The threshold for a subject holding ``templates`` templates
+        (:func:`threshold_for_templates`)."""
+        return threshold_for_templates(self.threshold, self.target_fmr, templates,
+                                       self.impostor_distances, self.impostor_pairs)
 
     def summary(self) -> dict[str, Any]:
         """The model card's figures for this calibration."""

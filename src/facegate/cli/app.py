@@ -72,12 +72,15 @@ def _each_file(paths: Sequence[Path], work: Callable[[Path], _T],
 
 def _detector_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--pack", default=None,
-                     help="Model pack (default: dlib-resnet-v1); see: facegate models list.")(f)
+                     help="Model pack (default: the best-measured installed pack for East-Asian "
+                          "faces, faceplugin-arcface-v1 when installed, else dlib-resnet-v1); "
+                          "see: facegate models list.")(f)
     f = click.option("--upsample", type=click.IntRange(0, 3), default=1, show_default=True,
                      help="Double the image this many times before detecting.")(f)
     f = click.option("--detector", type=click.Choice([c.value for c in DetectorChoice]),
-                     default=DetectorChoice.HOG.value, show_default=True,
-                     help="hog is fast; cnn finds turned faces; auto falls back to cnn.")(f)
+                     default=DetectorChoice.AUTO.value, show_default=True,
+                     help="dlib pack: hog is fast; cnn finds turned faces; auto (the measured "
+                          "pipeline) falls back to cnn. The faceplugin pack uses its own.")(f)
     return f
 
 
@@ -103,7 +106,7 @@ def detect(images: tuple[Path, ...], detector: str, upsample: int, pack: str | N
     analyzer = _analyzer(detector, upsample, pack)
     _report(images, lambda p: [_face_dict(f) for f in
                                analyzer.detect(p, landmarks68=landmarks == "68")],
-            "detecting", as_json,
+            "detecting", as_json, analyzer.pack.id,
             lambda faces: f"{len(faces)} face(s)" + "".join(
                 f"\n  box={f['box']} score={f['score']}" for f in faces))
 
@@ -127,7 +130,7 @@ def quality(images: tuple[Path, ...], detector: str, upsample: int, pack: str | 
         return "; ".join("ok" if r["passed"] else "refused: " + ", ".join(r["reasons"])
                          for r in reports)
 
-    _report(images, work, "assessing", as_json, line)
+    _report(images, work, "assessing", as_json, analyzer.pack.id, line)
 
 
 @cli.command()
@@ -139,7 +142,7 @@ def embed(images: tuple[Path, ...], detector: str, upsample: int, pack: str | No
     """Compute the descriptor of every face in IMAGES (the vectors are printed with --json)."""
     analyzer = _analyzer(detector, upsample, pack)
     _report(images, lambda p: [_face_dict(f, vector=True) for f in analyzer.embed(p)],
-            "embedding", as_json,
+            "embedding", as_json, analyzer.pack.id,
             lambda faces: f"{len(faces)} face(s)" + "".join(
                 f"\n  box={f['box']} {len(f['descriptor'])}-d {f['pack']}" for f in faces))
 
@@ -188,7 +191,8 @@ def demo(images: tuple[Path, ...], data: Path | None) -> None:
 
 
 def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_json: bool,
-            line: Callable[[_T], str]) -> None:
+            pack: str, line: Callable[[_T], str]) -> None:
+    """Each path's result (or error), naming the model pack that made it."""
     results: list[dict[str, Any]] = []
     failures = 0
     for path, outcome in _each_file(paths, work, label):
@@ -199,8 +203,8 @@ def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_js
             results.append({"path": str(path), "error": outcome.to_dict()})
         else:
             if not as_json:
-                click.echo(f"{path}: {line(outcome)}")
-            results.append({"path": str(path), "result": outcome})
+                click.echo(f"{path}: {line(outcome)} [{pack}]")
+            results.append({"path": str(path), "pack": pack, "result": outcome})
     if as_json:
         click.echo(json.dumps(results if len(paths) > 1 else results[0], ensure_ascii=False))
     if failures:

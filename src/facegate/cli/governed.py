@@ -166,11 +166,12 @@ def purpose_card(db: Path, key: str, as_json: bool) -> None:
         echo_json(card)
         return
     pack = card["pack"]
-    click.echo(f"purpose {card['purpose']} ({', '.join(card['modes'])})")
+    click.echo(f"purpose {card['purpose']} ({', '.join(card['modes'])}), serving "
+               f"{card['population']}")
     click.echo(f"pack: {pack['id']} {pack['version']}, licence: {pack['licence']}")
     click.echo(f"provenance: {pack['provenance']}")
     click.echo(f"threshold: {card['threshold']:.4f} ({card['threshold_source']})")
-    calibration = card["calibration"]
+    calibration = card["calibration"] or card["shipped_calibration"]
     if calibration:
         for name in ("fmr", "fnmr"):
             rate = calibration[name]
@@ -181,6 +182,8 @@ def purpose_card(db: Path, key: str, as_json: bool) -> None:
                            f"({calibration['population']})")
     evaluated = "yes" if card["threshold_is_evaluated"] else "no"
     click.echo(f"threshold is the evaluated one: {evaluated}")
+    for caveat in card["caveats"]:
+        click.echo(f"caveat: {caveat}")
     if card["migration"]:
         m = card["migration"]
         click.echo(f"moving to {m['to_pack']} until {m['ends_at']}")
@@ -316,8 +319,12 @@ def verify_command(db: Path, subject: str, purpose: str, decline: bool,
             click.echo(_route_line(result))
             return
         verdict = "match" if result.matched else "no match"
+        if not result.decided:
+            verdict = ("undecided (the photo is outside what the calibration measured: "
+                       f"{', '.join(result.quality)}; take another)")
         distance = "n/a" if result.distance is None else f"{result.distance:.4f}"
-        click.echo(f"{verdict}: distance {distance}, threshold {result.threshold}")
+        click.echo(f"{verdict}: distance {distance}, threshold {result.threshold}, "
+                   f"pack {result.pack}")
 
 
 @click.command("identify")

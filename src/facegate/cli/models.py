@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..analysis import AnalyzerSettings, FaceAnalyzer
+from ..calibration.shipped import POPULATIONS, shipped_calibrations
 from ..engine.base import DetectOptions, DetectorChoice
 from ..engine.pack_install import (
     custom_packs,
@@ -28,6 +30,7 @@ from ..engine.pack_install import (
     register_custom,
 )
 from ..engine.packs import PACKS, ModelPack
+from ..engine.selection import best_pack
 from ..errors import Error
 from ..fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set, model_card, plot_det
 
@@ -39,9 +42,11 @@ def _fail(exc: Error) -> None:
     sys.exit(1)
 
 
-def _measuring_analyzer(pack: str | None) -> FaceAnalyzer:
-    """The analyzer used to measure a pack: HOG with the CNN fallback, as the benchmarks."""
-    settings = AnalyzerSettings(detect=DetectOptions(detector=DetectorChoice.AUTO, upsample=1))
+def _measuring_analyzer(pack: str | None, population: str | None = None) -> FaceAnalyzer:
+    """The analyzer used to measure a pack: HOG with the CNN fallback, as the benchmarks;
+    its threshold is the pack's shipped calibration for ``population``."""
+    settings = AnalyzerSettings(detect=DetectOptions(detector=DetectorChoice.AUTO, upsample=1),
+                                population=population)
     return FaceAnalyzer.for_pack(pack, settings=settings) if pack else FaceAnalyzer(
         settings=settings)
 
@@ -58,8 +63,8 @@ def models_group() -> None:
 @models_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the packs as JSON.")
 def list_command(as_json: bool) -> None:
-    """Every known pack, its threshold and where it comes from."""
-    rows = []
+    """Every known pack, its thresholds (per population) and where they come from."""
+    rows: list[dict[str, Any]] = []
     for pack in _all_packs().values():
         ready = not pack.installable or is_installed(pack)
         rows.append({"pack": pack.id, "version": pack.version, "installed": ready,
@@ -67,7 +72,10 @@ def list_command(as_json: bool) -> None:
                      "default_threshold": pack.default_threshold,
                      "threshold_source": pack.threshold_source, "licence": pack.licence,
                      "provenance": pack.provenance,
-                     "install": None if ready else f"facegate models install {pack.id}"})
+                     "install": None if ready else f"facegate models install {pack.id}",
+                     "calibrations": [c.summary() for c in shipped_calibrations()
+                                      if (c.pack, c.pack_version) == (pack.id, pack.version)],
+                     "default_for": [p for p in POPULATIONS if best_pack(p) == pack.id]})
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -76,6 +84,13 @@ def list_command(as_json: bool) -> None:
         click.echo(f"{row['pack']} {row['version']} ({state})")
         click.echo(f"  {row['descriptor_size']}-d, {row['distance']}; threshold "
                    f"{row['default_threshold']}: {row['threshold_source']}")
+        for c in row["calibrations"]:
+            lo, hi = c["fmr"]["ci95"]
+            click.echo(f"  {c['population']}: threshold {c['threshold']} (FMR "
+                       f"{100 * c['fmr']['value']:.2f}% [{100 * lo:.2f}-{100 * hi:.2f}], FNMR "
+                       f"{100 * c['fnmr']['value']:.2f}% on {c['protocol']})")
+        if row["default_for"]:
+            click.echo(f"  the default pack for: {', '.join(row['default_for'])}")
         click.echo(f"  licence: {row['licence']}")
         click.echo(f"  provenance: {row['provenance']}")
 
@@ -138,14 +153,19 @@ def add_custom_command(model: Path, name: str, version: str, threshold: float,
 @click.option("--groups", "groups_file", type=click.Path(path_type=Path), default=None,
               help="person<TAB>group lines; default: DATA's identities.tsv when present.")
 @click.option("--threshold", type=float, default=None,
-              help="Report rates at this threshold (default: each pack's shipped one).")
+              help="Report rates at this threshold (default: each pack's shipped calibration "
+                   "for --population).")
+@click.option("--population", type=click.Choice(sorted(POPULATIONS)), default=None,
+              help="Whose shipped calibration gives the default threshold "
+                   "(default: east-asian-adults).")
 @click.option("--target-fmr", type=click.FloatRange(1e-7, 0.5), default=1e-3,
               show_default=True, help="The false-match rate to find the threshold for.")
 @click.option("--det", "det_path", type=click.Path(path_type=Path), default=None,
               help="Write the DET curves to this PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluations as JSON.")
 def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None,
-                     groups_file: Path | None, threshold: float | None, target_fmr: float,
+                     groups_file: Path | None, threshold: float | None,
+                     population: str | None, target_fmr: float,
                      det_path: Path | None, as_json: bool) -> None:
     """Measure model packs on labelled photos of the people a purpose serves.
 
@@ -159,7 +179,7 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
                                  if not p.installable or is_installed(p)]
         results: list[Evaluation] = []
         for pack_id in chosen:
-            analyzer = _measuring_analyzer(pack_id)
+            analyzer = _measuring_analyzer(pack_id, population)
             with click.progressbar(length=len(labelled.images), label=pack_id, file=sys.stderr,
                                    hidden=as_json or not sys.stderr.isatty()) as bar:
                 result = evaluate_pack(analyzer, labelled, threshold=threshold,
@@ -179,7 +199,8 @@ def evaluate_command(data: Path, packs: tuple[str, ...], pairs_file: Path | None
 
 @click.command("calibrate")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--pack", default=None, help="Pack to calibrate (default: dlib-resnet-v1).")
+@click.option("--pack", default=None,
+              help="Pack to calibrate (default: the best-measured installed pack).")
 @click.option("--pairs", "pairs_file", type=click.Path(path_type=Path), default=None,
               help="Pairs file (path1 path2 same, or LFW's pairs.txt); default: found in DATA.")
 @click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,

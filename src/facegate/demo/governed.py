@@ -40,7 +40,8 @@ __all__ = [
 STAFF: Final = "the office's staff photos (the named people of the sample set)"
 
 #: Decision distance locked by the demo purposes: ``None`` takes the model
-#: pack's LFW-derived default (see docs/accuracy.md).
+#: pack's shipped calibration for the population the purpose serves (see
+#: docs/model-packs.md, R21).
 DEMO_THRESHOLD: Final[float | None] = None
 
 _OBAMA: Final = "identity/face_recognition/examples/obama.jpg"

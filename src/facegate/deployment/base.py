@@ -17,8 +17,10 @@ from ..audit.integrity import RowGuard, check_open
 from ..audit.trail import AuditEvent, record_event
 from ..calibration.models import Calibration
 from ..calibration.repository import get_calibration
+from ..calibration.shipped import ShippedCalibration, shipped_calibration
 from ..clock import Clock
 from ..crypto.keyfile import KeyStore
+from ..engine.pack_install import find_pack
 from ..errors import (
     AuditChainBroken,
     CryptoError,
@@ -206,6 +208,45 @@ class DeploymentBase:
             raise SubjectNotFound(f"subject {subject_id!r} is not registered",
                                   details={"subject": subject_id})
         return subject
+
+    @staticmethod
+    def _shipped(purpose: Purpose, pack: str) -> ShippedCalibration | None:
+        """``pack``'s shipped calibration for the population ``purpose`` serves, if any."""
+        found = find_pack(pack)
+        return shipped_calibration(found.id, found.version, purpose.population)
+
+    def _threshold(self, purpose: Purpose, pack: str) -> float:
+        """The decision distance of ``purpose`` for ``pack``: its own (calibrated, or set by
+        hand), else the pack's shipped calibration for its population, else (only where
+        the gate allowed it: a deployer's own pack) the pack's declared default."""
+        own = purpose.threshold_for(pack)
+        if own is not None:
+            return own
+        shipped = self._shipped(purpose, pack)
+        return shipped.threshold if shipped is not None else find_pack(pack).default_threshold
+
+    def _templates_threshold(self, purpose: Purpose, pack: str, templates: int,
+                             calibration: Calibration | None) -> tuple[float, int]:
+        """The threshold for a subject holding ``templates`` templates of ``pack``, and how
+        many of them (the newest) are compared: the calibration's threshold at its target
+        FMR divided by their number, so that several enrollment photos do not raise the
+        false-match rate; as many templates as the calibration's pairs can show that for
+        (one at least). A threshold set by hand is used as it is, with every template."""
+        single = self._threshold(purpose, pack)
+        source: Calibration | ShippedCalibration | None
+        if calibration is not None and calibration.pack == pack:
+            source = calibration
+        elif purpose.threshold_for(pack) is None:
+            source = self._shipped(purpose, pack)
+        else:
+            return single, templates
+        if source is None:
+            return single, templates
+        for used in range(templates, 1, -1):
+            found = source.threshold_for(used)
+            if found is not None:
+                return min(single, found), used
+        return single, 1
 
     @staticmethod
     def _calibration(conn: Connection, calibration_id: int | None) -> Calibration | None:

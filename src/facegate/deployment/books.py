@@ -22,7 +22,7 @@ from ..consent.ledger import (
     list_events,
 )
 from ..engine.pack_install import find_pack
-from ..engine.packs import DEFAULT_PACK
+from ..engine.selection import best_pack
 from ..errors import (
     AlreadyRegistered,
     AssessmentNotFound,
@@ -37,6 +37,7 @@ from ..organisation.repository import get_processor, insert_processor, insert_si
 from ..policy import gate
 from ..purposes import repository as purposes_repo
 from ..purposes.models import (
+    DEFAULT_PURPOSE_POPULATION,
     TRANSITIONS,
     Assessment,
     Mode,
@@ -44,6 +45,7 @@ from ..purposes.models import (
     Purpose,
     PurposeStatus,
     StorageMode,
+    check_population,
     check_purpose_key,
     method_fingerprint,
 )
@@ -133,14 +135,19 @@ class Books(DeploymentBase):
                          alternatives: Iterable[str] = (), mandate: str | None = None,
                          retention_days: int, storage_mode: StorageMode | str = "device",
                          liveness_required: bool = False, public_security: bool = False,
-                         threshold: float | None = None, pack: str = DEFAULT_PACK,
+                         threshold: float | None = None, pack: str | None = None,
+                         population: str | None = None,
                          operator: str = "system") -> Purpose:
         """Register a purpose as a draft (R1, R7, R9, R13 are checked now).
 
-        ``pack`` is the model pack its gallery holds; ``threshold`` stays the
-        pack's LFW-derived default until a calibration is recorded (R21).
+        ``population`` is who the purpose serves; the jurisdiction profile's
+        default population when ``None`` (East-Asian adults under the Chinese
+        profiles). ``pack`` is the model pack its gallery holds; when ``None``,
+        the best-measured installed pack for that population (the ArcFace pack
+        when it is installed). Until a calibration of its own is recorded, its
+        threshold is the pack's shipped calibration for its population (R21);
+        ``threshold`` sets one by hand instead, which the gate warns about.
         """
-        find_pack(pack)
         now = self._clock.now()
         purpose = Purpose(
             key=check_purpose_key(key), site_key=site, description=description,
@@ -149,16 +156,21 @@ class Books(DeploymentBase):
             retention_days=retention_days, storage_mode=StorageMode(storage_mode),
             liveness_required=liveness_required, public_security=public_security,
             threshold=threshold, status=PurposeStatus.DRAFT, registered_at=now, updated_at=now,
-            pack=pack)
+            population=check_population(population or DEFAULT_PURPOSE_POPULATION))
         with self._unit() as conn:
             profile = self._profile(conn)
+            serves = check_population(population or profile.default_population)
+            chosen = pack or best_pack(serves)
+            find_pack(chosen)
+            purpose = dataclasses.replace(purpose, pack=chosen, population=serves)
             if purposes_repo.get_purpose(conn, key=key) is not None:
                 raise AlreadyRegistered(f"purpose {key!r} is already registered")
             site_row = self._site(conn, site)
             self._enforce(conn, gate.check_purpose(purpose, site_row, profile),
                           "register-purpose", operator=operator, purpose_key=key)
             purposes_repo.insert_purpose(conn, purpose=purpose)
-            self._audit(conn, "purpose-registered", operator=operator, purpose_key=key)
+            self._audit(conn, "purpose-registered", operator=operator, purpose_key=key,
+                        detail={"pack": chosen, "population": serves})
             record_material_change(conn, profile=profile, now=now, reason=f"new purpose {key}")
         return purpose
 
@@ -247,7 +259,8 @@ class Books(DeploymentBase):
             decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
                                              notice.content if notice else None,
                                              self._assessment_current(conn, purpose), profile,
-                                             self._calibration(conn, purpose.calibration_id))
+                                             self._calibration(conn, purpose.calibration_id),
+                                             self._shipped(purpose, purpose.pack))
             self._enforce(conn, decision, "activate-purpose", operator=operator, purpose_key=key)
             for warning in decision.warnings:
                 self._audit(conn, "warning", operator=operator, purpose_key=key,
@@ -257,7 +270,8 @@ class Books(DeploymentBase):
 
     def activation_warnings(self, key: str) -> list[str]:
         """What the gate warns about a purpose's activation (a verification purpose
-        whose threshold is not calibrated on its population, R21)."""
+        running on its pack's shipped calibration for its population, or on a threshold
+        set by hand, rather than on its own calibration, R21)."""
         conn = self._conn
         purpose = self._purpose(conn, key)
         notice = purposes_repo.latest_notice(conn, purpose_key=key)
@@ -265,7 +279,8 @@ class Books(DeploymentBase):
                                          notice.content if notice else None,
                                          self._assessment_current(conn, purpose),
                                          self._profile(conn),
-                                         self._calibration(conn, purpose.calibration_id))
+                                         self._calibration(conn, purpose.calibration_id),
+                                         self._shipped(purpose, purpose.pack))
         return [w.message for w in decision.warnings]
 
     def suspend_purpose(self, key: str, *, operator: str = "system") -> Purpose:

@@ -41,6 +41,7 @@ from ..matching.service import Identification, Verification
 from ..policy import gate
 from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
+from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, latest_notice
 from ..storage.connection import Connection
 from ..storage.db import connect_store, is_url, redact_url
@@ -58,6 +59,9 @@ from .rights import open_keys
 from .upgrade import StoreUpgrade, upgrade_store
 
 __all__ = ["CaptureAdvice", "Deployment", "Withdrawal"]
+
+#: The operations that compare faces, and so read the purpose's calibrations (R21).
+_MATCHING = frozenset({Operation.VERIFY, Operation.IDENTIFY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +140,9 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                 ``FACEGATE_KEK`` and ``FACEGATE_AUDIT_KEY``.
             environ: where ``FACEGATE_KEK`` / ``FACEGATE_AUDIT_KEY`` are read
                 (``os.environ`` by default).
-            engine: the face engine; a :class:`~facegate.engine.dlib_engine.DlibEngine`
-                by default, loaded on first biometric use.
+            engine: the face engine; by default the engine of the best-measured
+                installed pack for East-Asian adults (the ArcFace pack when installed),
+                loaded on first biometric use. Each purpose runs its own pack.
             analyzer: a ready analyzer (overrides ``engine``).
             clock: the time source; the system clock by default.
             ids: source of pseudonymous subject ids.
@@ -220,11 +225,27 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             now=now, subject=facts, declined=declined, gallery=gallery_purpose,
             retain_image=retain_image, central_store=self._central,
             gallery_site=self._site(conn, gallery_purpose.site_key) if gallery_purpose else None,
-            # Only identification reads calibrations (the R21 gate, candidates' FMR).
+            # Verification and identification read calibrations (the R21 gate, candidates'
+            # FMR); verification also its packs' shipped ones for the purpose's population.
             calibration=(self._calibration(conn, purpose.calibration_id)
-                         if purpose and operation is Operation.IDENTIFY else None),
+                         if purpose and operation in _MATCHING else None),
             next_calibration=(self._calibration(conn, purpose.next_calibration_id)
-                              if purpose and operation is Operation.IDENTIFY else None))
+                              if purpose and operation in _MATCHING else None),
+            shipped=({pack: self._shipped(purpose, pack) for pack in purpose.packs_in_use(now)}
+                     if purpose and operation is Operation.VERIFY else {}))
+
+    def _quality_floor(self, purpose: Purpose, pack: str,
+                       req: ProcessingRequest) -> Mapping[str, float] | None:
+        """What the calibration behind ``purpose``'s ``pack`` threshold measured of its
+        faces: its own calibration's, else the shipped one's for its population."""
+        own = req.calibration if pack == purpose.pack else req.next_calibration
+        if own is not None and own.pack == pack:
+            measured = own.report.get("quality")
+            return measured if isinstance(measured, Mapping) else None
+        if purpose.threshold_for(pack) is not None:
+            return None
+        shipped = req.shipped.get(pack)
+        return shipped.quality if shipped is not None else None
 
     def _grant(self, conn: Connection, req: ProcessingRequest, operator: str) -> Grant:
         decision = gate.check(req)
@@ -309,12 +330,24 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             req = self._with_liveness(conn, req, liveness, operator)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
+            purpose_row = req.purpose
             result = matching.verify(grant, conn=conn, keys=self._data_keys(conn),
                                      analyzers=self.analyzer_for, image=image,
-                                     purpose=req.purpose, subject_id=subject,
-                                     now=self._clock.now())
+                                     purpose=purpose_row, subject_id=subject,
+                                     now=self._clock.now(),
+                                     threshold=lambda pack, count: self._templates_threshold(
+                                         purpose_row, pack, count,
+                                         req.calibration if pack == purpose_row.pack
+                                         else req.next_calibration),
+                                     quality=lambda pack: self._quality_floor(
+                                         purpose_row, pack, req))
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,
-                        subject_id=subject, outcome="match" if result.matched else "no_match")
+                        subject_id=subject,
+                        outcome=("match" if result.matched else "no_match") if result.decided
+                        else "undecided",
+                        detail={"pack": result.pack, "threshold": result.threshold,
+                                **({"quality": list(result.quality)} if result.quality
+                                   else {})})
         return result
 
     def identify(self, *, purpose: str | None, image: ImageSource | Image,

@@ -140,6 +140,8 @@ class Reports(Rights):
     def _purpose_records(self, conn: Connection, key: str) -> PurposeRecords:
         purpose = self._purpose(conn, key)
         pack = find_pack(purpose.pack)
+        shipped = (self._shipped(purpose, purpose.pack)
+                   if purpose.calibration_id is None and purpose.threshold is None else None)
         templates, individuals, next_expiry = purpose_template_stats(conn, purpose_key=key)
         results = Counter(o.result.value for o in list_outcomes(conn, purpose_key=key))
         return PurposeRecords(
@@ -147,8 +149,7 @@ class Reports(Rights):
             notice=latest_notice(conn, purpose_key=key),
             assessments=tuple(list_assessments(conn, purpose_key=key)),
             calibration=self._calibration(conn, purpose.calibration_id),
-            threshold=purpose.threshold if purpose.threshold is not None
-            else pack.default_threshold,
+            threshold=self._threshold(purpose, purpose.pack), shipped=shipped,
             pack_version=pack.version, templates=templates, individuals=individuals,
             next_expiry=next_expiry, events=tuple(list_events(conn, purpose_key=key)),
             alternative_results=dict(results),

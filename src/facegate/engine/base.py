@@ -41,7 +41,8 @@ class DetectOptions:
     """How to look for faces.
 
     Args:
-        detector: which detector to run.
+        detector: which detector to run; ``auto`` (HOG, then dlib's CNN where HOG
+            finds nothing) by default, the pipeline the benchmarks measure.
         upsample: how many times to double the image before detecting; each
             doubling finds faces half as small and costs about four times as much.
         max_side: images whose longer side exceeds this are scaled down for
@@ -49,7 +50,7 @@ class DetectOptions:
             the cost of a phone photo stays bounded.
     """
 
-    detector: DetectorChoice = DetectorChoice.HOG
+    detector: DetectorChoice = DetectorChoice.AUTO
     upsample: int = 1
     max_side: int = 1280
 

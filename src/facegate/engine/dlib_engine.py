@@ -24,7 +24,12 @@ import numpy.typing as npt
 from ..errors import ModelPackMissing
 from ..images import Image
 from .base import DetectOptions, DetectorChoice
-from .detection import Detection, faces_from_detections, scaled_for_detection
+from .detection import (
+    Detection,
+    faces_from_detections,
+    fallback_upsample,
+    scaled_for_detection,
+)
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .model_files import LazyModels, model_file
 from .packs import DLIB_RESNET_V1, ModelPack
@@ -85,10 +90,10 @@ class DlibEngine:
         found: list[Detection] = []
         if options.detector in (DetectorChoice.HOG, DetectorChoice.AUTO):
             found = self._run_hog(pixels, options.upsample)
-        if options.detector is DetectorChoice.CNN or (
-            options.detector is DetectorChoice.AUTO and not found
-        ):
+        if options.detector is DetectorChoice.CNN:
             found = self._run_cnn(pixels, options.upsample)
+        elif options.detector is DetectorChoice.AUTO and not found:
+            found = self._run_cnn(pixels, fallback_upsample(pixels, options.upsample))
         return faces_from_detections(image, found, scale,
                                      lambda box: self._shape(image, box, "sp5"))
 

@@ -32,7 +32,12 @@ from ..errors import InvalidArgument, ModelPackMissing
 from ..images import Image
 from .base import DetectOptions, DetectorChoice
 from .chips import extract_chip, face_chip_details
-from .detection import Detection, faces_from_detections, scaled_for_detection
+from .detection import (
+    Detection,
+    faces_from_detections,
+    fallback_upsample,
+    scaled_for_detection,
+)
 from .faces import Box, Descriptor, DetectorKind, Face, Landmarks, LandmarkScheme
 from .mmod import detect_faces
 from .model_cache import cached_file
@@ -171,8 +176,10 @@ class OnnxEngine:
         found: list[Detection] = []
         if hog:
             found = self._model("detector")._run_hog(pixels, options.upsample)
-        if not hog or (options.detector is DetectorChoice.AUTO and not found):
+        if not hog:
             found = self._run_cnn(pixels, options.upsample)
+        elif options.detector is DetectorChoice.AUTO and not found:
+            found = self._run_cnn(pixels, fallback_upsample(pixels, options.upsample))
         return faces_from_detections(image, found, scale,
                                      lambda box: self._shape(image, box, "sp5"))
 

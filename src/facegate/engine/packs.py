@@ -209,6 +209,9 @@ FACEPLUGIN_ARCFACE_V1: Final = ModelPack(
 
 PACKS: Final = MappingProxyType({DLIB_RESNET_V1.id: DLIB_RESNET_V1,
                                  FACEPLUGIN_ARCFACE_V1.id: FACEPLUGIN_ARCFACE_V1})
+#: The always-available fallback: the pack that comes with the Python install. The pack
+#: that runs when none is named is the best-measured installed one for the population
+#: served (``facegate.engine.selection.best_pack``), this one only when no other is installed.
 DEFAULT_PACK: Final = DLIB_RESNET_V1.id
 
 

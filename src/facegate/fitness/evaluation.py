@@ -12,6 +12,10 @@ Honest about its limits:
 
 * an image without a face counts against the pack: its same-person pairs are
   false non-matches, its different-person pairs are non-matches;
+* a file that cannot be used for another reason (not decodable, too large,
+  several faces of similar size...) is listed with its error code in
+  ``Evaluation.unusable`` and its pairs are left out: an undecodable file is
+  never counted as "no face";
 * an FMR can only be measured where there are enough different-person pairs:
   with ``n`` of them the smallest non-zero FMR is ``1/n``, so a target below
   that is reported as not measurable, never extrapolated;
@@ -41,6 +45,7 @@ from ..engine.packs import ModelPack
 from ..errors import FaceError, ImageError, InvalidArgument
 
 __all__ = [
+    "DescribedSet",
     "Evaluation",
     "GroupRates",
     "LabelledSet",
@@ -55,7 +60,7 @@ __all__ = [
 ]
 
 F64 = npt.NDArray[np.float64]
-_IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+_IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".heic", ".heif"}
 #: The FMRs at which the FNMR is always reported.
 REPORTED_FMRS: Final = (1e-3, 1e-4)
 #: How many of the smallest different-person distances an evaluation keeps.
@@ -348,6 +353,12 @@ class Evaluation:
     impostor_low: tuple[float, ...] = field(default=(), repr=False)
     """The smallest different-person distances, sorted (at most :data:`KEPT_IMPOSTORS`):
     enough to read the false-match rate of any score near a threshold."""
+    unusable: tuple[tuple[str, str], ...] = ()
+    """Every image that could not be used, with its error code (``image.undecodable``...);
+    images without a face are counted in ``no_face`` instead."""
+    quality: Mapping[str, float] = field(default_factory=dict)
+    """The range the set's faces measured (smallest and largest; see
+    :func:`facegate.quality.outside_measured`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -359,14 +370,16 @@ class Evaluation:
             "target": self.target.as_dict(),
             "reported": [p.as_dict() for p in self.reported],
             "groups": [g.as_dict() for g in self.groups],
+            "unusable": [{"image": i, "code": c} for i, c in self.unusable],
+            "quality": dict(self.quality),
         }
 
     def lines(self) -> list[str]:
         """The report in plain words, one line each."""
         out = [
             f"pack {self.pack} {self.pack_version} on {self.dataset}: {self.images} images "
-            f"({self.no_face} without a face), {self.genuine_pairs} same-person and "
-            f"{self.impostor_pairs} different-person pairs",
+            f"({self.no_face} without a face, {len(self.unusable)} unusable), "
+            f"{self.genuine_pairs} same-person and {self.impostor_pairs} different-person pairs",
             f"  at threshold {self.threshold:.4f} ({self.threshold_label}): "
             f"FMR {self.fmr}, FNMR {self.fnmr}",
         ]
@@ -382,13 +395,17 @@ class Evaluation:
             at_target = f", FNMR at the FMR {self.target.target_fmr:g} threshold " \
                         f"{g.fnmr_at_target}" if g.fnmr_at_target else ""
             out.append(f"  group {g.group}: FMR {g.fmr}, FNMR {g.fnmr}{at_target}")
+        for image, code in self.unusable:
+            out.append(f"  unusable: {image}: {code}")
         return out
 
 
 def evaluate_distances(genuine: F64, impostor: F64, *, threshold: float, threshold_label: str,
                        target_fmr: float, pack: str, pack_version: str, dataset: str,
                        fingerprint: str, images: int, no_face: int,
-                       groups: Mapping[str, tuple[F64, F64]] | None = None) -> Evaluation:
+                       groups: Mapping[str, tuple[F64, F64]] | None = None,
+                       unusable: Sequence[tuple[str, str]] = (),
+                       quality: Mapping[str, float] | None = None) -> Evaluation:
     """The evaluation of distances already computed (``inf`` where a face was missing)."""
     if not 0 < target_fmr < 1:
         raise InvalidArgument("the target FMR must lie between 0 and 1",
@@ -414,7 +431,8 @@ def evaluate_distances(genuine: F64, impostor: F64, *, threshold: float, thresho
         threshold_label=threshold_label, fmr=_accepted(impostor, threshold),
         fnmr=_rejected(genuine, threshold), target=target,
         reported=tuple(point(f) for f in REPORTED_FMRS if f != target_fmr), groups=per_group,
-        det=det, impostor_low=_lowest(impostor))
+        det=det, impostor_low=_lowest(impostor), unusable=tuple(unusable),
+        quality=dict(quality or {}))
 
 
 def _lowest(distances: F64) -> tuple[float, ...]:
@@ -446,19 +464,69 @@ def _det(genuine: F64, impostor: F64) -> tuple[tuple[float, ...], tuple[float, .
 # -- measuring a pack -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DescribedSet:
+    """What the pack made of each image of a labelled set.
+
+    Args:
+        descriptors: the primary face's descriptor of each image (``None``: no face,
+            or unusable).
+        unusable: the images that could not be used, each with its error code.
+        metrics: the primary face's quality measures, per image with a face.
+    """
+
+    descriptors: Mapping[str, Descriptor | None]
+    unusable: Mapping[str, str]
+    metrics: Mapping[str, Mapping[str, float]]
+
+    def quality(self) -> dict[str, float]:
+        """The range the set's faces measured: the smallest face size, sharpness and
+        brightness, the largest brightness and absolute yaw and pitch."""
+        rows = list(self.metrics.values())
+        if not rows:
+            return {}
+
+        def col(name: str, absolute: bool = False) -> F64:
+            values = np.array([r[name] for r in rows if name in r], dtype=np.float64)
+            return np.abs(values) if absolute else values
+
+        def low(values: F64) -> float:
+            return float(np.floor(values.min() * 10) / 10)
+
+        def high(values: F64) -> float:
+            return float(np.ceil(values.max() * 10) / 10)
+
+        return {"min_face_size": low(col("face_size")), "min_sharpness": low(col("sharpness")),
+                "min_brightness": low(col("brightness")),
+                "max_brightness": high(col("brightness")), "max_yaw": high(col("yaw", True)),
+                "max_pitch": high(col("pitch", True))}
+
+
 def describe_set(analyzer: FaceAnalyzer, data: LabelledSet,
-                 progress: Callable[[int], None] | None = None) -> dict[str, Descriptor | None]:
-    """The primary face's descriptor of every image (``None`` where no face is found)."""
+                 progress: Callable[[int], None] | None = None) -> DescribedSet:
+    """The primary face's descriptor and quality measures of every image.
+
+    An image without a face gets ``None``; an image that cannot be used (not
+    decodable, too large, ...) gets ``None`` too and is listed in ``unusable``
+    with its error code, so it is never mistaken for "no face".
+    """
     found: dict[str, Descriptor | None] = {}
+    unusable: dict[str, str] = {}
+    metrics: dict[str, Mapping[str, float]] = {}
     for image in data.images:
+        found[image] = None
         try:
-            face = analyzer.describe_primary(data.root / image)
-        except (ImageError, FaceError):
-            face = None
-        found[image] = face.descriptor if face is not None else None
+            described = analyzer.describe_assessed(data.root / image)
+        except (ImageError, FaceError) as exc:
+            unusable[image] = exc.code
+            described = None
+        if described is not None:
+            face, report = described
+            found[image] = face.descriptor
+            metrics[image] = report.metrics
         if progress is not None:
             progress(1)
-    return found
+    return DescribedSet(descriptors=found, unusable=unusable, metrics=metrics)
 
 
 def evaluate_pack(analyzer: FaceAnalyzer, data: LabelledSet, *, threshold: float | None = None,
@@ -467,40 +535,46 @@ def evaluate_pack(analyzer: FaceAnalyzer, data: LabelledSet, *, threshold: float
     """Measure ``analyzer``'s pack on ``data``.
 
     Args:
-        threshold: the threshold to report rates at (a purpose's); the pack's
-            shipped default when ``None``.
+        threshold: the threshold to report rates at (a purpose's); the
+            analyzer's (its pack's shipped calibration for its population) when
+            ``None``.
         threshold_label: where ``threshold`` comes from, for the report.
         target_fmr: the FMR whose threshold is computed.
     """
     pack = analyzer.pack
-    descriptors = describe_set(analyzer, data, progress)
+    described = describe_set(analyzer, data, progress)
     index = {image: i for i, image in enumerate(data.images)}
     matrix = np.zeros((len(data.images), pack.descriptor_size))
     present = np.zeros(len(data.images), dtype=bool)
-    for image, d in descriptors.items():
+    usable = np.ones(len(data.images), dtype=bool)
+    for image, d in described.descriptors.items():
         if d is not None:
             matrix[index[image]] = d.vector
             present[index[image]] = True
+    for image in described.unusable:
+        usable[index[image]] = False
     if data.pairs is not None:
-        a = np.array([index[p[0]] for p in data.pairs])
-        b = np.array([index[p[1]] for p in data.pairs])
-        same = np.array([p[2] for p in data.pairs])
+        a = np.array([index[p[0]] for p in data.pairs], dtype=np.int64)
+        b = np.array([index[p[1]] for p in data.pairs], dtype=np.int64)
+        same = np.array([p[2] for p in data.pairs], dtype=bool)
     else:
         a, b, same = _all_pairs(data)
+    keep = usable[a] & usable[b]
+    a, b, same = a[keep], b[keep], same[keep]
     dist = _pair_distances(matrix, present, a, b)
     group_of = np.array([data.groups.get(image, "") for image in data.images])
     groups: dict[str, tuple[F64, F64]] = {}
     for name in sorted(set(group_of) - {""}):
         inside = (group_of[a] == name) & (group_of[b] == name)
         groups[name] = (dist[inside & same], dist[inside & ~same])
-    t = pack.default_threshold if threshold is None else threshold
-    label = threshold_label or (f"the pack's shipped default: {pack.threshold_source}"
-                                if threshold is None else "given")
+    t = analyzer.threshold if threshold is None else threshold
+    label = threshold_label or (analyzer.threshold_source if threshold is None else "given")
     return evaluate_distances(
         dist[same], dist[~same], threshold=t, threshold_label=label, target_fmr=target_fmr,
         pack=pack.id, pack_version=pack.version, dataset=data.name,
         fingerprint=data.fingerprint, images=len(data.images),
-        no_face=int((~present).sum()), groups=groups)
+        no_face=int((~present & usable).sum()), groups=groups,
+        unusable=sorted(described.unusable.items()), quality=described.quality())
 
 
 def _all_pairs(data: LabelledSet) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
@@ -545,7 +619,8 @@ def model_card(evaluation: Evaluation, pack: ModelPack, *, population: str) -> s
         "## Evaluation data",
         f"- Set: {evaluation.dataset} (SHA-256 {evaluation.fingerprint[:16]}...)",
         f"- Population: {population}",
-        f"- {evaluation.images} images, {evaluation.no_face} without a face (counted as errors)",
+        f"- {evaluation.images} images, {evaluation.no_face} without a face (counted as errors), "
+        f"{len(evaluation.unusable)} unusable (listed below, left out)",
         f"- {evaluation.genuine_pairs} same-person and {evaluation.impostor_pairs} "
         "different-person pairs",
         "",
@@ -568,7 +643,12 @@ def model_card(evaluation: Evaluation, pack: ModelPack, *, population: str) -> s
         lines += ["", "## Groups", "", "| group | FMR | FNMR |", "|---|---|---|"]
         lines += [f"| {g.group} | {g.fmr} | {g.fnmr_at_target or g.fnmr} |"
                   for g in evaluation.groups]
-    lines += ["", "Intervals are 95% Wilson score intervals; photos of the same people are "
+    if evaluation.unusable:
+        lines += ["", "## Unusable images", ""]
+        lines += [f"- {image}: {code}" for image, code in evaluation.unusable]
+    lines += ["", "- Turned faces: these figures hold for the faces of this set; a face "
+              "turned further than the set's is refused as turned_away or not decided on.",
+              "", "Intervals are 95% Wilson score intervals; photos of the same people are "
               "correlated, so they are optimistic for sets with few people.", ""]
     return "\n".join(lines)
 

@@ -33,6 +33,7 @@ from ..errors import InvalidArgument, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
+from ..quality import outside_measured
 from ..storage.connection import Connection
 from ..templates.keys import DataKeys
 from ..templates.store import list_templates
@@ -48,7 +49,14 @@ Analyzers = Callable[[str], FaceAnalyzer]
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The answer to "is this the enrolled subject?" for one purpose."""
+    """The answer to "is this the enrolled subject?" for one purpose.
+
+    ``decided`` is false when the probe's quality lies outside what the
+    threshold's calibration measured of its own faces (``quality`` names how:
+    ``small_face``, ``turned_away``...): the calibration's error rates say
+    nothing about such a probe, so no match is claimed and the person is asked
+    for a better photo (or the alternative) rather than decided on.
+    """
 
     subject_id: str
     purpose_key: str
@@ -57,6 +65,8 @@ class Verification:
     threshold: float | None
     templates: int
     pack: str | None = None
+    decided: bool = True
+    quality: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,29 +128,59 @@ class Identification:
 
 def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
-           now: datetime) -> Verification:
-    """Compare the probe's face with the subject's templates for ``purpose``."""
+           now: datetime, threshold: Callable[[str, int], tuple[float, int]] | None = None,
+           quality: Callable[[str], Mapping[str, float] | None] | None = None) -> Verification:
+    """Compare the probe's face with the subject's templates for ``purpose``.
+
+    A subject may hold several templates (several enrollment photos); the
+    probe matches when its distance to any of them is within the threshold.
+
+    Args:
+        threshold: for a pack and the number of the subject's templates of it, the
+            decision distance and how many of the newest templates to compare (the
+            purpose's own calibration or its pack's shipped one for the population it
+            serves, at its target FMR divided by the number compared); the purpose's
+            threshold, else the pack's default, with every template, when ``None``.
+        quality: each pack's measures of the faces its threshold was calibrated on
+            (:func:`facegate.quality.outside_measured`); a probe outside them is
+            not decided on.
+    """
     grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
     packs = purpose.packs_in_use(now)
+
+    def limit(pack: str, count: int) -> tuple[float | None, int]:
+        if threshold is not None:
+            return threshold(pack, count)
+        return purpose.threshold_for(pack), count
+
     stored = list_templates(conn, keys=keys, purpose_key=purpose.key, subject_id=subject_id,
                             now=now, packs=packs)
     if not stored:
         return Verification(subject_id=subject_id, purpose_key=purpose.key, matched=False,
-                            distance=None, threshold=purpose.threshold_for(packs[-1]),
-                            templates=0)
-    results: list[Comparison] = []
+                            distance=None, threshold=limit(packs[-1], 1)[0], templates=0)
+    results: list[tuple[Comparison, tuple[str, ...]]] = []
     for pack in packs:
         mine = [t for t in stored if t.descriptor.pack == pack]
         if not mine:
             continue
-        probe = analyzers(pack).embed_single(image).descriptor
+        at, used = limit(pack, len(mine))
+        mine = sorted(mine, key=lambda t: t.id, reverse=True)[:max(1, used)]
+        face, report = analyzers(pack).embed_single_assessed(image)
+        probe = face.descriptor
         assert probe is not None
-        results += [compare_descriptors(probe, t.descriptor, threshold=purpose.threshold_for(pack))
+        measured = quality(pack) if quality is not None else None
+        outside = tuple(r.value for r in outside_measured(report.metrics, measured or {}))
+        results += [(compare_descriptors(probe, t.descriptor, threshold=at), outside)
                     for t in mine]
-    best = min(results, key=lambda c: (not c.same_person, c.distance))
+    # Distances of two packs are not comparable: a match by the pack new templates are
+    # made with answers first (as in identification), then the smallest distance.
+    newest = purpose.enrolling_pack()
+    best, outside = min(results, key=lambda r: (not r[0].same_person, r[0].pack != newest,
+                                                r[0].distance))
     return Verification(subject_id=subject_id, purpose_key=purpose.key,
-                        matched=best.same_person, distance=best.distance,
-                        threshold=best.threshold, templates=len(stored), pack=best.pack)
+                        matched=best.same_person and not outside, distance=best.distance,
+                        threshold=best.threshold, templates=len(stored), pack=best.pack,
+                        decided=not outside, quality=outside)
 
 
 def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,

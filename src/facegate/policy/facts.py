@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..calibration.models import Calibration
+from ..calibration.shipped import ShippedCalibration
 from ..consent.ledger import ConsentState
 from ..jurisdictions import JurisdictionProfile
 from ..organisation.models import Site
@@ -53,6 +55,8 @@ class ProcessingRequest:
         retain_image: the caller asks to keep the raw image (R10).
         calibration: the calibration the purpose's threshold is locked to (R21).
         next_calibration: during a pack migration, the next pack's calibration.
+        shipped: for verification, each pack's shipped calibration for the population
+            the purpose serves (``None`` where the pack has none), R21.
         liveness: for a purpose that requires liveness, the state of the liveness
             receipt offered with an enroll or verify: ``"passed"`` when a valid one
             was consumed for it, otherwise why not (``"missing"``, ``"unknown"``,
@@ -77,5 +81,6 @@ class ProcessingRequest:
     retain_image: bool = False
     calibration: Calibration | None = None
     next_calibration: Calibration | None = None
+    shipped: Mapping[str, ShippedCalibration | None] = field(default_factory=dict)
     liveness: str | None = None
     central_store: bool = False

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..calibration.models import Calibration
+from ..calibration.shipped import ShippedCalibration
 from ..consent.ledger import ConsentState
 from ..errors import InvalidArgument
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
@@ -103,21 +104,26 @@ def check_purpose(purpose: Purpose, site: Site, profile: JurisdictionProfile) ->
 def check_activation(purpose: Purpose, site: Site,
                      notice: Mapping[str, Mapping[str, str]] | None, assessment_current: bool,
                      profile: JurisdictionProfile,
-                     calibration: Calibration | None = None) -> Decision:
+                     calibration: Calibration | None = None,
+                     shipped: ShippedCalibration | None = None) -> Decision:
     """Whether ``purpose`` may go live (R1, R6, R7, R9, R13, R14, R21).
 
-    A verification-only purpose without a population calibration may go live;
-    the decision then carries the R21 finding as a warning.
+    An identification purpose needs its own population calibration. A
+    verification-only purpose may go live on its own calibration, or on its
+    pack's shipped calibration for the population it serves (``shipped``),
+    with the R21 finding as a warning; never on another population's (an LFW
+    calibration for a purpose serving East-Asian adults is refused).
     """
-    decision = Decision.of(rules.purpose_rules(purpose, site, profile) +
-                           rules.site_rules(site, profile) +
-                           rules.notice_rules(purpose, notice, profile) +
-                           rules.assessment_rules(purpose, assessment_current, profile) +
-                           rules.calibration_rules(purpose, calibration, profile))
+    reasons = (rules.purpose_rules(purpose, site, profile) +
+               rules.site_rules(site, profile) +
+               rules.notice_rules(purpose, notice, profile) +
+               rules.assessment_rules(purpose, assessment_current, profile) +
+               rules.calibration_rules(purpose, calibration, profile))
     if Mode.IDENTIFY in purpose.modes:
-        return decision
-    warnings = rules.calibration_rules(purpose, calibration, profile, identification=False)
-    return dataclasses.replace(decision, warnings=tuple(warnings))
+        return Decision.of(reasons)
+    refusals, warnings = rules.verification_calibration_rules(purpose, calibration, shipped,
+                                                              profile)
+    return dataclasses.replace(Decision.of(reasons + refusals), warnings=tuple(warnings))
 
 
 def check_notice(purpose: Purpose, content: Mapping[str, Mapping[str, str]] | None,

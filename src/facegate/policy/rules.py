@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from ..calibration.models import Calibration
+from ..calibration.models import Calibration, is_lfw_population
+from ..calibration.shipped import ShippedCalibration
 from ..consent.ledger import ConsentState
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import PRIVATE_SPACE_TYPES, Site
@@ -37,6 +38,7 @@ __all__ = [
     "processing_rules",
     "purpose_rules",
     "site_rules",
+    "verification_calibration_rules",
 ]
 
 
@@ -196,6 +198,11 @@ def processing_rules(req: ProcessingRequest) -> list[Reason]:
     if req.subject is not None:
         out += _subject_rules(req, purpose)
     out += liveness_rules(req, purpose)
+    if req.operation is Operation.VERIFY:
+        for pack in purpose.packs_in_use(req.now):
+            own = req.calibration if pack == purpose.pack else req.next_calibration
+            out += verification_calibration_rules(purpose, own, req.shipped.get(pack), p,
+                                                  pack=pack)[0]
     if req.operation is Operation.IDENTIFY:
         out += calibration_rules(purpose, req.calibration, p)
         if purpose.next_pack is not None and purpose.next_pack in purpose.packs_in_use(req.now):
@@ -255,6 +262,63 @@ def calibration_rules(purpose: Purpose, calibration: Calibration | None,
     if problem is None:
         return []
     return [reason(profile, "R21", "calibration.missing", f"purpose {purpose.key}: {problem}")]
+
+
+def verification_calibration_rules(
+        purpose: Purpose, calibration: Calibration | None, shipped: ShippedCalibration | None,
+        profile: JurisdictionProfile, *, pack: str | None = None,
+) -> tuple[list[Reason], list[Reason]]:
+    """R21 for 1:1 verification: ``(refusals, warnings)``.
+
+    A verification threshold comes from the purpose's own calibration if it has
+    one, else from its pack's shipped calibration for the population the
+    purpose serves (``shipped``), never from another population's:
+
+    * an own calibration on LFW, for a purpose that does not serve the LFW
+      population, is refused; so is one of another pack or purpose, or a
+      threshold that is no longer the evaluated one;
+    * without an own calibration, a purpose whose pack has no shipped
+      calibration for its population is refused;
+    * a threshold set by hand, or the shipped calibration for its population,
+      is allowed with a warning: the shipped figures were measured on public
+      figures' photos, not on the people the purpose serves.
+    """
+    if not profile.applies("R21"):
+        return [], []
+    pack = pack or purpose.pack
+    threshold = purpose.threshold_for(pack)
+    who = f"purpose {purpose.key}"
+    if calibration is not None:
+        problem = None
+        if calibration.lfw_derived and not is_lfw_population(purpose.population):
+            problem = (f"its {pack} threshold comes from a calibration on LFW, not on the "
+                       f"population it serves ({purpose.population}); calibrate it on photos "
+                       "of those people, or drop it to run at the shipped "
+                       f"{purpose.population} calibration")
+        elif calibration.pack != pack or calibration.purpose_key != purpose.key:
+            problem = (f"its calibration {calibration.id} measured {calibration.pack} for "
+                       f"{calibration.purpose_key}, not {pack} for {purpose.key}")
+        elif threshold is None or abs(threshold - calibration.threshold) > 1e-9:
+            problem = (f"its threshold {threshold} is not the evaluated one "
+                       f"({calibration.threshold:.4f}, calibration {calibration.id})")
+        if problem is None:
+            return [], []
+        return [reason(profile, "R21", "calibration.missing", f"{who}: {problem}")], []
+    if threshold is not None:
+        return [], [reason(profile, "R21", "calibration.missing",
+                           f"{who}: its {pack} threshold {threshold} was set by hand, not "
+                           "measured on the people it serves; calibrate it")]
+    if shipped is None:
+        return [reason(profile, "R21", "calibration.missing",
+                       f"{who}: {pack} has no shipped calibration for the population it serves "
+                       f"({purpose.population}) and the purpose has none of its own; "
+                       "calibrate it on photos of those people")], []
+    lo, hi = shipped.fmr_interval
+    return [], [reason(profile, "R21", "calibration.missing",
+                       f"{who}: its {pack} threshold {shipped.threshold:.4f} is the shipped "
+                       f"{shipped.population} calibration (FMR {100 * lo:.3f}-{100 * hi:.3f}% "
+                       f"on {shipped.dataset}), measured on public figures' photos, not on the "
+                       "people it serves; calibrate it on them")]
 
 
 def consent_rules(profile: JurisdictionProfile, *, subject_id: str, purpose_key: str,

@@ -24,6 +24,7 @@ from ..errors import InvalidArgument
 __all__ = [
     "ASSESSMENT_ITEMS",
     "DEFAULT_PURPOSE_PACK",
+    "DEFAULT_PURPOSE_POPULATION",
     "NOTICE_ITEMS",
     "NOTICE_LANGUAGES",
     "TRANSITIONS",
@@ -33,16 +34,22 @@ __all__ = [
     "Purpose",
     "PurposeStatus",
     "StorageMode",
+    "check_population",
     "check_purpose_key",
     "method_fingerprint",
     "missing_assessment_items",
     "missing_notice_items",
 ]
 
-#: The model pack a purpose runs unless it names another (``facegate.engine.packs.DEFAULT_PACK``).
+#: The model pack of a purpose record that names none (``facegate.engine.packs.DEFAULT_PACK``,
+#: always installed). A purpose registered through the deployment names the best-measured
+#: installed pack for the population it serves unless the deployer names another.
 DEFAULT_PURPOSE_PACK: Final = "dlib-resnet-v1"
+#: The population of a purpose record that names none (the default profile's, cn-2025).
+DEFAULT_PURPOSE_POPULATION: Final = "east-asian-adults"
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_POPULATION = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 class Mode(StrEnum):
@@ -107,6 +114,16 @@ def check_purpose_key(key: str) -> str:
     return key
 
 
+def check_population(population: str) -> str:
+    """Return ``population`` if it is a lowercase name (``east-asian-adults``), else raise
+    ``InvalidArgument``."""
+    if not _POPULATION.match(population):
+        raise InvalidArgument(
+            f"population {population!r} must be a lowercase name, like east-asian-adults",
+            details={"population": population})
+    return population
+
+
 @dataclass(frozen=True, slots=True)
 class Purpose:
     """A registered purpose of processing.
@@ -134,6 +151,10 @@ class Purpose:
         next_calibration_id: the calibration of ``next_pack``, if any.
         migration_ends_at: the end of the transition window, when templates of
             ``pack`` stop being used.
+        population: the population the purpose serves (``east-asian-adults``,
+            ``lfw-view1``, or the deployer's own name for it); without its own
+            calibration its threshold is its pack's shipped calibration for this
+            population (R21).
     """
 
     key: str
@@ -158,6 +179,7 @@ class Purpose:
     next_threshold: float | None = None
     next_calibration_id: int | None = None
     migration_ends_at: datetime | None = None
+    population: str = DEFAULT_PURPOSE_POPULATION
 
     def packs_in_use(self, now: datetime) -> tuple[str, ...]:
         """The packs whose templates are valid now: the pack, and during a

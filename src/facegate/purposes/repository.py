@@ -36,7 +36,7 @@ __all__ = [
 _COLUMNS = ("key, site_key, description, necessity, legal_basis, modes, alternatives, mandate, "
             "retention_days, storage_mode, liveness_required, public_security, threshold, status, "
             "registered_at, updated_at, pack, calibration_id, next_pack, next_threshold, "
-            "next_calibration_id, migration_ends_at")
+            "next_calibration_id, migration_ends_at, population")
 _COUNT = len(_COLUMNS.split(","))
 
 
@@ -47,7 +47,7 @@ def _row(p: Purpose) -> tuple[object, ...]:
             int(p.public_security), p.threshold, p.status.value, p.registered_at.isoformat(),
             p.updated_at.isoformat(), p.pack, p.calibration_id, p.next_pack, p.next_threshold,
             p.next_calibration_id,
-            p.migration_ends_at.isoformat() if p.migration_ends_at else None)
+            p.migration_ends_at.isoformat() if p.migration_ends_at else None, p.population)
 
 
 def _opt_int(value: object) -> int | None:
@@ -70,7 +70,8 @@ def _purpose(r: tuple[object, ...]) -> Purpose:
         pack=str(r[16]), calibration_id=_opt_int(r[17]),
         next_pack=None if r[18] is None else str(r[18]), next_threshold=_opt_float(r[19]),
         next_calibration_id=_opt_int(r[20]),
-        migration_ends_at=None if r[21] is None else parse_time(str(r[21])))
+        migration_ends_at=None if r[21] is None else parse_time(str(r[21])),
+        population=str(r[22]))
 
 
 def insert_purpose(conn: Connection, *, purpose: Purpose) -> None:

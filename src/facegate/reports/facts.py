@@ -14,6 +14,7 @@ from typing import Any
 
 from ..audit.trail import AuditEvent
 from ..calibration.models import Calibration
+from ..calibration.shipped import ShippedCalibration
 from ..jurisdictions import JurisdictionProfile
 from ..organisation.models import Processor, Site
 from ..purposes.models import Assessment, Notice, Purpose
@@ -62,6 +63,9 @@ class PurposeRecords:
     review_configured: bool
     chain: ChainStatus
     sweeps: tuple[AuditEvent, ...] = ()
+    shipped: ShippedCalibration | None = None
+    """The pack's shipped calibration for the population the purpose serves, when the
+    purpose's threshold comes from it (no calibration of its own, none set by hand)."""
 
 
 @dataclass(frozen=True, slots=True)

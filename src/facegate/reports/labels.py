@@ -77,6 +77,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "purpose.status": ("状态", "Status"),
     "purpose.pack": ("算法模型包", "Model pack"),
     "purpose.threshold": ("判定阈值（距离）", "Decision threshold (distance)"),
+    "purpose.population": ("服务人群", "Population served"),
+    "purpose.calibration": ("适用的校准与误识率（95% 置信区间）",
+                            "Calibration in force and its FMR (95% interval)"),
     # notice
     "notice.version": ("告知书版本", "Notice version"),
     "notice.published": ("发布时间", "Published"),
@@ -152,9 +155,25 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                    "Share: alternative checks among all identity checks (face verifications, "
                    "identifications and alternative checks)."),
     # calibration
-    "cal.none": ("该目的尚未记录校准；阈值为模型包随附的默认值（基于 LFW 校准）。",
-                 "No calibration is recorded for this purpose; the threshold is the model "
-                 "pack's shipped default (calibrated on LFW)."),
+    "cal.none": ("该目的尚未记录校准，阈值系人工设定，并非在其服务人群上测得。",
+                 "No calibration is recorded for this purpose; its threshold was set by hand, "
+                 "not measured on the people it serves."),
+    "cal.shipped": ("该目的尚未记录自己的校准；阈值取自模型包针对其服务人群的出厂校准，"
+                    "该校准基于公众人物照片测得，并非该目的所服务的人员。应在其服务人员的照片上校准。",
+                    "No calibration of its own is recorded for this purpose; its threshold is "
+                    "the model pack's shipped calibration for the population it serves, "
+                    "measured on public figures' photos, not on the people it serves. "
+                    "Calibrate it on photos of those people."),
+    "cal.own": ("本目的的校准 {id}（{population}）：阈值 {threshold}，误识率 {fmr}",
+                "this purpose's calibration {id} ({population}): threshold {threshold}, "
+                "FMR {fmr}"),
+    "cal.shipped_in_force": ("模型包针对“{population}”人群的出厂校准（{dataset}）：阈值 "
+                             "{threshold}，误识率 {fmr}",
+                             "the pack's shipped calibration for {population} ({dataset}): "
+                             "threshold {threshold}, FMR {fmr}"),
+    "cal.check": ("核查（{name}）：误识率 / 拒识率", "Check ({name}): FMR / FNMR"),
+    "cal.by_hand": ("人工设定的阈值 {threshold}（未经校准）",
+                    "a threshold set by hand, {threshold} (not calibrated)"),
     "cal.id": ("校准编号", "Calibration"),
     "cal.population": ("校准人群", "Population"),
     "cal.dataset": ("数据集", "Data set"),

@@ -25,7 +25,7 @@ from .models import (
     Table,
 )
 
-__all__ = ["build_notice", "build_pia", "usage_counts"]
+__all__ = ["build_notice", "build_pia", "calibration_in_force", "usage_counts"]
 
 
 def _modes(r: PurposeRecords, lang: Lang) -> str:
@@ -53,9 +53,26 @@ def _purpose_rows(r: PurposeRecords, lang: Lang) -> list[tuple[str, str]]:
     ]
 
 
+def calibration_in_force(r: PurposeRecords, lang: Lang) -> str:
+    """Which calibration the purpose's threshold comes from, with its FMR and interval."""
+    c = r.calibration
+    if c is not None:
+        fmr = (dict(c.report).get("target") or {}).get("fmr")
+        return text(lang, "cal.own", id=str(c.id), population=c.population,
+                    threshold=f"{r.threshold:.4f}", fmr=fmt_rate(fmr))
+    if r.shipped is not None:
+        return text(lang, "cal.shipped_in_force", population=r.shipped.population,
+                    threshold=f"{r.threshold:.4f}", fmr=fmt_rate(dict(r.shipped.fmr)),
+                    dataset=r.shipped.dataset)
+    return text(lang, "cal.by_hand", threshold=f"{r.threshold:.4f}")
+
+
 def build_notice(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
-    """The notice shown before consent, with the purpose's facts from the books."""
-    glance = _purpose_rows(r, lang)
+    """The notice shown before consent, with the purpose's facts from the books and the
+    calibration its decisions rest on."""
+    glance = [*_purpose_rows(r, lang),
+              (text(lang, "purpose.population"), r.purpose.population),
+              (text(lang, "purpose.calibration"), calibration_in_force(r, lang))]
     sections: list[Section] = []
     if r.notice is None:
         sections.append(Section(text(lang, "notice.facts"),
@@ -122,8 +139,22 @@ def _said(latest: Assessment | None, item: str, lang: Lang) -> list[Block]:
 
 def _calibration_blocks(r: PurposeRecords, lang: Lang) -> tuple[Block, ...]:
     rows = [(text(lang, "purpose.pack"), f"{r.purpose.pack} {r.pack_version}"),
-            (text(lang, "purpose.threshold"), f"{r.threshold:.4f}")]
+            (text(lang, "purpose.threshold"), f"{r.threshold:.4f}"),
+            (text(lang, "purpose.population"), r.purpose.population),
+            (text(lang, "purpose.calibration"), calibration_in_force(r, lang))]
     c = r.calibration
+    if c is None and r.shipped is not None:
+        s = r.shipped
+        rows += [(text(lang, "cal.dataset"), f"{s.dataset} ({s.fingerprint[:16]})"),
+                 (text(lang, "cal.target_fmr"), f"{s.target_fmr:g}"),
+                 (text(lang, "cal.pairs"),
+                  f"{fmt_int(s.genuine_pairs)} / {fmt_int(s.impostor_pairs)}"),
+                 (text(lang, "cal.fmr"), fmt_rate(dict(s.fmr))),
+                 (text(lang, "cal.fnmr"), fmt_rate(dict(s.fnmr)))]
+        rows += [(text(lang, "cal.check", name=str(check["name"])),
+                  f"{fmt_rate(dict(check['fmr']))} / {fmt_rate(dict(check['fnmr']))}")
+                 for check in s.checks]
+        return (KeyValues(tuple(rows)), Paragraph(text(lang, "cal.shipped")))
     if c is None:
         return (KeyValues(tuple(rows)), Paragraph(text(lang, "cal.none")))
     report: dict[str, Any] = dict(c.report)
