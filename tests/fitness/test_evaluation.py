@@ -125,7 +125,7 @@ def test_evaluate_lists_every_unusable_file_and_never_counts_it_as_no_face(
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.output)
     listed = {Path(u["image"]).name: u["code"] for u in report["unusable"]}
-    assert listed == {"notes.jpg": "image.undecodable", "cut.jpg": "image.undecodable"}
+    assert listed == {"notes.jpg": "image.undecodable", "cut.jpg": "image.truncated"}
     assert report["images"] == 27 and report["no_face"] == 1  # only the blank image
     # the unusable files' pairs are left out; the blank image's count against the pack
     assert report["genuine_pairs"] == 8 * 3 + 3
