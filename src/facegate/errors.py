@@ -89,6 +89,7 @@ The hierarchy::
     │   ├── AlreadyRegistered         registry.conflict
     │   └── ReviewCaseClosed          review.closed
     ├── StorageError              storage.error
+    │   ├── StoreBusy                 storage.busy
     │   ├── SchemaTooNew              storage.schema_too_new
     │   ├── StoreKeysRequired         storage.keys_required
     │   ├── AuditChainBroken          audit.chain_broken              R15
@@ -191,6 +192,7 @@ __all__ = [
     "ServiceNotReady",
     "SiteNotFound",
     "StorageError",
+    "StoreBusy",
     "StoreKeysRequired",
     "SubjectNotFound",
     "TransferNotPermitted",
@@ -663,6 +665,13 @@ class ReviewCaseClosed(RegistryError):
 class StorageError(Error):
     code = "storage.error"
     http_status = 500
+
+
+class StoreBusy(StorageError):
+    """Another writer held the store's write lock for longer than the busy timeout."""
+
+    code = "storage.busy"
+    http_status = 503
 
 
 class SchemaTooNew(StorageError):

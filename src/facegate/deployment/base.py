@@ -1,16 +1,28 @@
 """What every part of :class:`~facegate.deployment.Deployment` shares.
 
-The connection, the key store, the injected clock and id source, the
-jurisdiction profile, one-transaction-per-call, and the audit of refusals.
+The connections (one per thread), the key store, the injected clock and id
+source, the jurisdiction profile, one-transaction-per-call, the bounded pools
+for inference and slow work, and the audit of refusals.
+
+Calls on several threads run at once. Each thread has its own store connection
+(:class:`~facegate.storage.threads.ThreadConnections`); every write is one
+transaction holding the store's writer lock, so the audit chain stays one
+gap-free sequence. The engine runs outside that lock, under a grant, in at
+most :attr:`DeploymentBase.inference_workers` threads at a time; decoding a
+liveness video and evaluating a pack run at most :attr:`DeploymentBase.slow_workers`
+at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from ..analysis import FaceAnalyzer
 from ..audit.trail import AuditEvent, record_event
@@ -35,12 +47,67 @@ from ..policy.decision import Decision, Outcome
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, list_assessments
 from ..storage.connection import Connection
-from ..storage.db import transaction
+from ..storage.db import snapshot, transaction
+from ..storage.threads import ThreadConnections
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
 from ..templates.keys import DataKeys
 
-__all__ = ["DeploymentBase", "new_subject_id"]
+__all__ = ["DeploymentBase", "Observer", "new_subject_id"]
+
+
+class Observer(Protocol):
+    """What a deployment reports about its own work (the service turns it into metrics).
+
+    Never given biometric data, subject ids or keys: only stage names, pack ids, purpose
+    keys, counts and seconds.
+    """
+
+    def timed(self, stage: str, pack: str, seconds: float) -> None:
+        """``stage`` (``inference``, ``video``, ``evaluation``...) took ``seconds``."""
+
+    def waiting(self, pool: str, depth: int) -> None:
+        """``depth`` calls wait for (or run in) the bounded pool ``pool`` now."""
+
+    def gallery(self, purpose: str, pack: str, templates: int) -> None:
+        """The in-memory index of ``purpose``/``pack`` holds ``templates`` templates."""
+
+
+class _Quiet:
+    def timed(self, stage: str, pack: str, seconds: float) -> None:
+        pass
+
+    def waiting(self, pool: str, depth: int) -> None:
+        pass
+
+    def gallery(self, purpose: str, pack: str, templates: int) -> None:
+        pass
+
+
+class _Pool:
+    """A bounded pool: at most ``size`` callers inside at once, the others wait."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self.depth = 0
+
+    @contextmanager
+    def slot(self, observer: Observer) -> Iterator[None]:
+        with self._lock:
+            self.depth += 1
+            depth = self.depth
+        observer.waiting(self.name, depth)
+        try:
+            with self._slots:
+                yield
+        finally:
+            with self._lock:
+                self.depth -= 1
+                depth = self.depth
+            observer.waiting(self.name, depth)
 
 
 def new_subject_id() -> str:
@@ -53,13 +120,29 @@ class DeploymentBase:
 
     def __init__(self, conn: Connection, *, keys: KeyStore, clock: Clock,
                  analyzer_factory: Callable[[], FaceAnalyzer],
-                 ids: Callable[[], str], warning_share: float | None = None) -> None:
+                 ids: Callable[[], str], warning_share: float | None = None,
+                 reconnect: Callable[[], Connection] | None = None,
+                 inference_workers: int | None = None, slow_workers: int = 1) -> None:
         if warning_share is not None and not 0.0 < warning_share <= 1.0:
             raise InvalidArgument("warning_share must lie in (0, 1]",
                                   details={"warning_share": warning_share})
+        workers = inference_workers or os.cpu_count() or 1
+        if workers < 1 or slow_workers < 1:
+            raise InvalidArgument("pools need at least one worker",
+                                  details={"inference_workers": workers,
+                                           "slow_workers": slow_workers})
         self._warning_share = warning_share
-        self._conn = conn
+        self._connections = ThreadConnections(conn, reconnect)
         self._keys = keys
+        #: the engine runs in at most this many threads at once (the cores, by default)
+        self._inference_pool = _Pool("inference", workers)
+        #: video decoding and pack evaluation, at most this many at once
+        self._slow_pool = _Pool("slow", slow_workers)
+        #: what the deployment reports about its work (metrics); quiet by default
+        self.observer: Observer = _Quiet()
+        #: serialises key rotations within this process (the key file is locked too)
+        self._rotation = threading.Lock()
+        self._building = threading.Lock()  # guards building the analyzers once
         self._clock = clock
         self._analyzer_factory = analyzer_factory
         self._analyzer: FaceAnalyzer | None = None
@@ -70,6 +153,43 @@ class DeploymentBase:
         #: the store is a PostgreSQL server shared by several processes (R8)
         self._central = False
         self._location = ""
+        #: what was opened (a path or a URL with its password), for further connections
+        self._target = ""
+
+    @property
+    def _conn(self) -> Connection:
+        """The calling thread's store connection."""
+        return self._connections.get()
+
+    @property
+    def inference_workers(self) -> int:
+        """How many threads may run the engine at once."""
+        return self._inference_pool.size
+
+    @property
+    def slow_workers(self) -> int:
+        """How many slow jobs (video decoding, evaluation) may run at once."""
+        return self._slow_pool.size
+
+    @contextmanager
+    def _inference(self, pack: str) -> Iterator[None]:
+        """Run engine work in the bounded inference pool, timed for the observer."""
+        with self._inference_pool.slot(self.observer):
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.observer.timed("inference", pack, time.perf_counter() - started)
+
+    @contextmanager
+    def _slow_work(self, stage: str) -> Iterator[None]:
+        """Run slow work (video decoding, evaluation) in its own bounded pool."""
+        with self._slow_pool.slot(self.observer):
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.observer.timed(stage, "-", time.perf_counter() - started)
 
     @property
     def central_store(self) -> bool:
@@ -86,7 +206,9 @@ class DeploymentBase:
     def analyzer(self) -> FaceAnalyzer:
         """The face analyzer given at open (or the default pack's); built on first use."""
         if self._analyzer is None:
-            self._analyzer = self._analyzer_factory()
+            with self._building:
+                if self._analyzer is None:
+                    self._analyzer = self._analyzer_factory()
         return self._analyzer
 
     def analyzer_for(self, pack: str) -> FaceAnalyzer:
@@ -99,14 +221,19 @@ class DeploymentBase:
         """
         if self.analyzer.pack.id == pack:
             return self.analyzer
-        if pack not in self._pack_analyzers:
-            self._pack_analyzers[pack] = FaceAnalyzer.for_pack(
-                pack, settings=self.analyzer.settings)
-        return self._pack_analyzers[pack]
+        found = self._pack_analyzers.get(pack)
+        if found is None:
+            settings = self.analyzer.settings
+            with self._building:
+                found = self._pack_analyzers.get(pack)
+                if found is None:
+                    found = FaceAnalyzer.for_pack(pack, settings=settings)
+                    self._pack_analyzers[pack] = found
+        return found
 
     def close(self) -> None:
-        """Close the store."""
-        self._conn.close()
+        """Close the store (every thread's connection)."""
+        self._connections.close()
 
     def __enter__(self) -> Self:
         return self
@@ -115,22 +242,51 @@ class DeploymentBase:
         self.close()
 
     @contextmanager
-    def _unit(self) -> Iterator[Connection]:
+    def _unit(self, *, serialise: bool = True) -> Iterator[Connection]:
         """The one transaction of a service call; a policy refusal still commits its record.
 
         Sealed data that does not open (a moved or altered row, a missing key)
         rolls the call back and is then recorded as an ``integrity-failure``
-        entry of its own (R16: failed access is audited).
+        entry of its own (R16: failed access is audited). ``serialise=False`` (on
+        PostgreSQL: row locks only, not the store's writer lock) is for writes that
+        append nothing to the audit log.
         """
+        own = self._conn
         try:
-            with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
+            with transaction(own, commit_on=(PolicyRefusal,), serialise=serialise) as conn:
                 yield conn
         except CryptoError as exc:
-            if not self._conn.in_transaction:
-                with transaction(self._conn) as conn:
+            if not own.in_transaction:
+                with transaction(own) as conn:
                     self._audit(conn, "integrity-failure", operator="system",
                                 outcome=exc.code, detail={"message": exc.message})
             raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """Reads that see the store at one moment, without the writer lock (joins an
+        open transaction)."""
+        with snapshot(self._conn) as conn:
+            yield conn
+
+    def refresh_galleries(self) -> int:
+        """Bring the in-memory gallery indexes up to the store's latest committed changes
+        (other processes' enrollments, withdrawals, erasures and sweeps included); returns
+        how many changes were applied. The service's background follower calls it when
+        another process commits; identification does it itself under the writer lock.
+        Inside an open transaction it does nothing (what it would see may roll back)."""
+        if self._conn.in_transaction:
+            return 0
+        with self._reading() as conn:
+            applied = self._galleries.sync(conn, keys=self._data_keys(conn),
+                                           now=self._clock.now())
+        if applied:
+            self._report_galleries()
+        return applied
+
+    def _report_galleries(self) -> None:
+        for (purpose, pack, _), size in self._galleries.sizes().items():
+            self.observer.gallery(purpose, pack, size)
 
     def _data_keys(self, conn: Connection) -> DataKeys:
         """The subjects' data keys for one unit of work."""

@@ -46,7 +46,7 @@ from ..storage.connection import Connection
 from ..storage.db import connect, is_url, redact_url
 from ..subjects.models import is_minor
 from ..templates import service as templates
-from ..templates.store import list_templates
+from ..templates.store import list_templates, template_packs
 from .access import ApiAccess
 from .base import new_subject_id
 from .books import Withdrawal
@@ -115,7 +115,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
              analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
              ids: Callable[[], str] | None = None, warning_share: float | None = None,
              keys: str | Path | None = None,
-             environ: Mapping[str, str] | None = None) -> Deployment:
+             environ: Mapping[str, str] | None = None,
+             inference_workers: int | None = None, slow_workers: int = 1) -> Deployment:
         """Open (creating and migrating) the deployment stored at ``path``.
 
         Args:
@@ -135,6 +136,15 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             ids: source of pseudonymous subject ids.
             warning_share: share of the filing threshold that raises the early
                 warning (R17); the profile's default (0.9) when ``None``.
+            inference_workers: how many threads may run the engine at once (the
+                machine's cores when ``None``); calls beyond wait their turn.
+            slow_workers: how many slow jobs (video decoding, pack evaluation) may run
+                at once.
+
+        A deployment may be called from several threads at once: each thread gets its
+        own connection to the store. Subjects in the erasure ledger kept beside the keys
+        (docs/storage.md, "Backup and restore") are erased again here if the store still
+        holds anything of them (a restored older copy).
 
         Raises:
             KeyMissing: the store holds sealed data or a signed log but its keys are absent.
@@ -158,10 +168,21 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         def factory() -> FaceAnalyzer:
             return ready if ready is not None else FaceAnalyzer(engine)
 
+        def reconnect() -> Connection:
+            return connect(path, now=clock.now(), migrate=False)
+
         deployment = cls(conn, keys=store, clock=clock, analyzer_factory=factory,
-                         ids=ids or new_subject_id, warning_share=warning_share)
+                         ids=ids or new_subject_id, warning_share=warning_share,
+                         reconnect=reconnect, inference_workers=inference_workers,
+                         slow_workers=slow_workers)
         deployment._central = is_url(path)
         deployment._location = redact_url(str(path)) if is_url(path) else str(path)
+        deployment._target = str(path)
+        try:
+            deployment._reapply_erasures()
+        except BaseException:
+            deployment.close()
+            raise
         return deployment
 
     # -- the gate -----------------------------------------------------------------
@@ -209,6 +230,27 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                       subject_id=req.subject.id if req.subject else None)
         return gate.require(req)
 
+    def _first_look(self, operation: Operation, purpose: str | None, *, operator: str,
+                    subject_id: str | None = None, gallery: str | None = None,
+                    retain_image: bool = False,
+                    liveness: str | None = None) -> ProcessingRequest:
+        """The gate's first look at a biometric call, on a read snapshot, before the engine
+        runs: a refusal is recorded and raised here; otherwise the request, whose
+        :func:`~facegate.policy.gate.require` grant covers the engine's work. The call then
+        asks the gate again, under the writer lock, with the facts of that moment, before
+        it stores or matches anything (a consent withdrawn meanwhile still refuses)."""
+        with self._reading() as conn:
+            req = self._request(conn, operation, purpose, subject_id=subject_id,
+                                gallery=gallery, retain_image=retain_image)
+            req = self._with_liveness(conn, req, liveness, operator, consume=False)
+        decision = gate.check(req)
+        if decision.outcome is Outcome.REFUSE:
+            with self._unit() as conn:
+                self._enforce(conn, decision, operation.value, operator=operator,
+                              purpose_key=req.purpose_key,
+                              subject_id=req.subject.id if req.subject else None)
+        return req
+
     def decline(self, *, purpose: str, subject: str | None = None,
                 operator: str = "system") -> AlternativeRoute:
         """The person declines face recognition: route them to the alternative (R7)."""
@@ -240,19 +282,29 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
             FaceError: the image has no usable face.
         """
+        req = self._first_look(Operation.ENROLL, purpose, operator=operator, subject_id=subject,
+                               retain_image=retain_image, liveness=liveness)
+        assert req.purpose is not None
+        pack = req.purpose.enrolling_pack()
+        with self._inference(pack):
+            described = templates.describe_enrollment(
+                gate.require(req), analyzer=self.analyzer_for(pack), image=image,
+                purpose=req.purpose, subject_id=subject)
         with self._unit() as conn:
             req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject,
                                 retain_image=retain_image)
             req = self._with_liveness(conn, req, liveness, operator)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
+            enrolling = req.purpose.enrolling_pack()
             enrolled = templates.enroll(grant, conn=conn, keys=self._data_keys(conn),
-                                        analyzer=self.analyzer_for(req.purpose.enrolling_pack()),
+                                        analyzer=self.analyzer_for(enrolling),
                                         image=image,
                                         purpose=req.purpose, subject_id=subject,
                                         now=self._clock.now(), retain_image=retain_image,
                                         consent_seq=self._consent_seq(conn, subject,
-                                                                      req.purpose.key))
+                                                                      req.purpose.key),
+                                        described=described if enrolling == pack else None)
             detail: dict[str, Any] = {"pack": enrolled.pack, "template": enrolled.template_uid}
             if enrolled.image_uid:
                 detail["image"] = enrolled.image_uid
@@ -264,9 +316,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                     self._audit(conn, f"filing-{record.kind}", operator="system",
                                 detail={"individuals": record.individuals,
                                         "due_on": str(record.due_on)})
-        self._galleries.enrolled(self._conn, keys=self._data_keys(self._conn),
-                                 purpose_key=enrolled.purpose_key, subject_id=subject,
-                                 now=self._clock.now())
+        self.refresh_galleries()
         return enrolled
 
     def verify(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
@@ -280,6 +330,19 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         """
         if declined:
             return self.decline(purpose=purpose or "", subject=subject, operator=operator)
+        req = self._first_look(Operation.VERIFY, purpose, operator=operator, subject_id=subject,
+                               liveness=liveness)
+        assert req.purpose is not None
+        with self._reading() as conn:
+            held = template_packs(conn, subject_id=subject, purpose_key=req.purpose.key,
+                                  now=self._clock.now())
+        packs = [p for p in req.purpose.packs_in_use(self._clock.now()) if p in held]
+        probes = {}
+        if packs:
+            with self._inference(packs[-1]):
+                probes = matching.embed_probe(gate.require(req), analyzers=self.analyzer_for,
+                                              image=image, purpose=req.purpose,
+                                              subject_id=subject, packs=packs)
         with self._unit() as conn:
             req = self._request(conn, Operation.VERIFY, purpose, subject_id=subject)
             req = self._with_liveness(conn, req, liveness, operator)
@@ -288,7 +351,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             result = matching.verify(grant, conn=conn, keys=self._data_keys(conn),
                                      analyzers=self.analyzer_for, image=image,
                                      purpose=req.purpose, subject_id=subject,
-                                     now=self._clock.now())
+                                     now=self._clock.now(), probes=probes)
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,
                         subject_id=subject, outcome="match" if result.matched else "no_match")
         return result
@@ -308,18 +371,26 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             PolicyRefusal: a rule refused (R1, R2, R13, R14...).
             NoFaceFound: the probe holds no face.
         """
+        req = self._first_look(Operation.IDENTIFY, purpose, operator=operator, gallery=gallery)
+        assert req.purpose is not None
+        with self._inference(req.purpose.enrolling_pack()):
+            picture = self.analyzer.load(image)
+            described = matching.describe_probe(gate.require(req), analyzers=self.analyzer_for,
+                                                image=picture, purpose=req.purpose,
+                                                now=self._clock.now())
         with self._unit() as conn:
             req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            picture = self.analyzer.load(image)
-            result = matching.identify(
-                grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
-                image=picture, purpose=req.purpose, now=self._clock.now(), limit=limit,
-                galleries=self._galleries,
-                calibrations={req.purpose.pack: req.calibration,
-                              **({req.purpose.next_pack: req.next_calibration}
-                                 if req.purpose.next_pack else {})})
+            with self._galleries.lock:
+                result = matching.identify(
+                    grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
+                    image=picture, purpose=req.purpose, now=self._clock.now(), limit=limit,
+                    galleries=self._galleries, described=described,
+                    calibrations={req.purpose.pack: req.calibration,
+                                  **({req.purpose.next_pack: req.next_calibration}
+                                     if req.purpose.next_pack else {})})
+                self._report_galleries()
             result = self._only_consenting(conn, result, operator)
             result = self._session(conn, req.purpose, result, picture, operator)
             hits = sum(len(f.candidates) for f in result.faces)
@@ -375,14 +446,23 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             ImageError: the frame is not an image.
         """
         op = Operation.VERIFY if operation == "verify" else Operation.ENROLL
+        with self._reading() as conn:
+            req = self._request(conn, op, purpose, subject_id=subject)
+        decision = gate.check_capture(req)
+        if decision.outcome is Outcome.REFUSE:
+            with self._unit() as conn:
+                self._enforce(conn, decision, "capture-guidance", operator=operator,
+                              purpose_key=purpose, subject_id=subject)
+        assert req.purpose is not None
+        pack = req.purpose.enrolling_pack()
+        with self._inference(pack):
+            report = self.analyzer_for(pack).assess_single(image)
+        advice = CaptureAdvice(passed=report.passed,
+                               reasons=tuple(r.value for r in report.reasons))
         with self._unit() as conn:
             req = self._request(conn, op, purpose, subject_id=subject)
             self._enforce(conn, gate.check_capture(req), "capture-guidance", operator=operator,
                           purpose_key=purpose, subject_id=subject)
-            assert req.purpose is not None
-            report = self.analyzer_for(req.purpose.enrolling_pack()).assess_single(image)
-            advice = CaptureAdvice(passed=report.passed,
-                                   reasons=tuple(r.value for r in report.reasons))
             self._audit(conn, "capture-guidance", operator=operator, purpose_key=purpose,
                         subject_id=subject, outcome="ok" if advice.passed else "adjust",
                         detail={"operation": op.value, "reasons": list(advice.reasons)})

@@ -67,7 +67,7 @@ def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str]
         chain_legacy_events(conn, signer=store.signer, now=now)
     if sealed:
         checkpoint_wal(conn)  # the plain pages leave the WAL
-    store.retire(keep=keks_in_use(conn))
+    store.retire(keep=lambda: keks_in_use(conn))
     return store
 
 
@@ -191,32 +191,72 @@ class Rights(Books):
             SubjectNotFound: not registered (or already erased).
         """
         self._subject(self._conn, subject)
+        return self._erase(subject, operator=operator)
+
+    def _erase(self, subject: str, *, operator: str, reapplied: bool = False) -> ErasureReceipt:
+        """Erasure itself: the deletions, the key rotation, the ledger entry and the receipt,
+        in one transaction (the new KEK is staged inside it, under the writer lock, so
+        erasures in several processes never rotate past each other)."""
         rotate = self._keys.rotates_itself
-        ring = self._keys.stage_rotation() if rotate else self._keys.ring
-        try:
-            with self._unit() as conn:
-                self._subject(conn, subject)
-                templates = delete_templates(conn, subject_id=subject)
-                images = delete_images(conn, subject_id=subject)
-                shredded = delete_data_key(conn, subject_id=subject) > 0
-                consents = erase_events(conn, subject_id=subject)
-                forget_subject(conn, subject_id=subject)
-                delete_subject(conn, id=subject)
-                cases = self._cascade_erasure(conn, subject, operator=operator)
-                if rotate:
-                    rewrap_all(conn, ring=ring)
-                now = self._clock.now()
-                seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
-                                  outcome="erased", detail={
-                                      "templates": templates, "images": images,
-                                      "consents": consents, "data_key_destroyed": shredded,
-                                      "kek_rotated": rotate, "review_sessions": cases})
-        finally:
-            self._finish_rotation()
-        self._galleries.subject_removed(self._conn, subject)
+        with self._rotation:
+            try:
+                with self._unit() as conn:
+                    if not reapplied:
+                        self._subject(conn, subject)
+                    purposes = sorted(
+                        {str(r[0]) for r in conn.execute(
+                            "SELECT purpose_key FROM templates WHERE subject_id = ? UNION "
+                            "SELECT purpose_key FROM consent_events WHERE subject_id = ?",
+                            (subject, subject))})
+                    templates = delete_templates(conn, subject_id=subject)
+                    images = delete_images(conn, subject_id=subject)
+                    shredded = delete_data_key(conn, subject_id=subject) > 0
+                    consents = erase_events(conn, subject_id=subject)
+                    forget_subject(conn, subject_id=subject)
+                    delete_subject(conn, id=subject)
+                    cases = self._cascade_erasure(conn, subject, operator=operator)
+                    if rotate:
+                        rewrap_all(conn, ring=self._keys.stage_rotation())
+                    now = self._clock.now()
+                    detail: dict[str, Any] = {
+                        "templates": templates, "images": images, "consents": consents,
+                        "data_key_destroyed": shredded, "kek_rotated": rotate,
+                        "review_sessions": cases, "purposes": purposes}
+                    if reapplied:
+                        detail["reapplied"] = True
+                    seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
+                                      outcome="erased", detail=detail)
+                    if not reapplied:
+                        self._keys.record_erasure(subject, now.isoformat())
+            finally:
+                self._finish_rotation()
+        self.refresh_galleries()
         return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
                               images=images, consents=consents, data_key_destroyed=shredded,
                               kek_rotated=rotate)
+
+    def _reapply_erasures(self) -> list[str]:
+        """Erase again every subject of the erasure ledger (kept beside the keys) that the
+        store still holds anything of: what a restored older copy of the store brought
+        back. Each is audited as ``subject-erased`` with ``reapplied``; returns them."""
+        ledger = self._keys.erased_subjects()
+        if not ledger:
+            return []
+        found: set[str] = set()
+        with self._reading() as conn:
+            for start in range(0, len(ledger), 500):
+                chunk = ledger[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for table, column in (("subjects", "id"), ("subject_keys", "subject_id"),
+                                      ("templates", "subject_id"),
+                                      ("consent_events", "subject_id")):
+                    found |= {str(r[0]) for r in conn.execute(
+                        f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({marks})",
+                        chunk)}
+        again = [s for s in dict.fromkeys(ledger) if s in found]
+        for subject in again:
+            self._erase(subject, operator="system:erasure-ledger", reapplied=True)
+        return again
 
     # -- R16 ----------------------------------------------------------------------
 
@@ -226,16 +266,21 @@ class Rights(Books):
         Nobody is re-enrolled. With ``FACEGATE_KEK`` set, the new key comes from
         ``FACEGATE_NEW_KEK`` and the caller then sets ``FACEGATE_KEK`` to it.
         """
-        ring = self._keys.stage_rotation()
-        with self._unit() as conn:
-            count = rewrap_all(conn, ring=ring)
-            self._audit(conn, "key-rotated", operator=operator,
-                        detail={"kek": ring.active, "data_keys": count})
-        retired = self._finish_rotation()
+        with self._rotation:
+            with self._unit() as conn:
+                ring = self._keys.stage_rotation()
+                count = rewrap_all(conn, ring=ring)
+                self._audit(conn, "key-rotated", operator=operator,
+                            detail={"kek": ring.active, "data_keys": count})
+            retired = self._finish_rotation()
         return KeyRotation(kek=ring.active, data_keys=count, retired=tuple(retired))
 
     def _finish_rotation(self) -> list[str]:
-        retired = self._keys.retire(keep=keks_in_use(self._conn))
+        def in_use() -> set[str]:
+            with self._reading() as conn:
+                return keks_in_use(conn)
+
+        retired = self._keys.retire(keep=in_use)
         checkpoint_wal(self._conn)
         return retired
 
@@ -258,7 +303,8 @@ class Rights(Books):
             self._audit(conn, "retention-sweep", operator=operator, detail={
                 "templates": len(gone), "images": images, "data_keys_destroyed": destroyed,
                 "subjects": list(subjects)})
-        self._galleries.expired(self._conn, now)
+        self._galleries.expired(now)
+        self.refresh_galleries()
         checkpoint_wal(self._conn)
         return RetentionSweep(templates=len(gone), images=images,
                               data_keys_destroyed=destroyed, subjects=subjects)

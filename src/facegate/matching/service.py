@@ -28,7 +28,7 @@ import numpy.typing as npt
 from ..analysis import FaceAnalyzer
 from ..calibration.models import Calibration
 from ..comparison import Comparison, compare_descriptors
-from ..engine.faces import Box, Face
+from ..engine.faces import Box, Descriptor, Face
 from ..errors import InvalidArgument, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
@@ -39,8 +39,8 @@ from ..templates.store import list_templates
 from .gallery import Galleries
 from .search import nearest_subjects
 
-__all__ = ["Candidate", "FaceIdentification", "Identification", "Verification", "identify",
-           "verify"]
+__all__ = ["Candidate", "FaceIdentification", "Identification", "Verification", "describe_probe",
+           "embed_probe", "identify", "verify"]
 
 #: The analyzer of a model pack, by pack id.
 Analyzers = Callable[[str], FaceAnalyzer]
@@ -116,10 +116,28 @@ class Identification:
         return all(f.no_match for f in self.faces)
 
 
+def embed_probe(grant: Grant, *, analyzers: Analyzers, image: ImageSource | Image,
+                purpose: Purpose, subject_id: str, packs: list[str]) -> dict[str, Descriptor]:
+    """The probe's descriptor for each of ``packs``: the engine's part of a verification,
+    run before the store is locked (the grant covers it); :func:`verify` compares."""
+    grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
+    out: dict[str, Descriptor] = {}
+    for pack in packs:
+        descriptor = analyzers(pack).embed_single(image).descriptor
+        assert descriptor is not None
+        out[pack] = descriptor
+    return out
+
+
 def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
-           now: datetime) -> Verification:
-    """Compare the probe's face with the subject's templates for ``purpose``."""
+           now: datetime, probes: Mapping[str, Descriptor] | None = None) -> Verification:
+    """Compare the probe's face with the subject's templates for ``purpose``.
+
+    Args:
+        probes: the probe's descriptors by pack, from :func:`embed_probe`; a pack
+            missing there is embedded now.
+    """
     grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
     packs = purpose.packs_in_use(now)
     stored = list_templates(conn, keys=keys, purpose_key=purpose.key, subject_id=subject_id,
@@ -133,7 +151,7 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
         mine = [t for t in stored if t.descriptor.pack == pack]
         if not mine:
             continue
-        probe = analyzers(pack).embed_single(image).descriptor
+        probe = (probes or {}).get(pack) or analyzers(pack).embed_single(image).descriptor
         assert probe is not None
         results += [compare_descriptors(probe, t.descriptor, threshold=purpose.threshold_for(pack))
                     for t in mine]
@@ -143,16 +161,29 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
                         threshold=best.threshold, templates=len(stored), pack=best.pack)
 
 
+def describe_probe(grant: Grant, *, analyzers: Analyzers, image: ImageSource | Image,
+                   purpose: Purpose, now: datetime) -> dict[str, list[Face]]:
+    """Every face of the probe with its descriptor, for each pack the purpose searches:
+    the engine's part of an identification, run before the store is locked (the grant
+    covers it); :func:`identify` searches."""
+    grant.ensure_covers(Operation.IDENTIFY, purpose_key=purpose.key, subject_id=None)
+    return {pack: _described(analyzers(pack), image) for pack in purpose.packs_in_use(now)}
+
+
 def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
              image: ImageSource | Image, purpose: Purpose, now: datetime,
              calibrations: Mapping[str, Calibration | None] | None = None,
-             limit: int = 5, galleries: Galleries | None = None) -> Identification:
+             limit: int = 5, galleries: Galleries | None = None,
+             described: Mapping[str, list[Face]] | None = None) -> Identification:
     """Search ``purpose``'s gallery for every face of the probe; up to ``limit`` candidates
     within the threshold per face.
 
     Args:
         calibrations: each pack's calibration, for the candidates' false-match rates.
         galleries: the deployment's in-memory indexes; without it one is built for this call.
+            The caller holds its lock for the call.
+        described: the probe's faces by pack, from :func:`describe_probe`; a pack missing
+            there is described now.
 
     Raises:
         NoFaceFound: the probe holds no face.
@@ -161,9 +192,15 @@ def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analy
     packs = purpose.packs_in_use(now)
     registry = galleries or Galleries()
     found = calibrations or {}
+    given = described or {}
+
+    def faces_of(pack_id: str) -> list[Face]:
+        known = given.get(pack_id)
+        return known if known is not None else _described(analyzers(pack_id), image)
+
     # The faces of the probe are those the enrolling pack's engine finds; an older pack
     # (during a migration) answers for the face its own engine finds at the same place.
-    base = _described(analyzers(packs[-1]), image)
+    base = faces_of(packs[-1])
     if not base:
         raise NoFaceFound("no face was found in the image")
     merged: list[dict[str, Candidate]] = [{} for _ in base]
@@ -176,7 +213,7 @@ def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analy
         if not 0.0 < threshold < 2.0:
             raise InvalidArgument("threshold must lie between 0 and 2",
                                   details={"threshold": threshold})
-        faces = base if pack_id == packs[-1] else _same_places(base, _described(analyzer, image))
+        faces = base if pack_id == packs[-1] else _same_places(base, faces_of(pack_id))
         index = registry.get(conn, keys=keys, purpose_key=purpose.key, pack=pack.id,
                              pack_version=pack.version, now=now)
         subjects = max(subjects, index.subject_count)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,18 +40,27 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from ..errors import SchemaTooNew, StorageError
+from ..errors import SchemaTooNew, StorageError, StoreBusy
 from .connection import Connection, Dialect, dialect
 
-__all__ = ["APPLICATION_ID", "POSTGRESQL", "SQLITE", "WRITER_LOCK", "Migration", "checkpoint_wal",
-           "connect", "data_version", "dialect_sql", "is_url", "migrations", "period_sql",
-           "redact_url", "snapshot", "transaction"]
+__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "CHANNEL", "POSTGRESQL", "SQLITE", "WRITER_LOCK",
+           "Migration", "checkpoint_wal", "connect", "data_version", "dialect_sql", "is_url",
+           "migrations", "notify", "period_sql", "redact_url", "snapshot", "transaction",
+           "ChangeWatcher"]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154
 
-#: The key of the PostgreSQL advisory lock every write transaction holds ("FGAT").
+#: The key of the PostgreSQL advisory lock every serialised write transaction holds ("FGAT").
 WRITER_LOCK: Final = APPLICATION_ID
+
+#: Seconds an SQLite connection waits for another connection's write lock before it gives
+#: up with :class:`~facegate.errors.StoreBusy` (``PRAGMA busy_timeout``).
+BUSY_TIMEOUT: Final = 30.0
+
+#: The PostgreSQL ``LISTEN``/``NOTIFY`` channel on which commits that other processes
+#: follow (gallery changes, new events) are announced.
+CHANNEL: Final = "facegate_changes"
 
 #: The SQLite spelling of the dialect tokens used in migrations.
 SQLITE: Final[Mapping[str, str]] = MappingProxyType({
@@ -101,7 +111,7 @@ def redact_url(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
-def connect(target: str | Path, *, now: datetime) -> Connection:
+def connect(target: str | Path, *, now: datetime, migrate: bool = True) -> Connection:
     """Open the deployment store at ``target``, creating and migrating it as needed.
 
     Args:
@@ -109,6 +119,8 @@ def connect(target: str | Path, *, now: datetime) -> Connection:
             URL syntax, ``?sslmode=...`` and the like included), or the path of
             an SQLite file.
         now: the time recorded for migrations applied now.
+        migrate: apply pending migrations (``False`` for a further connection to a store
+            that one connection of the process has already opened).
 
     Raises:
         SchemaTooNew: the store was migrated by a newer facegate.
@@ -116,19 +128,22 @@ def connect(target: str | Path, *, now: datetime) -> Connection:
             PostgreSQL server cannot be reached or refuses the login.
     """
     if is_url(target):
-        return _connect_postgres(str(target), now)
-    return _connect_sqlite(target, now)
+        return _connect_postgres(str(target), now, migrate)
+    return _connect_sqlite(target, now, migrate)
 
 
-def _connect_sqlite(path: str | Path, now: datetime) -> Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+def _connect_sqlite(path: str | Path, now: datetime, migrate: bool = True) -> Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-        _claim(conn)
-        conn.execute("PRAGMA journal_mode = WAL")
+        if migrate:
+            _claim(conn)
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, now)
+        if migrate:
+            _migrate(conn, now)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StorageError(f"{path} is not a usable facegate store: {exc}",
@@ -139,10 +154,12 @@ def _connect_sqlite(path: str | Path, now: datetime) -> Connection:
     return conn
 
 
-def _connect_postgres(url: str, now: datetime) -> Connection:
+def _connect_postgres(url: str, now: datetime, migrate: bool = True) -> Connection:
     from .postgres import open_postgres  # psycopg is loaded only for a PostgreSQL store
 
     conn = open_postgres(url)
+    if not migrate:
+        return conn
     try:
         _migrate(conn, now)
     except BaseException:
@@ -230,18 +247,34 @@ def _statements(sql: str) -> Iterator[str]:
             yield chunk.strip()
 
 
-def _begin_write(conn: Connection) -> None:
-    """Begin a transaction that holds the store's one writer lock until it ends.
+def _busy(exc: sqlite3.OperationalError) -> Exception:
+    """SQLite's "database is locked" as :class:`StoreBusy`; any other failure as it is."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return StoreBusy("the store is busy with other writers; try again",
+                         details={"waited_s": BUSY_TIMEOUT})
+    return exc
 
-    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock now. PostgreSQL:
-    ``BEGIN`` and ``pg_advisory_xact_lock`` (:data:`WRITER_LOCK`), released by
-    ``COMMIT`` or ``ROLLBACK``; at ``READ COMMITTED`` every statement after the
-    lock sees everything committed before it, as in SQLite.
+
+def _begin_write(conn: Connection, serialise: bool) -> None:
+    """Begin a write transaction.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock now (waiting up to
+    :data:`BUSY_TIMEOUT` for another connection's). PostgreSQL: ``BEGIN`` and, when
+    ``serialise``, ``pg_advisory_xact_lock`` (:data:`WRITER_LOCK`), released by
+    ``COMMIT`` or ``ROLLBACK``; at ``READ COMMITTED`` every statement after the lock
+    sees everything committed before it, as in SQLite. Without ``serialise`` the
+    transaction relies on PostgreSQL's row locks alone (writes that touch neither the
+    audit chain nor the filing counter: rate buckets, sessions, leases, deliveries).
     """
     if dialect(conn) == "sqlite":
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy(exc) from None
         return
     conn.execute("BEGIN")
+    if not serialise:
+        return
     try:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
     except BaseException:
@@ -249,9 +282,18 @@ def _begin_write(conn: Connection) -> None:
         raise
 
 
+def _commit(conn: Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _busy(exc) from None
+
+
 @contextmanager
-def transaction(conn: Connection, *,
-                commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[Connection]:
+def transaction(conn: Connection, *, commit_on: tuple[type[BaseException], ...] = (),
+                serialise: bool = True) -> Iterator[Connection]:
     """One unit of work that holds the writer lock: ``BEGIN IMMEDIATE`` (SQLite) or
     ``BEGIN`` and the advisory lock (PostgreSQL) ... ``COMMIT``, or ``ROLLBACK`` on an error.
 
@@ -259,22 +301,36 @@ def transaction(conn: Connection, *,
         commit_on: exceptions that still commit before propagating. The service
             layer passes policy refusals, so the record of a refusal is kept
             (the gate decides before anything else is written).
+        serialise: hold the store-wide writer lock (on PostgreSQL; SQLite always
+            has one writer at a time). Every transaction that appends to the audit
+            log or moves the filing counter must.
 
     Nested use joins the outer transaction.
+
+    Raises:
+        StoreBusy: SQLite's write lock was not free within :data:`BUSY_TIMEOUT`.
     """
     if conn.in_transaction:
         yield conn
         return
-    _begin_write(conn)
+    _begin_write(conn, serialise)
     try:
         yield conn
     except commit_on:
-        conn.execute("COMMIT")
+        _commit(conn)
         raise
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    _commit(conn)
+
+
+def notify(conn: Connection, payload: str) -> None:
+    """Announce a change on :data:`CHANNEL` when the transaction commits (PostgreSQL
+    ``NOTIFY``; a no-op on SQLite, whose readers see commits through ``data_version``)."""
+    if dialect(conn) == "postgresql":
+        conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
 
 
 @contextmanager
@@ -294,6 +350,42 @@ def snapshot(conn: Connection) -> Iterator[Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+class ChangeWatcher:
+    """Wakes a background loop when another connection commits to the store.
+
+    On SQLite it watches ``PRAGMA data_version`` on a connection of its own (which
+    changes when any other connection commits), every 50 ms; on PostgreSQL it
+    ``LISTEN``s on :data:`CHANNEL`, which :func:`notify` announces to.
+    """
+
+    _POLL: Final = 0.05
+
+    def __init__(self, target: str | Path) -> None:
+        self._conn = connect(target, now=datetime.now(UTC), migrate=False)
+        self._sqlite = dialect(self._conn) == "sqlite"
+        self._version = data_version(self._conn)
+        if not self._sqlite:
+            self._conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; ``True`` as soon as something was committed."""
+        if not self._sqlite:
+            return bool(self._conn.wait_notify(timeout))  # type: ignore[attr-defined]
+        deadline = time.monotonic() + timeout
+        while True:
+            version = data_version(self._conn)
+            if version != self._version:
+                self._version = version
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self._POLL, left))
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def period_sql(column: str, since: datetime | None,

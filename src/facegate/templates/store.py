@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from ..clock import parse_time
 from ..crypto.envelope import associated_data, open_sealed, seal
 from ..engine.faces import Descriptor
 from ..storage.connection import Connection
+from ..storage.db import notify
 from .keys import DataKeys
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "delete_templates",
     "has_templates",
     "insert_templates",
+    "log_gallery_changes",
     "list_templates",
     "new_uid",
     "open_descriptor",
@@ -40,6 +42,7 @@ __all__ = [
     "seal_legacy_templates",
     "subjects_with_pack",
     "template_metadata",
+    "template_packs",
 ]
 
 TemplateRow = tuple[str, str, str, Descriptor, datetime, datetime]
@@ -87,16 +90,33 @@ def open_descriptor(key: bytes, blob: bytes, *, uid: str, subject_id: str, purpo
                       pack_version=pack_version)
 
 
+def log_gallery_changes(conn: Connection, changes: Iterable[tuple[str, str | None]]) -> None:
+    """Record in ``gallery_changes`` that the templates of ``(purpose, subject)`` changed
+    (``subject`` ``None``: the purpose's whole gallery), in the caller's transaction, and
+    announce it to other processes when it commits. Every write to ``templates`` calls
+    this, so each process's in-memory index follows the others (:mod:`facegate.matching.
+    gallery`)."""
+    rows = sorted(set(changes), key=lambda c: (c[0], c[1] or ""))
+    if not rows:
+        return
+    at = datetime.now(UTC).isoformat()
+    conn.executemany("INSERT INTO gallery_changes (purpose_key, subject_id, changed_at) "
+                     "VALUES (?, ?, ?)", [(p, s, at) for p, s in rows])
+    notify(conn, "gallery")
+
+
 def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
                      consent_seq: int | None = None) -> list[str]:
     """Seal and insert ``(subject_id, purpose_key, site_key, descriptor, created_at,
     expires_at)`` rows, linked to the consent event ``consent_seq``; returns their uids."""
     uids: list[str] = []
+    changed: set[tuple[str, str | None]] = set()
 
     def sealed() -> Iterable[tuple[Any, ...]]:
         for s, p, site, d, c, e in rows:
             uid = new_uid()
             uids.append(uid)
+            changed.add((p, s))
             blob = seal_descriptor(keys.get(s), d, uid=uid, subject_id=s, purpose_key=p)
             yield (uid, s, p, site, d.pack, d.pack_version, blob, consent_seq, c.isoformat(),
                    e.isoformat())
@@ -105,6 +125,7 @@ def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[Templat
         "INSERT INTO templates (uid, subject_id, purpose_key, site_key, pack, pack_version, "
         "descriptor, consent_seq, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         sealed())
+    log_gallery_changes(conn, changed)
     return uids
 
 
@@ -168,6 +189,14 @@ def seal_legacy_templates(conn: Connection, *, keys: DataKeys) -> int:
     return len(rows)
 
 
+def template_packs(conn: Connection, *, subject_id: str, purpose_key: str,
+                   now: datetime) -> set[str]:
+    """The model packs of the subject's unexpired templates for a purpose (no vectors)."""
+    return {str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT pack FROM templates WHERE subject_id = ? AND purpose_key = ? "
+        "AND expires_at > ?", (subject_id, purpose_key, now.isoformat()))}
+
+
 def has_templates(conn: Connection, *, subject_id: str) -> bool:
     """Whether the subject has any stored template, for any purpose."""
     return conn.execute("SELECT 1 FROM templates WHERE subject_id = ? LIMIT 1",
@@ -191,11 +220,17 @@ def delete_templates(conn: Connection, *, subject_id: str,
                      purpose_key: str | None = None) -> int:
     """Delete a subject's templates (for one purpose, or all); returns how many."""
     if purpose_key is None:
+        purposes = [str(r[0]) for r in conn.execute(
+            "SELECT DISTINCT purpose_key FROM templates WHERE subject_id = ?", (subject_id,))]
         cur = conn.execute("DELETE FROM templates WHERE subject_id = ?", (subject_id,))
     else:
+        purposes = [purpose_key]
         cur = conn.execute("DELETE FROM templates WHERE subject_id = ? AND purpose_key = ?",
                            (subject_id, purpose_key))
-    return cur.rowcount
+    count = cur.rowcount
+    if count:
+        log_gallery_changes(conn, ((p, subject_id) for p in purposes))
+    return count
 
 
 def subjects_with_pack(conn: Connection, *, purpose_key: str, pack: str) -> set[str]:
@@ -215,6 +250,7 @@ def delete_pack_templates(conn: Connection, *, purpose_key: str,
     conn.executemany("DELETE FROM retained_images WHERE template_uid = ?",
                      ((uid,) for uid, _, _ in rows))
     conn.execute("DELETE FROM templates WHERE purpose_key = ? AND pack = ?", (purpose_key, pack))
+    log_gallery_changes(conn, [(purpose_key, None)])
     return rows
 
 
@@ -224,4 +260,5 @@ def delete_expired(conn: Connection, *, now: datetime) -> list[tuple[str, str, s
         "SELECT uid, subject_id, purpose_key FROM templates WHERE expires_at <= ? ORDER BY id",
         (now.isoformat(),))]
     conn.execute("DELETE FROM templates WHERE expires_at <= ?", (now.isoformat(),))
+    log_gallery_changes(conn, ((p, s) for _, s, p in gone))
     return gone
