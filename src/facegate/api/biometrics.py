@@ -30,9 +30,11 @@ from .common import (
     model_info,
     read_image_body,
     run,
+    service_of,
     validate,
 )
 from .errors import ERROR_RESPONSES
+from .models import ChallengeOut, EnrollOut, IdentifyOut, LivenessOut, VerifyOut
 
 __all__ = ["router"]
 
@@ -67,7 +69,8 @@ class ChallengeIn(BaseModel):
 MAX_FRAMES = 120
 
 
-@router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields))
+@router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields),
+             response_model=EnrollOut)
 async def enroll(request: Request, key: OperatorKey,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Obj:
     """Store the subject's sealed template for the purpose (the image is not kept unless
@@ -77,7 +80,7 @@ async def enroll(request: Request, key: OperatorKey,
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
 
     def work() -> tuple[int, Obj]:
-        e = request.app.state.service.deployment.enroll(
+        e = service_of(request).deployment.enroll(
             subject=fields.subject, purpose=fields.purpose, image=body.image,
             retain_image=fields.retain_image, liveness=fields.liveness,
             operator=key.principal)
@@ -92,10 +95,11 @@ async def enroll(request: Request, key: OperatorKey,
         status, result = await run(request, lambda d: d.idempotent(
             key_id=key.id, idempotency_key=idempotency_key, request_hash=body.digest,
             run=work))
-    return JSONResponse(result, status_code=status)  # type: ignore[return-value]
+    return JSONResponse(EnrollOut.model_validate(result).model_dump(mode="json"),
+                        status_code=status)  # type: ignore[return-value]
 
 
-@router.post("/verify", openapi_extra=image_request_body(VerifyFields))
+@router.post("/verify", openapi_extra=image_request_body(VerifyFields), response_model=VerifyOut)
 async def verify(request: Request, key: OperatorKey) -> Obj:
     """Is this the subject? 1:1 against their templates for the purpose."""
     body = await read_image_body(request)
@@ -109,7 +113,8 @@ async def verify(request: Request, key: OperatorKey) -> Obj:
             "model": model_info(v.pack)}
 
 
-@router.post("/identify", openapi_extra=image_request_body(IdentifyFields))
+@router.post("/identify", openapi_extra=image_request_body(IdentifyFields),
+             response_model=IdentifyOut)
 async def identify(request: Request, key: OperatorKey) -> Obj:
     """Who is this? Every face of the probe, within the purpose's own gallery (R13);
     hits of a purpose under human review come back as pending review cases (R19)."""
@@ -130,7 +135,7 @@ async def identify(request: Request, key: OperatorKey) -> Obj:
             "models": [model_info(p) for p in sorted(packs)]}
 
 
-@router.post("/liveness/challenges", status_code=201)
+@router.post("/liveness/challenges", status_code=201, response_model=ChallengeOut)
 def liveness_challenge(body: ChallengeIn, request: Request,
                        key: OperatorKey) -> Obj:
     """A challenge: two or three actions in a random order, a nonce, a short expiry."""
@@ -207,7 +212,8 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
     return frames, video, nonce
 
 
-@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_ANSWER_BODY)
+@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_ANSWER_BODY,
+             response_model=LivenessOut)
 async def liveness_check(challenge: str, request: Request,
                          key: OperatorKey) -> Obj:
     """Answer a challenge with timestamped frames or one video file (WebM, MP4); a pass

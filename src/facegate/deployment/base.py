@@ -39,6 +39,8 @@ from ..errors import (
     SiteNotFound,
     SubjectNotFound,
 )
+from ..events.catalogue import Entry, event_for, in_scope
+from ..events.store import enqueue, list_endpoints
 from ..jurisdictions import JurisdictionProfile, get_profile
 from ..matching.gallery import Galleries
 from ..organisation.models import Site
@@ -47,7 +49,7 @@ from ..policy.decision import Decision, Outcome
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, list_assessments
 from ..storage.connection import Connection
-from ..storage.db import snapshot, transaction
+from ..storage.db import ChangeWatcher, notify, snapshot, transaction
 from ..storage.threads import ThreadConnections
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
@@ -288,6 +290,12 @@ class DeploymentBase:
         for (purpose, pack, _), size in self._galleries.sizes().items():
             self.observer.gallery(purpose, pack, size)
 
+    def watch_changes(self) -> ChangeWatcher:
+        """A watcher that wakes when another connection (thread or process) commits to the
+        store (SQLite ``data_version``; PostgreSQL ``LISTEN``/``NOTIFY``); the caller
+        closes it."""
+        return ChangeWatcher(self._target)
+
     def _data_keys(self, conn: Connection) -> DataKeys:
         """The subjects' data keys for one unit of work."""
         return DataKeys(conn, ring=self._keys.ring, now=self._clock.now())
@@ -304,9 +312,38 @@ class DeploymentBase:
     def _audit(self, conn: Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,
                rule: str | None = None, detail: Mapping[str, Any] | None = None) -> int:
-        return record_event(conn, signer=self._keys.signer, event=AuditEvent(
-            name=name, at=self._clock.now(), operator=operator, outcome=outcome,
-            purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
+        """Append an entry to the audit log and offer it, as an event, to every webhook
+        endpoint whose audience and scope take it (the outbox row commits with it)."""
+        event = AuditEvent(name=name, at=self._clock.now(), operator=operator, outcome=outcome,
+                           purpose_key=purpose_key, subject_id=subject_id, rule=rule,
+                           detail=detail or {})
+        seq = record_event(conn, signer=self._keys.signer, event=event)
+        self._fan_out(conn, seq, event)
+        return seq
+
+    def _fan_out(self, conn: Connection, seq: int, event: AuditEvent) -> None:
+        endpoints = list_endpoints(conn, active_only=True)
+        if not endpoints:
+            return
+        entry = Entry(seq=seq, at=event.at.isoformat(), name=event.name, operator=event.operator,
+                      outcome=event.outcome, purpose=event.purpose_key,
+                      subject=event.subject_id, rule=event.rule, detail=dict(event.detail))
+        site_of: dict[str, str] = {}
+        if any(e.sites is not None for e in endpoints):
+            site_of = {str(r[0]): str(r[1])
+                       for r in conn.execute("SELECT key, site_key FROM purposes")}
+        queued = 0
+        for endpoint in endpoints:
+            if not in_scope(entry, purposes=endpoint.purposes, sites=endpoint.sites,
+                            site_of=site_of):
+                continue
+            offered = event_for(entry, endpoint.audience, types=endpoint.types)
+            if offered is not None:
+                enqueue(conn, endpoint_id=endpoint.id, event=offered, now=event.at,
+                        first_attempt=time.time())
+                queued += 1
+        if queued:
+            notify(conn, "events")
 
     def _enforce(self, conn: Connection, decision: Decision, action: str, *,
                  operator: str, purpose_key: str | None = None,

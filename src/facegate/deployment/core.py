@@ -20,6 +20,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from ..templates.store import list_templates, template_packs
 from .access import ApiAccess
 from .base import new_subject_id
 from .books import Withdrawal
+from .events import Events
 from .liveness import LivenessChecks
 from .packs import PackBooks
 from .reports import Reports
@@ -93,7 +95,7 @@ def _key_file(path: str | Path, keys: str | Path | None,
         details={"url": redact_url(str(path))})
 
 
-class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
+class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -500,11 +502,13 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
 
     def audit_events(self, name: str | None = None, *, after: int | None = None,
                      before: int | None = None, limit: int | None = None,
-                     newest_first: bool = False) -> list[AuditEvent]:
-        """The trail, oldest first (or newest first); optionally one event name and a page
-        (``seq`` above ``after``, below ``before``, at most ``limit`` entries)."""
+                     newest_first: bool = False,
+                     since: datetime | None = None) -> list[AuditEvent]:
+        """The trail, oldest first (or newest first); optionally one event name, entries at
+        or after ``since``, and a page (``seq`` above ``after``, below ``before``, at most
+        ``limit`` entries)."""
         return list_events(self._conn, name=name, after=after, before=before, limit=limit,
-                           newest_first=newest_first)
+                           newest_first=newest_first, since=since)
 
     def audit_event_names(self) -> list[str]:
         """The distinct event names in the trail, sorted."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -50,6 +51,8 @@ class Reports(Rights):
     """Documents for regulators, auditors and subjects; part of
     :class:`~facegate.deployment.Deployment`."""
 
+    _renderer: Callable[[ReportModel, Format], Document] | None = None
+
     def report(self, kind: ReportKind | str, *, purpose: str | None = None,
                subject: str | None = None, lang: Lang | str = Lang.EN,
                fmt: Format | str = Format.HTML, since: datetime | None = None,
@@ -83,7 +86,7 @@ class Reports(Rights):
         chosen = _enum(Format, fmt, "format")
         built = self.report_model(kind, purpose=purpose, subject=subject, lang=lang,
                                   since=since, until=until, operator=operator)
-        document = render(built, chosen)
+        document = (self._renderer or render)(built, chosen)
         with self._unit() as conn:
             seq = self._audit(conn, "report-generated", operator=operator,
                               purpose_key=purpose if built.kind in _PURPOSE_KINDS else None,
@@ -93,6 +96,12 @@ class Reports(Rights):
                                       "content_hash": document.content_hash,
                                       "sha256": document.sha256, "filename": document.filename})
         return dataclasses.replace(document, recorded_seq=seq)
+
+    def use_renderer(self, renderer: Callable[[ReportModel, Format], Document] | None) -> None:
+        """Render documents with ``renderer`` (the service renders in separate low-priority
+        processes, so WeasyPrint, which holds the interpreter lock, never stalls a request);
+        ``None``: in the calling thread."""
+        self._renderer = renderer
 
     def report_model(self, kind: ReportKind | str, *, purpose: str | None = None,
                      subject: str | None = None, lang: Lang | str = Lang.EN,

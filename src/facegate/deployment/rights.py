@@ -11,12 +11,14 @@ report shows only that receipt.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..access.sessions import purge_rate_buckets, purge_sessions
 from ..audit.chain import ChainReport
 from ..audit.trail import AuditEvent, chain_legacy_events, is_chained, list_events, verify_log
 from ..consent.alternatives import forget_subject
@@ -24,11 +26,13 @@ from ..consent.ledger import erase_events
 from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import KeyStore
 from ..crypto.keyring import KeyRing
+from ..events.store import endpoint_kek_ids, purge_outbox, rewrap_endpoint_secrets
 from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.connection import Connection
 from ..storage.db import checkpoint_wal, transaction
+from ..storage.leases import take_lease
 from ..subjects.models import Subject
-from ..subjects.repository import delete_subject, get_subject, list_subjects
+from ..subjects.repository import delete_subject, get_subject, list_subjects, page_subjects
 from ..templates.images import delete_expired_images, delete_images, image_metadata
 from ..templates.keys import (
     DataKeys,
@@ -72,13 +76,16 @@ def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str]
 
 
 def keks_in_use(conn: Connection) -> set[str]:
-    """KEKs still wrapping a subject's data key or a held review probe's key."""
-    return kek_ids_in_use(conn) | probe_kek_ids(conn)
+    """KEKs still wrapping a subject's data key, a held review probe's key or a webhook
+    endpoint's secret."""
+    return kek_ids_in_use(conn) | probe_kek_ids(conn) | endpoint_kek_ids(conn)
 
 
 def rewrap_all(conn: Connection, *, ring: KeyRing) -> int:
-    """Re-wrap every data key and review probe key under ``ring.active``; returns how many."""
-    return rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
+    """Re-wrap every data key, review probe key and webhook secret under ``ring.active``;
+    returns how many."""
+    return (rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
+            + rewrap_endpoint_secrets(conn, ring=ring))
 
 
 def _event(e: AuditEvent) -> dict[str, Any]:
@@ -146,6 +153,24 @@ class Rights(Books):
     def subjects(self, *, limit: int = 200) -> list[Subject]:
         """The most recently registered subjects (pseudonymous ids), newest first."""
         return list_subjects(self._conn, limit=limit)
+
+    def find_subjects(self, *, after: tuple[str, str] | None = None,
+                      since: datetime | None = None, external_ref: str | None = None,
+                      limit: int = 100, operator: str | None = None) -> list[Subject]:
+        """Subjects oldest first, for paging: after the (registered time, id) ``after``,
+        registered at or after ``since``, with the deployer's ``external_ref``. With an
+        ``operator`` the reading is audited (``subjects-listed``: how many, and whether
+        looked up by reference; never the reference itself)."""
+        if operator is None:
+            return page_subjects(self._conn, after=after, since=since,
+                                 external_ref=external_ref, limit=limit)
+        with self._unit() as conn:
+            found = page_subjects(conn, after=after, since=since, external_ref=external_ref,
+                                  limit=limit)
+            self._audit(conn, "subjects-listed", operator=operator,
+                        detail={"count": len(found),
+                                "by_external_ref": external_ref is not None})
+        return found
 
     def access_report(self, subject: str, *, operator: str = "system") -> AccessReport:
         """Everything held about ``subject``; after erasure, only the erasure receipt.
@@ -285,6 +310,40 @@ class Rights(Books):
         return retired
 
     # -- R9 -----------------------------------------------------------------------
+
+    def sweep_if_due(self, *, holder: str, interval: float,
+                     operator: str = "system:schedule") -> RetentionSweep | None:
+        """The service's scheduled sweep: it runs only where the store's
+        ``retention-sweep`` lease is taken (for ``interval`` seconds), so however many
+        processes serve the deployment, one sweeps per interval. Then the service's
+        own leftovers are tidied (:meth:`housekeep`). ``None`` when another process
+        holds the lease."""
+        with self._unit(serialise=False) as conn:
+            granted = take_lease(conn, name="retention-sweep", holder=holder,
+                                 seconds=interval, now=time.time())
+        if not granted:
+            return None
+        swept = self.sweep_retention(operator=operator)
+        self.housekeep()
+        return swept
+
+    def housekeep(self, *, keep_changes: timedelta = timedelta(days=1),
+                  keep_deliveries: timedelta = timedelta(days=7)) -> int:
+        """Delete what the service no longer needs: gallery changes older than
+        ``keep_changes`` (the newest is kept), webhook deliveries finished longer than
+        ``keep_deliveries`` ago, idle sessions and full rate buckets; returns how many rows."""
+        now = self._clock.now()
+        with self._unit(serialise=False) as conn:
+            gone = conn.execute(
+                "DELETE FROM gallery_changes WHERE changed_at < ? AND seq < "
+                "(SELECT max(seq) FROM gallery_changes)",
+                ((now - keep_changes).isoformat(),)).rowcount
+            gone += purge_outbox(conn, before=now - keep_deliveries)
+            wall = time.time()
+            gone += purge_sessions(conn, idle_before=wall - 12 * 3600.0,
+                                   anonymous_before=wall - 3600.0)
+            gone += purge_rate_buckets(conn, before=wall - 120.0)
+        return gone
 
     def sweep_retention(self, *, operator: str = "system") -> RetentionSweep:
         """Erase every template and retained image past its retention (R9).

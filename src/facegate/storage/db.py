@@ -43,10 +43,27 @@ from typing import Final
 from ..errors import SchemaTooNew, StorageError, StoreBusy
 from .connection import Connection, Dialect, dialect
 
-__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "CHANNEL", "POSTGRESQL", "SQLITE", "WRITER_LOCK",
-           "Migration", "checkpoint_wal", "connect", "data_version", "dialect_sql", "is_url",
-           "migrations", "notify", "period_sql", "redact_url", "snapshot", "transaction",
-           "ChangeWatcher"]
+__all__ = [
+    "APPLICATION_ID",
+    "BUSY_TIMEOUT",
+    "CHANNEL",
+    "POSTGRESQL",
+    "SQLITE",
+    "WRITER_LOCK",
+    "ChangeWatcher",
+    "Migration",
+    "checkpoint_wal",
+    "connect",
+    "data_version",
+    "dialect_sql",
+    "is_url",
+    "migrations",
+    "notify",
+    "period_sql",
+    "redact_url",
+    "snapshot",
+    "transaction",
+]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154

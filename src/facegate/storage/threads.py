@@ -15,6 +15,7 @@ collected) and all of them by :meth:`ThreadConnections.close`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable
@@ -93,7 +94,5 @@ class ThreadConnections:
 
 
 def _close_quietly(conn: Connection) -> None:
-    try:
+    with contextlib.suppress(Exception):
         conn.close()
-    except Exception:  # noqa: BLE001 - a connection that will not close is gone anyway
-        pass

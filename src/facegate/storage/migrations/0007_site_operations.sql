@@ -26,9 +26,9 @@ CREATE TABLE web_sessions (
     id TEXT PRIMARY KEY,
     key_id TEXT,
     sealed {blob} NOT NULL,
-    created_at TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    visit_seen_at TEXT
+    created_at {real} NOT NULL,
+    seen_at {real} NOT NULL,
+    visit_seen_at {real}
 );
 
 CREATE INDEX web_sessions_key ON web_sessions (key_id);
@@ -54,7 +54,7 @@ CREATE TABLE webhook_endpoints (
     url TEXT NOT NULL,
     label TEXT NOT NULL,
     audience TEXT NOT NULL,
-    types TEXT NOT NULL,
+    types TEXT,
     purposes TEXT,
     sites TEXT,
     kek_id TEXT NOT NULL,
