@@ -68,9 +68,11 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
         anyio.to_thread.current_default_thread_limiter().total_tokens = cfg.threads
         quiet = d.observer
         d.observer = metrics
-        pool = ReportPool(cfg.report_workers, metrics) if cfg.report_workers > 0 else None
+        target, key_file = d.opened_as
+        pool = (ReportPool(target, key_file, cfg.report_workers, metrics)
+                if cfg.report_workers > 0 and target else None)
         if pool is not None:
-            d.use_renderer(pool.render)
+            d.use_report_process(pool.build)
         background = Background(d, cfg) if cfg.background else None
         app.state.background = background
         if background is not None:
@@ -81,7 +83,7 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
             if background is not None:
                 background.stop()
             if pool is not None:
-                d.use_renderer(None)
+                d.use_report_process(None)
                 pool.close()
             d.observer = quiet
             if opened:

@@ -1,47 +1,77 @@
-"""Rendering documents off the request path: a pool of separate, low-priority processes.
+"""Documents off the request path: a pool of separate, low-priority processes.
 
-WeasyPrint holds Python's global interpreter lock while it lays out a PDF (a
-Chinese impact assessment takes seconds), so rendering in a thread of the
-service process would stall every other request, verifies included. The
-service therefore renders in a :class:`ReportPool`: ``report_workers``
-processes (spawned, not forked, so no thread or store connection is
-inherited) that lower their own CPU priority to the least (``os.nice(19)``)
-before they start; the request that asked waits for its document, every other
-request goes on. The records are still gathered and the generation audited in
-the service process, in one transaction as the library does
-(:meth:`facegate.deployment.Deployment.report`).
+An impact assessment or a compliance summary is built from the whole audit log
+(every entry of its purpose, and the chain checked entry by entry), and
+WeasyPrint holds Python's global interpreter lock while it lays out the PDF (a
+Chinese impact assessment takes seconds). Done in a thread of the service
+process, either would stall every other request of that process, verifies
+included. The service therefore gathers and renders each document in a
+:class:`ReportPool`: ``report_workers`` processes (spawned, not forked, so no
+thread or store connection is inherited) that lower their own CPU priority to
+the least (``nice`` 19, and Linux's ``SCHED_IDLE``) first, and open the store
+themselves. The request
+that asked waits for its document; every other request goes on. The document's
+generation is still recorded in the audit log by the service process, as the
+library does (:meth:`facegate.deployment.Deployment.report`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
-from ..reports.models import Document, Format, ReportModel
-from ..reports.render import render
-from .metrics import Metrics
+from ..deployment import Deployment
+from ..deployment.reports import ReportJob
+from ..reports.models import Document
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 __all__ = ["ReportPool"]
 
+#: In each pool process: the deployment it opened, by (store, key file).
+_OPENED: dict[tuple[str, str | None], Deployment] = {}
+
 
 def _lowest_priority() -> None:
-    """Runs first in each rendering process: give way to everything else on the machine."""
+    """Runs first in each pool process: give way to everything else on the machine (the
+    least CPU priority, ``nice`` 19, and on Linux the ``SCHED_IDLE`` policy: the process
+    runs only on a CPU nothing else wants)."""
     os.nice(19)
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is not None:
+        with contextlib.suppress(OSError):  # a container may forbid it; nice 19 stays
+            os.sched_setscheduler(0, idle, os.sched_param(0))
+
+
+def _build(target: str, keys: str | None, job: ReportJob) -> Document:
+    """In a pool process: gather and render ``job`` from the store (opened once)."""
+    d = _OPENED.get((target, keys))
+    if d is None:
+        d = _OPENED[(target, keys)] = Deployment.open(target, keys=keys)
+    return d.build_document(job)
 
 
 class ReportPool:
-    """Separate low-priority processes that render documents.
+    """Separate low-priority processes that gather and render documents.
 
     Args:
-        workers: processes (documents rendered at once).
-        metrics: where queue depth and rendering time go (optional).
+        target: the store (an SQLite path or a PostgreSQL URL).
+        keys: the key file (``None``: the keys come from the environment).
+        workers: processes (documents built at once).
+        metrics: where queue depth and build time go (optional).
     """
 
-    def __init__(self, workers: int, metrics: Metrics | None = None) -> None:
+    def __init__(self, target: str, keys: str | None, workers: int,
+                 metrics: Metrics | None = None) -> None:
+        self._target = target
+        self._keys = keys
         self._workers = workers
         self._metrics = metrics
         self._lock = threading.Lock()
@@ -60,21 +90,21 @@ class ReportPool:
         if self._metrics is not None:
             self._metrics.waiting("reports", depth)
 
-    def render(self, model: ReportModel, fmt: Format) -> Document:
-        """Render ``model`` in a pool process; blocks the calling thread only."""
+    def build(self, job: ReportJob) -> Document:
+        """Gather and render ``job`` in a pool process; blocks the calling thread only."""
         self._count(1)
         started = time.perf_counter()
         try:
             try:
-                return self._executor.submit(render, model, fmt).result()
-            except BrokenProcessPool:  # a rendering process died: start new ones, once
+                return self._executor.submit(_build, self._target, self._keys, job).result()
+            except BrokenProcessPool:  # a pool process died: start new ones, once
                 with self._lock:
                     self._executor = self._start()
-                return self._executor.submit(render, model, fmt).result()
+                return self._executor.submit(_build, self._target, self._keys, job).result()
         finally:
             self._count(-1)
             if self._metrics is not None:
-                self._metrics.timed("render", fmt.value, time.perf_counter() - started)
+                self._metrics.timed("report", job.fmt, time.perf_counter() - started)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

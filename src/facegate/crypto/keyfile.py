@@ -273,6 +273,26 @@ class KeyStore:
                 self._save()
             return gone
 
+    def adopt(self, other: str | Path) -> list[str]:
+        """Add the key-encryption keys of another key file (the one kept with a store
+        backup) to this one, not active, so that a restored store's data keys open; returns
+        the ids added. The next rotation re-wraps everything and destroys them again.
+
+        Raises:
+            KeyMissing: ``other`` is not a key file, or the KEK comes from the environment.
+            KeyFileInsecure: ``other`` is readable by group or others.
+        """
+        if self.env_kek or self.path is None:
+            raise KeyMissing(f"{ENV_KEK} is set: the key-encryption key is not kept in a file")
+        data = self._read(Path(other))
+        found = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data.get("keks", {})).items()}
+        with self._locked():
+            added = [k for k in found if k not in self._keks]
+            self._keks.update({k: found[k] for k in added})
+            if added:
+                self._save()
+            return added
+
     # -- the erasure ledger ---------------------------------------------------
 
     def record_erasure(self, subject_id: str, at: str) -> bool:

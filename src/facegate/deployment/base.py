@@ -157,6 +157,8 @@ class DeploymentBase:
         self._location = ""
         #: what was opened (a path or a URL with its password), for further connections
         self._target = ""
+        #: subjects the erasure ledger erased again when the store was opened
+        self.reapplied_erasures: list[str] = []
 
     @property
     def _conn(self) -> Connection:
@@ -198,6 +200,14 @@ class DeploymentBase:
         """The store is central (PostgreSQL), not on the device: enrollment there is for
         central purposes and subjects who gave transfer consent only (R8)."""
         return self._central
+
+    @property
+    def opened_as(self) -> tuple[str, str | None]:
+        """What was opened: the store (a path, or the URL with its password) and the key file
+        (``None``: the keys come from the environment); for a process of the same service
+        that opens the same store (the report processes)."""
+        path = self._keys.path
+        return self._target, None if path is None else str(path)
 
     @property
     def location(self) -> str:

@@ -30,7 +30,7 @@ from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
-from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK
+from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK, KeyStore
 from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
 from ..errors import StoreKeysRequired
@@ -44,7 +44,7 @@ from ..policy.decision import Grant, Operation, Outcome
 from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.repository import get_purpose, latest_notice
 from ..storage.connection import Connection
-from ..storage.db import connect, is_url, redact_url
+from ..storage.db import backup_sqlite, connect, is_url, redact_url, restore_sqlite
 from ..subjects.models import is_minor
 from ..templates import service as templates
 from ..templates.store import list_templates, template_packs
@@ -181,7 +181,55 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
         deployment._location = redact_url(str(path)) if is_url(path) else str(path)
         deployment._target = str(path)
         try:
-            deployment._reapply_erasures()
+            deployment.reapplied_erasures = deployment._reapply_erasures()
+        except BaseException:
+            deployment.close()
+            raise
+        return deployment
+
+    def backup(self, target: str | Path) -> None:
+        """Copy the SQLite store to the new file ``target`` while it stays in use (SQLite's
+        online backup API). The key file is not copied: keep it apart from store backups
+        (docs/storage.md, "Backup and restore").
+
+        Raises:
+            InvalidArgument: a PostgreSQL store (use ``pg_dump``), or ``target`` exists.
+        """
+        backup_sqlite(self._conn, target)
+
+    @classmethod
+    def restore(cls, path: str | Path, *, backup: str | Path | None = None,
+                old_keys: str | Path | None = None, keys: str | Path | None = None,
+                environ: Mapping[str, str] | None = None,
+                analyzer: FaceAnalyzer | None = None) -> Deployment:
+        """Put a backup back and keep crypto-shredding true.
+
+        1. ``backup`` (an SQLite file from :meth:`backup`) replaces the store at ``path``
+           (nothing may use it meanwhile); for PostgreSQL, ``pg_restore`` first and give
+           no ``backup``.
+        2. ``old_keys`` (the key file kept with that backup) lends its key-encryption keys,
+           so the restored data keys open.
+        3. The store is opened: every subject in the erasure ledger beside the current
+           keys is erased again (:attr:`reapplied_erasures`).
+        4. The key-encryption key is rotated (when it lives in the key file): every data
+           key is re-wrapped and the old keys, the lent ones included, are destroyed
+           again, so the erased subjects' data keys in the backup open with no key the
+           deployment holds.
+
+        Returns:
+            The open deployment (its caller closes it).
+        """
+        env = os.environ if environ is None else environ
+        if backup is not None:
+            restore_sqlite(backup, path)
+        if old_keys is not None:
+            key_file = _key_file(path, keys, env)
+            store = KeyStore.open(key_file, environ=env, create=False)
+            store.adopt(old_keys)
+        deployment = cls.open(path, keys=keys, environ=env, analyzer=analyzer)
+        try:
+            if deployment._keys.rotates_itself:
+                deployment.rotate_keys(operator="system:restore")
         except BaseException:
             deployment.close()
             raise

@@ -75,6 +75,20 @@ def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str]
     return store
 
 
+def _holds(conn: Connection, subjects: list[str]) -> set[str]:
+    """Which of ``subjects`` the store still holds anything of (record, data key, templates,
+    consent events)."""
+    found: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        chunk = subjects[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for table, column in (("subjects", "id"), ("subject_keys", "subject_id"),
+                              ("templates", "subject_id"), ("consent_events", "subject_id")):
+            found |= {str(r[0]) for r in conn.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({marks})", chunk)}
+    return found
+
+
 def keks_in_use(conn: Connection) -> set[str]:
     """KEKs still wrapping a subject's data key, a held review probe's key or a webhook
     endpoint's secret."""
@@ -216,18 +230,25 @@ class Rights(Books):
             SubjectNotFound: not registered (or already erased).
         """
         self._subject(self._conn, subject)
-        return self._erase(subject, operator=operator)
+        receipt = self._erase(subject, operator=operator)
+        assert receipt is not None
+        return receipt
 
-    def _erase(self, subject: str, *, operator: str, reapplied: bool = False) -> ErasureReceipt:
+    def _erase(self, subject: str, *, operator: str,
+               reapplied: bool = False) -> ErasureReceipt | None:
         """Erasure itself: the deletions, the key rotation, the ledger entry and the receipt,
         in one transaction (the new KEK is staged inside it, under the writer lock, so
-        erasures in several processes never rotate past each other)."""
-        rotate = self._keys.rotates_itself
+        erasures in several processes never rotate past each other). An erasure applied
+        again from the ledger does not rotate (the restore does, once) and returns
+        ``None`` when nothing of the subject is left (another process was first)."""
+        rotate = self._keys.rotates_itself and not reapplied
         with self._rotation:
             try:
                 with self._unit() as conn:
                     if not reapplied:
                         self._subject(conn, subject)
+                    elif not _holds(conn, [subject]):
+                        return None
                     purposes = sorted(
                         {str(r[0]) for r in conn.execute(
                             "SELECT purpose_key FROM templates WHERE subject_id = ? UNION "
@@ -254,7 +275,8 @@ class Rights(Books):
                     if not reapplied:
                         self._keys.record_erasure(subject, now.isoformat())
             finally:
-                self._finish_rotation()
+                if rotate:
+                    self._finish_rotation()
         self.refresh_galleries()
         return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
                               images=images, consents=consents, data_key_destroyed=shredded,
@@ -264,23 +286,16 @@ class Rights(Books):
         """Erase again every subject of the erasure ledger (kept beside the keys) that the
         store still holds anything of: what a restored older copy of the store brought
         back. Each is audited as ``subject-erased`` with ``reapplied``; returns them."""
-        ledger = self._keys.erased_subjects()
+        ledger = list(dict.fromkeys(self._keys.erased_subjects()))
         if not ledger:
             return []
-        found: set[str] = set()
         with self._reading() as conn:
-            for start in range(0, len(ledger), 500):
-                chunk = ledger[start:start + 500]
-                marks = ", ".join("?" * len(chunk))
-                for table, column in (("subjects", "id"), ("subject_keys", "subject_id"),
-                                      ("templates", "subject_id"),
-                                      ("consent_events", "subject_id")):
-                    found |= {str(r[0]) for r in conn.execute(
-                        f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({marks})",
-                        chunk)}
-        again = [s for s in dict.fromkeys(ledger) if s in found]
-        for subject in again:
-            self._erase(subject, operator="system:erasure-ledger", reapplied=True)
+            found = _holds(conn, ledger)
+        again = []
+        for subject in ledger:
+            if subject in found and self._erase(subject, operator="system:erasure-ledger",
+                                                reapplied=True) is not None:
+                again.append(subject)
         return again
 
     # -- R16 ----------------------------------------------------------------------

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from ..errors import SchemaTooNew, StorageError, StoreBusy
+from ..errors import InvalidArgument, SchemaTooNew, StorageError, StoreBusy
 from .connection import Connection, Dialect, dialect
 
 __all__ = [
@@ -183,6 +183,55 @@ def _connect_postgres(url: str, now: datetime, migrate: bool = True) -> Connecti
         conn.close()
         raise
     return conn
+
+
+def backup_sqlite(conn: Connection, target: str | Path) -> None:
+    """Copy the SQLite store to the file ``target`` with SQLite's online backup API: a
+    consistent copy while the service keeps reading and writing.
+
+    Raises:
+        InvalidArgument: the store is PostgreSQL (back it up with ``pg_dump``), or
+            ``target`` exists.
+    """
+    if not isinstance(conn, sqlite3.Connection):
+        raise InvalidArgument("a PostgreSQL store is backed up with pg_dump (docs/storage.md, "
+                              "\"Backup and restore\")")
+    if Path(target).exists():
+        raise InvalidArgument(f"{target} exists; give a new file", details={"path": str(target)})
+    copy = sqlite3.connect(str(target))
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+
+
+def restore_sqlite(source: str | Path, target: str | Path) -> None:
+    """Replace the SQLite store ``target`` by the backup ``source`` (online backup API,
+    so the WAL of ``target`` is rewritten too). Nothing may use ``target`` meanwhile.
+
+    Raises:
+        StorageError: ``source`` is not a facegate store.
+    """
+    if is_url(target):
+        raise InvalidArgument("a PostgreSQL store is restored with pg_restore (docs/storage.md, "
+                              "\"Backup and restore\")")
+    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    try:
+        try:
+            app_id = src.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:
+            app_id = None
+        if app_id != APPLICATION_ID:
+            raise StorageError(f"{source} is not a facegate store",
+                               details={"path": str(source)})
+        dst = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = WAL")
+        finally:
+            dst.close()
+    finally:
+        src.close()
 
 
 def checkpoint_wal(conn: Connection) -> bool:
