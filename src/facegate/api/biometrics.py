@@ -78,12 +78,24 @@ async def enroll(request: Request, key: OperatorKey,
     body = await read_image_body(request)
     fields = validate(EnrollFields, body.fields)
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
+    d = service_of(request).deployment
+    if idempotency_key is not None:
+        answered = await run(request, lambda d: d.idempotent_answer(
+            key_id=key.id, idempotency_key=idempotency_key, request_hash=body.digest))
+        if answered is not None:
+            return JSONResponse(EnrollOut.model_validate(answered[1]).model_dump(mode="json"),
+                                status_code=answered[0])  # type: ignore[return-value]
+    # The engine's part first, outside any transaction: an idempotent enrollment then
+    # holds the store's writer lock only for its records.
+    prepared = await run(request, lambda d: d.prepare_enrollment(
+        subject=fields.subject, purpose=fields.purpose, image=body.image,
+        retain_image=fields.retain_image, liveness=fields.liveness, operator=key.principal))
 
     def work() -> tuple[int, Obj]:
-        e = service_of(request).deployment.enroll(
+        e = d.enroll(
             subject=fields.subject, purpose=fields.purpose, image=body.image,
             retain_image=fields.retain_image, liveness=fields.liveness,
-            operator=key.principal)
+            operator=key.principal, prepared=prepared)
         return 201, {"subject": e.subject_id, "purpose": e.purpose_key,
                      "template": e.template_uid, "expires_at": e.expires_at.isoformat(),
                      "new_individual": e.new_individual, "image_retained": bool(e.image_uid),

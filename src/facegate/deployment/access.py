@@ -107,6 +107,22 @@ class ApiAccess(Books):
                                         subject=subject, operator=operator)
         return event, issued
 
+    def idempotent_answer(self, *, key_id: str, idempotency_key: str,
+                          request_hash: str) -> tuple[int, dict[str, Any]] | None:
+        """The stored first answer to this idempotent request, if there is one (a look
+        before the work: :meth:`idempotent` decides under the writer lock).
+
+        Raises:
+            IdempotencyConflict: the key was used before with another body.
+        """
+        stored = recall_response(self._conn, key_id=key_id, idempotency_key=idempotency_key)
+        if stored is None:
+            return None
+        if stored.request_hash != request_hash:
+            raise IdempotencyConflict("this Idempotency-Key was used with a different request",
+                                      details={"idempotency_key": idempotency_key})
+        return stored.status, stored.body
+
     def idempotent(self, *, key_id: str, idempotency_key: str, request_hash: str,
                    run: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
         """Answer a request once: the first answer is stored with the work it did, in one

@@ -33,7 +33,7 @@ from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK, KeyStore
 from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
-from ..errors import StoreKeysRequired
+from ..errors import InvalidArgument, StoreKeysRequired
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
 from ..filing.counter import list_records as list_filing_records
 from ..images import Image, ImageSource
@@ -58,7 +58,7 @@ from .reports import Reports
 from .review import Review
 from .rights import open_keys
 
-__all__ = ["CaptureAdvice", "Deployment", "Withdrawal"]
+__all__ = ["CaptureAdvice", "Deployment", "PreparedEnrollment", "Withdrawal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,17 @@ class CaptureAdvice:
 
     passed: bool
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEnrollment:
+    """The engine's part of an enrollment (:meth:`Deployment.prepare_enrollment`): whose,
+    for which purpose, and the image and descriptor, in memory only."""
+
+    subject: str
+    purpose: str
+    pack: str
+    described: templates.EnrollmentProbe
 
 
 def _key_file(path: str | Path, keys: str | Path | None,
@@ -317,19 +328,18 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
 
     # -- biometric operations -------------------------------------------------------
 
-    def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
-               retain_image: bool = False, liveness: str | None = None,
-               operator: str = "system") -> templates.Enrollment:
-        """Store the subject's sealed template for ``purpose``, through the gate.
-
-        The template, its link to the consent it rests on and its audit entry
-        commit together or not at all. With ``retain_image`` the image is kept
-        too, sealed, which needs the subject's separate ``retain_image`` consent (R10).
-        ``liveness`` is the receipt of a passed liveness check, consumed here when
-        the purpose requires liveness (H1).
+    def prepare_enrollment(self, *, subject: str, purpose: str | None,
+                           image: ImageSource | Image, retain_image: bool = False,
+                           liveness: str | None = None,
+                           operator: str = "system") -> PreparedEnrollment:
+        """The engine's part of :meth:`enroll`, done now, outside any transaction: the
+        gate's first look (a refusal is recorded and raised), then the image decoded, its
+        quality checked and its descriptor computed under that look's grant. Nothing is
+        stored; pass the result to :meth:`enroll` as ``prepared`` (the service does, so that
+        an idempotent enrollment holds the store's writer lock only for its records).
 
         Raises:
-            PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
+            PolicyRefusal: a rule refused.
             FaceError: the image has no usable face.
         """
         req = self._first_look(Operation.ENROLL, purpose, operator=operator, subject_id=subject,
@@ -340,6 +350,35 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
             described = templates.describe_enrollment(
                 gate.require(req), analyzer=self.analyzer_for(pack), image=image,
                 purpose=req.purpose, subject_id=subject)
+        return PreparedEnrollment(subject=subject, purpose=req.purpose.key, pack=pack,
+                                  described=described)
+
+    def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
+               retain_image: bool = False, liveness: str | None = None,
+               operator: str = "system",
+               prepared: PreparedEnrollment | None = None) -> templates.Enrollment:
+        """Store the subject's sealed template for ``purpose``, through the gate.
+
+        The template, its link to the consent it rests on and its audit entry
+        commit together or not at all. With ``retain_image`` the image is kept
+        too, sealed, which needs the subject's separate ``retain_image`` consent (R10).
+        ``liveness`` is the receipt of a passed liveness check, consumed here when
+        the purpose requires liveness (H1). ``prepared``: the engine's part, from
+        :meth:`prepare_enrollment` for this subject and purpose (the gate is asked again
+        here all the same).
+
+        Raises:
+            PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
+            FaceError: the image has no usable face.
+            InvalidArgument: ``prepared`` is for another subject or purpose.
+        """
+        if prepared is None:
+            prepared = self.prepare_enrollment(subject=subject, purpose=purpose, image=image,
+                                               retain_image=retain_image, liveness=liveness,
+                                               operator=operator)
+        elif (prepared.subject, prepared.purpose) != (subject, purpose):
+            raise InvalidArgument("the prepared enrollment is for another subject or purpose")
+        pack, described = prepared.pack, prepared.described
         with self._unit() as conn:
             req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject,
                                 retain_image=retain_image)
