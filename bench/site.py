@@ -80,6 +80,28 @@ def cpu_line() -> str:
             f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user and system) used so far by the live processes of a process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine so far (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
 # -- set-up ------------------------------------------------------------------------------
 
 @dataclass
@@ -190,6 +212,9 @@ class Tally:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     wall: float = 0.0
+    #: CPU seconds the service's processes used, and the whole machine's busy seconds
+    service_cpu: float = 0.0
+    machine_cpu: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, op: str, seconds: float) -> None:
@@ -205,6 +230,8 @@ class Tally:
             self.times[op] += values
         self.errors += other.errors
         self.wall += other.wall
+        self.service_cpu += other.service_cpu
+        self.machine_cpu += other.machine_cpu
 
 
 #: Successful requests over the whole run, by the audit entry each must leave.
@@ -317,15 +344,21 @@ def site_mix(site: Site, base: str, doors: int, seconds: float) -> Tally:
     return tally
 
 
-def verifiers(site: Site, base: str, n: int, seconds: float, *, with_pdfs: bool = False) -> Tally:
+def verifiers(site: Site, service: Service, n: int, seconds: float, *,
+              with_pdfs: bool = False) -> Tally:
     """``n`` clients verifying the first door's subject with the same probe (so that every
-    side of a comparison does the same work), and optionally an admin rendering PDFs."""
+    side of a comparison does the same work), and optionally an admin rendering PDFs; with
+    the CPU the service and the whole machine used meanwhile."""
     tally = Tally()
+    base = service.base
     clients: list[Callable[[float], None]] = [
         (lambda stop: door(site, base, 0, tally, stop)) for _ in range(n)]
     if with_pdfs:
         clients.append(lambda stop: admin(site, base, tally, stop))
+    cpu, (busy, _) = group_cpu(service.process.pid), machine_busy()
     tally.wall = drive(clients, seconds)
+    tally.service_cpu = group_cpu(service.process.pid) - cpu
+    tally.machine_cpu = machine_busy()[0] - busy
     return tally
 
 
@@ -421,7 +454,7 @@ def main() -> None:
         try:
             two.wait_ready()
             for s in (one, two):  # load the models in every worker before timing anything
-                verifiers(site, s.base, 2 * s.workers, 3.0)
+                verifiers(site, s, 2 * s.workers, 3.0)
             run(site, one, two, args)
         finally:
             for s in (one, two):
@@ -441,14 +474,14 @@ def run(site: Site, one: Service, two: Service, args: argparse.Namespace) -> Non
         for s, name in order if r % 2 == 0 else order[::-1]:
             mix[name].merge(site_mix(site, s.base, args.doors, sec))
         sides: list[tuple[str, Callable[[], Tally]]] = [
-            ("1 worker, 1 client", lambda: verifiers(site, one.base, 1, sec)),
-            ("2 workers, 2 clients", lambda: verifiers(site, two.base, 2, sec)),
-            ("1 worker, 2 clients", lambda: verifiers(site, one.base, 2, sec))]
+            ("1 worker, 1 client", lambda: verifiers(site, one, 1, sec)),
+            ("2 workers, 2 clients", lambda: verifiers(site, two, 2, sec)),
+            ("1 worker, 2 clients", lambda: verifiers(site, one, 2, sec))]
         for name, go in sides if r % 2 == 0 else sides[::-1]:
             throughput[name].merge(go())
         paired: list[tuple[str, Callable[[], Tally]]] = [
-            ("verify alone", lambda: verifiers(site, one.base, 2, sec)),
-            ("verify while PDFs render", lambda: verifiers(site, one.base, 2, sec,
+            ("verify alone", lambda: verifiers(site, one, 2, sec)),
+            ("verify while PDFs render", lambda: verifiers(site, one, 2, sec,
                                                            with_pdfs=True))]
         for name, go in paired if r % 2 == 0 else paired[::-1]:
             pdfs[name].merge(go())
@@ -466,6 +499,14 @@ def run(site: Site, one: Service, two: Service, args: argparse.Namespace) -> Non
     ratio = (len(throughput["2 workers, 2 clients"].times["verify"])
              / throughput["2 workers, 2 clients"].wall / base)
     print(f"  goal (2 workers >= 1.6x): {verdict(ratio >= 1.6)}")
+    print("  where the time goes (CPU seconds over wall seconds, on this 2-CPU machine):")
+    for name, t in throughput.items():
+        n = len(t.times["verify"])
+        print(f"    {name:22s} the service used {t.service_cpu / t.wall:4.2f} CPUs "
+              f"({t.service_cpu / max(n, 1) * 1000:5.0f} ms of CPU per verify); the machine "
+              f"was busy {t.machine_cpu / t.wall:4.2f} of {os.cpu_count()} CPUs, "
+              f"{(t.machine_cpu - t.service_cpu) / t.wall:4.2f} of them for other work "
+              "(the clients, other programs)")
     table("verify p95 alone against verify while PDFs render (1 worker, 2 verify clients)",
           pdfs)
     alone = pct(pdfs["verify alone"].times["verify"], 0.95)

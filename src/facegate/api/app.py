@@ -63,7 +63,8 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = deployment is None
         d = deployment or Deployment.open(cfg.database, keys=cfg.keys, analyzer=analyzer,
-                                          inference_workers=cfg.inference_workers)
+                                          inference_workers=cfg.inference_workers,
+                                          engine_threads=cfg.engine_threads)
         app.state.service = Service(d)
         anyio.to_thread.current_default_thread_limiter().total_tokens = cfg.threads
         quiet = d.observer

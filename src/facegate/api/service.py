@@ -14,6 +14,8 @@ responses, liveness challenges (see ``docs/api.md``, "Concurrency").
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -53,6 +55,10 @@ class RateLimiter:
         self.per_minute = per_minute
         self._deployment = deployment
         self._kind = kind
+        #: callers refused until then (monotonic): no process can refill a bucket sooner,
+        #: so a flood of refused requests is answered here without writing to the store
+        self._refused: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def take(self, caller: str) -> None:
         """Spend one request of ``caller``'s allowance.
@@ -61,7 +67,17 @@ class RateLimiter:
             RateLimited: none left; ``details.retry_after`` says when one will be.
         """
         name = caller if self._kind == "key" else hashlib.sha256(caller.encode()).hexdigest()[:32]
+        now = time.monotonic()
+        with self._lock:
+            until = self._refused.get(name)
+        if until is not None and now < until:
+            raise RateLimited("too many requests; slow down",
+                              details={"retry_after": max(1, round(until - now))})
         wait = self._deployment().spend_rate(f"{self._kind}:{name}", per_minute=self.per_minute)
         if wait is not None:
+            with self._lock:
+                if len(self._refused) > 10_000:
+                    self._refused = {k: v for k, v in self._refused.items() if v > now}
+                self._refused[name] = now + wait
             raise RateLimited("too many requests; slow down",
                               details={"retry_after": max(1, round(wait))})

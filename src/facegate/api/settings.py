@@ -34,6 +34,9 @@ class ApiSettings:
         threads: requests served at once by this process (its worker threads); each
             thread holds one store connection.
         inference_workers: engine runs at once in this process (the cores when ``None``).
+        engine_threads: ONNX Runtime threads for one engine run (``None``: its default,
+            all cores). One, by default: as many runs as cores go at once, and a run's
+            idle threads would spin on the cores the others need.
         report_workers: documents rendered at once, each in a separate process at the
             lowest CPU priority (``0``: in the request's thread, as the library does).
         background: run the background work (the gallery follower, the webhook sender,
@@ -56,6 +59,7 @@ class ApiSettings:
     anonymous_rate_per_minute: int = 120
     threads: int = 16
     inference_workers: int | None = None
+    engine_threads: int | None = 1
     report_workers: int = 1
     background: bool = True
     sweep_interval: float = 3600.0

@@ -37,6 +37,9 @@ __all__ = ["SERVE_COMMANDS"]
                    "gallery changes are shared through it).")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests each worker serves at once.")
+@click.option("--engine-threads", default=1, show_default=True, type=click.IntRange(0, 64),
+              help="ONNX Runtime threads for one engine run (0: its default, all cores); "
+                   "each worker runs as many engine runs at once as the machine has cores.")
 @click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int,
               help="Largest request body in bytes.")
 @click.option("--rate", default=1200, show_default=True, type=int,
@@ -51,7 +54,8 @@ __all__ = ["SERVE_COMMANDS"]
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="With --demo: the shared data folder (default: ../shared/data if present).")
 def serve_command(database: str, keys: str | None, host: str, port: int, workers: int,
-                  threads: int, max_body: int, rate: int, sweep_interval: float,
+                  threads: int, engine_threads: int, max_body: int, rate: int,
+                  sweep_interval: float,
                   forwarded_allow_ips: str | None, demo: bool, data: Path | None) -> None:
     """Run the REST service (see docs/api.md)."""
     import uvicorn
@@ -64,6 +68,7 @@ def serve_command(database: str, keys: str | None, host: str, port: int, workers
         _demo(database, keys, host, port, data)
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
                            rate_per_minute=rate, threads=threads,
+                           engine_threads=engine_threads or None,
                            sweep_interval=sweep_interval)
     if not demo:
         click.echo(f"kiosk: http://{host}:{port}/kiosk   "

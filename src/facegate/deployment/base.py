@@ -124,7 +124,8 @@ class DeploymentBase:
                  analyzer_factory: Callable[[], FaceAnalyzer],
                  ids: Callable[[], str], warning_share: float | None = None,
                  reconnect: Callable[[], Connection] | None = None,
-                 inference_workers: int | None = None, slow_workers: int = 1) -> None:
+                 inference_workers: int | None = None, slow_workers: int = 1,
+                 engine_threads: int | None = None) -> None:
         if warning_share is not None and not 0.0 < warning_share <= 1.0:
             raise InvalidArgument("warning_share must lie in (0, 1]",
                                   details={"warning_share": warning_share})
@@ -134,6 +135,7 @@ class DeploymentBase:
                                   details={"inference_workers": workers,
                                            "slow_workers": slow_workers})
         self._warning_share = warning_share
+        self._engine_threads = engine_threads
         self._connections = ThreadConnections(conn, reconnect)
         self._keys = keys
         #: the engine runs in at most this many threads at once (the cores, by default)
@@ -239,7 +241,8 @@ class DeploymentBase:
             with self._building:
                 found = self._pack_analyzers.get(pack)
                 if found is None:
-                    found = FaceAnalyzer.for_pack(pack, settings=settings)
+                    found = FaceAnalyzer.for_pack(pack, settings=settings,
+                                                  threads=self._engine_threads)
                     self._pack_analyzers[pack] = found
         return found
 

@@ -33,6 +33,7 @@ from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK, KeyStore
 from ..crypto.keyring import KeyRing
 from ..engine.base import Engine
+from ..engine.packs import DEFAULT_PACK
 from ..errors import InvalidArgument, StoreKeysRequired
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
 from ..filing.counter import list_records as list_filing_records
@@ -129,7 +130,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
              ids: Callable[[], str] | None = None, warning_share: float | None = None,
              keys: str | Path | None = None,
              environ: Mapping[str, str] | None = None,
-             inference_workers: int | None = None, slow_workers: int = 1) -> Deployment:
+             inference_workers: int | None = None, slow_workers: int = 1,
+             engine_threads: int | None = None) -> Deployment:
         """Open (creating and migrating) the deployment stored at ``path``.
 
         Args:
@@ -153,6 +155,9 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
                 machine's cores when ``None``); calls beyond wait their turn.
             slow_workers: how many slow jobs (video decoding, pack evaluation) may run
                 at once.
+            engine_threads: ONNX Runtime's threads for one engine run (its default, the
+                cores, when ``None``); a service running as many engine runs at once as
+                it has cores gives each one thread (``facegate serve --engine-threads``).
 
         A deployment may be called from several threads at once: each thread gets its
         own connection to the store. Subjects in the erasure ledger kept beside the keys
@@ -179,7 +184,11 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
         ready = analyzer
 
         def factory() -> FaceAnalyzer:
-            return ready if ready is not None else FaceAnalyzer(engine)
+            if ready is not None:
+                return ready
+            if engine is None and engine_threads is not None:
+                return FaceAnalyzer.for_pack(DEFAULT_PACK, threads=engine_threads)
+            return FaceAnalyzer(engine)
 
         def reconnect() -> Connection:
             return connect(path, now=clock.now(), migrate=False)
@@ -187,7 +196,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
         deployment = cls(conn, keys=store, clock=clock, analyzer_factory=factory,
                          ids=ids or new_subject_id, warning_share=warning_share,
                          reconnect=reconnect, inference_workers=inference_workers,
-                         slow_workers=slow_workers)
+                         slow_workers=slow_workers, engine_threads=engine_threads)
         deployment._central = is_url(path)
         deployment._location = redact_url(str(path)) if is_url(path) else str(path)
         deployment._target = str(path)

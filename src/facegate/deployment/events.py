@@ -22,6 +22,7 @@ from ..events.catalogue import AUDIENCES, NAMED_TYPES, Entry, Event, event_for, 
 from ..events.delivery import Delivery
 from ..events.store import (
     Endpoint,
+    any_due,
     claim_due,
     get_endpoint,
     insert_endpoint,
@@ -116,8 +117,11 @@ class Events(Rights):
     def claim_deliveries(self, *, limit: int = 20, lease: float = 60.0) -> list[Delivery]:
         """Claim up to ``limit`` outbox rows due now, each for ``lease`` seconds (no other
         sender takes them meanwhile), with what sending needs."""
+        now = time.time()
+        if not any_due(self._conn, now=now):  # a read: no write lock while idle
+            return []
         with self._unit(serialise=False) as conn:
-            ids = claim_due(conn, now=time.time(), lease=lease, limit=limit)
+            ids = claim_due(conn, now=now, lease=lease, limit=limit)
         ring = self._keys.ring
         out = []
         for delivery_id in ids:

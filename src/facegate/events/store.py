@@ -34,7 +34,7 @@ from .delivery import Delivery
 if TYPE_CHECKING:
     from ..storage.connection import Connection
 
-__all__ = ["Delivery", "Endpoint", "claim_due", "endpoint_kek_ids", "enqueue", "get_endpoint",
+__all__ = ["Endpoint", "any_due", "claim_due", "endpoint_kek_ids", "enqueue", "get_endpoint",
            "insert_endpoint", "list_endpoints", "load_delivery", "mark_attempt",
            "outbox_counts", "purge_outbox", "revoke_endpoint", "rewrap_endpoint_secrets"]
 
@@ -138,6 +138,14 @@ def enqueue(conn: Connection, *, endpoint_id: str, event: Event, now: datetime,
                  "ON CONFLICT (endpoint_id, event_seq) DO NOTHING",
                  (endpoint_id, event.audit_seq, event.type, body, now.isoformat(),
                   first_attempt))
+
+
+def any_due(conn: Connection, *, now: float) -> bool:
+    """Whether any row is due for an attempt now (a read, before claiming)."""
+    return conn.execute("SELECT 1 FROM webhook_outbox WHERE delivered_at IS NULL AND "
+                        "failed_at IS NULL AND next_attempt <= ? AND "
+                        "(leased_until IS NULL OR leased_until < ?) LIMIT 1",
+                        (now, now)).fetchone() is not None
 
 
 def claim_due(conn: Connection, *, now: float, lease: float, limit: int) -> list[int]:
