@@ -507,6 +507,10 @@ def run(site: Site, one: Service, two: Service, args: argparse.Namespace) -> Non
               f"was busy {t.machine_cpu / t.wall:4.2f} of {os.cpu_count()} CPUs, "
               f"{(t.machine_cpu - t.service_cpu) / t.wall:4.2f} of them for other work "
               "(the clients, other programs)")
+    one_t, two_t = throughput["1 worker, 1 client"], throughput["2 workers, 2 clients"]
+    print(f"  the CPU the 2-worker service got / the 1-worker service with one request at a "
+          f"time: {two_t.service_cpu / two_t.wall / (one_t.service_cpu / one_t.wall):.2f}x "
+          "(verify throughput follows it: the CPU per verify stays the same)")
     table("verify p95 alone against verify while PDFs render (1 worker, 2 verify clients)",
           pdfs)
     alone = pct(pdfs["verify alone"].times["verify"], 0.95)
