@@ -212,8 +212,9 @@ class Tally:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     wall: float = 0.0
-    #: CPU seconds the service's processes used, and the whole machine's busy seconds
+    #: CPU seconds the service's processes, this bench's clients and the whole machine used
     service_cpu: float = 0.0
+    client_cpu: float = 0.0
     machine_cpu: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -231,6 +232,7 @@ class Tally:
         self.errors += other.errors
         self.wall += other.wall
         self.service_cpu += other.service_cpu
+        self.client_cpu += other.client_cpu
         self.machine_cpu += other.machine_cpu
 
 
@@ -355,9 +357,10 @@ def verifiers(site: Site, service: Service, n: int, seconds: float, *,
         (lambda stop: door(site, base, 0, tally, stop)) for _ in range(n)]
     if with_pdfs:
         clients.append(lambda stop: admin(site, base, tally, stop))
-    cpu, (busy, _) = group_cpu(service.process.pid), machine_busy()
+    cpu, mine, (busy, _) = group_cpu(service.process.pid), time.process_time(), machine_busy()
     tally.wall = drive(clients, seconds)
     tally.service_cpu = group_cpu(service.process.pid) - cpu
+    tally.client_cpu = time.process_time() - mine
     tally.machine_cpu = machine_busy()[0] - busy
     return tally
 
@@ -502,11 +505,11 @@ def run(site: Site, one: Service, two: Service, args: argparse.Namespace) -> Non
     print("  where the time goes (CPU seconds over wall seconds, on this 2-CPU machine):")
     for name, t in throughput.items():
         n = len(t.times["verify"])
+        others = t.machine_cpu - t.service_cpu - t.client_cpu
         print(f"    {name:22s} the service used {t.service_cpu / t.wall:4.2f} CPUs "
-              f"({t.service_cpu / max(n, 1) * 1000:5.0f} ms of CPU per verify); the machine "
-              f"was busy {t.machine_cpu / t.wall:4.2f} of {os.cpu_count()} CPUs, "
-              f"{(t.machine_cpu - t.service_cpu) / t.wall:4.2f} of them for other work "
-              "(the clients, other programs)")
+              f"({t.service_cpu / max(n, 1) * 1000:3.0f} ms of CPU per verify), the clients "
+              f"{t.client_cpu / t.wall:4.2f}, other programs {others / t.wall:4.2f}: the "
+              f"machine was busy {t.machine_cpu / t.wall:4.2f} of {os.cpu_count()} CPUs")
     one_t, two_t = throughput["1 worker, 1 client"], throughput["2 workers, 2 clients"]
     print(f"  the CPU the 2-worker service got / the 1-worker service with one request at a "
           f"time: {two_t.service_cpu / two_t.wall / (one_t.service_cpu / one_t.wall):.2f}x "
