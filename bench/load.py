@@ -10,8 +10,8 @@ One run, side by side on the same machine and store:
    ``--concurrency`` client threads each sending ``POST /v1/verify`` (JSON,
    base64 probe, operator key) for ``--seconds``: throughput and p50/p99 latency.
    With one client the latency is directly comparable with the in-process time;
-   with several, requests queue (the service verifies one at a time per process,
-   the engine uses the cores), so throughput is the comparable figure.
+   with several, requests run side by side (as many engine runs at once as the
+   machine has cores, the others queue), so throughput is the comparable figure.
 
 Printed: both sets of figures and the overhead as a ratio of in-process time,
 ``(http - inprocess) / inprocess``, for p50 latency at concurrency 1 and for

@@ -92,6 +92,7 @@ The hierarchy::
     │   ├── AlreadyRegistered         registry.conflict
     │   └── ReviewCaseClosed          review.closed
     ├── StorageError              storage.error
+    │   ├── StoreBusy                 storage.busy
     │   ├── SchemaTooNew              storage.schema_too_new
     │   ├── StoreKeysRequired         storage.keys_required
     │   ├── StoreNotFound             storage.not_found
@@ -200,6 +201,7 @@ __all__ = [
     "ServiceNotReady",
     "SiteNotFound",
     "StorageError",
+    "StoreBusy",
     "StoreKeysRequired",
     "StoreNotFound",
     "StoreTampered",
@@ -695,6 +697,13 @@ class ReviewCaseClosed(RegistryError):
 class StorageError(Error):
     code = "storage.error"
     http_status = 500
+
+
+class StoreBusy(StorageError):
+    """Another writer held the store's write lock for longer than the busy timeout."""
+
+    code = "storage.busy"
+    http_status = 503
 
 
 class SchemaTooNew(StorageError):

@@ -169,3 +169,50 @@ def test_no_command_shadows_another() -> None:
     keys, api_key = cli.commands["keys"], cli.commands["api-key"]
     assert isinstance(keys, click.Group) and isinstance(api_key, click.Group)
     assert "rotate" in keys.commands and {"issue", "list", "revoke"} <= set(api_key.commands)
+
+
+@pytest.mark.both_stores
+def test_serve_with_two_workers_shares_the_rate_limit_and_sessions(
+        store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """``--workers 2``: two processes on one store, on SQLite and on PostgreSQL; the key's
+    allowance and the browser's session hold whichever process answers."""
+    keys = tmp_path / "svc.keys"
+    if store_backend == "postgresql":
+        database = request.getfixturevalue("postgres_server").create_database("workers")
+    else:
+        database = str(tmp_path / "svc.db")
+    with Deployment.open(database, keys=keys) as d:
+        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+                             credit_code="91310000EXAMPLE00X")
+        secret = d.issue_api_key(role="admin", label="admin").secret
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from facegate.cli import main; main()", "serve",
+         "--db", database, "--keys", str(keys), "--port", str(port), "--workers", "2",
+         "--rate", "10", "--sweep-interval", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(base)
+        started = time.monotonic()
+        statuses = []
+        for _ in range(24):
+            with httpx.Client(base_url=base) as fresh:  # a new connection: any worker
+                statuses.append(fresh.get("/v1/processor",
+                                          headers={"X-API-Key": secret}).status_code)
+        elapsed = time.monotonic() - started
+        assert statuses.count(200) <= 10 + elapsed * 10 / 60 + 1
+        assert 429 in statuses
+        with httpx.Client(base_url=base) as browser:
+            page = browser.get("/login")
+            token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            signed = browser.post("/login", data={"key": secret, "csrf": token})
+            assert signed.status_code == 303
+        cookie = signed.cookies["facegate_session"]
+        for _ in range(6):
+            with httpx.Client(base_url=base, cookies={"facegate_session": cookie}) as fresh:
+                assert fresh.get("/dashboard").status_code in (200, 429)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert err.count("Application startup complete") == 2

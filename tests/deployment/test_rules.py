@@ -326,7 +326,9 @@ def test_r10_raw_images_are_never_stored(books: Deployment, faces: dict[str, Pat
     d.verify(subject=alice.id, purpose=ACCESS, image=faces["obama2"])
     photo = faces["obama"].read_bytes()
     assert {p.name for p in tmp_path.iterdir()} <= {"facegate.db", "facegate.db-shm",
-                                                    "facegate.db-wal", "facegate.db.keys"}
+                                                    "facegate.db-wal", "facegate.db.keys",
+                                                    "facegate.db.keys.lock"}
+    assert (tmp_path / "facegate.db.keys.lock").stat().st_size == 0
     for path in tmp_path.iterdir():
         data = path.read_bytes()
         assert b"\xff\xd8\xff" not in data, path  # JPEG start of image

@@ -2,7 +2,12 @@
 
 The store is opened when the app starts (or a ready
 :class:`~facegate.deployment.Deployment` is given, for tests and embedding) and
-closed when it stops, after uvicorn has drained the requests in flight.
+closed when it stops, after uvicorn has drained the requests in flight. At
+start the app also bounds its worker threads (``settings.threads``), starts the
+pool of low-priority processes that render documents and the background work
+(:mod:`facegate.api.background`). :func:`app_from_environment` is the factory
+that every worker process of ``facegate serve --workers N`` (or ``uvicorn
+--factory``) calls.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from starlette.formparsers import MultiPartParser
 
 from .. import __version__
@@ -18,13 +25,16 @@ from ..analysis import FaceAnalyzer
 from ..deployment import Deployment
 from ..engine.packs import DEFAULT_PACK, get_pack
 from ..web import install_web
-from . import biometrics, books, documents, oversight, people
+from . import biometrics, books, docs, documents, events, oversight, people
+from .background import Background
 from .errors import install_error_handlers
+from .metrics import Metrics
 from .middleware import RequestContext
+from .rendering import ReportPool
 from .service import RateLimiter, Service
 from .settings import ApiSettings
 
-__all__ = ["create_app", "keep_uploads_in_memory"]
+__all__ = ["app_from_environment", "create_app", "keep_uploads_in_memory"]
 
 
 def keep_uploads_in_memory(max_body_bytes: int) -> None:
@@ -52,39 +62,84 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
     cfg = settings or ApiSettings()
     keep_uploads_in_memory(cfg.max_body_bytes)
 
+    def served() -> Deployment | None:
+        service: Service | None = getattr(app.state, "service", None)
+        return service.deployment if service is not None else None
+
+    def current() -> Deployment:
+        found = served()
+        assert found is not None, "the service has not started"
+        return found
+
+    metrics = Metrics(served)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = deployment is None
-        d = deployment or Deployment.open(cfg.database, keys=cfg.keys, analyzer=analyzer)
+        d = deployment or Deployment.open(cfg.database, keys=cfg.keys, analyzer=analyzer,
+                                          inference_workers=cfg.inference_workers,
+                                          engine_threads=cfg.engine_threads)
         app.state.service = Service(d)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = cfg.threads
+        quiet = d.observer
+        d.observer = metrics
+        target, key_file = d.opened_as
+        pool = (ReportPool(target, key_file, cfg.report_workers, metrics)
+                if cfg.report_workers > 0 and target else None)
+        if pool is not None:
+            d.use_report_process(pool.build)
+        background = Background(d, cfg) if cfg.background else None
+        app.state.background = background
+        if background is not None:
+            background.start()
         try:
             yield
         finally:
+            if background is not None:
+                background.stop()
+            if pool is not None:
+                d.use_report_process(None)
+                pool.close()
+            d.observer = quiet
             if opened:
-                with app.state.service.lock:
-                    d.close()
+                d.close()
 
     app = FastAPI(title="facegate", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,
                   description="Face recognition that keeps the law by construction: every "
                               "biometric operation passes a policy gate. See docs/api.md.")
     app.state.settings = cfg
-    app.state.limiter = RateLimiter(cfg.rate_per_minute)
-    app.state.anonymous_limiter = RateLimiter(cfg.anonymous_rate_per_minute)
+    app.state.metrics = metrics
+    app.state.background = None
+    app.state.limiter = RateLimiter(current, cfg.rate_per_minute, kind="key")
+    app.state.anonymous_limiter = RateLimiter(current, cfg.anonymous_rate_per_minute,
+                                              kind="client")
     if deployment is not None:
         app.state.service = Service(deployment)
     install_error_handlers(app)
-    for module in (books, people, biometrics, oversight, documents):
+    for module in (books, people, biometrics, oversight, documents, events):
         app.include_router(module.router)
     app.include_router(oversight.health)
+    docs.install_docs(app)
+    if cfg.metrics:
+        @app.get("/metrics", include_in_schema=False)
+        def scrape(request: Request) -> Response:
+            body, ctype = metrics.exposition()
+            return Response(body, media_type=ctype)
     install_web(app)
     def model() -> str:
         """The deployment's default pack (the best-measured installed one unless it was
         opened with another), else the always-installed fallback."""
-        service = getattr(app.state, "service", None)
-        pack = service.deployment.analyzer.pack if service is not None else get_pack(
-            DEFAULT_PACK)
+        found = served()
+        pack = found.analyzer.pack if found is not None else get_pack(DEFAULT_PACK)
         return f"{pack.id}/{pack.version}"
 
-    app.add_middleware(RequestContext, max_body_bytes=cfg.max_body_bytes, model=model)
+    app.add_middleware(RequestContext, max_body_bytes=cfg.max_body_bytes, model=model,
+                       observe=metrics.request)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The service with the settings in the environment (:meth:`ApiSettings.from_environ`):
+    what each worker process of ``facegate serve --workers N`` runs."""
+    return create_app(ApiSettings.from_environ())

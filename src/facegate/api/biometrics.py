@@ -31,9 +31,11 @@ from .common import (
     model_info,
     read_image_body,
     run,
+    service_of,
     validate,
 )
 from .errors import ERROR_RESPONSES
+from .models import ChallengeOut, EnrollOut, IdentifyOut, LivenessOut, VerifyOut
 
 __all__ = ["router"]
 
@@ -67,7 +69,8 @@ class ChallengeIn(StrictBody):
 
 
 
-@router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields))
+@router.post("/enroll", status_code=201, openapi_extra=image_request_body(EnrollFields),
+             response_model=EnrollOut)
 async def enroll(request: Request, key: OperatorKey,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Obj:
     """Store the subject's sealed template for the purpose (the image is not kept unless
@@ -75,12 +78,24 @@ async def enroll(request: Request, key: OperatorKey,
     body = await read_image_body(request)
     fields = validate(EnrollFields, body.fields, form=body.form)
     allow(request, key, ApiAction.BIOMETRIC, purpose=fields.purpose)
+    d = service_of(request).deployment
+    if idempotency_key is not None:
+        answered = await run(request, lambda d: d.idempotent_answer(
+            key_id=key.id, idempotency_key=idempotency_key, request_hash=body.digest))
+        if answered is not None:
+            return JSONResponse(EnrollOut.model_validate(answered[1]).model_dump(mode="json"),
+                                status_code=answered[0])  # type: ignore[return-value]
+    # The engine's part first, outside any transaction: an idempotent enrollment then
+    # holds the store's writer lock only for its records.
+    prepared = await run(request, lambda d: d.prepare_enrollment(
+        subject=fields.subject, purpose=fields.purpose, image=body.image,
+        retain_image=fields.retain_image, liveness=fields.liveness, operator=key.principal))
 
     def work() -> tuple[int, Obj]:
-        e = request.app.state.service.deployment.enroll(
+        e = d.enroll(
             subject=fields.subject, purpose=fields.purpose, image=body.image,
             retain_image=fields.retain_image, liveness=fields.liveness,
-            operator=key.principal)
+            operator=key.principal, prepared=prepared)
         return 201, {"subject": e.subject_id, "purpose": e.purpose_key,
                      "template": e.template_uid, "expires_at": e.expires_at.isoformat(),
                      "new_individual": e.new_individual, "image_retained": bool(e.image_uid),
@@ -92,10 +107,11 @@ async def enroll(request: Request, key: OperatorKey,
         status, result = await run(request, lambda d: d.idempotent(
             key_id=key.id, idempotency_key=idempotency_key, request_hash=body.digest,
             run=work))
-    return JSONResponse(result, status_code=status)  # type: ignore[return-value]
+    return JSONResponse(EnrollOut.model_validate(result).model_dump(mode="json"),
+                        status_code=status)  # type: ignore[return-value]
 
 
-@router.post("/verify", openapi_extra=image_request_body(VerifyFields))
+@router.post("/verify", openapi_extra=image_request_body(VerifyFields), response_model=VerifyOut)
 async def verify(request: Request, key: OperatorKey) -> Obj:
     """Is this the subject? 1:1 against their templates for the purpose."""
     body = await read_image_body(request)
@@ -110,7 +126,8 @@ async def verify(request: Request, key: OperatorKey) -> Obj:
             "model": model_info(v.pack)}
 
 
-@router.post("/identify", openapi_extra=image_request_body(IdentifyFields))
+@router.post("/identify", openapi_extra=image_request_body(IdentifyFields),
+             response_model=IdentifyOut)
 async def identify(request: Request, key: OperatorKey) -> Obj:
     """Who is this? Every face of the probe, within the purpose's own gallery (R13);
     hits of a purpose under human review come back as pending review cases (R19)."""
@@ -131,7 +148,7 @@ async def identify(request: Request, key: OperatorKey) -> Obj:
             "models": [model_info(p) for p in sorted(packs)]}
 
 
-@router.post("/liveness/challenges", status_code=201)
+@router.post("/liveness/challenges", status_code=201, response_model=ChallengeOut)
 def liveness_challenge(body: ChallengeIn, request: Request,
                        key: OperatorKey) -> Obj:
     """A challenge: two or three actions in a random order, a nonce, a short expiry."""
@@ -227,7 +244,8 @@ async def _answer(request: Request) -> tuple[list[Frame], bytes | None, str | No
     return frames, video, nonce
 
 
-@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_ANSWER_BODY)
+@router.post("/liveness/challenges/{challenge}/answer", openapi_extra=_ANSWER_BODY,
+             response_model=LivenessOut)
 async def liveness_check(challenge: str, request: Request,
                          key: OperatorKey) -> Obj:
     """Answer a challenge with timestamped frames or one video file (WebM, MP4); a pass

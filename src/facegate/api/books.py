@@ -6,9 +6,10 @@ is public (the kiosk shows it before anyone has a key, CN Art. 5).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from ..access import ApiAction, Scope
@@ -23,6 +24,22 @@ from .common import (
     sites_in_scope,
 )
 from .errors import ERROR_RESPONSES
+from .models import (
+    ActivatedOut,
+    AssessmentResponse,
+    KeyIssued,
+    KeyResponse,
+    KeysPage,
+    NoticeResponse,
+    ProcessorResponse,
+    PublicNotice,
+    PurposeDetail,
+    PurposeResponse,
+    PurposesList,
+    SiteResponse,
+    SitesList,
+)
+from .pages import Cursor, page
 
 __all__ = ["router"]
 
@@ -89,7 +106,7 @@ class KeyIn(StrictBody):
 Obj = dict[str, Any]
 
 
-@router.put("/processor", tags=["books"])
+@router.put("/processor", tags=["books"], response_model=ProcessorResponse)
 def register_processor(body: ProcessorIn, request: Request,
                        key: AdminKey) -> Obj:
     """Register the processor (once)."""
@@ -98,13 +115,13 @@ def register_processor(body: ProcessorIn, request: Request,
         lambda d: d.register_processor(**body.model_dump())))}
 
 
-@router.get("/processor", tags=["books"])
+@router.get("/processor", tags=["books"], response_model=ProcessorResponse)
 def get_processor(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     return {"processor": jsonable(request.app.state.service.call(lambda d: d.processor()))}
 
 
-@router.post("/sites", status_code=201, tags=["books"])
+@router.post("/sites", status_code=201, tags=["books"], response_model=SiteResponse)
 def register_site(body: SiteIn, request: Request, key: AdminKey) -> Obj:
     """Register a capture site (private spaces are refused, R12)."""
     allow(request, key, ApiAction.CONFIGURE, whole=True)
@@ -113,7 +130,7 @@ def register_site(body: SiteIn, request: Request, key: AdminKey) -> Obj:
     return {"site": jsonable(site)}
 
 
-@router.get("/sites", tags=["books"])
+@router.get("/sites", tags=["books"], response_model=SitesList)
 def list_sites(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     sites = request.app.state.service.call(lambda d: d.sites())
@@ -121,7 +138,7 @@ def list_sites(request: Request, key: StaffKey) -> Obj:
                                                           lambda s: str(s.key))]}
 
 
-@router.post("/purposes", status_code=201, tags=["books"])
+@router.post("/purposes", status_code=201, tags=["books"], response_model=PurposeResponse)
 def register_purpose(body: PurposeIn, request: Request, key: AdminKey) -> Obj:
     """Register a purpose as a draft (R1, R7, R9, R13 are checked now)."""
     allow(request, key, ApiAction.CONFIGURE, purpose=body.key, site=body.site)
@@ -130,7 +147,7 @@ def register_purpose(body: PurposeIn, request: Request, key: AdminKey) -> Obj:
     return {"purpose": jsonable(purpose)}
 
 
-@router.get("/purposes", tags=["books"])
+@router.get("/purposes", tags=["books"], response_model=PurposesList)
 def list_purposes(request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS)
     purposes = request.app.state.service.call(lambda d: d.purposes())
@@ -138,7 +155,7 @@ def list_purposes(request: Request, key: StaffKey) -> Obj:
     return {"purposes": [jsonable(p) for p in purposes if shown(p.key, p.site_key)]}
 
 
-@router.get("/purposes/{purpose}", tags=["books"])
+@router.get("/purposes/{purpose}", tags=["books"], response_model=PurposeDetail)
 def get_purpose(purpose: str, request: Request, key: StaffKey) -> Obj:
     allow(request, key, ApiAction.READ_BOOKS, purpose=purpose)
     service = request.app.state.service
@@ -146,7 +163,8 @@ def get_purpose(purpose: str, request: Request, key: StaffKey) -> Obj:
             "activation_warnings": service.call(lambda d: d.activation_warnings(purpose))}
 
 
-@router.post("/purposes/{purpose}/notice", status_code=201, tags=["books"])
+@router.post("/purposes/{purpose}/notice", status_code=201, tags=["books"],
+             response_model=NoticeResponse)
 def publish_notice(purpose: str, body: NoticeIn, request: Request,
                    key: AdminKey) -> Obj:
     """Publish a new version of the purpose's bilingual notice (R6)."""
@@ -157,7 +175,7 @@ def publish_notice(purpose: str, body: NoticeIn, request: Request,
     return {"notice": jsonable(notice)}
 
 
-@router.get("/purposes/{purpose}/notice", tags=["books"])
+@router.get("/purposes/{purpose}/notice", tags=["books"], response_model=PublicNotice)
 def read_notice(purpose: str, request: Request) -> Obj:
     """The purpose's current notice, public: shown to people before they choose (CN Art. 5)."""
     request.app.state.anonymous_limiter.take(request.client.host if request.client else "-")
@@ -168,7 +186,8 @@ def read_notice(purpose: str, request: Request) -> Obj:
             "notice": jsonable(notice)}
 
 
-@router.post("/purposes/{purpose}/assessments", status_code=201, tags=["books"])
+@router.post("/purposes/{purpose}/assessments", status_code=201, tags=["books"],
+             response_model=AssessmentResponse)
 def sign_assessment(purpose: str, body: AssessmentIn, request: Request,
                     key: AdminKey) -> Obj:
     """Record a signed personal information protection impact assessment (R14)."""
@@ -179,7 +198,7 @@ def sign_assessment(purpose: str, body: AssessmentIn, request: Request,
     return {"assessment": jsonable(assessment)}
 
 
-@router.post("/purposes/{purpose}/activate", tags=["books"])
+@router.post("/purposes/{purpose}/activate", tags=["books"], response_model=ActivatedOut)
 def activate_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
     """Put the purpose live: needs a complete notice, an alternative and a current PIA."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
@@ -189,7 +208,7 @@ def activate_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
             "warnings": service.call(lambda d: d.activation_warnings(purpose))}
 
 
-@router.post("/purposes/{purpose}/suspend", tags=["books"])
+@router.post("/purposes/{purpose}/suspend", tags=["books"], response_model=PurposeResponse)
 def suspend_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     p = request.app.state.service.call(
@@ -197,7 +216,7 @@ def suspend_purpose(purpose: str, request: Request, key: AdminKey) -> Obj:
     return {"purpose": jsonable(p)}
 
 
-@router.post("/keys", status_code=201, tags=["keys"])
+@router.post("/keys", status_code=201, tags=["keys"], response_model=KeyIssued)
 def issue_key(body: KeyIn, request: Request, key: AdminKey) -> Obj:
     """Issue a staff key within the caller's own scope; its secret is in this response only."""
     allow(request, key, ApiAction.CONFIGURE, other_key=Scope(
@@ -209,15 +228,24 @@ def issue_key(body: KeyIn, request: Request, key: AdminKey) -> Obj:
     return {"key": issued.key.as_dict(), "secret": issued.secret}
 
 
-@router.get("/keys", tags=["keys"])
-def list_keys(request: Request, key: AdminKey) -> Obj:
-    """The keys within the caller's own scope."""
+@router.get("/keys", tags=["keys"], response_model=KeysPage)
+def list_keys(request: Request, key: AdminKey,
+              cursor: Annotated[str | None, Query(max_length=200)] = None,
+              since: datetime | None = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Obj:
+    """The keys within the caller's own scope: staff keys and subjects' tokens (never a
+    secret), oldest first, from ``cursor`` (``next_cursor`` of the page before) and issued
+    at or after ``since``."""
     allow(request, key, ApiAction.CONFIGURE)
-    return {"keys": [k.as_dict() for k in request.app.state.service.call(
-        lambda d: d.api_keys()) if allowed(key, ApiAction.CONFIGURE, other_key=k.scope)]}
+    keys = [k for k in request.app.state.service.call(lambda d: d.api_keys())
+            if allowed(key, ApiAction.CONFIGURE, other_key=k.scope)]
+    found, next_cursor = page(keys, key=lambda k: (k.created_at.isoformat(), k.id),
+                              cursor=Cursor.parse(cursor), since=since,
+                              at=lambda k: k.created_at, limit=limit)
+    return {"keys": [k.as_dict() for k in found], "next_cursor": next_cursor}
 
 
-@router.delete("/keys/{key_id}", tags=["keys"])
+@router.delete("/keys/{key_id}", tags=["keys"], response_model=KeyResponse)
 def revoke_key(key_id: str, request: Request, key: AdminKey) -> Obj:
     """Revoke a key within the caller's own scope."""
     allow(request, key, ApiAction.CONFIGURE)

@@ -53,12 +53,15 @@ class RequestContext:
         app: the wrapped application.
         max_body_bytes: the largest body accepted.
         model: the deployment's default model pack, named in a header of every response.
+        observe: told each request's method, route template, status and seconds (metrics).
     """
 
-    def __init__(self, app: App, *, max_body_bytes: int, model: Callable[[], str]) -> None:
+    def __init__(self, app: App, *, max_body_bytes: int, model: Callable[[], str],
+                 observe: Callable[[str, str, int, float], None] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.model = model
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,6 +90,7 @@ class RequestContext:
             declared = int(headers.get("content-length", "0") or "0")
         except ValueError:
             declared = 0
+        template = "(no route)"
         try:
             if declared > self.max_body_bytes:
                 await self._refuse(send_with_headers, request_id)
@@ -97,12 +101,14 @@ class RequestContext:
             raise
         finally:
             route = scope.get("route")
+            template = getattr(route, "path", None) or "(no route)"
+            seconds = time.perf_counter() - started
             log.info(json.dumps({
                 "event": "request", "request_id": request_id, "method": scope.get("method"),
-                "route": getattr(route, "path", None) or "(no route)",
-                "status": status["code"],
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-                "key": scope["state"].get("key_id")}))
+                "route": template, "status": status["code"],
+                "ms": round(seconds * 1000, 1), "key": scope["state"].get("key_id")}))
+            if self.observe is not None:
+                self.observe(str(scope.get("method")), template, status["code"], seconds)
 
     def _counting(self, receive: Receive) -> Receive:
         seen = 0

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +23,17 @@ from .common import (
     purposes_in_scope,
 )
 from .errors import ERROR_RESPONSES
+from .models import (
+    AuditCheck,
+    AuditPage,
+    CaseResponse,
+    CasesPage,
+    FilingResponse,
+    Health,
+    ReviewerOut,
+    ReviewSettingsResponse,
+)
+from .pages import Cursor, page, utc
 
 __all__ = ["health", "router"]
 
@@ -57,7 +68,7 @@ def _case(case: Any) -> Obj:
     return out
 
 
-@router.put("/purposes/{purpose}/review", tags=["review"])
+@router.put("/purposes/{purpose}/review", tags=["review"], response_model=ReviewSettingsResponse)
 def configure_review(purpose: str, body: ReviewSetup, request: Request,
                      key: AdminKey) -> Obj:
     """Make every identification hit of the purpose a review case (R19)."""
@@ -67,7 +78,8 @@ def configure_review(purpose: str, body: ReviewSetup, request: Request,
     return {"review": jsonable(settings)}
 
 
-@router.post("/purposes/{purpose}/reviewers", status_code=201, tags=["review"])
+@router.post("/purposes/{purpose}/reviewers", status_code=201, tags=["review"],
+             response_model=ReviewerOut)
 def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
                        key: AdminKey) -> Obj:
     """Authorise a reviewer key to decide the purpose's cases."""
@@ -77,17 +89,24 @@ def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
     return {"purpose": purpose, "reviewer": reviewer.principal}
 
 
-@router.get("/review/cases", tags=["review"])
+@router.get("/review/cases", tags=["review"], response_model=CasesPage)
 def review_cases(request: Request, key: ReviewerKey,
                  purpose: Annotated[str | None, Query(max_length=100)] = None,
-                 status: Literal["pending", "confirmed", "rejected", "expired"] | None = None
-                 ) -> Obj:
-    """Review cases within the key's scope, oldest first."""
+                 status: Literal["pending", "confirmed", "rejected", "expired"] | None = None,
+                 cursor: Annotated[str | None, Query(max_length=200)] = None,
+                 since: datetime | None = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Obj:
+    """Review cases within the key's scope, oldest first, from ``cursor`` (``next_cursor``
+    of the page before), opened at or after ``since``."""
     allow(request, key, ApiAction.REVIEW, purpose=purpose)
     cases = request.app.state.service.call(lambda d: d.review_cases(purpose=purpose,
                                                                     status=status))
     shown = in_scope(request, key)
-    return {"cases": [_case(c) for c in cases if shown(c.purpose_key, None)]}
+    mine = [c for c in cases if shown(c.purpose_key, None)]
+    found, next_cursor = page(mine, key=lambda c: (c.created_at.isoformat(), c.id),
+                              cursor=Cursor.parse(cursor), since=since,
+                              at=lambda c: c.created_at, limit=limit)
+    return {"cases": [_case(c) for c in found], "next_cursor": next_cursor}
 
 
 def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction) -> Any:
@@ -97,12 +116,12 @@ def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction)
     return case
 
 
-@router.get("/review/cases/{case_id}", tags=["review"])
+@router.get("/review/cases/{case_id}", tags=["review"], response_model=CaseResponse)
 def review_case(case_id: str, request: Request, key: ReviewerKey) -> Obj:
     return {"case": _case(_scoped_case(request, key, case_id, ApiAction.REVIEW))}
 
 
-@router.post("/review/cases/{case_id}/confirm", tags=["review"])
+@router.post("/review/cases/{case_id}/confirm", tags=["review"], response_model=CaseResponse)
 def confirm_case(case_id: str, body: DecisionIn, request: Request,
                  key: ReviewerKey) -> Obj:
     """Confirm a hit; it takes the profile's number of distinct reviewers (R19)."""
@@ -112,7 +131,7 @@ def confirm_case(case_id: str, body: DecisionIn, request: Request,
     return {"case": _case(case)}
 
 
-@router.post("/review/cases/{case_id}/reject", tags=["review"])
+@router.post("/review/cases/{case_id}/reject", tags=["review"], response_model=CaseResponse)
 def reject_case(case_id: str, body: DecisionIn, request: Request,
                 key: ReviewerKey) -> Obj:
     _scoped_case(request, key, case_id, ApiAction.REVIEW)
@@ -121,7 +140,7 @@ def reject_case(case_id: str, body: DecisionIn, request: Request,
     return {"case": _case(case)}
 
 
-@router.post("/review/cases/{case_id}/act", tags=["review"])
+@router.post("/review/cases/{case_id}/act", tags=["review"], response_model=CaseResponse)
 def act_on_case(case_id: str, body: ActionIn, request: Request,
                 key: ActorKey) -> Obj:
     """Act on a confirmed hit (open a door...); refused until confirmed (R19)."""
@@ -131,7 +150,7 @@ def act_on_case(case_id: str, body: ActionIn, request: Request,
     return {"case": _case(case)}
 
 
-@router.get("/audit/verify", tags=["audit"])
+@router.get("/audit/verify", tags=["audit"], response_model=AuditCheck)
 def verify_audit(request: Request, key: AuditorKey) -> Obj:
     """Check the whole audit log against its signed checkpoint, and the template and consent
     tables against it (R15); the whole deployment, so unscoped keys only."""
@@ -141,22 +160,24 @@ def verify_audit(request: Request, key: AuditorKey) -> Obj:
             "checkpoint_seq": report.checkpoint_seq}
 
 
-@router.get("/audit/events", tags=["audit"])
+@router.get("/audit/events", tags=["audit"], response_model=AuditPage)
 def audit_events(request: Request, key: AuditorKey,
                  name: Annotated[str | None, Query(max_length=100)] = None,
                  after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+                 since: datetime | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Obj:
-    """Audit entries after sequence number ``after``, oldest first; a key limited in scope
-    sees only the entries of its purposes."""
+    """Audit entries after sequence number ``after`` (the cursor: ``next_after`` of the page
+    before), recorded at or after ``since``, oldest first; a key limited in scope sees only
+    the entries of its purposes."""
     allow(request, key, ApiAction.AUDIT)
     purposes = purposes_in_scope(request, key)
-    page = request.app.state.service.call(lambda d: d.audit_events(
-        name, after=after, limit=limit, purposes=purposes))
-    return {"events": [jsonable(e) for e in page],
-            "next_after": page[-1].seq if len(page) == limit else None}
+    entries = request.app.state.service.call(lambda d: d.audit_events(
+        name, after=after, since=utc(since), limit=limit, purposes=purposes))
+    return {"events": [jsonable(e) for e in entries],
+            "next_after": entries[-1].seq if len(entries) == limit else None}
 
 
-@router.get("/filing", tags=["audit"])
+@router.get("/filing", tags=["audit"], response_model=FilingResponse)
 def filing(request: Request, key: AuditorKey) -> Obj:
     """Stored individuals against the filing threshold, with every filing record; the whole
     deployment, so unscoped keys only."""
@@ -165,13 +186,13 @@ def filing(request: Request, key: AuditorKey) -> Obj:
     return {"filing": {**jsonable(status), "filed": status.filed}}
 
 
-@health.get("/health")
+@health.get("/health", response_model=Health)
 def alive() -> Obj:
     """The process is up."""
     return {"status": "ok"}
 
 
-@health.get("/ready", responses={503: ERROR_RESPONSES[503]})
+@health.get("/ready", responses={503: ERROR_RESPONSES[503]}, response_model=Health)
 def ready(request: Request) -> Obj:
     """The store answers and the processor is registered."""
     try:

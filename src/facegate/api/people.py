@@ -7,12 +7,14 @@ data with the token issued when their consent was recorded (``/v1/me``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from ..access import ApiAction
+from ..errors import RequestError
 from .common import (
     DeskKey,
     EraseKey,
@@ -21,9 +23,21 @@ from .common import (
     SelfKey,
     StrictBody,
     allow,
+    allowed,
     jsonable,
 )
 from .errors import ERROR_RESPONSES
+from .models import (
+    AccessReportOut,
+    AlternativeOut,
+    ConsentRecorded,
+    DeclineOut,
+    ErasureOut,
+    SubjectResponse,
+    SubjectsPage,
+    WithdrawalOut,
+)
+from .pages import Cursor, utc
 
 __all__ = ["router"]
 
@@ -78,7 +92,7 @@ def _withdrawal(w: Any) -> Obj:
             "images_deleted": w.images_deleted}
 
 
-@router.post("/subjects", status_code=201, tags=["subjects"])
+@router.post("/subjects", status_code=201, tags=["subjects"], response_model=SubjectResponse)
 def register_subject(body: SubjectIn, request: Request, key: DeskKey) -> Obj:
     """Register a person under a fresh pseudonymous id."""
     allow(request, key, ApiAction.CONSENT_DESK)
@@ -88,7 +102,37 @@ def register_subject(body: SubjectIn, request: Request, key: DeskKey) -> Obj:
     return {"subject": jsonable(subject)}
 
 
-@router.post("/consents", status_code=201, tags=["subjects"])
+@router.get("/subjects", tags=["subjects"], response_model=SubjectsPage)
+def list_subjects(request: Request, key: ReportKey,
+                  external_ref: Annotated[str | None, Query(max_length=200)] = None,
+                  cursor: Annotated[str | None, Query(max_length=200)] = None,
+                  since: datetime | None = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Obj:
+    """Subjects (pseudonymous ids) oldest first, from ``cursor`` (``next_cursor`` of the
+    page before), registered at or after ``since``; ``external_ref`` finds the subject a
+    deployer's own reference names. Reading it is audited (``subjects-listed``)."""
+    allow(request, key, ApiAction.SUBJECT_REPORT)
+    after = Cursor.parse(cursor)
+    if after is not None and len(after.key) != 2:
+        raise RequestError("not a valid cursor; pass next_cursor back unchanged",
+                           details={"errors": [{"at": "cursor", "problem": "invalid"}]})
+    found = request.app.state.service.call(lambda d: d.find_subjects(
+        after=(after.key[0], after.key[1]) if after else None, since=utc(since),
+        external_ref=external_ref, limit=limit + 1, operator=key.principal))
+    more = len(found) > limit
+    found = found[:limit]
+    last = found[-1] if found else None
+    # A key limited in scope sees the subjects whose holdings all lie in its scope; the
+    # cursor still moves past the others, so a page may be short while more follow.
+    shown = found if key.scope.unlimited else [
+        s for s in found if allowed(key, ApiAction.SUBJECT_REPORT, holdings=request.app.state
+                                    .service.call(lambda d, i=s.id: d.subject_holdings(i)))]
+    return {"subjects": [jsonable(s) for s in shown],
+            "next_cursor": Cursor.of(last.registered_at.isoformat(), last.id)
+            if more and last else None}
+
+
+@router.post("/consents", status_code=201, tags=["subjects"], response_model=ConsentRecorded)
 def record_consent(body: ConsentIn, request: Request, key: DeskKey) -> Obj:
     """Record a separate consent (R2, R3; a guardian's for a child, R5) and issue the
     subject's own token, which they use to see their data, withdraw and erase."""
@@ -101,7 +145,7 @@ def record_consent(body: ConsentIn, request: Request, key: DeskKey) -> Obj:
             "withdraw": "POST /v1/me/withdrawals with the subject token, or at the desk"}
 
 
-@router.post("/withdrawals", tags=["subjects"])
+@router.post("/withdrawals", tags=["subjects"], response_model=WithdrawalOut)
 def withdraw_consent(body: WithdrawalIn, request: Request,
                      key: DeskKey) -> Obj:
     """Withdraw consent at the desk; the purpose's templates of the subject are deleted (R4)."""
@@ -111,7 +155,7 @@ def withdraw_consent(body: WithdrawalIn, request: Request,
     return _withdrawal(w)
 
 
-@router.post("/declines", tags=["subjects"])
+@router.post("/declines", tags=["subjects"], response_model=DeclineOut)
 def decline(body: DeclineIn, request: Request, key: DeskKey) -> Obj:
     """The person declines face recognition: route them to the alternative, no biometric
     processing (R7)."""
@@ -122,7 +166,8 @@ def decline(body: DeclineIn, request: Request, key: DeskKey) -> Obj:
             "alternatives": list(route.alternatives)}
 
 
-@router.post("/alternatives", status_code=201, tags=["subjects"])
+@router.post("/alternatives", status_code=201, tags=["subjects"],
+             response_model=AlternativeOut)
 def record_alternative(body: AlternativeIn, request: Request,
                        key: DeskKey) -> Obj:
     """Record how a non-biometric check went (R7)."""
@@ -133,7 +178,8 @@ def record_alternative(body: AlternativeIn, request: Request,
     return {"outcome": jsonable(outcome)}
 
 
-@router.get("/subjects/{subject}/access-report", tags=["subjects"])
+@router.get("/subjects/{subject}/access-report", tags=["subjects"],
+            response_model=AccessReportOut)
 def access_report(subject: str, request: Request, key: ReportKey) -> Obj:
     """Everything held about a subject: consents, template metadata, events; never vectors."""
     allow(request, key, ApiAction.SUBJECT_REPORT, subject=subject)
@@ -142,7 +188,7 @@ def access_report(subject: str, request: Request, key: ReportKey) -> Obj:
     return {"report": jsonable(report.as_dict())}
 
 
-@router.delete("/subjects/{subject}", tags=["subjects"])
+@router.delete("/subjects/{subject}", tags=["subjects"], response_model=ErasureOut)
 def erase_subject(subject: str, request: Request, key: EraseKey) -> Obj:
     """Erase a subject on their request: templates, images and data key are destroyed."""
     allow(request, key, ApiAction.ERASE, subject=subject)
@@ -151,7 +197,7 @@ def erase_subject(subject: str, request: Request, key: EraseKey) -> Obj:
     return {"erasure": jsonable(receipt)}
 
 
-@router.get("/me", tags=["me"])
+@router.get("/me", tags=["me"], response_model=AccessReportOut)
 def my_data(request: Request, key: SelfKey) -> Obj:
     """A subject's own access report (their token)."""
     allow(request, key, ApiAction.SELF, subject=key.subject_id)
@@ -160,7 +206,7 @@ def my_data(request: Request, key: SelfKey) -> Obj:
     return {"report": jsonable(report.as_dict())}
 
 
-@router.post("/me/withdrawals", tags=["me"])
+@router.post("/me/withdrawals", tags=["me"], response_model=WithdrawalOut)
 def withdraw_mine(body: SelfWithdrawalIn, request: Request,
                   key: SelfKey) -> Obj:
     """A subject withdraws their own consent; their templates for it are deleted at once."""
@@ -171,7 +217,7 @@ def withdraw_mine(body: SelfWithdrawalIn, request: Request,
     return _withdrawal(w)
 
 
-@router.delete("/me", tags=["me"])
+@router.delete("/me", tags=["me"], response_model=ErasureOut)
 def erase_me(request: Request, key: SelfKey) -> Obj:
     """A subject erases all their data."""
     allow(request, key, ApiAction.SELF, subject=key.subject_id)

@@ -39,7 +39,7 @@ from ..storage.db import snapshot
 from .chain import ChainReport, Checkpoint, checkpoint_signed, is_hex_digest, verify_chain
 
 __all__ = ["AUDIT_COLUMNS", "TABLES", "RowGuard", "StoreForm", "TableSpec", "audit_row_valid",
-           "check_open", "checkpoint", "inspect_store", "row_message", "signed_state",
+           "check_head", "check_open", "checkpoint", "inspect_store", "row_message", "signed_state",
            "state_text", "table_state", "tag_all", "verify_old_log", "verify_store"]
 
 _MOD: Final = 1 << 256
@@ -359,6 +359,34 @@ def check_open(conn: Connection, *, signer: Signer, mac: RowMac) -> None:
             raise AuditChainBroken("the audit log does not match its signed checkpoint",
                                    details={"rule": "R15"})
         _check_tables(conn, mac, signed)
+
+
+def check_head(conn: Connection, *, signer: Signer, mac: RowMac) -> None:
+    """What a running service checks when another connection has committed: the log's
+    head (as :func:`check_open` does) and each protected table's row count against the
+    tables' signed state, in one read snapshot; cheap beside :func:`check_open`, which
+    reads every row. A mismatch is then located by :func:`check_open`, so the error names
+    the first bad entry or row.
+
+    Raises:
+        AuditChainBroken, StoreTampered: the first bad entry or row.
+    """
+    with snapshot(conn):
+        signed = checkpoint(conn)
+        ok = _head_ok(conn, signer, mac, signed)
+        claimed = _parse_state(signed.state or "") if signed is not None else {}
+        running = _stored_states(conn)
+        for name in TABLES:
+            count = int(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            want = claimed.get(name, (0, 0)) if signed is not None else (0, 0)
+            if signed is not None and running.get(name) != claimed.get(name):
+                ok = False
+            if count != want[0]:
+                ok = False
+    if not ok:
+        check_open(conn, signer=signer, mac=mac)
+        raise StoreTampered("the store does not match its signed checkpoint",
+                            details={"rule": "R15"})
 
 
 def _head_ok(conn: Connection, signer: Signer, mac: RowMac, signed: Checkpoint | None) -> bool:

@@ -2,7 +2,8 @@
 
 :mod:`.app` holds the click group, the stateless photo commands and ``main``;
 the other modules add their groups to it (:mod:`.governed`, :mod:`.rights`,
-:mod:`.review`, :mod:`.models`, :mod:`.liveness`, :mod:`.report`, :mod:`.serve`).
+:mod:`.review`, :mod:`.models`, :mod:`.liveness`, :mod:`.report`, :mod:`.serve`,
+:mod:`.backup`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``serve`` runs the FastAPI application (the REST API, the kiosk and the
 dashboard) under uvicorn on 127.0.0.1 with the embedded SQLite store by
-default (``--database postgresql://...`` for central mode). ``--demo`` first
+default (``--database postgresql://...`` for central mode); ``--workers N``
+runs N processes on the same store (docs/api.md, "Several processes"). ``--demo`` first
 sets up a demo deployment and prints its keys, a first request to try and the
 kiosk's and dashboard's addresses. Structured request logs go to stderr,
 without images, templates or raw paths.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -30,19 +32,36 @@ __all__ = ["SERVE_COMMANDS"]
               help="Key file (default: <database>.keys for SQLite).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes serving the same store (sessions, rate limits and "
+                   "gallery changes are shared through it).")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each worker serves at once.")
+@click.option("--engine-threads", default=1, show_default=True, type=click.IntRange(0, 64),
+              help="ONNX Runtime threads for one engine run (0: its default, all cores); "
+                   "each worker runs as many engine runs at once as the machine has cores.")
 @click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int,
               help="Largest request body in bytes.")
 @click.option("--rate", default=1200, show_default=True, type=int,
-              help="Requests per minute per API key.")
+              help="Requests per minute per API key (across all workers).")
+@click.option("--sweep-interval", default=3600.0, show_default=True, type=float,
+              help="Seconds between scheduled retention sweeps (one worker sweeps, under a "
+                   "lease in the store); 0 turns them off.")
+@click.option("--forwarded-allow-ips", default=None,
+              help="Addresses of the reverse proxies whose X-Forwarded-* headers are trusted "
+                   "(default: 127.0.0.1).")
 @click.option("--demo", is_flag=True, help="Set up a demo deployment first and print its keys.")
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="With --demo: the shared data folder (default: ../shared/data if present).")
-def serve_command(database: str, keys: str | None, host: str, port: int, max_body: int,
-                  rate: int, demo: bool, data: Path | None) -> None:
+def serve_command(database: str, keys: str | None, host: str, port: int, workers: int,
+                  threads: int, engine_threads: int, max_body: int, rate: int,
+                  sweep_interval: float,
+                  forwarded_allow_ips: str | None, demo: bool, data: Path | None) -> None:
     """Run the REST service (see docs/api.md)."""
     import uvicorn
 
     from ..api import ApiSettings, create_app
+    from ..api.settings import ENV_SETTINGS
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if demo:
@@ -50,14 +69,29 @@ def serve_command(database: str, keys: str | None, host: str, port: int, max_bod
     else:
         _check_store(database, keys)
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
-                           rate_per_minute=rate)
+                           rate_per_minute=rate, threads=threads,
+                           engine_threads=engine_threads or None,
+                           sweep_interval=sweep_interval)
     if not demo:
         click.echo(f"kiosk: http://{host}:{port}/kiosk   "
                    f"dashboard: http://{host}:{port}/dashboard", err=True)
+    options = {"host": host, "port": port, "access_log": False, "log_level": "info",
+               "timeout_graceful_shutdown": 10, "proxy_headers": True,
+               **({"forwarded_allow_ips": forwarded_allow_ips} if forwarded_allow_ips else {})}
     try:
-        app = create_app(settings)
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
-                    timeout_graceful_shutdown=10)
+        if workers == 1:
+            uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+            return
+        # Open the store once here: migrations, a new store's keys and the erasure ledger
+        # are applied before any worker starts, not by several at once.
+        from ..deployment import Deployment
+
+        Deployment.open(database, keys=keys).close()
+        with tempfile.TemporaryDirectory(prefix="facegate-metrics-") as metrics:
+            os.environ[ENV_SETTINGS] = settings.to_json()
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
+            uvicorn.run("facegate.api.app:app_from_environment", factory=True,
+                        workers=workers, **options)  # type: ignore[arg-type]
     except Error as exc:
         click.echo(refusal_line(exc), err=True)
         sys.exit(1)

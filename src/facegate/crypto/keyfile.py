@@ -6,21 +6,34 @@ The key file is JSON::
      "active": "<kek id>", "keks": {"<kek id>": "<base64 32 bytes>", ...},
      "audit_signing_key": "<base64 Ed25519 seed>"}
 
-It is written atomically (a 0600 temporary file, fsync, rename). The
-environment overrides it: ``FACEGATE_KEK`` (base64 of 32 bytes) is then the
-only key-encryption key, and ``FACEGATE_AUDIT_KEY`` (base64 Ed25519 seed) the
-signing key. Whatever the environment does not give is kept in the file.
-A key file readable by group or others is refused.
+It is written atomically (a 0600 temporary file, fsync, rename), and every
+change is made under an exclusive lock on ``<key file>.lock`` after reading the
+file again, so processes that share a key file (several service workers, the
+CLI) never lose each other's keys. The environment overrides it:
+``FACEGATE_KEK`` (base64 of 32 bytes) is then the only key-encryption key, and
+``FACEGATE_AUDIT_KEY`` (base64 Ed25519 seed) the signing key. Whatever the
+environment does not give is kept in the file. A key file readable by group or
+others is refused.
+
+Beside the keys lives the erasure ledger, ``<key file>.erasures`` (or the file
+named by ``FACEGATE_ERASURES``): one line per erased subject, appended and
+synced before the erasure commits. It is kept with the keys and not in the
+store, so restoring an older copy of the store cannot bring an erased subject
+back: the deployment erases every subject in the ledger again when it opens
+(see ``docs/storage.md``, "Backup and restore").
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import stat
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,11 +41,12 @@ from ..errors import KeyFileInsecure, KeyMissing
 from .envelope import new_key
 from .keyring import KeyRing, RowMac, Signer, kek_id, new_signing_seed
 
-__all__ = ["ENV_AUDIT_KEY", "ENV_KEK", "ENV_NEW_KEK", "KeyStore"]
+__all__ = ["ENV_AUDIT_KEY", "ENV_ERASURES", "ENV_KEK", "ENV_NEW_KEK", "KeyStore"]
 
 ENV_KEK: Final = "FACEGATE_KEK"
 ENV_NEW_KEK: Final = "FACEGATE_NEW_KEK"
 ENV_AUDIT_KEY: Final = "FACEGATE_AUDIT_KEY"
+ENV_ERASURES: Final = "FACEGATE_ERASURES"
 _FORMAT: Final = "facegate.keys.v1"
 
 
@@ -60,8 +74,12 @@ class KeyStore:
     """
 
     def __init__(self, path: Path | None, *, keks: Mapping[str, bytes], active: str, seed: bytes,
-                 env_kek: bool, env_seed: bool, env_new_kek: str | None = None) -> None:
+                 env_kek: bool, env_seed: bool, env_new_kek: str | None = None,
+                 ledger: Path | None = None) -> None:
         self.path = path
+        #: the erasure ledger (``None``: no file to keep it in)
+        self.ledger = ledger
+        self._mutex = threading.RLock()
         self._keks = dict(keks)
         self._active = active
         self._seed = seed
@@ -80,7 +98,12 @@ class KeyStore:
 
     @property
     def ring(self) -> KeyRing:
-        """The current ring; re-read when another process rotated the key file."""
+        """The current ring (a copy); re-read when another process rotated the key file."""
+        with self._mutex:
+            self._reload()
+            return KeyRing(active=self._active, keks=dict(self._keks))
+
+    def _reload(self) -> None:
         stamp = self._file_stamp()
         if not self.env_kek and stamp is not None and stamp != self._stamp:
             assert self.path is not None  # a stamp means a file
@@ -89,7 +112,18 @@ class KeyStore:
             if str(data.get("active")) in keks:
                 self._keks, self._active = keks, str(data["active"])
             self._stamp = stamp
-        return KeyRing(active=self._active, keks=self._keks)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold this process's mutex and the key file's lock, with the file read again."""
+        with self._mutex:
+            if self.path is None or self.env_kek:
+                yield
+                return
+            with _file_lock(self.path):
+                self._stamp = None
+                self._reload()
+                yield
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         if self.path is None:
@@ -123,8 +157,15 @@ class KeyStore:
             key = _b64(env_kek, ENV_KEK)
             return cls(None, keks={kek_id(key): key}, active=kek_id(key),
                        seed=_b64(env_seed, ENV_AUDIT_KEY), env_kek=True, env_seed=True,
-                       env_new_kek=environ.get(ENV_NEW_KEK))
+                       env_new_kek=environ.get(ENV_NEW_KEK), ledger=_ledger(None, environ))
         file = Path(path)
+        with _file_lock(file):
+            return cls._open_file(file, environ=environ, create=create)
+
+    @classmethod
+    def _open_file(cls, file: Path, *, environ: Mapping[str, str], create: bool) -> KeyStore:
+        env_kek = environ.get(ENV_KEK)
+        env_seed = environ.get(ENV_AUDIT_KEY)
         data: dict[str, Any] = {}
         if file.exists():
             data = cls._read(file)
@@ -152,7 +193,8 @@ class KeyStore:
         else:
             seed, write = new_signing_seed(), True
         store = cls(file, keks=keks, active=active, seed=seed, env_kek=bool(env_kek),
-                    env_seed=bool(env_seed), env_new_kek=environ.get(ENV_NEW_KEK))
+                    env_seed=bool(env_seed), env_new_kek=environ.get(ENV_NEW_KEK),
+                    ledger=_ledger(file, environ))
         if write and not (env_kek and env_seed):
             store._save()
         return store
@@ -173,6 +215,7 @@ class KeyStore:
         return data
 
     def _save(self) -> None:
+        """Write the file (callers hold :meth:`_locked`, or made the store just now)."""
         data: dict[str, Any] = {"format": _FORMAT}
         if not self.env_kek:
             data["active"] = self._active
@@ -206,24 +249,102 @@ class KeyStore:
         Raises:
             KeyMissing: ``FACEGATE_KEK`` is set but ``FACEGATE_NEW_KEK`` is not.
         """
-        if self.env_kek:
-            given = self._env_new_kek
-            if not given:
-                raise KeyMissing(f"{ENV_KEK} is set: give the new key in {ENV_NEW_KEK}")
-            key = _b64(given, ENV_NEW_KEK)
-        else:
-            key = new_key()
-        self._keks[kek_id(key)] = key
-        self._active = kek_id(key)
-        if not self.env_kek:
-            self._save()
-        return self.ring
+        with self._locked():
+            if self.env_kek:
+                given = self._env_new_kek
+                if not given:
+                    raise KeyMissing(f"{ENV_KEK} is set: give the new key in {ENV_NEW_KEK}")
+                key = _b64(given, ENV_NEW_KEK)
+            else:
+                key = new_key()
+            self._keks[kek_id(key)] = key
+            self._active = kek_id(key)
+            if not self.env_kek:
+                self._save()
+            return KeyRing(active=self._active, keks=dict(self._keks))
 
-    def retire(self, *, keep: set[str]) -> list[str]:
-        """Destroy every KEK but the active one and those in ``keep``; returns the ids destroyed."""
-        gone = [k for k in self._keks if k != self._active and k not in keep]
-        for k in gone:
-            del self._keks[k]
-        if gone and not self.env_kek:
-            self._save()
-        return gone
+    def retire(self, *, keep: set[str] | Callable[[], set[str]]) -> list[str]:
+        """Destroy every KEK but the active one and those in ``keep`` (or what ``keep()``
+        returns, asked while the key file is locked); returns the ids destroyed."""
+        with self._locked():
+            wanted = keep() if callable(keep) else keep
+            gone = [k for k in self._keks if k != self._active and k not in wanted]
+            for k in gone:
+                del self._keks[k]
+            if gone and not self.env_kek:
+                self._save()
+            return gone
+
+    def adopt(self, other: str | Path) -> list[str]:
+        """Add the key-encryption keys of another key file (the one kept with a store
+        backup) to this one, not active, so that a restored store's data keys open; returns
+        the ids added. The next rotation re-wraps everything and destroys them again.
+
+        Raises:
+            KeyMissing: ``other`` is not a key file, or the KEK comes from the environment.
+            KeyFileInsecure: ``other`` is readable by group or others.
+        """
+        if self.env_kek or self.path is None:
+            raise KeyMissing(f"{ENV_KEK} is set: the key-encryption key is not kept in a file")
+        data = self._read(Path(other))
+        found = {str(k): _b64(str(v), f"kek {k}") for k, v in dict(data.get("keks", {})).items()}
+        with self._locked():
+            added = [k for k in found if k not in self._keks]
+            self._keks.update({k: found[k] for k in added})
+            if added:
+                self._save()
+            return added
+
+    # -- the erasure ledger ---------------------------------------------------
+
+    def record_erasure(self, subject_id: str, at: str) -> bool:
+        """Append ``subject_id`` to the erasure ledger and sync it; ``False`` when there
+        is no ledger file (keys from the environment and no ``FACEGATE_ERASURES``)."""
+        if self.ledger is None:
+            return False
+        with self._mutex:
+            fd = os.open(self.ledger, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, f"{subject_id}\t{at}\n".encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return True
+
+    def erased_subjects(self) -> list[str]:
+        """Every subject in the erasure ledger, in the order they were erased."""
+        if self.ledger is None or not self.ledger.exists():
+            return []
+        out = []
+        for line in self.ledger.read_text("utf-8").splitlines():
+            subject = line.split("\t", 1)[0].strip()
+            if subject:
+                out.append(subject)
+        return out
+
+
+@contextmanager
+def _file_lock(key_file: Path) -> Iterator[None]:
+    """An exclusive lock on ``<key file>.lock`` (none where that file cannot be made: a
+    read-only key folder, where nothing is written either)."""
+    try:
+        fd = os.open(key_file.with_name(key_file.name + ".lock"), os.O_WRONLY | os.O_CREAT,
+                     0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _ledger(key_file: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """Where the erasure ledger lives: ``FACEGATE_ERASURES``, else beside the key file."""
+    given = environ.get(ENV_ERASURES)
+    if given:
+        return Path(given)
+    if key_file is None:
+        return None
+    return key_file.with_name(key_file.name + ".erasures")

@@ -7,6 +7,7 @@ the service refuses for want of a credential, a role or scope
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +21,17 @@ from ..access.keys import (
     revoke_key,
 )
 from ..access.roles import ApiKey, Role
+from ..access.sessions import (
+    StoredSession,
+    delete_key_sessions,
+    delete_session,
+    insert_session,
+    load_session,
+    new_cookie,
+    spend_token,
+    touch_session,
+    update_session,
+)
 from ..consent.ledger import ConsentEvent
 from ..errors import ChallengeUnknown, Error, IdempotencyConflict, NotFound
 from ..liveness.challenges import get_challenge
@@ -59,8 +71,10 @@ class ApiAccess(Books):
         return issued
 
     def revoke_api_key(self, key_id: str, *, operator: str = "system") -> ApiKey:
+        """Revoke a key at once; its browser sessions end with it."""
         with self._unit() as conn:
             key = revoke_key(conn, key_id=key_id, now=self._clock.now())
+            delete_key_sessions(conn, key_id=key.id)
             self._audit(conn, "api-key-revoked", operator=operator,
                         detail={"key": key.id, "role": key.role.value})
         return key
@@ -129,6 +143,22 @@ class ApiAccess(Books):
                                         subject=subject, operator=operator)
         return event, issued
 
+    def idempotent_answer(self, *, key_id: str, idempotency_key: str,
+                          request_hash: str) -> tuple[int, dict[str, Any]] | None:
+        """The stored first answer to this idempotent request, if there is one (a look
+        before the work: :meth:`idempotent` decides under the writer lock).
+
+        Raises:
+            IdempotencyConflict: the key was used before with another body.
+        """
+        stored = recall_response(self._conn, key_id=key_id, idempotency_key=idempotency_key)
+        if stored is None:
+            return None
+        if stored.request_hash != request_hash:
+            raise IdempotencyConflict("this Idempotency-Key was used with a different request",
+                                      details={"idempotency_key": idempotency_key})
+        return stored.status, stored.body
+
     def idempotent(self, *, key_id: str, idempotency_key: str, request_hash: str,
                    run: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
         """Answer a request once: the first answer is stored with the work it did, in one
@@ -150,3 +180,43 @@ class ApiAccess(Books):
                               request_hash=request_hash, status=status, body=body,
                               now=self._clock.now())
         return status, body
+
+    # -- what the service keeps in the store so that any process serves any request -----
+
+    def spend_rate(self, bucket: str, *, per_minute: int) -> float | None:
+        """Spend one request of ``bucket``'s allowance (``key:<id>``, ``client:<address>``),
+        shared by every process of the deployment; ``None`` when spent, else the seconds
+        until the next request is allowed."""
+        with self._unit(serialise=False) as conn:
+            return spend_token(conn, bucket=bucket, per_minute=per_minute, now=time.time())
+
+    def web_session(self, cookie: str) -> StoredSession | None:
+        """The browser session a cookie names (its data opened with the cookie's key)."""
+        return load_session(self._conn, cookie=cookie)
+
+    def start_web_session(self, data: dict[str, Any], *, key_id: str | None = None) -> str:
+        """Store a new browser session; returns its cookie value (shown to nobody else)."""
+        cookie = new_cookie()
+        with self._unit(serialise=False) as conn:
+            insert_session(conn, cookie=cookie, data=data, key_id=key_id, now=time.time())
+        return cookie
+
+    def save_web_session(self, cookie: str, data: dict[str, Any] | None, *,
+                         key_id: str | None, visit_seen: float) -> bool:
+        """Store the session's changed ``data`` (``None``: unchanged, only its use is
+        recorded); ``False`` when the session was ended meanwhile."""
+        with self._unit(serialise=False) as conn:
+            if data is None:
+                touch_session(conn, cookie=cookie, now=time.time(), visit_seen=visit_seen)
+                return True
+            return update_session(conn, cookie=cookie, data=data, key_id=key_id,
+                                  now=time.time(), visit_seen=visit_seen)
+
+    def end_web_session(self, cookie: str) -> None:
+        with self._unit(serialise=False) as conn:
+            delete_session(conn, cookie=cookie)
+
+    def end_key_sessions(self, key_id: str) -> int:
+        """End every browser session signed in with ``key_id``."""
+        with self._unit(serialise=False) as conn:
+            return delete_key_sessions(conn, key_id=key_id)

@@ -1,19 +1,31 @@
 """What every part of :class:`~facegate.deployment.Deployment` shares.
 
-The connection, the key store, the injected clock and id source, the
-jurisdiction profile, one-transaction-per-call, and the audit of refusals.
+The connections (one per thread), the key store, the injected clock and id
+source, the jurisdiction profile, one-transaction-per-call, the bounded pools
+for inference and slow work, and the audit of refusals.
+
+Calls on several threads run at once. Each thread has its own store connection
+(:class:`~facegate.storage.threads.ThreadConnections`); every write is one
+transaction holding the store's writer lock, so the audit chain stays one
+gap-free sequence. The engine runs outside that lock, under a grant, in at
+most :attr:`DeploymentBase.inference_workers` threads at a time; decoding a
+liveness video and evaluating a pack run at most :attr:`DeploymentBase.slow_workers`
+at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from ..analysis import FaceAnalyzer
-from ..audit.integrity import RowGuard, check_open
+from ..audit.integrity import RowGuard, check_head
 from ..audit.trail import AuditEvent, record_event
 from ..calibration.models import Calibration
 from ..calibration.repository import get_calibration
@@ -32,6 +44,8 @@ from ..errors import (
     StoreTampered,
     SubjectNotFound,
 )
+from ..events.catalogue import Entry, event_for, in_scope
+from ..events.store import enqueue, list_endpoints
 from ..jurisdictions import JurisdictionProfile, get_profile
 from ..matching.gallery import Galleries
 from ..organisation.models import Site
@@ -40,12 +54,67 @@ from ..policy.decision import Decision, Outcome
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, list_assessments
 from ..storage.connection import Connection
-from ..storage.db import data_version, transaction
+from ..storage.db import ChangeWatcher, data_version, notify, snapshot, transaction
+from ..storage.threads import ThreadConnections
 from ..subjects.models import Subject
 from ..subjects.repository import get_subject
 from ..templates.keys import DataKeys
 
-__all__ = ["DeploymentBase", "new_subject_id"]
+__all__ = ["DeploymentBase", "Observer", "new_subject_id"]
+
+
+class Observer(Protocol):
+    """What a deployment reports about its own work (the service turns it into metrics).
+
+    Never given biometric data, subject ids or keys: only stage names, pack ids, purpose
+    keys, counts and seconds.
+    """
+
+    def timed(self, stage: str, pack: str, seconds: float) -> None:
+        """``stage`` (``inference``, ``video``, ``evaluation``...) took ``seconds``."""
+
+    def waiting(self, pool: str, depth: int) -> None:
+        """``depth`` calls wait for (or run in) the bounded pool ``pool`` now."""
+
+    def gallery(self, purpose: str, pack: str, templates: int) -> None:
+        """The in-memory index of ``purpose``/``pack`` holds ``templates`` templates."""
+
+
+class _Quiet:
+    def timed(self, stage: str, pack: str, seconds: float) -> None:
+        pass
+
+    def waiting(self, pool: str, depth: int) -> None:
+        pass
+
+    def gallery(self, purpose: str, pack: str, templates: int) -> None:
+        pass
+
+
+class _Pool:
+    """A bounded pool: at most ``size`` callers inside at once, the others wait."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self.depth = 0
+
+    @contextmanager
+    def slot(self, observer: Observer) -> Iterator[None]:
+        with self._lock:
+            self.depth += 1
+            depth = self.depth
+        observer.waiting(self.name, depth)
+        try:
+            with self._slots:
+                yield
+        finally:
+            with self._lock:
+                self.depth -= 1
+                depth = self.depth
+            observer.waiting(self.name, depth)
 
 
 def new_subject_id() -> str:
@@ -58,13 +127,31 @@ class DeploymentBase:
 
     def __init__(self, conn: Connection, *, keys: KeyStore, clock: Clock,
                  analyzer_factory: Callable[[], FaceAnalyzer],
-                 ids: Callable[[], str], warning_share: float | None = None) -> None:
+                 ids: Callable[[], str], warning_share: float | None = None,
+                 reconnect: Callable[[], Connection] | None = None,
+                 inference_workers: int | None = None, slow_workers: int = 1,
+                 engine_threads: int | None = None) -> None:
         if warning_share is not None and not 0.0 < warning_share <= 1.0:
             raise InvalidArgument("warning_share must lie in (0, 1]",
                                   details={"warning_share": warning_share})
+        workers = inference_workers or os.cpu_count() or 1
+        if workers < 1 or slow_workers < 1:
+            raise InvalidArgument("pools need at least one worker",
+                                  details={"inference_workers": workers,
+                                           "slow_workers": slow_workers})
         self._warning_share = warning_share
-        self._conn = conn
+        self._engine_threads = engine_threads
+        self._connections = ThreadConnections(conn, reconnect)
         self._keys = keys
+        #: the engine runs in at most this many threads at once (the cores, by default)
+        self._inference_pool = _Pool("inference", workers)
+        #: video decoding and pack evaluation, at most this many at once
+        self._slow_pool = _Pool("slow", slow_workers)
+        #: what the deployment reports about its work (metrics); quiet by default
+        self.observer: Observer = _Quiet()
+        #: serialises key rotations within this process (the key file is locked too)
+        self._rotation = threading.Lock()
+        self._building = threading.Lock()  # guards building the analyzers once
         self._clock = clock
         self._analyzer_factory = analyzer_factory
         self._analyzer: FaceAnalyzer | None = None
@@ -75,15 +162,62 @@ class DeploymentBase:
         #: the store is a PostgreSQL server shared by several processes (R8)
         self._central = False
         self._location = ""
-        #: SQLite's data_version when the store was last checked (another process's
-        #: commit changes it; see :meth:`_unit`)
-        self._checked_version = data_version(conn)
+        #: what was opened (a path or a URL with its password), for further connections
+        self._target = ""
+        #: subjects the erasure ledger erased again when the store was opened
+        self.reapplied_erasures: list[str] = []
+        #: per thread: SQLite's data_version of its connection when the store was last
+        #: checked (another connection's commit changes it; see :meth:`_unit`)
+        self._checked = threading.local()
+
+    @property
+    def _conn(self) -> Connection:
+        """The calling thread's store connection."""
+        return self._connections.get()
+
+    @property
+    def inference_workers(self) -> int:
+        """How many threads may run the engine at once."""
+        return self._inference_pool.size
+
+    @property
+    def slow_workers(self) -> int:
+        """How many slow jobs (video decoding, evaluation) may run at once."""
+        return self._slow_pool.size
+
+    @contextmanager
+    def _inference(self, pack: str) -> Iterator[None]:
+        """Run engine work in the bounded inference pool, timed for the observer."""
+        with self._inference_pool.slot(self.observer):
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.observer.timed("inference", pack, time.perf_counter() - started)
+
+    @contextmanager
+    def _slow_work(self, stage: str) -> Iterator[None]:
+        """Run slow work (video decoding, evaluation) in its own bounded pool."""
+        with self._slow_pool.slot(self.observer):
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.observer.timed(stage, "-", time.perf_counter() - started)
 
     @property
     def central_store(self) -> bool:
         """The store is central (PostgreSQL), not on the device: enrollment there is for
         central purposes and subjects who gave transfer consent only (R8)."""
         return self._central
+
+    @property
+    def opened_as(self) -> tuple[str, str | None]:
+        """What was opened: the store (a path, or the URL with its password) and the key file
+        (``None``: the keys come from the environment); for a process of the same service
+        that opens the same store (the report processes)."""
+        path = self._keys.path
+        return self._target, None if path is None else str(path)
 
     @property
     def location(self) -> str:
@@ -94,7 +228,9 @@ class DeploymentBase:
     def analyzer(self) -> FaceAnalyzer:
         """The face analyzer given at open (or the default pack's); built on first use."""
         if self._analyzer is None:
-            self._analyzer = self._analyzer_factory()
+            with self._building:
+                if self._analyzer is None:
+                    self._analyzer = self._analyzer_factory()
         return self._analyzer
 
     def analyzer_for(self, pack: str) -> FaceAnalyzer:
@@ -107,14 +243,20 @@ class DeploymentBase:
         """
         if self.analyzer.pack.id == pack:
             return self.analyzer
-        if pack not in self._pack_analyzers:
-            self._pack_analyzers[pack] = FaceAnalyzer.for_pack(
-                pack, settings=self.analyzer.settings)
-        return self._pack_analyzers[pack]
+        found = self._pack_analyzers.get(pack)
+        if found is None:
+            settings = self.analyzer.settings
+            with self._building:
+                found = self._pack_analyzers.get(pack)
+                if found is None:
+                    found = FaceAnalyzer.for_pack(pack, settings=settings,
+                                                  threads=self._engine_threads)
+                    self._pack_analyzers[pack] = found
+        return found
 
     def close(self) -> None:
-        """Close the store."""
-        self._conn.close()
+        """Close the store (every thread's connection)."""
+        self._connections.close()
 
     def __enter__(self) -> Self:
         return self
@@ -123,30 +265,68 @@ class DeploymentBase:
         self.close()
 
     @contextmanager
-    def _unit(self) -> Iterator[Connection]:
+    def _unit(self, *, serialise: bool = True) -> Iterator[Connection]:
         """The one transaction of a service call; a policy refusal still commits its record.
 
         Sealed data that does not open (a moved or altered row, a missing key) or a
         row whose tag does not verify rolls the call back and is then recorded as an
         ``integrity-failure`` entry of its own (R16: failed access is audited).
+        ``serialise=False`` (on PostgreSQL: row locks only, not the store's writer lock)
+        is for writes that append nothing to the audit log.
 
-        On SQLite, when another connection has committed since the store was last
-        checked, the checks of an open run again first, so a row deleted or restored
-        behind this process's back is found before the call trusts the store.
+        On SQLite, when another connection (another thread's or process's) has
+        committed since this thread's connection last checked, the store's head is
+        checked again first (:func:`facegate.audit.integrity.check_head`: the log's
+        last entry and the tables' row counts against the signed checkpoint), so a row
+        deleted or added behind the service's back is found before the call trusts the
+        store; every row a call reads is checked by its tag.
         """
-        version = data_version(self._conn)
-        if version != self._checked_version:
-            check_open(self._conn, signer=self._keys.signer, mac=self._keys.rows)
-            self._checked_version = version
+        own = self._conn
+        version = data_version(own)
+        if version is not None and version != getattr(self._checked, "version", None):
+            check_head(own, signer=self._keys.signer, mac=self._keys.rows)
+            self._checked.version = version
         try:
-            with transaction(self._conn, commit_on=(PolicyRefusal,)) as conn:
+            with transaction(own, commit_on=(PolicyRefusal,), serialise=serialise) as conn:
                 yield conn
         except (CryptoError, StoreTampered) as exc:
-            if not self._conn.in_transaction and not isinstance(exc, AuditChainBroken):
-                with transaction(self._conn) as conn:
+            if not own.in_transaction and not isinstance(exc, AuditChainBroken):
+                with transaction(own) as conn:
                     self._audit(conn, "integrity-failure", operator="system",
                                 outcome=exc.code, detail={"message": exc.message})
             raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """Reads that see the store at one moment, without the writer lock (joins an
+        open transaction)."""
+        with snapshot(self._conn) as conn:
+            yield conn
+
+    def refresh_galleries(self) -> int:
+        """Bring the in-memory gallery indexes up to the store's latest committed changes
+        (other processes' enrollments, withdrawals, erasures and sweeps included); returns
+        how many changes were applied. The service's background follower calls it when
+        another process commits; identification does it itself under the writer lock.
+        Inside an open transaction it does nothing (what it would see may roll back)."""
+        if self._conn.in_transaction:
+            return 0
+        with self._reading() as conn:
+            applied = self._galleries.sync(conn, keys=self._data_keys(conn),
+                                           now=self._clock.now())
+        if applied:
+            self._report_galleries()
+        return applied
+
+    def _report_galleries(self) -> None:
+        for (purpose, pack, _), size in self._galleries.sizes().items():
+            self.observer.gallery(purpose, pack, size)
+
+    def watch_changes(self) -> ChangeWatcher:
+        """A watcher that wakes when another connection (thread or process) commits to the
+        store (SQLite ``data_version``; PostgreSQL ``LISTEN``/``NOTIFY``); the caller
+        closes it."""
+        return ChangeWatcher(self._target)
 
     def _data_keys(self, conn: Connection) -> DataKeys:
         """The subjects' data keys for one unit of work (with its row guard)."""
@@ -169,10 +349,39 @@ class DeploymentBase:
     def _audit(self, conn: Connection, name: str, *, operator: str, outcome: str = "ok",
                purpose_key: str | None = None, subject_id: str | None = None,
                rule: str | None = None, detail: Mapping[str, Any] | None = None) -> int:
-        return record_event(conn, signer=self._keys.signer, mac=self._keys.rows,
-                            event=AuditEvent(
-            name=name, at=self._clock.now(), operator=operator, outcome=outcome,
-            purpose_key=purpose_key, subject_id=subject_id, rule=rule, detail=detail or {}))
+        """Append an entry to the audit log and offer it, as an event, to every webhook
+        endpoint whose audience and scope take it (the outbox row commits with it)."""
+        event = AuditEvent(name=name, at=self._clock.now(), operator=operator, outcome=outcome,
+                           purpose_key=purpose_key, subject_id=subject_id, rule=rule,
+                           detail=detail or {})
+        seq = record_event(conn, signer=self._keys.signer, mac=self._keys.rows,
+                           event=event)
+        self._fan_out(conn, seq, event)
+        return seq
+
+    def _fan_out(self, conn: Connection, seq: int, event: AuditEvent) -> None:
+        endpoints = list_endpoints(conn, active_only=True)
+        if not endpoints:
+            return
+        entry = Entry(seq=seq, at=event.at.isoformat(), name=event.name, operator=event.operator,
+                      outcome=event.outcome, purpose=event.purpose_key,
+                      subject=event.subject_id, rule=event.rule, detail=dict(event.detail))
+        site_of: dict[str, str] = {}
+        if any(e.sites is not None for e in endpoints):
+            site_of = {str(r[0]): str(r[1])
+                       for r in conn.execute("SELECT key, site_key FROM purposes")}
+        queued = 0
+        for endpoint in endpoints:
+            if not in_scope(entry, purposes=endpoint.purposes, sites=endpoint.sites,
+                            site_of=site_of):
+                continue
+            offered = event_for(entry, endpoint.audience, types=endpoint.types)
+            if offered is not None:
+                enqueue(conn, endpoint_id=endpoint.id, event=offered, now=event.at,
+                        first_attempt=time.time())
+                queued += 1
+        if queued:
+            notify(conn, "events")
 
     def _enforce(self, conn: Connection, decision: Decision, action: str, *,
                  operator: str, purpose_key: str | None = None,

@@ -439,7 +439,7 @@ class Books(DeploymentBase):
                                                     "templates_deleted": deleted,
                                                     "images_deleted": images})
         if deleted:
-            self._galleries.subject_removed(self._conn, subject, [purpose])
+            self.refresh_galleries()
         return Withdrawal(event=event, templates_deleted=deleted, images_deleted=images)
 
     def consents(self, subject: str) -> list[ConsentEvent]:

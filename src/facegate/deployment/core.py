@@ -20,6 +20,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ from ..clock import Clock, SystemClock
 from ..consent.alternatives import AlternativeRoute
 from ..consent.ledger import ConsentKind, ConsentScope, current_state
 from ..consent.ledger import list_events as list_consents
-from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK
+from ..crypto.keyfile import ENV_AUDIT_KEY, ENV_KEK, KeyStore
 from ..crypto.keyring import KeyRing, RowMac
 from ..engine.base import Engine
-from ..errors import StoreKeysRequired
+from ..engine.selection import best_pack
+from ..errors import InvalidArgument, StoreKeysRequired
 from ..filing.counter import FilingRecord, FilingStatus, after_new_individual, filing_status
 from ..filing.counter import list_records as list_filing_records
 from ..images import Image, ImageSource
@@ -44,13 +46,21 @@ from ..policy.facts import ProcessingRequest, SubjectFacts
 from ..purposes.models import Purpose
 from ..purposes.repository import get_purpose, latest_notice
 from ..storage.connection import Connection
-from ..storage.db import connect_store, is_url, redact_url
+from ..storage.db import (
+    backup_sqlite,
+    connect,
+    connect_store,
+    is_url,
+    redact_url,
+    restore_sqlite,
+)
 from ..subjects.models import is_minor
 from ..templates import service as templates
-from ..templates.store import list_templates
+from ..templates.store import list_templates, template_packs
 from .access import ApiAccess
 from .base import new_subject_id
 from .books import Withdrawal
+from .events import Events
 from .liveness import LivenessChecks
 from .packs import PackBooks
 from .reports import Reports
@@ -58,7 +68,7 @@ from .review import Review
 from .rights import open_keys
 from .upgrade import StoreUpgrade, upgrade_store
 
-__all__ = ["CaptureAdvice", "Deployment", "Withdrawal"]
+__all__ = ["CaptureAdvice", "Deployment", "PreparedEnrollment", "Withdrawal"]
 
 #: The operations that compare faces, and so read the purpose's calibrations (R21).
 _MATCHING = frozenset({Operation.VERIFY, Operation.IDENTIFY})
@@ -76,6 +86,17 @@ class CaptureAdvice:
 
     passed: bool
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEnrollment:
+    """The engine's part of an enrollment (:meth:`Deployment.prepare_enrollment`): whose,
+    for which purpose, and the image and descriptor, in memory only."""
+
+    subject: str
+    purpose: str
+    pack: str
+    described: templates.EnrollmentProbe
 
 
 def _key_file(path: str | Path, keys: str | Path | None,
@@ -98,7 +119,7 @@ def _key_file(path: str | Path, keys: str | Path | None,
         details={"url": redact_url(str(path))})
 
 
-class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
+class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -120,7 +141,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
              analyzer: FaceAnalyzer | None = None, clock: Clock | None = None,
              ids: Callable[[], str] | None = None, warning_share: float | None = None,
              keys: str | Path | None = None, environ: Mapping[str, str] | None = None,
-             create: bool = False) -> Deployment:
+             create: bool = False, inference_workers: int | None = None,
+             slow_workers: int = 1, engine_threads: int | None = None) -> Deployment:
         """Open (and migrate) the deployment stored at ``path``; with ``create``, make it
         when there is none (``facegate init``).
 
@@ -148,6 +170,18 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             ids: source of pseudonymous subject ids.
             warning_share: share of the filing threshold that raises the early
                 warning (R17); the profile's default (0.9) when ``None``.
+            inference_workers: how many threads may run the engine at once (the
+                machine's cores when ``None``); calls beyond wait their turn.
+            slow_workers: how many slow jobs (video decoding, pack evaluation) may run
+                at once.
+            engine_threads: ONNX Runtime's threads for one engine run (its default, the
+                cores, when ``None``); a service running as many engine runs at once as
+                it has cores gives each one thread (``facegate serve --engine-threads``).
+
+        A deployment may be called from several threads at once: each thread gets its
+        own connection to the store. Subjects in the erasure ledger kept beside the keys
+        (docs/storage.md, "Backup and restore") are erased again here if the store still
+        holds anything of them (a restored older copy).
 
         Raises:
             StoreNotFound: no store at ``path`` and ``create`` is false.
@@ -174,12 +208,75 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         ready = analyzer
 
         def factory() -> FaceAnalyzer:
-            return ready if ready is not None else FaceAnalyzer(engine)
+            if ready is not None:
+                return ready
+            if engine is None and engine_threads is not None:
+                return FaceAnalyzer.for_pack(best_pack(), threads=engine_threads)
+            return FaceAnalyzer(engine)
+
+        def reconnect() -> Connection:
+            return connect(path, now=clock.now(), migrate=False)
 
         deployment = cls(conn, keys=store, clock=clock, analyzer_factory=factory,
-                         ids=ids or new_subject_id, warning_share=warning_share)
+                         ids=ids or new_subject_id, warning_share=warning_share,
+                         reconnect=reconnect, inference_workers=inference_workers,
+                         slow_workers=slow_workers, engine_threads=engine_threads)
         deployment._central = is_url(path)
         deployment._location = redact_url(str(path)) if is_url(path) else str(path)
+        deployment._target = str(path)
+        try:
+            deployment.reapplied_erasures = deployment._reapply_erasures()
+        except BaseException:
+            deployment.close()
+            raise
+        return deployment
+
+    def backup(self, target: str | Path) -> None:
+        """Copy the SQLite store to the new file ``target`` while it stays in use (SQLite's
+        online backup API). The key file is not copied: keep it apart from store backups
+        (docs/storage.md, "Backup and restore").
+
+        Raises:
+            InvalidArgument: a PostgreSQL store (use ``pg_dump``), or ``target`` exists.
+        """
+        backup_sqlite(self._conn, target)
+
+    @classmethod
+    def restore(cls, path: str | Path, *, backup: str | Path | None = None,
+                old_keys: str | Path | None = None, keys: str | Path | None = None,
+                environ: Mapping[str, str] | None = None,
+                analyzer: FaceAnalyzer | None = None) -> Deployment:
+        """Put a backup back and keep crypto-shredding true.
+
+        1. ``backup`` (an SQLite file from :meth:`backup`) replaces the store at ``path``
+           (nothing may use it meanwhile); for PostgreSQL, ``pg_restore`` first and give
+           no ``backup``.
+        2. ``old_keys`` (the key file kept with that backup) lends its key-encryption keys,
+           so the restored data keys open.
+        3. The store is opened: every subject in the erasure ledger beside the current
+           keys is erased again (:attr:`reapplied_erasures`).
+        4. The key-encryption key is rotated (when it lives in the key file): every data
+           key is re-wrapped and the old keys, the lent ones included, are destroyed
+           again, so the erased subjects' data keys in the backup open with no key the
+           deployment holds.
+
+        Returns:
+            The open deployment (its caller closes it).
+        """
+        env = os.environ if environ is None else environ
+        if backup is not None:
+            restore_sqlite(backup, path)
+        if old_keys is not None:
+            key_file = _key_file(path, keys, env)
+            store = KeyStore.open(key_file, environ=env, create=False)
+            store.adopt(old_keys)
+        deployment = cls.open(path, keys=keys, environ=env, analyzer=analyzer)
+        try:
+            if deployment._keys.rotates_itself:
+                deployment.rotate_keys(operator="system:restore")
+        except BaseException:
+            deployment.close()
+            raise
         return deployment
 
     @classmethod
@@ -254,6 +351,27 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                       subject_id=req.subject.id if req.subject else None)
         return gate.require(req)
 
+    def _first_look(self, operation: Operation, purpose: str | None, *, operator: str,
+                    subject_id: str | None = None, gallery: str | None = None,
+                    retain_image: bool = False,
+                    liveness: str | None = None) -> ProcessingRequest:
+        """The gate's first look at a biometric call, on a read snapshot, before the engine
+        runs: a refusal is recorded and raised here; otherwise the request, whose
+        :func:`~facegate.policy.gate.require` grant covers the engine's work. The call then
+        asks the gate again, under the writer lock, with the facts of that moment, before
+        it stores or matches anything (a consent withdrawn meanwhile still refuses)."""
+        with self._reading() as conn:
+            req = self._request(conn, operation, purpose, subject_id=subject_id,
+                                gallery=gallery, retain_image=retain_image)
+            req = self._with_liveness(conn, req, liveness, operator, consume=False)
+        decision = gate.check(req)
+        if decision.outcome is Outcome.REFUSE:
+            with self._unit() as conn:
+                self._enforce(conn, decision, operation.value, operator=operator,
+                              purpose_key=req.purpose_key,
+                              subject_id=req.subject.id if req.subject else None)
+        return req
+
     def decline(self, *, purpose: str, subject: str | None = None,
                 operator: str = "system") -> AlternativeRoute:
         """The person declines face recognition: route them to the alternative (R7)."""
@@ -270,34 +388,72 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
 
     # -- biometric operations -------------------------------------------------------
 
+    def prepare_enrollment(self, *, subject: str, purpose: str | None,
+                           image: ImageSource | Image, retain_image: bool = False,
+                           liveness: str | None = None,
+                           operator: str = "system") -> PreparedEnrollment:
+        """The engine's part of :meth:`enroll`, done now, outside any transaction: the
+        gate's first look (a refusal is recorded and raised), then the image decoded, its
+        quality checked and its descriptor computed under that look's grant. Nothing is
+        stored; pass the result to :meth:`enroll` as ``prepared`` (the service does, so that
+        an idempotent enrollment holds the store's writer lock only for its records).
+
+        Raises:
+            PolicyRefusal: a rule refused.
+            FaceError: the image has no usable face.
+        """
+        req = self._first_look(Operation.ENROLL, purpose, operator=operator, subject_id=subject,
+                               retain_image=retain_image, liveness=liveness)
+        assert req.purpose is not None
+        pack = req.purpose.enrolling_pack()
+        with self._inference(pack):
+            described = templates.describe_enrollment(
+                gate.require(req), analyzer=self.analyzer_for(pack), image=image,
+                purpose=req.purpose, subject_id=subject)
+        return PreparedEnrollment(subject=subject, purpose=req.purpose.key, pack=pack,
+                                  described=described)
+
     def enroll(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
                retain_image: bool = False, liveness: str | None = None,
-               operator: str = "system") -> templates.Enrollment:
+               operator: str = "system",
+               prepared: PreparedEnrollment | None = None) -> templates.Enrollment:
         """Store the subject's sealed template for ``purpose``, through the gate.
 
         The template, its link to the consent it rests on and its audit entry
         commit together or not at all. With ``retain_image`` the image is kept
         too, sealed, which needs the subject's separate ``retain_image`` consent (R10).
         ``liveness`` is the receipt of a passed liveness check, consumed here when
-        the purpose requires liveness (H1).
+        the purpose requires liveness (H1). ``prepared``: the engine's part, from
+        :meth:`prepare_enrollment` for this subject and purpose (the gate is asked again
+        here all the same).
 
         Raises:
             PolicyRefusal: a rule refused (R1, R2, R4, R5, R8, R10, R13, R14...).
             FaceError: the image has no usable face.
+            InvalidArgument: ``prepared`` is for another subject or purpose.
         """
+        if prepared is None:
+            prepared = self.prepare_enrollment(subject=subject, purpose=purpose, image=image,
+                                               retain_image=retain_image, liveness=liveness,
+                                               operator=operator)
+        elif (prepared.subject, prepared.purpose) != (subject, purpose):
+            raise InvalidArgument("the prepared enrollment is for another subject or purpose")
+        pack, described = prepared.pack, prepared.described
         with self._unit() as conn:
             req = self._request(conn, Operation.ENROLL, purpose, subject_id=subject,
                                 retain_image=retain_image)
             req = self._with_liveness(conn, req, liveness, operator)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
+            enrolling = req.purpose.enrolling_pack()
             enrolled = templates.enroll(grant, conn=conn, keys=self._data_keys(conn),
-                                        analyzer=self.analyzer_for(req.purpose.enrolling_pack()),
+                                        analyzer=self.analyzer_for(enrolling),
                                         image=image,
                                         purpose=req.purpose, subject_id=subject,
                                         now=self._clock.now(), retain_image=retain_image,
                                         consent_seq=self._consent_seq(conn, subject,
-                                                                      req.purpose.key))
+                                                                      req.purpose.key),
+                                        described=described if enrolling == pack else None)
             detail: dict[str, Any] = {"pack": enrolled.pack, "template": enrolled.template_uid}
             if enrolled.image_uid:
                 detail["image"] = enrolled.image_uid
@@ -309,9 +465,7 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                     self._audit(conn, f"filing-{record.kind}", operator="system",
                                 detail={"individuals": record.individuals,
                                         "due_on": str(record.due_on)})
-        self._galleries.enrolled(self._conn, keys=self._data_keys(self._conn),
-                                 purpose_key=enrolled.purpose_key, subject_id=subject,
-                                 now=self._clock.now())
+        self.refresh_galleries()
         return enrolled
 
     def verify(self, *, subject: str, purpose: str | None, image: ImageSource | Image,
@@ -325,6 +479,19 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
         """
         if declined:
             return self.decline(purpose=purpose or "", subject=subject, operator=operator)
+        req = self._first_look(Operation.VERIFY, purpose, operator=operator, subject_id=subject,
+                               liveness=liveness)
+        assert req.purpose is not None
+        with self._reading() as conn:
+            held = template_packs(conn, subject_id=subject, purpose_key=req.purpose.key,
+                                  now=self._clock.now())
+        packs = [p for p in req.purpose.packs_in_use(self._clock.now()) if p in held]
+        probes = {}
+        if packs:
+            with self._inference(packs[-1]):
+                probes = matching.embed_probe(gate.require(req), analyzers=self.analyzer_for,
+                                              image=image, purpose=req.purpose,
+                                              subject_id=subject, packs=packs)
         with self._unit() as conn:
             req = self._request(conn, Operation.VERIFY, purpose, subject_id=subject)
             req = self._with_liveness(conn, req, liveness, operator)
@@ -340,7 +507,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
                                          req.calibration if pack == purpose_row.pack
                                          else req.next_calibration),
                                      quality=lambda pack: self._quality_floor(
-                                         purpose_row, pack, req))
+                                         purpose_row, pack, req),
+                                     probes=probes)
             self._audit(conn, "verify", operator=operator, purpose_key=purpose,
                         subject_id=subject,
                         outcome=("match" if result.matched else "no_match") if result.decided
@@ -365,18 +533,26 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             PolicyRefusal: a rule refused (R1, R2, R13, R14...).
             NoFaceFound: the probe holds no face.
         """
+        req = self._first_look(Operation.IDENTIFY, purpose, operator=operator, gallery=gallery)
+        assert req.purpose is not None
+        with self._inference(req.purpose.enrolling_pack()):
+            picture = self.analyzer.load(image)
+            described = matching.describe_probe(gate.require(req), analyzers=self.analyzer_for,
+                                                image=picture, purpose=req.purpose,
+                                                now=self._clock.now())
         with self._unit() as conn:
             req = self._request(conn, Operation.IDENTIFY, purpose, gallery=gallery)
             grant = self._grant(conn, req, operator)
             assert req.purpose is not None
-            picture = self.analyzer.load(image)
-            result = matching.identify(
-                grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
-                image=picture, purpose=req.purpose, now=self._clock.now(), limit=limit,
-                galleries=self._galleries,
-                calibrations={req.purpose.pack: req.calibration,
-                              **({req.purpose.next_pack: req.next_calibration}
-                                 if req.purpose.next_pack else {})})
+            with self._galleries.lock:
+                result = matching.identify(
+                    grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
+                    image=picture, purpose=req.purpose, now=self._clock.now(), limit=limit,
+                    galleries=self._galleries, described=described,
+                    calibrations={req.purpose.pack: req.calibration,
+                                  **({req.purpose.next_pack: req.next_calibration}
+                                     if req.purpose.next_pack else {})})
+                self._report_galleries()
             result = self._only_consenting(conn, result, operator)
             result = self._session(conn, req.purpose, result, picture, operator)
             hits = sum(len(f.candidates) for f in result.faces)
@@ -433,14 +609,23 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
             ImageError: the frame is not an image.
         """
         op = Operation.VERIFY if operation == "verify" else Operation.ENROLL
+        with self._reading() as conn:
+            req = self._request(conn, op, purpose, subject_id=subject)
+        decision = gate.check_capture(req)
+        if decision.outcome is Outcome.REFUSE:
+            with self._unit() as conn:
+                self._enforce(conn, decision, "capture-guidance", operator=operator,
+                              purpose_key=purpose, subject_id=subject)
+        assert req.purpose is not None
+        pack = req.purpose.enrolling_pack()
+        with self._inference(pack):
+            report = self.analyzer_for(pack).assess_single(image)
+        advice = CaptureAdvice(passed=report.passed,
+                               reasons=tuple(r.value for r in report.reasons))
         with self._unit() as conn:
             req = self._request(conn, op, purpose, subject_id=subject)
             self._enforce(conn, gate.check_capture(req), "capture-guidance", operator=operator,
                           purpose_key=purpose, subject_id=subject)
-            assert req.purpose is not None
-            report = self.analyzer_for(req.purpose.enrolling_pack()).assess_single(image)
-            advice = CaptureAdvice(passed=report.passed,
-                                   reasons=tuple(r.value for r in report.reasons))
             self._audit(conn, "capture-guidance", operator=operator, purpose_key=purpose,
                         subject_id=subject, outcome="ok" if advice.passed else "adjust",
                         detail={"operation": op.value, "reasons": list(advice.reasons)})
@@ -479,12 +664,13 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports):
     def audit_events(self, name: str | None = None, *, after: int | None = None,
                      before: int | None = None, limit: int | None = None,
                      newest_first: bool = False,
-                     purposes: Collection[str] | None = None) -> list[AuditEvent]:
+                     purposes: Collection[str] | None = None,
+                     since: datetime | None = None) -> list[AuditEvent]:
         """The trail, oldest first (or newest first); optionally one event name, only the
-        entries of ``purposes``, and a page (``seq`` above ``after``, below ``before``, at
-        most ``limit`` entries)."""
+        entries of ``purposes``, entries at or after ``since``, and a page (``seq`` above
+        ``after``, below ``before``, at most ``limit`` entries)."""
         return list_events(self._conn, name=name, after=after, before=before, limit=limit,
-                           newest_first=newest_first, purposes=purposes)
+                           newest_first=newest_first, purposes=purposes, since=since)
 
     def audit_event_names(self) -> list[str]:
         """The distinct event names in the trail, sorted."""

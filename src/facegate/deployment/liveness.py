@@ -126,7 +126,8 @@ class LivenessChecks(DeploymentBase):
             raise refused
         if video is not None:
             try:
-                frames = read_video(video, fps=fps, limits=video_limits)
+                with self._slow_work("video"):
+                    frames = read_video(video, fps=fps, limits=video_limits)
             except VideoError as exc:
                 with self._unit() as conn:
                     self._audit(conn, "liveness-refusal", operator=operator,
@@ -135,8 +136,10 @@ class LivenessChecks(DeploymentBase):
                 raise
         cfg = settings or LivenessSettings()
         try:
-            obs = observe(frames, self.analyzer_for(pack), threshold=threshold, settings=cfg,
-                          passive=self._passive_scorer() if passive else None)
+            with self._inference(pack):
+                obs = observe(frames, self.analyzer_for(pack), threshold=threshold,
+                              settings=cfg,
+                              passive=self._passive_scorer() if passive else None)
         except LivenessOverBudget as exc:
             with self._unit() as conn:
                 self._audit(conn, "liveness-refusal", operator=operator,
@@ -168,9 +171,12 @@ class LivenessChecks(DeploymentBase):
         return self._passive
 
     def _with_liveness(self, conn: Connection, req: ProcessingRequest,
-                       receipt: str | None, operator: str) -> ProcessingRequest:
+                       receipt: str | None, operator: str, *,
+                       consume: bool = True) -> ProcessingRequest:
         """``req`` with the state of the offered receipt, consumed when the purpose
-        requires liveness for this operation (H1); unchanged otherwise."""
+        requires liveness for this operation (H1); unchanged otherwise. With
+        ``consume=False`` the receipt is only looked at (the gate's first look, on a
+        read snapshot, before the engine runs)."""
         purpose = req.purpose
         if (purpose is None or not purpose.liveness_required
                 or req.operation not in (Operation.ENROLL, Operation.VERIFY)):
@@ -178,9 +184,10 @@ class LivenessChecks(DeploymentBase):
         state = "missing"
         if receipt is not None:
             why = consume_receipt(conn, id=receipt, purpose_key=purpose.key,
-                                  now=self._clock.now(), used_for=req.operation.value)
+                                  now=self._clock.now(), used_for=req.operation.value,
+                                  consume=consume)
             state = why or "passed"
-            if why is None:
+            if why is None and consume:
                 self._audit(conn, "liveness-receipt-used", operator=operator,
                             purpose_key=purpose.key,
                             subject_id=req.subject.id if req.subject else None,

@@ -145,10 +145,11 @@ class PackBooks(Rights):
         labelled = load_labelled_set(Path(data),
                                      pairs_file=Path(pairs_file) if pairs_file else None,
                                      groups_file=Path(groups_file) if groups_file else None)
-        evaluation = evaluate_pack(self.analyzer_for(chosen), labelled,
-                                   threshold=row.threshold_for(chosen),
-                                   threshold_label="the purpose's current threshold",
-                                   target_fmr=target_fmr, progress=progress)
+        with self._slow_work("evaluation"):
+            evaluation = evaluate_pack(self.analyzer_for(chosen), labelled,
+                                       threshold=row.threshold_for(chosen),
+                                       threshold_label="the purpose's current threshold",
+                                       target_fmr=target_fmr, progress=progress)
         return self.record_calibration(purpose=purpose, evaluation=evaluation,
                                        population=population, operator=operator)
 

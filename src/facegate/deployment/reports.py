@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -40,7 +42,7 @@ from ..storage.connection import Connection
 from ..templates.store import purpose_template_stats
 from .rights import Rights
 
-__all__ = ["Reports"]
+__all__ = ["ReportJob", "Reports"]
 
 #: The rule whose profile publishes a retention and destruction policy (BIPA 15(a)).
 _POLICY_RULE = "R22"
@@ -49,6 +51,8 @@ _POLICY_RULE = "R22"
 class Reports(Rights):
     """Documents for regulators, auditors and subjects; part of
     :class:`~facegate.deployment.Deployment`."""
+
+    _report_process: Callable[[ReportJob], Document] | None = None
 
     def report(self, kind: ReportKind | str, *, purpose: str | None = None,
                subject: str | None = None, lang: Lang | str = Lang.EN,
@@ -81,53 +85,78 @@ class Reports(Rights):
             ReportRendererMissing: jinja2 or weasyprint is not installed.
         """
         chosen = _enum(Format, fmt, "format")
-        built = self.report_model(kind, purpose=purpose, subject=subject, lang=lang,
-                                  since=since, until=until, operator=operator)
-        document = render(built, chosen)
+        which = _enum(ReportKind, kind, "kind")
+        language = _enum(Lang, lang, "language")
+        if self._report_process is not None:
+            job = ReportJob(kind=which.value, purpose=purpose, subject=subject,
+                            lang=language.value, fmt=chosen.value, since=since, until=until,
+                            operator=operator, now=self._clock.now())
+            document = self._report_process(job)
+        else:
+            built = self.report_model(which, purpose=purpose, subject=subject, lang=language,
+                                      since=since, until=until, operator=operator)
+            document = render(built, chosen)
         with self._unit() as conn:
             seq = self._audit(conn, "report-generated", operator=operator,
-                              purpose_key=purpose if built.kind in _PURPOSE_KINDS else None,
-                              subject_id=subject if built.kind is ReportKind.ACCESS else None,
-                              detail={"kind": built.kind.value, "lang": built.lang.value,
-                                      "format": chosen.value, "audit_seq": built.audit_seq,
+                              purpose_key=purpose if document.kind in _PURPOSE_KINDS else None,
+                              subject_id=subject if document.kind is ReportKind.ACCESS else None,
+                              detail={"kind": document.kind.value, "lang": document.lang.value,
+                                      "format": chosen.value, "audit_seq": document.audit_seq,
                                       "content_hash": document.content_hash,
                                       "sha256": document.sha256, "filename": document.filename})
         return dataclasses.replace(document, recorded_seq=seq)
 
+    def use_report_process(self, build: Callable[[ReportJob], Document] | None) -> None:
+        """Gather and render documents with ``build`` (the service does both in separate
+        low-priority processes: the records of an impact assessment or a summary are the
+        whole audit log, checked entry by entry, and WeasyPrint holds the interpreter lock,
+        so either would stall every request of the process); ``None``: in the calling
+        thread. The generation is recorded here either way."""
+        self._report_process = build
+
+    def build_document(self, job: ReportJob) -> Document:
+        """The document ``job`` asks for, gathered and rendered here and not recorded: what a
+        report process runs (:meth:`use_report_process`)."""
+        model = self.report_model(job.kind, purpose=job.purpose, subject=job.subject,
+                                  lang=job.lang, since=job.since, until=job.until,
+                                  operator=job.operator, now=job.now)
+        return render(model, Format(job.fmt))
+
     def report_model(self, kind: ReportKind | str, *, purpose: str | None = None,
                      subject: str | None = None, lang: Lang | str = Lang.EN,
                      since: datetime | None = None, until: datetime | None = None,
-                     operator: str = "system") -> ReportModel:
+                     operator: str = "system", now: datetime | None = None) -> ReportModel:
         """The document model behind :meth:`report`, without rendering or recording it
         (an ``access`` model still records the subject's access, as
-        :meth:`access_report` does)."""
+        :meth:`access_report` does). ``now``: the generation time (the clock's by default)."""
+        at = now or self._clock.now()
         which = _enum(ReportKind, kind, "kind")
         language = _enum(Lang, lang, "language")
         if which is ReportKind.ACCESS:
             if not subject:
                 raise InvalidArgument("an access report names a subject (--subject)")
             held = self.access_report(subject, operator=operator)
-            return build_access(self._header(self._conn), held.as_dict(), language)
+            return build_access(self._header(self._conn, at), held.as_dict(), language)
         if which in _PURPOSE_KINDS:
             if not purpose:
                 raise InvalidArgument(f"a {which.value} document names a purpose (--purpose)")
             records = self._purpose_records(self._conn, purpose)
             build = build_notice if which is ReportKind.NOTICE else build_pia
-            return build(self._header(self._conn), records, language)
+            return build(self._header(self._conn, at), records, language)
         if which is ReportKind.FILING:
-            return self._filing_model(language)
+            return self._filing_model(language, at)
         if which is ReportKind.SUMMARY:
-            return self._summary_model(language, since, until)
-        return self._policy_model(language)
+            return self._summary_model(language, since, until, at)
+        return self._policy_model(language, at)
 
     # -- gathering the records -------------------------------------------------------
 
-    def _header(self, conn: Connection) -> Header:
+    def _header(self, conn: Connection, at: datetime) -> Header:
         processor = get_processor(conn)
         if processor is None:
             raise ProcessorNotRegistered("register the processor first (facegate init)")
         return Header(processor=processor, profile=self._profile(conn),
-                      generated_at=self._clock.now(), audit_seq=head_seq(conn))
+                      generated_at=at, audit_seq=head_seq(conn))
 
     def _chain(self) -> ChainStatus:
         try:
@@ -159,9 +188,9 @@ class Reports(Rights):
             review_configured=get_settings(conn, purpose_key=key) is not None,
             chain=self._chain(), sweeps=tuple(list_events(conn, name="retention-sweep")))
 
-    def _filing_model(self, lang: Lang) -> ReportModel:
+    def _filing_model(self, lang: Lang, at: datetime) -> ReportModel:
         conn = self._conn
-        header = self._header(conn)
+        header = self._header(conn, at)
         status = filing_status(conn, profile=header.profile)
         entries = [FilingEntry(kind=r.kind.value, individuals=r.individuals,
                                threshold=r.threshold, triggered_on=r.triggered_on,
@@ -171,9 +200,9 @@ class Reports(Rights):
                             warning_at=status.warning_at, records=entries, lang=lang)
 
     def _summary_model(self, lang: Lang, since: datetime | None,
-                       until: datetime | None) -> ReportModel:
+                       until: datetime | None, at: datetime) -> ReportModel:
         conn = self._conn
-        header = self._header(conn)
+        header = self._header(conn, at)
         end = until or header.generated_at
         if since is not None and since > end:
             raise InvalidArgument("the period's start is after its end",
@@ -192,9 +221,9 @@ class Reports(Rights):
             review_statuses=count_cases(conn, since=since, until=end), chain=self._chain())
         return build_summary(header, records, lang)
 
-    def _policy_model(self, lang: Lang) -> ReportModel:
+    def _policy_model(self, lang: Lang, at: datetime) -> ReportModel:
         conn = self._conn
-        header = self._header(conn)
+        header = self._header(conn, at)
         if not header.profile.applies(_POLICY_RULE):
             raise ReportNotApplicable(
                 f"the retention and destruction policy is published under profiles with "
@@ -210,6 +239,22 @@ class Reports(Rights):
 
 
 _PURPOSE_KINDS = (ReportKind.NOTICE, ReportKind.PIA)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """One document to gather and render elsewhere (a report process): what
+    :meth:`Reports.report` was asked, and the generation time."""
+
+    kind: str
+    purpose: str | None
+    subject: str | None
+    lang: str
+    fmt: str
+    since: datetime | None
+    until: datetime | None
+    operator: str
+    now: datetime
 
 
 _E = TypeVar("_E", ReportKind, Lang, Format)

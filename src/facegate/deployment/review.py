@@ -130,6 +130,7 @@ class Review(Rights):
         deadline = now + timedelta(seconds=settings.window_seconds)
         required = self._profile(conn).reviewers_required
         faces = []
+        opened: list[str] = []
         for face in result.faces:
             candidates = []
             for c in face.candidates:
@@ -137,12 +138,14 @@ class Review(Rights):
                     conn, session_id=session, purpose_key=purpose.key, face=face.face,
                     subject_id=c.subject_id, distance=c.distance, reviewers_required=required,
                     at=now, deadline=deadline)
+                opened.append(case)
                 candidates.append(dataclasses.replace(c, review_case=case))
             faces.append(dataclasses.replace(face, candidates=tuple(candidates)))
         review_store.seal_probe(conn, ring=self._keys.ring, session_id=session, image=picture,
                                 at=now, deadline=deadline)
         self._audit(conn, "review-cases-opened", operator=operator, purpose_key=purpose.key,
                     detail={"session": session, "probe": probe, "cases": hits,
+                            "case_ids": opened,
                             "reviewers_required": required, "deadline": deadline.isoformat()})
         return dataclasses.replace(result, faces=tuple(faces))
 

@@ -11,12 +11,14 @@ report shows only that receipt.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..access.sessions import purge_rate_buckets, purge_sessions
 from ..audit.chain import ChainReport
 from ..audit.integrity import check_open, inspect_store, verify_store
 from ..audit.trail import AuditEvent, list_events
@@ -26,11 +28,13 @@ from ..consent.ledger import list_events as list_consents
 from ..crypto.keyfile import ENV_AUDIT_KEY, KeyStore
 from ..crypto.keyring import KeyRing
 from ..errors import StoreUpgradeRequired
+from ..events.store import endpoint_kek_ids, purge_outbox, rewrap_endpoint_secrets
 from ..review.store import list_subject_cases, probe_kek_ids, rewrap_probe_keys
 from ..storage.connection import Connection
 from ..storage.db import checkpoint_wal
+from ..storage.leases import take_lease
 from ..subjects.models import Subject
-from ..subjects.repository import delete_subject, get_subject, list_subjects
+from ..subjects.repository import delete_subject, get_subject, list_subjects, page_subjects
 from ..templates.images import delete_expired_images, delete_images, image_metadata
 from ..templates.keys import delete_data_key, kek_ids_in_use, rewrap_data_keys
 from ..templates.store import delete_expired, delete_templates, template_metadata
@@ -67,18 +71,35 @@ def open_keys(conn: Connection, path: Path | None, *, environ: Mapping[str, str]
             details={"form": "plain"})
     store = KeyStore.open(path, environ=environ, create=created)
     check_open(conn, signer=store.signer, mac=store.rows)
-    store.retire(keep=keks_in_use(conn))
+    store.retire(keep=lambda: keks_in_use(conn))
     return store
 
 
+def _holds(conn: Connection, subjects: list[str]) -> set[str]:
+    """Which of ``subjects`` the store still holds anything of (record, data key, templates,
+    consent events)."""
+    found: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        chunk = subjects[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for table, column in (("subjects", "id"), ("subject_keys", "subject_id"),
+                              ("templates", "subject_id"), ("consent_events", "subject_id")):
+            found |= {str(r[0]) for r in conn.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({marks})", chunk)}
+    return found
+
+
 def keks_in_use(conn: Connection) -> set[str]:
-    """KEKs still wrapping a subject's data key or a held review probe's key."""
-    return kek_ids_in_use(conn) | probe_kek_ids(conn)
+    """KEKs still wrapping a subject's data key, a held review probe's key or a webhook
+    endpoint's secret."""
+    return kek_ids_in_use(conn) | probe_kek_ids(conn) | endpoint_kek_ids(conn)
 
 
 def rewrap_all(conn: Connection, *, ring: KeyRing) -> int:
-    """Re-wrap every data key and review probe key under ``ring.active``; returns how many."""
-    return rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
+    """Re-wrap every data key, review probe key and webhook secret under ``ring.active``;
+    returns how many."""
+    return (rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
+            + rewrap_endpoint_secrets(conn, ring=ring))
 
 
 def _event(e: AuditEvent) -> dict[str, Any]:
@@ -147,6 +168,24 @@ class Rights(Books):
         """The most recently registered subjects (pseudonymous ids), newest first."""
         return list_subjects(self._conn, limit=limit)
 
+    def find_subjects(self, *, after: tuple[str, str] | None = None,
+                      since: datetime | None = None, external_ref: str | None = None,
+                      limit: int = 100, operator: str | None = None) -> list[Subject]:
+        """Subjects oldest first, for paging: after the (registered time, id) ``after``,
+        registered at or after ``since``, with the deployer's ``external_ref``. With an
+        ``operator`` the reading is audited (``subjects-listed``: how many, and whether
+        looked up by reference; never the reference itself)."""
+        if operator is None:
+            return page_subjects(self._conn, after=after, since=since,
+                                 external_ref=external_ref, limit=limit)
+        with self._unit() as conn:
+            found = page_subjects(conn, after=after, since=since, external_ref=external_ref,
+                                  limit=limit)
+            self._audit(conn, "subjects-listed", operator=operator,
+                        detail={"count": len(found),
+                                "by_external_ref": external_ref is not None})
+        return found
+
     def access_report(self, subject: str, *, operator: str = "system") -> AccessReport:
         """Everything held about ``subject``; after erasure, only the erasure receipt.
 
@@ -192,32 +231,74 @@ class Rights(Books):
             SubjectNotFound: not registered (or already erased).
         """
         self._subject(self._conn, subject)
-        rotate = self._keys.rotates_itself
-        ring = self._keys.stage_rotation() if rotate else self._keys.ring
-        try:
-            with self._unit() as conn:
-                self._subject(conn, subject)
-                templates = delete_templates(conn, guard=self._guard(conn), subject_id=subject)
-                images = delete_images(conn, subject_id=subject)
-                shredded = delete_data_key(conn, subject_id=subject) > 0
-                consents = erase_events(conn, guard=self._guard(conn), subject_id=subject)
-                forget_subject(conn, subject_id=subject)
-                delete_subject(conn, id=subject)
-                cases = self._cascade_erasure(conn, subject, operator=operator)
+        receipt = self._erase(subject, operator=operator)
+        assert receipt is not None
+        return receipt
+
+    def _erase(self, subject: str, *, operator: str,
+               reapplied: bool = False) -> ErasureReceipt | None:
+        """Erasure itself: the deletions, the key rotation, the ledger entry and the receipt,
+        in one transaction (the new KEK is staged inside it, under the writer lock, so
+        erasures in several processes never rotate past each other). An erasure applied
+        again from the ledger does not rotate (the restore does, once) and returns
+        ``None`` when nothing of the subject is left (another process was first)."""
+        rotate = self._keys.rotates_itself and not reapplied
+        with self._rotation:
+            try:
+                with self._unit() as conn:
+                    if not reapplied:
+                        self._subject(conn, subject)
+                    elif not _holds(conn, [subject]):
+                        return None
+                    purposes = sorted(
+                        {str(r[0]) for r in conn.execute(
+                            "SELECT purpose_key FROM templates WHERE subject_id = ? UNION "
+                            "SELECT purpose_key FROM consent_events WHERE subject_id = ?",
+                            (subject, subject))})
+                    templates = delete_templates(conn, guard=self._guard(conn),
+                                                 subject_id=subject)
+                    images = delete_images(conn, subject_id=subject)
+                    shredded = delete_data_key(conn, subject_id=subject) > 0
+                    consents = erase_events(conn, guard=self._guard(conn), subject_id=subject)
+                    forget_subject(conn, subject_id=subject)
+                    delete_subject(conn, id=subject)
+                    cases = self._cascade_erasure(conn, subject, operator=operator)
+                    if rotate:
+                        rewrap_all(conn, ring=self._keys.stage_rotation())
+                    now = self._clock.now()
+                    detail: dict[str, Any] = {
+                        "templates": templates, "images": images, "consents": consents,
+                        "data_key_destroyed": shredded, "kek_rotated": rotate,
+                        "review_sessions": cases, "purposes": purposes}
+                    if reapplied:
+                        detail["reapplied"] = True
+                    seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
+                                      outcome="erased", detail=detail)
+                    if not reapplied:
+                        self._keys.record_erasure(subject, now.isoformat())
+            finally:
                 if rotate:
-                    rewrap_all(conn, ring=ring)
-                now = self._clock.now()
-                seq = self._audit(conn, ERASED, operator=operator, subject_id=subject,
-                                  outcome="erased", detail={
-                                      "templates": templates, "images": images,
-                                      "consents": consents, "data_key_destroyed": shredded,
-                                      "kek_rotated": rotate, "review_sessions": cases})
-        finally:
-            self._finish_rotation()
-        self._galleries.subject_removed(self._conn, subject)
+                    self._finish_rotation()
+        self.refresh_galleries()
         return ErasureReceipt(subject_id=subject, seq=seq, at=now, templates=templates,
                               images=images, consents=consents, data_key_destroyed=shredded,
                               kek_rotated=rotate)
+
+    def _reapply_erasures(self) -> list[str]:
+        """Erase again every subject of the erasure ledger (kept beside the keys) that the
+        store still holds anything of: what a restored older copy of the store brought
+        back. Each is audited as ``subject-erased`` with ``reapplied``; returns them."""
+        ledger = list(dict.fromkeys(self._keys.erased_subjects()))
+        if not ledger:
+            return []
+        with self._reading() as conn:
+            found = _holds(conn, ledger)
+        again = []
+        for subject in ledger:
+            if subject in found and self._erase(subject, operator="system:erasure-ledger",
+                                                reapplied=True) is not None:
+                again.append(subject)
+        return again
 
     # -- R16 ----------------------------------------------------------------------
 
@@ -227,20 +308,59 @@ class Rights(Books):
         Nobody is re-enrolled. With ``FACEGATE_KEK`` set, the new key comes from
         ``FACEGATE_NEW_KEK`` and the caller then sets ``FACEGATE_KEK`` to it.
         """
-        ring = self._keys.stage_rotation()
-        with self._unit() as conn:
-            count = rewrap_all(conn, ring=ring)
-            self._audit(conn, "key-rotated", operator=operator,
-                        detail={"kek": ring.active, "data_keys": count})
-        retired = self._finish_rotation()
+        with self._rotation:
+            with self._unit() as conn:
+                ring = self._keys.stage_rotation()
+                count = rewrap_all(conn, ring=ring)
+                self._audit(conn, "key-rotated", operator=operator,
+                            detail={"kek": ring.active, "data_keys": count})
+            retired = self._finish_rotation()
         return KeyRotation(kek=ring.active, data_keys=count, retired=tuple(retired))
 
     def _finish_rotation(self) -> list[str]:
-        retired = self._keys.retire(keep=keks_in_use(self._conn))
+        def in_use() -> set[str]:
+            with self._reading() as conn:
+                return keks_in_use(conn)
+
+        retired = self._keys.retire(keep=in_use)
         checkpoint_wal(self._conn)
         return retired
 
     # -- R9 -----------------------------------------------------------------------
+
+    def sweep_if_due(self, *, holder: str, interval: float,
+                     operator: str = "system:schedule") -> RetentionSweep | None:
+        """The service's scheduled sweep: it runs only where the store's
+        ``retention-sweep`` lease is taken (for ``interval`` seconds), so however many
+        processes serve the deployment, one sweeps per interval. Then the service's
+        own leftovers are tidied (:meth:`housekeep`). ``None`` when another process
+        holds the lease."""
+        with self._unit(serialise=False) as conn:
+            granted = take_lease(conn, name="retention-sweep", holder=holder,
+                                 seconds=interval, now=time.time())
+        if not granted:
+            return None
+        swept = self.sweep_retention(operator=operator)
+        self.housekeep()
+        return swept
+
+    def housekeep(self, *, keep_changes: timedelta = timedelta(days=1),
+                  keep_deliveries: timedelta = timedelta(days=7)) -> int:
+        """Delete what the service no longer needs: gallery changes older than
+        ``keep_changes`` (the newest is kept), webhook deliveries finished longer than
+        ``keep_deliveries`` ago, idle sessions and full rate buckets; returns how many rows."""
+        now = self._clock.now()
+        with self._unit(serialise=False) as conn:
+            gone = conn.execute(
+                "DELETE FROM gallery_changes WHERE changed_at < ? AND seq < "
+                "(SELECT max(seq) FROM gallery_changes)",
+                ((now - keep_changes).isoformat(),)).rowcount
+            gone += purge_outbox(conn, before=now - keep_deliveries)
+            wall = time.time()
+            gone += purge_sessions(conn, idle_before=wall - 12 * 3600.0,
+                                   anonymous_before=wall - 3600.0)
+            gone += purge_rate_buckets(conn, before=wall - 120.0)
+        return gone
 
     def sweep_retention(self, *, operator: str = "system") -> RetentionSweep:
         """Erase every template and retained image past its retention (R9).
@@ -259,7 +379,8 @@ class Rights(Books):
             self._audit(conn, "retention-sweep", operator=operator, detail={
                 "templates": len(gone), "images": images, "data_keys_destroyed": destroyed,
                 "subjects": list(subjects)})
-        self._galleries.expired(self._conn, now)
+        self._galleries.expired(now)
+        self.refresh_galleries()
         checkpoint_wal(self._conn)
         return RetentionSweep(templates=len(gone), images=images,
                               data_keys_destroyed=destroyed, subjects=subjects)

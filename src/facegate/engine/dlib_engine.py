@@ -13,6 +13,7 @@ test-time augmentation was chosen by cross-validation on pairsDevTrain alone
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +49,10 @@ def _import_dlib() -> Any:
     return dlib
 
 
+#: dlib objects that hold mutable state while they run (the shape predictors do not).
+_NOT_THREAD_SAFE = frozenset({"hog", "cnn", "resnet"})
+
+
 class DlibEngine:
     """Face engine on dlib and the ``face_recognition_models`` files.
 
@@ -59,6 +64,7 @@ class DlibEngine:
     def __init__(self, models_dir: Path | None = None) -> None:
         self._models_dir = models_dir
         self._models = LazyModels(self._load)
+        self._per_thread = threading.local()
 
     @property
     def pack(self) -> ModelPack:
@@ -67,7 +73,14 @@ class DlibEngine:
     # -- model loading ------------------------------------------------------
 
     def _model(self, name: str) -> Any:
-        return self._models.get(name)
+        if name not in _NOT_THREAD_SAFE:
+            return self._models.get(name)
+        # dlib's detectors and networks keep working buffers in the object: two threads
+        # running one at once crash the process, so each thread gets its own.
+        mine: LazyModels | None = getattr(self._per_thread, "models", None)
+        if mine is None:
+            mine = self._per_thread.models = LazyModels(self._load)
+        return mine.get(name)
 
     def _load(self, name: str) -> Any:
         dlib = _import_dlib()

@@ -187,10 +187,11 @@ def insert_receipt(conn: Connection, *, receipt: Receipt) -> None:
 
 
 def consume_receipt(conn: Connection, *, id: str, purpose_key: str, now: datetime,
-                    used_for: str) -> str | None:
+                    used_for: str, consume: bool = True) -> str | None:
     """Use receipt ``id`` for one operation of ``purpose_key``.
 
-    Returns ``None`` when it is consumed, otherwise why it cannot be used
+    Returns ``None`` when it is consumed (or, with ``consume=False``, when it could be
+    now: a read-only look before the engine runs), otherwise why it cannot be used
     (``unknown``, ``other_purpose``, ``used``, ``expired``); the policy rule
     turns that into a refusal.
     """
@@ -204,6 +205,8 @@ def consume_receipt(conn: Connection, *, id: str, purpose_key: str, now: datetim
         return "used"
     if now > parse_time(row[1]):
         return "expired"
+    if not consume:
+        return None
     cur = conn.execute("UPDATE liveness_receipts SET used_at = ?, used_for = ? "
                        "WHERE id = ? AND used_at IS NULL", (now.isoformat(), used_for, id))
     return None if cur.rowcount == 1 else "used"

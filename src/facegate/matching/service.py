@@ -28,7 +28,7 @@ import numpy.typing as npt
 from ..analysis import FaceAnalyzer
 from ..calibration.models import Calibration
 from ..comparison import Comparison, compare_descriptors
-from ..engine.faces import Box, Face
+from ..engine.faces import Box, Descriptor, Face
 from ..errors import InvalidArgument, NoFaceFound
 from ..images import Image, ImageSource
 from ..policy.decision import Grant, Operation
@@ -40,8 +40,8 @@ from ..templates.store import list_templates
 from .gallery import Galleries
 from .search import nearest_subjects
 
-__all__ = ["Candidate", "FaceIdentification", "Identification", "Verification", "identify",
-           "verify"]
+__all__ = ["Candidate", "FaceIdentification", "Identification", "Probe", "Verification",
+           "describe_probe", "embed_probe", "identify", "verify"]
 
 #: The analyzer of a model pack, by pack id.
 Analyzers = Callable[[str], FaceAnalyzer]
@@ -126,10 +126,35 @@ class Identification:
         return all(f.no_match for f in self.faces)
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A verification probe's face as one pack sees it: its descriptor, and the quality
+    measures read against what the pack's calibration measured."""
+
+    descriptor: Descriptor
+    metrics: Mapping[str, float]
+
+
+def _probe(analyzer: FaceAnalyzer, image: ImageSource | Image) -> Probe:
+    face, report = analyzer.embed_single_assessed(image)
+    assert face.descriptor is not None
+    return Probe(descriptor=face.descriptor, metrics=report.metrics)
+
+
+def embed_probe(grant: Grant, *, analyzers: Analyzers, image: ImageSource | Image,
+                purpose: Purpose, subject_id: str, packs: list[str]) -> dict[str, Probe]:
+    """The probe's descriptor and measures for each of ``packs``: the engine's part of a
+    verification, run before the store is locked (the grant covers it); :func:`verify`
+    compares."""
+    grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
+    return {pack: _probe(analyzers(pack), image) for pack in packs}
+
+
 def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
            image: ImageSource | Image, purpose: Purpose, subject_id: str,
            now: datetime, threshold: Callable[[str, int], tuple[float, int]] | None = None,
-           quality: Callable[[str], Mapping[str, float] | None] | None = None) -> Verification:
+           quality: Callable[[str], Mapping[str, float] | None] | None = None,
+           probes: Mapping[str, Probe] | None = None) -> Verification:
     """Compare the probe's face with the subject's templates for ``purpose``.
 
     A subject may hold several templates (several enrollment photos); the
@@ -144,6 +169,8 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
         quality: each pack's measures of the faces its threshold was calibrated on
             (:func:`facegate.quality.outside_measured`); a probe outside them is
             not decided on.
+        probes: the probe's descriptor and measures by pack, from :func:`embed_probe`;
+            a pack missing there is embedded now.
     """
     grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
     packs = purpose.packs_in_use(now)
@@ -165,11 +192,11 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
             continue
         at, used = limit(pack, len(mine))
         mine = sorted(mine, key=lambda t: t.id, reverse=True)[:max(1, used)]
-        face, report = analyzers(pack).embed_single_assessed(image)
-        probe = face.descriptor
+        found = (probes or {}).get(pack) or _probe(analyzers(pack), image)
+        probe = found.descriptor
         assert probe is not None
         measured = quality(pack) if quality is not None else None
-        outside = tuple(r.value for r in outside_measured(report.metrics, measured or {}))
+        outside = tuple(r.value for r in outside_measured(found.metrics, measured or {}))
         results += [(compare_descriptors(probe, t.descriptor, threshold=at), outside)
                     for t in mine]
     # Distances of two packs are not comparable: a match by the pack new templates are
@@ -183,16 +210,29 @@ def verify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyze
                         decided=not outside, quality=outside)
 
 
+def describe_probe(grant: Grant, *, analyzers: Analyzers, image: ImageSource | Image,
+                   purpose: Purpose, now: datetime) -> dict[str, list[Face]]:
+    """Every face of the probe with its descriptor, for each pack the purpose searches:
+    the engine's part of an identification, run before the store is locked (the grant
+    covers it); :func:`identify` searches."""
+    grant.ensure_covers(Operation.IDENTIFY, purpose_key=purpose.key, subject_id=None)
+    return {pack: _described(analyzers(pack), image) for pack in purpose.packs_in_use(now)}
+
+
 def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analyzers,
              image: ImageSource | Image, purpose: Purpose, now: datetime,
              calibrations: Mapping[str, Calibration | None] | None = None,
-             limit: int = 5, galleries: Galleries | None = None) -> Identification:
+             limit: int = 5, galleries: Galleries | None = None,
+             described: Mapping[str, list[Face]] | None = None) -> Identification:
     """Search ``purpose``'s gallery for every face of the probe; up to ``limit`` candidates
     within the threshold per face.
 
     Args:
         calibrations: each pack's calibration, for the candidates' false-match rates.
         galleries: the deployment's in-memory indexes; without it one is built for this call.
+            The caller holds its lock for the call.
+        described: the probe's faces by pack, from :func:`describe_probe`; a pack missing
+            there is described now.
 
     Raises:
         NoFaceFound: the probe holds no face.
@@ -201,9 +241,15 @@ def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analy
     packs = purpose.packs_in_use(now)
     registry = galleries or Galleries()
     found = calibrations or {}
+    given = described or {}
+
+    def faces_of(pack_id: str) -> list[Face]:
+        known = given.get(pack_id)
+        return known if known is not None else _described(analyzers(pack_id), image)
+
     # The faces of the probe are those the enrolling pack's engine finds; an older pack
     # (during a migration) answers for the face its own engine finds at the same place.
-    base = _described(analyzers(packs[-1]), image)
+    base = faces_of(packs[-1])
     if not base:
         raise NoFaceFound("no face was found in the image")
     merged: list[dict[str, Candidate]] = [{} for _ in base]
@@ -216,7 +262,7 @@ def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analy
         if not 0.0 < threshold < 2.0:
             raise InvalidArgument("threshold must lie between 0 and 2",
                                   details={"threshold": threshold})
-        faces = base if pack_id == packs[-1] else _same_places(base, _described(analyzer, image))
+        faces = base if pack_id == packs[-1] else _same_places(base, faces_of(pack_id))
         index = registry.get(conn, keys=keys, purpose_key=purpose.key, pack=pack.id,
                              pack_version=pack.version, now=now)
         subjects = max(subjects, index.subject_count)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,18 +41,45 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from ..errors import SchemaTooNew, StorageError, StoreNotFound
+from ..errors import InvalidArgument, SchemaTooNew, StorageError, StoreBusy, StoreNotFound
 from .connection import Connection, Dialect, dialect
 
-__all__ = ["APPLICATION_ID", "POSTGRESQL", "SQLITE", "WRITER_LOCK", "Migration", "checkpoint_wal",
-           "connect", "connect_store", "data_version", "dialect_sql", "is_url", "migrations",
-           "period_sql", "redact_url", "snapshot", "transaction"]
+__all__ = [
+    "APPLICATION_ID",
+    "BUSY_TIMEOUT",
+    "CHANNEL",
+    "POSTGRESQL",
+    "SQLITE",
+    "WRITER_LOCK",
+    "ChangeWatcher",
+    "Migration",
+    "checkpoint_wal",
+    "connect",
+    "connect_store",
+    "data_version",
+    "dialect_sql",
+    "is_url",
+    "migrations",
+    "notify",
+    "period_sql",
+    "redact_url",
+    "snapshot",
+    "transaction",
+]
 
 #: ``PRAGMA application_id`` of a facegate store: ASCII "FGAT".
 APPLICATION_ID: Final = 0x46474154
 
-#: The key of the PostgreSQL advisory lock every write transaction holds ("FGAT").
+#: The key of the PostgreSQL advisory lock every serialised write transaction holds ("FGAT").
 WRITER_LOCK: Final = APPLICATION_ID
+
+#: Seconds an SQLite connection waits for another connection's write lock before it gives
+#: up with :class:`~facegate.errors.StoreBusy` (``PRAGMA busy_timeout``).
+BUSY_TIMEOUT: Final = 30.0
+
+#: The PostgreSQL ``LISTEN``/``NOTIFY`` channel on which commits that other processes
+#: follow (gallery changes, new events) are announced.
+CHANNEL: Final = "facegate_changes"
 
 #: The SQLite spelling of the dialect tokens used in migrations.
 SQLITE: Final[Mapping[str, str]] = MappingProxyType({
@@ -102,7 +130,8 @@ def redact_url(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
-def connect(target: str | Path, *, now: datetime, create: bool = False) -> Connection:
+def connect(target: str | Path, *, now: datetime, create: bool = False,
+            migrate: bool = True) -> Connection:
     """Open the deployment store at ``target`` and apply pending migrations.
 
     Args:
@@ -112,6 +141,8 @@ def connect(target: str | Path, *, now: datetime, create: bool = False) -> Conne
         now: the time recorded for migrations applied now.
         create: make the store when there is none (``facegate init``); otherwise a
             missing file, or a database without facegate's tables, is an error.
+        migrate: apply pending migrations (``False`` for a further connection to a store
+            that one connection of the process has already opened).
 
     Raises:
         StoreNotFound: there is no store at ``target`` and ``create`` is false.
@@ -119,15 +150,15 @@ def connect(target: str | Path, *, now: datetime, create: bool = False) -> Conne
         StorageError: the file or database is not a facegate store, or the
             PostgreSQL server cannot be reached or refuses the login.
     """
-    return connect_store(target, now=now, create=create)[0]
+    return connect_store(target, now=now, create=create, migrate=migrate)[0]
 
 
-def connect_store(target: str | Path, *, now: datetime,
-                  create: bool = False) -> tuple[Connection, bool]:
+def connect_store(target: str | Path, *, now: datetime, create: bool = False,
+                  migrate: bool = True) -> tuple[Connection, bool]:
     """:func:`connect`, and whether the store was created by this call."""
     if is_url(target):
-        return _connect_postgres(str(target), now, create)
-    return _connect_sqlite(target, now, create)
+        return _connect_postgres(str(target), now, create, migrate)
+    return _connect_sqlite(target, now, create, migrate)
 
 
 def _missing(target: str) -> StoreNotFound:
@@ -141,19 +172,24 @@ def _decoded(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _connect_sqlite(path: str | Path, now: datetime, create: bool) -> tuple[Connection, bool]:
+def _connect_sqlite(path: str | Path, now: datetime, create: bool,
+                    migrate: bool = True) -> tuple[Connection, bool]:
     file = Path(path)
     if not create and not file.is_file():
         raise _missing(str(path))
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT)
     conn.text_factory = _decoded
+    created = False
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-        _claim(conn, create=create, target=str(path))
-        conn.execute("PRAGMA journal_mode = WAL")
+        if migrate:
+            _claim(conn, create=create, target=str(path))
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        created = _migrate(conn, now, create=create, target=str(path))
+        if migrate:
+            created = _migrate(conn, now, create=create, target=str(path))
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StorageError(f"{path} is not a usable facegate store: {exc}",
@@ -164,16 +200,68 @@ def _connect_sqlite(path: str | Path, now: datetime, create: bool) -> tuple[Conn
     return conn, created
 
 
-def _connect_postgres(url: str, now: datetime, create: bool) -> tuple[Connection, bool]:
+def _connect_postgres(url: str, now: datetime, create: bool,
+                      migrate: bool = True) -> tuple[Connection, bool]:
     from .postgres import open_postgres  # psycopg is loaded only for a PostgreSQL store
 
     conn = open_postgres(url)
+    if not migrate:
+        return conn, False
     try:
         created = _migrate(conn, now, create=create, target=redact_url(url))
     except BaseException:
         conn.close()
         raise
     return conn, created
+
+
+def backup_sqlite(conn: Connection, target: str | Path) -> None:
+    """Copy the SQLite store to the file ``target`` with SQLite's online backup API: a
+    consistent copy while the service keeps reading and writing.
+
+    Raises:
+        InvalidArgument: the store is PostgreSQL (back it up with ``pg_dump``), or
+            ``target`` exists.
+    """
+    if not isinstance(conn, sqlite3.Connection):
+        raise InvalidArgument("a PostgreSQL store is backed up with pg_dump (docs/storage.md, "
+                              "\"Backup and restore\")")
+    if Path(target).exists():
+        raise InvalidArgument(f"{target} exists; give a new file", details={"path": str(target)})
+    copy = sqlite3.connect(str(target))
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+
+
+def restore_sqlite(source: str | Path, target: str | Path) -> None:
+    """Replace the SQLite store ``target`` by the backup ``source`` (online backup API,
+    so the WAL of ``target`` is rewritten too). Nothing may use ``target`` meanwhile.
+
+    Raises:
+        StorageError: ``source`` is not a facegate store.
+    """
+    if is_url(target):
+        raise InvalidArgument("a PostgreSQL store is restored with pg_restore (docs/storage.md, "
+                              "\"Backup and restore\")")
+    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    try:
+        try:
+            app_id = src.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:
+            app_id = None
+        if app_id != APPLICATION_ID:
+            raise StorageError(f"{source} is not a facegate store",
+                               details={"path": str(source)})
+        dst = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = WAL")
+        finally:
+            dst.close()
+    finally:
+        src.close()
 
 
 def checkpoint_wal(conn: Connection) -> bool:
@@ -272,18 +360,34 @@ def _statements(sql: str) -> Iterator[str]:
             yield chunk.strip()
 
 
-def _begin_write(conn: Connection) -> None:
-    """Begin a transaction that holds the store's one writer lock until it ends.
+def _busy(exc: sqlite3.OperationalError) -> Exception:
+    """SQLite's "database is locked" as :class:`StoreBusy`; any other failure as it is."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return StoreBusy("the store is busy with other writers; try again",
+                         details={"waited_s": BUSY_TIMEOUT})
+    return exc
 
-    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock now. PostgreSQL:
-    ``BEGIN`` and ``pg_advisory_xact_lock`` (:data:`WRITER_LOCK`), released by
-    ``COMMIT`` or ``ROLLBACK``; at ``READ COMMITTED`` every statement after the
-    lock sees everything committed before it, as in SQLite.
+
+def _begin_write(conn: Connection, serialise: bool) -> None:
+    """Begin a write transaction.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock now (waiting up to
+    :data:`BUSY_TIMEOUT` for another connection's). PostgreSQL: ``BEGIN`` and, when
+    ``serialise``, ``pg_advisory_xact_lock`` (:data:`WRITER_LOCK`), released by
+    ``COMMIT`` or ``ROLLBACK``; at ``READ COMMITTED`` every statement after the lock
+    sees everything committed before it, as in SQLite. Without ``serialise`` the
+    transaction relies on PostgreSQL's row locks alone (writes that touch neither the
+    audit chain nor the filing counter: rate buckets, sessions, leases, deliveries).
     """
     if dialect(conn) == "sqlite":
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy(exc) from None
         return
     conn.execute("BEGIN")
+    if not serialise:
+        return
     try:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
     except BaseException:
@@ -291,9 +395,18 @@ def _begin_write(conn: Connection) -> None:
         raise
 
 
+def _commit(conn: Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _busy(exc) from None
+
+
 @contextmanager
-def transaction(conn: Connection, *,
-                commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[Connection]:
+def transaction(conn: Connection, *, commit_on: tuple[type[BaseException], ...] = (),
+                serialise: bool = True) -> Iterator[Connection]:
     """One unit of work that holds the writer lock: ``BEGIN IMMEDIATE`` (SQLite) or
     ``BEGIN`` and the advisory lock (PostgreSQL) ... ``COMMIT``, or ``ROLLBACK`` on an error.
 
@@ -301,22 +414,36 @@ def transaction(conn: Connection, *,
         commit_on: exceptions that still commit before propagating. The service
             layer passes policy refusals, so the record of a refusal is kept
             (the gate decides before anything else is written).
+        serialise: hold the store-wide writer lock (on PostgreSQL; SQLite always
+            has one writer at a time). Every transaction that appends to the audit
+            log or moves the filing counter must.
 
     Nested use joins the outer transaction.
+
+    Raises:
+        StoreBusy: SQLite's write lock was not free within :data:`BUSY_TIMEOUT`.
     """
     if conn.in_transaction:
         yield conn
         return
-    _begin_write(conn)
+    _begin_write(conn, serialise)
     try:
         yield conn
     except commit_on:
-        conn.execute("COMMIT")
+        _commit(conn)
         raise
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    _commit(conn)
+
+
+def notify(conn: Connection, payload: str) -> None:
+    """Announce a change on :data:`CHANNEL` when the transaction commits (PostgreSQL
+    ``NOTIFY``; a no-op on SQLite, whose readers see commits through ``data_version``)."""
+    if dialect(conn) == "postgresql":
+        conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
 
 
 @contextmanager
@@ -336,6 +463,42 @@ def snapshot(conn: Connection) -> Iterator[Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+class ChangeWatcher:
+    """Wakes a background loop when another connection commits to the store.
+
+    On SQLite it watches ``PRAGMA data_version`` on a connection of its own (which
+    changes when any other connection commits), every 50 ms; on PostgreSQL it
+    ``LISTEN``s on :data:`CHANNEL`, which :func:`notify` announces to.
+    """
+
+    _POLL: Final = 0.05
+
+    def __init__(self, target: str | Path) -> None:
+        self._conn = connect(target, now=datetime.now(UTC), migrate=False)
+        self._sqlite = dialect(self._conn) == "sqlite"
+        self._version = data_version(self._conn)
+        if not self._sqlite:
+            self._conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; ``True`` as soon as something was committed."""
+        if not self._sqlite:
+            return bool(self._conn.wait_notify(timeout))  # type: ignore[attr-defined]
+        deadline = time.monotonic() + timeout
+        while True:
+            version = data_version(self._conn)
+            if version != self._version:
+                self._version = version
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self._POLL, left))
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def period_sql(column: str, since: datetime | None,

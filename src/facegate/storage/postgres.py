@@ -154,6 +154,17 @@ class PostgresConnection:
             raise _failure(exc) from None
         return PostgresCursor(cursor)
 
+    def wait_notify(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds for a ``NOTIFY`` on a channel this connection
+        ``LISTEN``s on; ``True`` when one came (the others that came with it are drained)."""
+        try:
+            got = False
+            for _ in self.raw.notifies(timeout=timeout, stop_after=1):
+                got = True
+            return got
+        except psycopg.Error as exc:
+            raise _failure(exc) from None
+
     def close(self) -> None:
         """Close the connection (an open transaction is rolled back by the server)."""
         self.raw.close()

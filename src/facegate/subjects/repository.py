@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 
 from ..clock import parse_time
 from ..storage.connection import Connection
 from .models import AgeBand, Subject
 
 __all__ = ["delete_subject", "get_subject", "get_subject_by_ref", "insert_subjects",
-           "list_subjects", "subject_holdings"]
+           "list_subjects", "page_subjects", "subject_holdings"]
 
 _COLUMNS = "id, external_ref, birth_date, age_band, registered_at"
 
@@ -46,6 +46,27 @@ def list_subjects(conn: Connection, *, limit: int = 200) -> list[Subject]:
     """The most recently registered subjects, newest first."""
     return [_subject(r) for r in conn.execute(
         f"SELECT {_COLUMNS} FROM subjects ORDER BY registered_at DESC, id LIMIT ?", (limit,))]
+
+
+def page_subjects(conn: Connection, *, after: tuple[str, str] | None = None,
+                  since: datetime | None = None, external_ref: str | None = None,
+                  limit: int = 100) -> list[Subject]:
+    """Subjects oldest first by (registered time, id): those after ``after``, registered at
+    or after ``since``, with ``external_ref`` when given; at most ``limit``."""
+    sql = f"SELECT {_COLUMNS} FROM subjects WHERE 1 = 1"
+    args: list[object] = []
+    if after is not None:
+        sql += " AND (registered_at > ? OR (registered_at = ? AND id > ?))"
+        args += [after[0], after[0], after[1]]
+    if since is not None:
+        sql += " AND registered_at >= ?"
+        args.append(since.astimezone(UTC).isoformat())
+    if external_ref is not None:
+        sql += " AND external_ref = ?"
+        args.append(external_ref)
+    sql += " ORDER BY registered_at, id LIMIT ?"
+    args.append(limit)
+    return [_subject(r) for r in conn.execute(sql, args)]
 
 
 def delete_subject(conn: Connection, *, id: str) -> int:

@@ -31,7 +31,7 @@ from .images import store_image
 from .keys import DataKeys
 from .store import has_templates, insert_templates
 
-__all__ = ["Enrollment", "check_pack", "enroll"]
+__all__ = ["Enrollment", "EnrollmentProbe", "check_pack", "describe_enrollment", "enroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,28 @@ def _descriptor(analyzer: FaceAnalyzer, picture: Image) -> Descriptor:
     return face.descriptor
 
 
+@dataclass(frozen=True, slots=True)
+class EnrollmentProbe:
+    """The engine's part of an enrollment, done before the store is locked: the decoded
+    image and its one good face's descriptor (in memory only)."""
+
+    picture: Image
+    descriptor: Descriptor
+
+
+def describe_enrollment(grant: Grant, *, analyzer: FaceAnalyzer, image: ImageSource | Image,
+                        purpose: Purpose, subject_id: str) -> EnrollmentProbe:
+    """Decode the image, check its quality and compute the descriptor, under ``grant``.
+
+    Raises:
+        GrantInvalid: the grant is not for enrolling this subject for this purpose.
+        FaceError: no usable face (none, several, or poor quality).
+    """
+    grant.ensure_covers(Operation.ENROLL, purpose_key=purpose.key, subject_id=subject_id)
+    picture = analyzer.load(image)
+    return EnrollmentProbe(picture=picture, descriptor=_descriptor(analyzer, picture))
+
+
 def check_pack(purpose: Purpose, descriptor: Descriptor, now: datetime) -> None:
     """A purpose's gallery takes only templates of the pack it enrolls with.
 
@@ -79,12 +101,15 @@ def check_pack(purpose: Purpose, descriptor: Descriptor, now: datetime) -> None:
 
 def enroll(grant: Grant, *, conn: Connection, keys: DataKeys, analyzer: FaceAnalyzer,
            image: ImageSource | Image, purpose: Purpose, subject_id: str, now: datetime,
-           consent_seq: int | None, retain_image: bool = False) -> Enrollment:
+           consent_seq: int | None, retain_image: bool = False,
+           described: EnrollmentProbe | None = None) -> Enrollment:
     """Check quality, compute the descriptor and store it, sealed, for ``purpose``.
 
     Args:
         consent_seq: the consent event the template rests on.
         retain_image: keep the image too (sealed); the grant must allow it (R10).
+        described: the image and descriptor from :func:`describe_enrollment`, when the
+            engine already ran; otherwise it runs now.
 
     Raises:
         GrantInvalid: the grant is not for enrolling this subject for this purpose, or
@@ -95,8 +120,10 @@ def enroll(grant: Grant, *, conn: Connection, keys: DataKeys, analyzer: FaceAnal
     if retain_image and not grant.retain_image:
         raise GrantInvalid("the grant does not allow keeping the image",
                            details={"rule": "R10"})
-    picture = analyzer.load(image)
-    descriptor = _descriptor(analyzer, picture)
+    if described is None:
+        described = describe_enrollment(grant, analyzer=analyzer, image=image, purpose=purpose,
+                                        subject_id=subject_id)
+    picture, descriptor = described.picture, described.descriptor
     check_pack(purpose, descriptor, now)
     new_individual = not has_templates(conn, subject_id=subject_id)
     expires = now + timedelta(days=purpose.retention_days)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from ..clock import parse_time
 from ..crypto.envelope import associated_data, open_sealed, seal
 from ..engine.faces import Descriptor
 from ..storage.connection import Connection
+from ..storage.db import notify
 from .keys import DataKeys
 
 __all__ = [
@@ -39,12 +40,14 @@ __all__ = [
     "has_templates",
     "insert_templates",
     "list_templates",
+    "log_gallery_changes",
     "new_uid",
     "open_descriptor",
     "seal_descriptor",
     "seal_legacy_templates",
     "subjects_with_pack",
     "template_metadata",
+    "template_packs",
 ]
 
 TemplateRow = tuple[str, str, str, Descriptor, datetime, datetime]
@@ -92,11 +95,27 @@ def open_descriptor(key: bytes, blob: bytes, *, uid: str, subject_id: str, purpo
                       pack_version=pack_version)
 
 
+def log_gallery_changes(conn: Connection, changes: Iterable[tuple[str, str | None]]) -> None:
+    """Record in ``gallery_changes`` that the templates of ``(purpose, subject)`` changed
+    (``subject`` ``None``: the purpose's whole gallery), in the caller's transaction, and
+    announce it to other processes when it commits. Every write to ``templates`` calls
+    this, so each process's in-memory index follows the others (:mod:`facegate.matching.
+    gallery`)."""
+    rows = sorted(set(changes), key=lambda c: (c[0], c[1] or ""))
+    if not rows:
+        return
+    at = datetime.now(UTC).isoformat()
+    conn.executemany("INSERT INTO gallery_changes (purpose_key, subject_id, changed_at) "
+                     "VALUES (?, ?, ?)", [(p, s, at) for p, s in rows])
+    notify(conn, "gallery")
+
+
 def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[TemplateRow],
                      consent_seq: int | None = None) -> list[str]:
     """Seal, insert and tag ``(subject_id, purpose_key, site_key, descriptor, created_at,
     expires_at)`` rows, linked to the consent event ``consent_seq``; returns their uids."""
     uids: list[str] = []
+    changed: set[tuple[str, str | None]] = set()
     for s, p, site, d, c, e in rows:
         uid = new_uid()
         blob = seal_descriptor(keys.get(s), d, uid=uid, subject_id=s, purpose_key=p)
@@ -108,6 +127,8 @@ def insert_templates(conn: Connection, *, keys: DataKeys, rows: Iterable[Templat
              e.isoformat())).fetchone()[0]
         keys.guard.tag("templates", row_id)
         uids.append(uid)
+        changed.add((p, s))
+    log_gallery_changes(conn, changed)
     return uids
 
 
@@ -176,6 +197,14 @@ def seal_legacy_templates(conn: Connection, *, keys: DataKeys) -> int:
     return len(rows)
 
 
+def template_packs(conn: Connection, *, subject_id: str, purpose_key: str,
+                   now: datetime) -> set[str]:
+    """The model packs of the subject's unexpired templates for a purpose (no vectors)."""
+    return {str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT pack FROM templates WHERE subject_id = ? AND purpose_key = ? "
+        "AND expires_at > ?", (subject_id, purpose_key, now.isoformat()))}
+
+
 def has_templates(conn: Connection, *, subject_id: str) -> bool:
     """Whether the subject has any stored template, for any purpose."""
     return conn.execute("SELECT 1 FROM templates WHERE subject_id = ? LIMIT 1",
@@ -199,9 +228,16 @@ def delete_templates(conn: Connection, *, guard: RowGuard, subject_id: str,
                      purpose_key: str | None = None) -> int:
     """Delete a subject's templates (for one purpose, or all); returns how many."""
     if purpose_key is None:
-        return guard.delete("templates", "subject_id = ?", (subject_id,))
-    return guard.delete("templates", "subject_id = ? AND purpose_key = ?",
-                        (subject_id, purpose_key))
+        purposes = [str(r[0]) for r in conn.execute(
+            "SELECT DISTINCT purpose_key FROM templates WHERE subject_id = ?", (subject_id,))]
+        count = guard.delete("templates", "subject_id = ?", (subject_id,))
+    else:
+        purposes = [purpose_key]
+        count = guard.delete("templates", "subject_id = ? AND purpose_key = ?",
+                             (subject_id, purpose_key))
+    if count:
+        log_gallery_changes(conn, ((p, subject_id) for p in purposes))
+    return count
 
 
 def subjects_with_pack(conn: Connection, *, purpose_key: str, pack: str) -> set[str]:
@@ -221,6 +257,7 @@ def delete_pack_templates(conn: Connection, *, guard: RowGuard, purpose_key: str
     conn.executemany("DELETE FROM retained_images WHERE template_uid = ?",
                      ((uid,) for uid, _, _ in rows))
     guard.delete("templates", "purpose_key = ? AND pack = ?", (purpose_key, pack))
+    log_gallery_changes(conn, [(purpose_key, None)])
     return rows
 
 
@@ -231,4 +268,5 @@ def delete_expired(conn: Connection, *, guard: RowGuard,
         "SELECT uid, subject_id, purpose_key FROM templates WHERE expires_at <= ? ORDER BY id",
         (now.isoformat(),))]
     guard.delete("templates", "expires_at <= ?", (now.isoformat(),))
+    log_gallery_changes(conn, ((p, s) for _, s, p in gone))
     return gone

@@ -14,14 +14,15 @@ from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from . import auth, capture, dashboard, keys, kiosk, oversight
-from .sessions import SessionStore
+from .sessions import SessionSaver, SessionStore
 
 __all__ = ["install_web"]
 
 
 def install_web(app: FastAPI) -> None:
     """Add the kiosk, the dashboard, sign-in and the static files to ``app``."""
-    app.state.web_sessions = SessionStore()
+    app.state.web_sessions = SessionStore(lambda: app.state.service.deployment)
+    app.add_middleware(SessionSaver)
     app.state.error_page = auth.error_page
     for module in (auth, kiosk, capture, dashboard, oversight, keys):
         app.include_router(module.router)
