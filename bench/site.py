@@ -119,7 +119,7 @@ def set_up(root: Path, samples: Path, doors: int) -> Site:
     db = root / "site.db"
     people = staff_photos(samples, root / "staff")
     folders = sorted(p for p in people.iterdir() if len(list(p.iterdir())) >= 2)
-    with Deployment.open(db) as d:
+    with Deployment.open(db, create=True) as d:
         d.register_processor(name="Bench Ltd", contact="dpo@example.com", credit_code="1")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")
         d.register_purpose(key=PURPOSE, site="hq.lobby", description="door access",

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from facegate.api import ApiSettings, create_app
 from facegate.api.docs import SWAGGER_ASSETS
+from facegate.deployment import Deployment
 from facegate.web.pages import PAGE_CSP
 
 from .conftest import Api
@@ -161,13 +162,15 @@ def test_every_json_success_has_a_typed_response_model(api: Api) -> None:
 def test_the_published_openapi_document_is_current(tmp_path: Path) -> None:
     """docs/openapi.json is the service's OpenAPI document: an API change shows in review.
     Regenerate with: python -c "import json; from facegate.api import create_app;
-    print(json.dumps(create_app().openapi(), indent=1, sort_keys=True))" > docs/openapi.json"""
+    print(json.dumps(create_app().openapi(), indent=1, sort_keys=True, ensure_ascii=False))"
+    > docs/openapi.json"""
     app = create_app(ApiSettings(database=str(tmp_path / "unused.db")))
     current = json.dumps(app.openapi(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     assert OPENAPI.read_text(encoding="utf-8") == current
 
 
 def test_metrics_can_be_turned_off(tmp_path: Path) -> None:
+    Deployment.open(tmp_path / "x.db", create=True).close()
     app = create_app(ApiSettings(database=str(tmp_path / "x.db"), metrics=False,
                                  background=False, report_workers=0))
     with TestClient(app) as client:

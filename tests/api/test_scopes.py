@@ -272,6 +272,50 @@ def test_r16_a_scoped_admin_manages_only_keys_within_its_scope(world: World) -> 
     assert c.get("/v1/keys", headers=w.headers("admin_all")).status_code == 200  # still live
 
 
+def test_r16_a_scoped_admin_manages_only_webhooks_within_its_scope(world: World) -> None:
+    """Webhook endpoints are scoped like keys: a scoped admin registers, sees and revokes
+    only endpoints within its own scope, and none of an unscoped one's."""
+    w = world
+    c, wrong = w.client, []
+    hook = {"url": "http://127.0.0.1:9/hook", "audience": "door", "label": "door"}
+    unlimited = c.post("/v1/webhooks", json=hook, headers=w.headers("admin_all"))
+    assert unlimited.status_code == 201, unlimited.text
+    global_id = unlimited.json()["webhook"]["id"]
+    for scope in ("p", "q", "hq", "branch"):
+        admin = w.headers(f"admin_{scope}")
+        purposes, sites = SCOPES[scope]
+        r = c.post("/v1/webhooks", json={**hook, "purposes": purposes, "sites": sites},
+                   headers=admin)
+        if r.status_code != 201:
+            wrong.append(("register within", scope, r.status_code))
+            continue
+        made = r.json()["webhook"]["id"]
+        if c.post("/v1/webhooks", json=hook, headers=admin).status_code != 403:
+            wrong.append(("register unlimited", scope))
+        listed = {e["id"] for e in c.get("/v1/webhooks", headers=admin).json()["webhooks"]}
+        if made not in listed or global_id in listed:
+            wrong.append(("list", scope, sorted(listed)))
+        if c.delete(f"/v1/webhooks/{global_id}", headers=admin).status_code != 403:
+            wrong.append(("revoke global", scope))
+        if c.delete(f"/v1/webhooks/{made}", headers=admin).status_code != 200:
+            wrong.append(("revoke own", scope))
+    assert wrong == []
+
+
+def test_r16_the_subject_list_shows_a_scoped_key_only_its_subjects(world: World) -> None:
+    """``GET /v1/subjects``: a key limited in scope sees the subjects whose purposes all
+    lie in its scope (the one consenting to P, not the one consenting to R)."""
+    w, wrong = world, []
+    for scope in SCOPES:
+        found = w.client.get("/v1/subjects?limit=500", headers=w.headers(f"auditor_{scope}"))
+        assert found.status_code == 200, found.text
+        ids = {s["id"] for s in found.json()["subjects"]}
+        for subject, purpose in ((w.subject_p, P), (w.subject_r, R)):
+            if (subject in ids) != covers(scope, purpose):
+                wrong.append((scope, purpose))
+    assert wrong == []
+
+
 def test_r16_a_scoped_admin_registers_purposes_only_in_its_scope(world: World) -> None:
     """Found: scoped admins registered purposes at sites outside their scope."""
     w = world

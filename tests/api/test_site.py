@@ -44,10 +44,10 @@ def site(store_backend: str, tmp_path: Path, analyzer: FaceAnalyzer,
     else:
         database = str(tmp_path / "site.db")
 
-    def open_store() -> Deployment:
-        return Deployment.open(database, keys=keys_file, analyzer=analyzer)
+    def open_store(create: bool = False) -> Deployment:
+        return Deployment.open(database, keys=keys_file, analyzer=analyzer, create=create)
 
-    with open_store() as d:
+    with open_store(create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X", province="Shanghai")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")

@@ -89,7 +89,7 @@ class Store:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     db = tmp_path / "events.db"
-    with Deployment.open(db) as d:
+    with Deployment.open(db, create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")

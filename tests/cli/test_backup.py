@@ -56,11 +56,12 @@ def test_a_subject_erased_after_the_backup_stays_erased_after_the_restore(
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, [*args, "--db", str(db)], obj={"analyzer": analyzer})
 
-    with Deployment.open(db, analyzer=analyzer, clock=clock) as d:
+    with Deployment.open(db, analyzer=analyzer, clock=clock, create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X")
         d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-        add_purpose(d, P, modes=("verify",))
+        # the photos are LFW's public figures: the purpose serves that population
+        add_purpose(d, P, modes=("verify",), population="lfw-view1")
         alice, bob = (d.register_subject(age_band="adult").id for _ in range(2))
         for who, photo in ((alice, "obama"), (bob, "lennon1")):
             consent(d, who, P)

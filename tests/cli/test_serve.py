@@ -181,7 +181,7 @@ def test_serve_with_two_workers_shares_the_rate_limit_and_sessions(
         database = request.getfixturevalue("postgres_server").create_database("workers")
     else:
         database = str(tmp_path / "svc.db")
-    with Deployment.open(database, keys=keys) as d:
+    with Deployment.open(database, keys=keys, create=True) as d:
         d.register_processor(name="Example Ltd", contact="dpo@example.com",
                              credit_code="91310000EXAMPLE00X")
         secret = d.issue_api_key(role="admin", label="admin").secret

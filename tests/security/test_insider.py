@@ -32,7 +32,7 @@ from facegate.audit.chain import entry_hash
 from facegate.cli import cli
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
-from facegate.errors import StoreTampered
+from facegate.errors import PolicyRefusal, StoreTampered
 
 from ..support.governed import START
 from .conftest import P, Populated
@@ -335,7 +335,10 @@ def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
                      tamper: Callable[[sqlite3.Connection], None], faces: dict[str, Path],
                      ) -> str | None:
     """A service holding the store open: tamper behind its back, then ask it to verify
-    the enrolled and the withdrawn subjects. It must refuse the store, never match."""
+    the enrolled and the withdrawn subjects. No call may rest on a tampered row: each call
+    refuses the store (a row deleted, added or swapped changes the signed counts and sums
+    it checks first; a row it reads is checked by its tag) or is refused by the gate. Then
+    its scheduled full check names the tampering, and every later call is refused."""
     d = Deployment.open(db, analyzer=analyzer, clock=FixedClock(START))
     try:
         with sqlite3.connect(db) as conn:
@@ -344,14 +347,28 @@ def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
         for subject, photo in ((pop.enrolled["obama"], "obama2"), (pop.withdrawn, "lennon2")):
             try:
                 result = d.verify(subject=subject, purpose=P, image=faces[photo])
-            except StoreTampered:
+            except (StoreTampered, PolicyRefusal):
                 continue
             except Exception as exc:  # any other answer is reported as wrong
                 return f"verify raised {type(exc).__name__}: {exc}"
-            return f"verify answered {result!r}"
+            # The enrolled person may still be matched on their own untouched template
+            # (the tampered rows were others'); the withdrawn one never.
+            if subject == pop.withdrawn:
+                return f"verify answered {result!r}"
+        try:
+            d.check_store()
+        except StoreTampered:
+            pass
+        else:
+            return "the scheduled full check found nothing"
+        try:
+            answered = d.verify(subject=pop.enrolled["obama"], purpose=P,
+                                image=faces["obama2"])
+        except StoreTampered:
+            return None
+        return f"after the full check, verify answered {answered!r}"
     finally:
         d.close()
-    return None
 
 
 def test_r15_r16_every_insider_tampering_is_detected(

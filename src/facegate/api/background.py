@@ -11,6 +11,10 @@
 - **sender**: claims due webhook deliveries from the outbox, sends them, records
   each outcome, and retries failures with backoff
   (:mod:`facegate.events.delivery`).
+- **inspector**: every ``integrity_interval`` the full check of the store
+  (:meth:`~facegate.deployment.Deployment.check_store`): every protected row's tag
+  against the signed checkpoint. A store found tampered is logged (its error code)
+  and the process refuses every later write.
 - **scheduler**: every ``sweep_interval`` the retention sweep, where this process
   takes the store's lease (one process of the deployment sweeps per interval),
   with the housekeeping of sessions, rate buckets, old gallery changes and
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ..errors import Error
+from ..errors import Error, StoreTampered
 from ..events.delivery import next_attempt, send
 from .settings import ApiSettings
 
@@ -66,6 +70,8 @@ class Background:
             ("watcher", self._watch), ("follower", self._follow), ("sender", self._send)]
         if self._settings.sweep_interval > 0:
             loops.append(("scheduler", self._schedule))
+        if self._settings.integrity_interval > 0:
+            loops.append(("inspector", self._inspect))
         for name, loop in loops:
             thread = threading.Thread(target=self._guarded, args=(name, loop),
                                       name=f"facegate-{name}", daemon=True)
@@ -137,6 +143,16 @@ class Background:
                                             next_attempt=retry)
                 if not batch:
                     seen = self.wait_change(seen, min(1.0, s.webhook_retry_base))
+
+    def _inspect(self) -> None:
+        interval = self._settings.integrity_interval
+        while not self._stop.wait(interval):
+            try:
+                self._d.check_store()
+            except StoreTampered as exc:
+                log.error(json.dumps({"event": "integrity", "error": exc.code,
+                                      "details": exc.details}, default=str))
+                return  # the deployment refuses every write from now on
 
     def _schedule(self) -> None:
         interval = self._settings.sweep_interval

@@ -134,9 +134,17 @@ def list_events(request: Request, key: StaffKey,
                      next_after=cursor if cursor < head else None)
 
 
+#: One server-sent event as the stream sends it: ``id`` (the audit sequence number),
+#: ``event`` (the type), ``data`` (the event's JSON); the first one only sets ``retry``.
+SSE_EVENT = {"type": "object", "properties": {
+    "id": {"type": "string"}, "event": {"type": "string"},
+    "data": {"type": "string", "contentMediaType": "application/json"},
+    "retry": {"type": "integer"}}}
+
+
 @router.get("/events/stream", response_class=StreamingResponse, responses={200: {
     "description": "server-sent events: id, event (the type) and data (the event's JSON)",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+    "content": {"text/event-stream": {"schema": SSE_EVENT}}}})
 async def stream_events(request: Request, key: StaffKey,
                         after: Annotated[int | None, Query(ge=0)] = None,
                         seconds: Annotated[int, Query(ge=1, le=3600)] = 300,

@@ -86,6 +86,7 @@ class PurposeOut(BaseModel):
     registered_at: str
     updated_at: str
     pack: str
+    population: str
     calibration_id: int | None
     next_pack: str | None
     next_threshold: float | None
@@ -280,6 +281,11 @@ class VerifyOut(BaseModel):
     subject: str
     purpose: str
     matched: bool
+    #: ``false``: the probe's quality lies outside what the threshold's calibration
+    #: measured, so no decision was made (``matched`` is then ``false``)
+    decided: bool
+    #: the quality reasons outside the calibration's measured range
+    quality: list[str]
     distance: float | None
     threshold: float | None
     templates: int

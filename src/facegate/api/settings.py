@@ -43,6 +43,10 @@ class ApiSettings:
             the scheduled retention sweep).
         sweep_interval: seconds between scheduled retention sweeps (one process of the
             deployment sweeps, under a lease in the store); ``0`` turns them off.
+        integrity_interval: seconds between full checks of the store by this process
+            (every protected row's tag against the signed checkpoint,
+            :meth:`~facegate.deployment.Deployment.check_store`); a failure refuses every
+            later write of the process. ``0`` turns them off.
         follow_interval: the longest a process's gallery indexes lag behind another
             process's commit when nothing wakes it sooner (seconds).
         webhook_retry_base, webhook_retry_cap, webhook_attempts: the first retry of a
@@ -63,6 +67,7 @@ class ApiSettings:
     report_workers: int = 1
     background: bool = True
     sweep_interval: float = 3600.0
+    integrity_interval: float = 300.0
     follow_interval: float = 1.0
     webhook_retry_base: float = 2.0
     webhook_retry_cap: float = 3600.0

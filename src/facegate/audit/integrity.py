@@ -363,10 +363,12 @@ def check_open(conn: Connection, *, signer: Signer, mac: RowMac) -> None:
 
 def check_head(conn: Connection, *, signer: Signer, mac: RowMac) -> None:
     """What a running service checks when another connection has committed: the log's
-    head (as :func:`check_open` does) and each protected table's row count against the
-    tables' signed state, in one read snapshot; cheap beside :func:`check_open`, which
-    reads every row. A mismatch is then located by :func:`check_open`, so the error names
-    the first bad entry or row.
+    head (as :func:`check_open` does) and each protected table's row count and tag sum
+    against the tables' signed state, in one read snapshot: a row deleted, added or
+    swapped for an older copy shows. It reads the tag column only; :func:`check_open`
+    also recomputes every row's tag (a row edited in place is refused when it is read,
+    and named by the next open or ``audit verify``). A mismatch is then located by
+    :func:`check_open`, so the error names the first bad entry or row.
 
     Raises:
         AuditChainBroken, StoreTampered: the first bad entry or row.
@@ -377,11 +379,13 @@ def check_head(conn: Connection, *, signer: Signer, mac: RowMac) -> None:
         claimed = _parse_state(signed.state or "") if signed is not None else {}
         running = _stored_states(conn)
         for name in TABLES:
-            count = int(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            count = total = 0
+            for (tag,) in conn.execute(f"SELECT mac FROM {name}"):
+                count, total = count + 1, total + _tag_value(tag)
             want = claimed.get(name, (0, 0)) if signed is not None else (0, 0)
             if signed is not None and running.get(name) != claimed.get(name):
                 ok = False
-            if count != want[0]:
+            if (count, total % _MOD) != want:
                 ok = False
     if not ok:
         check_open(conn, signer=signer, mac=mac)

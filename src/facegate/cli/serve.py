@@ -47,6 +47,9 @@ __all__ = ["SERVE_COMMANDS"]
 @click.option("--sweep-interval", default=3600.0, show_default=True, type=float,
               help="Seconds between scheduled retention sweeps (one worker sweeps, under a "
                    "lease in the store); 0 turns them off.")
+@click.option("--integrity-interval", default=300.0, show_default=True, type=float,
+              help="Seconds between full checks of the store by each worker (every row's "
+                   "tag against the signed checkpoint); 0 turns them off.")
 @click.option("--forwarded-allow-ips", default=None,
               help="Addresses of the reverse proxies whose X-Forwarded-* headers are trusted "
                    "(default: 127.0.0.1).")
@@ -55,7 +58,7 @@ __all__ = ["SERVE_COMMANDS"]
               help="With --demo: the shared data folder (default: ../shared/data if present).")
 def serve_command(database: str, keys: str | None, host: str, port: int, workers: int,
                   threads: int, engine_threads: int, max_body: int, rate: int,
-                  sweep_interval: float,
+                  sweep_interval: float, integrity_interval: float,
                   forwarded_allow_ips: str | None, demo: bool, data: Path | None) -> None:
     """Run the REST service (see docs/api.md)."""
     import uvicorn
@@ -71,7 +74,8 @@ def serve_command(database: str, keys: str | None, host: str, port: int, workers
     settings = ApiSettings(database=database, keys=keys, max_body_bytes=max_body,
                            rate_per_minute=rate, threads=threads,
                            engine_threads=engine_threads or None,
-                           sweep_interval=sweep_interval)
+                           sweep_interval=sweep_interval,
+                           integrity_interval=integrity_interval)
     if not demo:
         click.echo(f"kiosk: http://{host}:{port}/kiosk   "
                    f"dashboard: http://{host}:{port}/dashboard", err=True)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, Self
 
 from ..analysis import FaceAnalyzer
-from ..audit.integrity import RowGuard, check_head
+from ..audit.integrity import RowGuard, check_head, check_open
 from ..audit.trail import AuditEvent, record_event
 from ..calibration.models import Calibration
 from ..calibration.repository import get_calibration
@@ -169,6 +169,8 @@ class DeploymentBase:
         #: per thread: SQLite's data_version of its connection when the store was last
         #: checked (another connection's commit changes it; see :meth:`_unit`)
         self._checked = threading.local()
+        #: what :meth:`check_store` found wrong with the store; every later write refuses
+        self._tampered: StoreTampered | None = None
 
     @property
     def _conn(self) -> Connection:
@@ -274,15 +276,19 @@ class DeploymentBase:
         ``serialise=False`` (on PostgreSQL: row locks only, not the store's writer lock)
         is for writes that append nothing to the audit log.
 
-        On SQLite, when another connection (another thread's or process's) has
-        committed since this thread's connection last checked, the store's head is
-        checked again first (:func:`facegate.audit.integrity.check_head`: the log's
-        last entry and the tables' row counts against the signed checkpoint), so a row
-        deleted or added behind the service's back is found before the call trusts the
-        store; every row a call reads is checked by its tag.
+        On SQLite, before a serialised unit (one that records in the audit log), when
+        another connection (another thread's or process's) has committed since this
+        thread's connection last checked, the store's head is checked again first
+        (:func:`facegate.audit.integrity.check_head`: the log's last entry, and the
+        tables' row counts and tag sums against the signed checkpoint), so a row
+        deleted, added or swapped behind the service's back is found before the call
+        trusts the store; every row a call reads is checked by its tag, and
+        :meth:`check_store` reads them all.
         """
         own = self._conn
-        version = data_version(own)
+        if serialise and self._tampered is not None:
+            raise self._tampered
+        version = data_version(own) if serialise else None
         if version is not None and version != getattr(self._checked, "version", None):
             check_head(own, signer=self._keys.signer, mac=self._keys.rows)
             self._checked.version = version
@@ -294,6 +300,27 @@ class DeploymentBase:
                 with transaction(own) as conn:
                     self._audit(conn, "integrity-failure", operator="system",
                                 outcome=exc.code, detail={"message": exc.message})
+            raise
+
+    def check_store(self) -> None:
+        """Every check an open makes, now, on every row (the service runs it on a schedule,
+        ``facegate serve --integrity-interval``): each protected row's tag, the tables'
+        state against the signed checkpoint, the log's head. What a running service checks
+        before each write is cheaper (the head, row counts and tag sums, and the tag of
+        every row a call reads); this finds a row edited in place that no call has read.
+
+        A failure marks the deployment: every later write (every biometric call, consent,
+        enrollment) is refused with the same error until the store is opened again, while
+        reads (the audit log, the dashboard showing the break) still answer.
+
+        Raises:
+            StoreTampered: the first bad row (:class:`~facegate.errors.AuditChainBroken`
+                for the log).
+        """
+        try:
+            check_open(self._conn, signer=self._keys.signer, mac=self._keys.rows)
+        except StoreTampered as exc:
+            self._tampered = exc
             raise
 
     @contextmanager

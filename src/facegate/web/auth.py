@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from ..access import ApiAction, ApiKey, Role
 from ..api.common import allow, service_of
 from ..api.service import RateLimiter
-from ..errors import CredentialInvalid, Error, Forbidden, Unauthenticated
+from ..errors import CredentialInvalid, Error, Forbidden, StorageError, Unauthenticated
 from . import sessions
 from .pages import render
 
@@ -128,4 +128,5 @@ def error_page(request: Request, exc: Error) -> Response | None:
              "Please sign in" if isinstance(exc, Unauthenticated) else "Something went wrong")
     return render(request, "error.html", status=exc.http_status, title=title,
                   message=exc.message, code=exc.code,
-                  rule=getattr(exc, "rule", None) or exc.details.get("rule"), kiosk=kiosk)
+                  rule=getattr(exc, "rule", None) or exc.details.get("rule"), kiosk=kiosk,
+                  session=not isinstance(exc, StorageError) and exc.code != "error")

@@ -36,8 +36,12 @@ def environment() -> Environment:
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    """The page ``template`` with ``context``, the session's CSRF token and language."""
-    session = sessions.current(request)
+    """The page ``template`` with ``context``, the session's CSRF token and language.
+
+    An error page whose failure was the store's own renders without the session (which
+    lives in the store): ``session=False`` in ``context``.
+    """
+    session = sessions.current(request) if context.pop("session", True) else None
     context.setdefault("lang", session.lang if session else "en")
     context.setdefault("large", session.large if session else False)
     context.setdefault("csrf", session.csrf if session else "")
@@ -45,5 +49,6 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     html = environment().get_template(template).render(**context)
     response = HTMLResponse(html, status_code=status,
                             headers={"content-security-policy": PAGE_CSP})
-    sessions.set_cookie(request, response)
+    if session is not None:
+        sessions.set_cookie(request, response)
     return response
