@@ -1,4 +1,4 @@
-"""SQL for cameras, their streams' state and claimed identities.
+"""SQL for cameras and their streams' state.
 
 Keyword-only; the caller owns the transaction. A camera's source is sealed under the
 key-encryption key with associated data naming the camera (``camera:<id>``): a sealed
@@ -25,24 +25,18 @@ if TYPE_CHECKING:
     from ..storage.connection import Connection
 
 __all__ = [
-    "Claim",
     "StreamRow",
     "camera_kek_ids",
     "claim_stream",
-    "expired_claims",
     "get_camera",
     "get_stream",
     "insert_camera",
-    "insert_claim",
     "list_cameras",
     "list_streams",
-    "next_claim",
     "open_source",
     "put_stream",
-    "release_claim",
     "retire_camera",
     "rewrap_camera_sources",
-    "take_claim",
     "update_stream",
 ]
 
@@ -67,17 +61,6 @@ class StreamRow:
     updated_at: datetime | None
     counts: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A claimed identity waiting for a verification camera's next face."""
-
-    id: int
-    camera_id: str
-    subject_id: str
-    purpose_key: str
-    expires_at: float
 
 
 def _label(camera_id: str) -> str:
@@ -146,7 +129,6 @@ def retire_camera(conn: Connection, *, camera_id: str, at: datetime) -> None:
     """Take a camera out of service: its sealed source is deleted, the record stays."""
     conn.execute("UPDATE cameras SET retired_at = ?, kek_id = NULL, source_sealed = NULL "
                  "WHERE id = ? AND retired_at IS NULL", (at.isoformat(), camera_id))
-    conn.execute("DELETE FROM camera_claims WHERE camera_id = ?", (camera_id,))
 
 
 def camera_kek_ids(conn: Connection) -> set[str]:
@@ -239,47 +221,3 @@ def update_stream(conn: Connection, *, camera_id: str, holder: str, state: str,
     if not done:
         return None
     return get_stream(conn, camera_id=camera_id)
-
-
-# -- claimed identities ------------------------------------------------------------------
-
-def insert_claim(conn: Connection, *, camera_id: str, subject_id: str, purpose_key: str,
-                 at: datetime, expires_at: float) -> int:
-    row = conn.execute("INSERT INTO camera_claims (camera_id, subject_id, purpose_key, "
-                       "claimed_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                       (camera_id, subject_id, purpose_key, at.isoformat(),
-                        expires_at)).fetchone()
-    return int(row[0])
-
-
-def next_claim(conn: Connection, *, camera_id: str, now: float,
-               taken_by: str | None = None) -> Claim | None:
-    """The oldest unexpired claim for the camera that nobody has taken (or that
-    ``taken_by`` holds)."""
-    row = conn.execute(
-        "SELECT id, camera_id, subject_id, purpose_key, expires_at FROM camera_claims "
-        "WHERE camera_id = ? AND expires_at >= ? AND (taken_by IS NULL OR taken_by = ?) "
-        "ORDER BY id LIMIT 1", (camera_id, now, taken_by or "")).fetchone()
-    if row is None:
-        return None
-    return Claim(id=int(row[0]), camera_id=str(row[1]), subject_id=str(row[2]),
-                 purpose_key=str(row[3]), expires_at=float(row[4]))
-
-
-def take_claim(conn: Connection, *, claim_id: int, taken_by: str) -> bool:
-    return conn.execute("UPDATE camera_claims SET taken_by = ? WHERE id = ? AND "
-                        "(taken_by IS NULL OR taken_by = ?)",
-                        (taken_by, claim_id, taken_by)).rowcount == 1
-
-
-def release_claim(conn: Connection, *, claim_id: int, used: bool) -> None:
-    """A claim used (deleted) or given back for another face (its track left undecided)."""
-    if used:
-        conn.execute("DELETE FROM camera_claims WHERE id = ?", (claim_id,))
-    else:
-        conn.execute("UPDATE camera_claims SET taken_by = NULL WHERE id = ?", (claim_id,))
-
-
-def expired_claims(conn: Connection, *, now: float) -> int:
-    """Delete claims past their expiry; returns how many."""
-    return conn.execute("DELETE FROM camera_claims WHERE expires_at < ?", (now,)).rowcount

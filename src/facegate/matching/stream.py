@@ -1,12 +1,9 @@
 """The engine's part of a camera's stream, each step behind the stream session's grant.
 
 A stream session (:mod:`facegate.deployment.streams`) holds one grant per purpose,
-minted when the stream started: ``identify`` for an identification camera, ``watch``
-for a verification camera waiting for a claimed identity. Finding faces needs either;
-describing a track's shot for a search needs ``identify``; a verification probe needs
-the ``verify`` grant of the claim (the claimed subject's, from the gate). Searching and
-verifying are :func:`facegate.matching.service.identify` and
-:func:`~facegate.matching.service.verify`, given what these functions computed.
+minted when the stream started (``identify``). Finding faces needs it (or ``watch``);
+describing a track's shot for a search needs ``identify``. Searching is
+:func:`facegate.matching.service.identify`, given what these functions computed.
 """
 
 from __future__ import annotations
@@ -18,9 +15,8 @@ from ..errors import GrantInvalid
 from ..images import Image
 from ..policy.decision import Grant, Operation
 from ..purposes.models import Purpose
-from .service import Probe
 
-__all__ = ["describe_faces", "find_faces", "verification_probe"]
+__all__ = ["describe_faces", "find_faces"]
 
 
 def find_faces(grant: Grant, *, analyzer: FaceAnalyzer, purpose_key: str, image: Image,
@@ -40,13 +36,3 @@ def describe_faces(grant: Grant, *, analyzer: FaceAnalyzer, purpose: Purpose, im
     """``faces`` of ``image`` with their descriptors, for a search of ``purpose``'s gallery."""
     grant.ensure_covers(Operation.IDENTIFY, purpose_key=purpose.key, subject_id=None)
     return [f for f in analyzer.embed_faces(image, faces) if f.descriptor is not None]
-
-
-def verification_probe(grant: Grant, *, analyzer: FaceAnalyzer, purpose: Purpose,
-                       subject_id: str, image: Image, face: Face) -> Probe:
-    """A verification probe from one face: its descriptor and quality measures."""
-    grant.ensure_covers(Operation.VERIFY, purpose_key=purpose.key, subject_id=subject_id)
-    described = analyzer.embed_faces(image, [face])[0]
-    assert described.descriptor is not None
-    return Probe(descriptor=described.descriptor,
-                 metrics=analyzer.assess_face(image, face).metrics)

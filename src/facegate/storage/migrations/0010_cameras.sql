@@ -7,8 +7,6 @@
 -- from the command line, or 'stop'), which process holds it (a lease it renews),
 -- its state and its counts (faces seen, tracks, matches...; never a face, a crop or a
 -- descriptor), so that any process of the service answers for every camera.
--- camera_claims: a claimed identity (a card reader's, a PIN's) for a verification
--- camera, kept until it is used or expires (seconds).
 
 CREATE TABLE cameras (
     id TEXT PRIMARY KEY,
@@ -38,15 +36,3 @@ CREATE TABLE camera_streams (
     counts TEXT NOT NULL,
     error TEXT
 );
-
-CREATE TABLE camera_claims (
-    id {id},
-    camera_id TEXT NOT NULL REFERENCES cameras (id),
-    subject_id TEXT NOT NULL,
-    purpose_key TEXT NOT NULL,
-    claimed_at TEXT NOT NULL,
-    expires_at {real} NOT NULL,
-    taken_by TEXT
-);
-
-CREATE INDEX camera_claims_camera ON camera_claims (camera_id, expires_at);
