@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -32,7 +32,7 @@ class _Live(BaseHTTPRequestHandler):
 
     clip: bytes = b""
     seconds: float = 1.0
-    served: list[str] = []
+    served: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.served.append(self.path)

@@ -127,7 +127,7 @@ def test_each_enrolled_person_is_decided_once_per_track_and_strangers_leave_only
 
 def test_stopping_a_camera_ends_its_session_with_its_counts(
         lobby: tuple[Deployment, dict[str, str]], clip: Path) -> None:
-    d, ids = lobby
+    d, _ = lobby
     d.register_camera(id="lobby-door-2", site="hq.lobby", purposes=[PURPOSE])
     looping = SourceSettings(loop=True)
     first = d.watch(CAMERA, source=str(clip), source_settings=looping, operator="guard:1")
