@@ -165,10 +165,10 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class PipelineStatus:
-    """A camera's pipeline now: its state (``running``, ``reconnecting``, ``ended``,
-    ``stopped``, ``refused``, ``failed``), frames processed per second and the lag behind
-    the camera (over the last few seconds), live tracks, the counts, the source's status,
-    and an error's code."""
+    """A camera's pipeline now: its state (``connecting``, ``running``, ``reconnecting``,
+    ``ended``, ``stopped``, ``refused``, ``failed``), frames processed per second and the
+    lag behind the camera (over the last few seconds), live tracks, the counts, the
+    source's status, and an error's code."""
 
     state: str
     fps: float
@@ -270,7 +270,7 @@ class Pipeline:
         lag = 1000.0 * float(np.mean([lag for _, lag in recent])) if recent else 0.0
         source = self._source.status()
         if state == "running" and not source.connected and not source.ended:
-            state = "reconnecting"
+            state = "reconnecting" if source.connections else "connecting"
         return PipelineStatus(state=state, fps=fps, lag_ms=lag, live_tracks=live, counts=counts,
                               source=source, error=error)
 
