@@ -123,7 +123,7 @@ class PipelineSettings:
     detect_fps: float = 15.0
     min_quality: float = 0.45
     floor_quality: float = 0.12
-    patience: float = 0.6
+    patience: float = 0.3
     retry_gain: float = 0.15
     max_attempts: int = 3
     every_frame: bool = False
@@ -283,6 +283,7 @@ class Pipeline:
 
     def _run(self) -> None:
         s = self.settings
+        period = 1.0 / s.detect_fps
         last = 0
         next_detect = -math.inf
         next_status = self._clock() + s.status_interval
@@ -294,8 +295,10 @@ class Pipeline:
                 now = self._clock()
                 if frame is not None:
                     last = frame.index
-                    if frame.received >= next_detect:
-                        next_detect = frame.received + 1.0 / s.detect_fps
+                    # at most detect_fps frames a second on average, with half a period of
+                    # slack: frames that come at the cap's rate with some jitter all pass
+                    if frame.received >= next_detect - 0.5 * period:
+                        next_detect = max(next_detect, frame.received - 0.5 * period) + period
                         self._process(frame.pixels, frame.index, frame.received)
                 else:
                     self._end(self._tracker.expire(now))
