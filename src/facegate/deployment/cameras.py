@@ -301,6 +301,11 @@ class Cameras(Review):
                          "WHERE camera_id = ?", (operator, cam.id))
         return None
 
+    def close(self) -> None:
+        """Stop every stream this process runs (each records its end), then close."""
+        self.stop_all_cameras(operator="system:close")
+        super().close()
+
     def stop_all_cameras(self, *, operator: str = "system") -> list[StreamSummary]:
         """Stop every stream this process runs (a service shutting down)."""
         out = []
