@@ -6,10 +6,12 @@ never shown."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
 from facegate.cameras.models import Camera, check_source, classify_source, redact_source
+from facegate.cameras.repository import put_stream
 from facegate.deployment import Deployment
 from facegate.errors import (
     AlreadyRegistered,
@@ -157,3 +159,29 @@ def test_sources_are_classified_and_redacted() -> None:
     for bad in ("", "ftp://cam.example/x", "rtsp://cam\n.example/x", "x" * 2001):
         with pytest.raises(InvalidArgument):
             classify_source(bad)
+
+
+def test_a_cameras_purposes_run_one_pack(sites: Deployment) -> None:
+    """A camera's frames are searched with one detector's faces: purposes of different
+    model packs cannot share it."""
+    add_purpose(sites, "access.lobby.visitors", modes=("identify",), pack="dlib-resnet-v1")
+    with pytest.raises(InvalidArgument) as caught:
+        sites.register_camera(id="hq.mixed", site="hq.lobby",
+                              purposes=[PURPOSE, "access.lobby.visitors"])
+    assert caught.value.details["packs"] == ["dlib-resnet-v1", PACK]
+
+
+def test_a_stream_whose_process_stopped_reporting_shows_as_lost(sites: Deployment) -> None:
+    """A process that held a camera's stream and died says nothing; its hold lapses and
+    the camera shows as lost, and another process may start it."""
+    with sites.connection:
+        put_stream(sites.connection, camera_id=CAMERA, wanted="run", requested_by="op",
+                   state="running", at=sites.cameras()[0].registered_at, holder="gone:1",
+                   lease_until=time.time() - 1.0, session_id="s-1")
+    (state,) = [s for s in sites.camera_states() if s.camera.id == CAMERA]
+    assert state.state == "lost" and state.session_id == "s-1"
+    with sites.connection:
+        sites.connection.execute("UPDATE camera_streams SET lease_until = ?",
+                                 (time.time() + 60.0,))
+    with pytest.raises(CameraStreamConflict):  # a live hold elsewhere: not here too
+        sites.watch(CAMERA, source="/dev/video9")

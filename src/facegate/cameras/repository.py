@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "StreamRow",
     "camera_kek_ids",
-    "claim_stream",
     "get_camera",
     "get_stream",
     "insert_camera",
@@ -188,17 +187,6 @@ def put_stream(conn: Connection, *, camera_id: str, wanted: str, requested_by: s
         (camera_id, wanted, requested_by, session_id, state, holder, lease_until,
          at.isoformat() if holder else None, at.isoformat(),
          json.dumps(dict(counts or {}), sort_keys=True), error))
-
-
-def claim_stream(conn: Connection, *, camera_id: str, holder: str, lease_until: float,
-                 now: float) -> bool:
-    """Take a stream that should run and that nobody holds (or whose holder's lease ran
-    out), for ``holder``; whether it was taken. Of several processes asking at once,
-    exactly one gets it."""
-    return conn.execute("UPDATE camera_streams SET holder = ?, lease_until = ?, "
-                        "state = 'starting' WHERE camera_id = ? AND wanted = 'run' AND "
-                        "(holder IS NULL OR lease_until IS NULL OR lease_until < ?)",
-                        (holder, lease_until, camera_id, now)).rowcount == 1
 
 
 def update_stream(conn: Connection, *, camera_id: str, holder: str, state: str,

@@ -76,9 +76,10 @@ _TABLES = threading.Lock()
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CameraState:
-    """A camera and how its stream goes: ``state`` (``idle``, ``running``, ``reconnecting``,
-    ``stopped``, ``ended``, ``refused``, ``failed``), the session, its counts and the
-    last error's code. Never a picture."""
+    """A camera and how its stream goes: ``state`` (``idle``, ``connecting``, ``running``,
+    ``reconnecting``, ``stopped``, ``ended``, ``refused``, ``failed``, or ``lost`` when the
+    process running it stopped reporting), the session, its counts and the last error's
+    code. Never a picture."""
 
     camera: Camera
     state: str
@@ -163,6 +164,11 @@ class Cameras(Review):
                             source_shown=None if source is None else redact_source(source),
                             registered_at=self._clock.now())
             rows = [self._purpose(conn, k) for k in keys]
+            if len({p.enrolling_pack() for p in rows}) > 1:
+                raise InvalidArgument(
+                    "a camera's purposes must run one model pack: its frames are searched "
+                    "with one detector's faces", details={
+                        "packs": sorted({p.enrolling_pack() for p in rows})})
             self._enforce(conn, gate.check_camera(camera, where, rows, self._profile(conn)),
                           "register-camera", operator=operator)
             if conn.execute("SELECT 1 FROM cameras WHERE id = ?", (id,)).fetchone():
@@ -198,8 +204,12 @@ class Cameras(Review):
                                        counts=status.as_dict(), error=status.error,
                                        held_here=True))
                 continue
+            state = row.state if row else "idle"
+            if (row is not None and row.holder is not None and row.lease_until is not None
+                    and row.lease_until < time.time()):
+                state = "lost"  # its process stopped reporting (ended without a word)
             out.append(CameraState(
-                camera=cam, state=row.state if row else "idle",
+                camera=cam, state=state,
                 session_id=row.session_id if row else None,
                 counts=dict(row.counts) if row else {}, error=row.error if row else None,
                 held_here=False))
