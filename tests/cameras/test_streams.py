@@ -21,10 +21,11 @@ import pytest
 
 from facegate.cameras.pipeline import DecisionRecord, Outcome
 from facegate.cameras.source import SourceSettings
+from facegate.demo.governed import demo_assessment
 from facegate.deployment import Deployment
 
 from ..support.storage import JPEG, PNG
-from .clips import Pass, encode, render
+from .clips import Pass, encode, render, sprite
 from .conftest import CAMERA, PURPOSE
 
 #: Two at a time: one enrolled person and one stranger cross the lobby in opposite
@@ -198,3 +199,33 @@ def test_a_purpose_suspended_while_the_camera_runs_stops_it_refused(
     with pytest.raises(Exception) as again:  # and it cannot start again
         d.watch(CAMERA, source=str(short))
     assert getattr(again.value, "code", "") == "purpose.not_active"
+
+
+def test_where_a_purpose_requires_liveness_each_track_is_scored_h1(
+        lobby: tuple[Deployment, dict[str, str]], tmp_path: Path, sprites: dict[str, Any],
+        samples: Path, arcface: Any) -> None:
+    """A purpose that requires liveness (H1): each track's shot is scored by the pack's
+    passive network before anything is searched. The screen-replay sample (a phone
+    showing a face, from the shared liveness samples) is refused and leaves only a
+    count; Biden's live-looking photo passes and is decided."""
+    d, ids = lobby
+    d.update_purpose(PURPOSE, liveness_required=True)  # a change of method: a new PIA
+    d.sign_assessment(purpose=PURPOSE, content=demo_assessment(), signed_by="DPO")
+    d.activate_purpose(PURPOSE)
+    replay = samples / "liveness/silent_face_anti_spoofing/images/sample/image_F2.jpg"
+    shown = {**sprites, "replay": sprite(arcface, replay)}
+    clip = encode(render(shown, [Pass("biden", 0, 0, 20), Pass("replay", 1, 0, 20, False)],
+                         24), tmp_path / "liveness.mp4")
+    seq = d.audit_head()
+    records: list[DecisionRecord] = []
+    session = d.watch(CAMERA, source=str(clip), on_decision=records.append)
+    assert session.wait(30) and session.summary is not None
+    counts = session.summary.counts
+    assert counts["tracks"] == 2 and counts["matches"] == 1
+    assert counts["liveness_refused"] == 1 and counts["no_matches"] == 0
+    assert [r.subject for r in records if r.outcome is Outcome.MATCH] == [ids["biden"]]
+    refused = [r for r in records if r.outcome is Outcome.LIVENESS]
+    assert refused and all(r.subject is None for r in refused)
+    assert Counter(e.name for e in d.audit_events(after=seq)) == {
+        "stream-started": 1, "identification-session-start": 1,
+        "identification-session-end": 1, "camera-match": 1, "stream-stopped": 1}
