@@ -14,6 +14,7 @@ import logging
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,23 @@ def test_where_a_purpose_requires_liveness_each_track_is_scored_h1(
     assert Counter(e.name for e in d.audit_events(after=seq)) == {
         "stream-started": 1, "identification-session-start": 1,
         "identification-session-end": 1, "camera-match": 1, "stream-stopped": 1}
+
+
+def test_a_camera_running_in_another_process_is_stopped_through_the_store(
+        lobby: tuple[Deployment, dict[str, str]], clip: Path, arcface: Any,
+        open_deployment: Callable[..., Deployment]) -> None:
+    """Two deployments on one store stand for two processes of the service: the one that
+    does not run the stream asks, the one that does stops at its next status report and
+    records the end with the asker as its operator; meanwhile it cannot start twice."""
+    d, _ = lobby
+    other = open_deployment(analyzer=arcface)
+    session = d.watch(CAMERA, source=str(clip), source_settings=SourceSettings(loop=True))
+    with pytest.raises(Exception) as twice:
+        other.watch(CAMERA, source=str(clip))
+    assert getattr(twice.value, "code", "") == "camera.stream_conflict"
+    assert other.stop_camera(CAMERA, operator="guard:3") is None  # asked, not run here
+    assert session.wait(15) and session.summary is not None
+    assert session.summary.why == "stopped"
+    ended = other.audit_events("stream-stopped")[-1]
+    assert ended.operator == "guard:3" and ended.detail["session"] == session.id
+    assert {s.camera.id: s.state for s in other.camera_states()}[CAMERA] == "stopped"
