@@ -21,8 +21,7 @@ The hierarchy::
     │   ├── VideoTooLarge         video.too_large
     │   ├── VideoTooLong          video.too_long
     │   ├── VideoNotFound         video.not_found
-    │   ├── VideoDecoderMissing   video.decoder_missing
-    │   └── StreamUnavailable     video.stream_unavailable (a camera's source)
+    │   └── VideoDecoderMissing   video.decoder_missing
     ├── FaceError                 the image holds no usable face
     │   ├── NoFaceFound           face.not_found
     │   ├── MultipleFaces         face.multiple
@@ -213,7 +212,6 @@ __all__ = [
     "StoreNotFound",
     "StoreTampered",
     "StoreUpgradeRequired",
-    "StreamUnavailable",
     "SubjectNotFound",
     "TransferNotPermitted",
     "Unauthenticated",
@@ -318,14 +316,6 @@ class VideoTooLong(VideoError):
 class VideoNotFound(VideoError):
     code = "video.not_found"
     http_status = 404
-
-
-class StreamUnavailable(VideoError):
-    """A camera's source cannot be read now (a network stream that does not answer, a
-    device that is absent); a running stream keeps trying with backoff."""
-
-    code = "video.stream_unavailable"
-    http_status = 503
 
 
 class VideoDecoderMissing(VideoError):

@@ -1,8 +1,8 @@
 """The engine's part of a camera's stream, each step behind the stream session's grant.
 
 A stream session (:mod:`facegate.deployment.streams`) holds one grant per purpose,
-minted when the stream started (``identify``). Finding faces needs it (or ``watch``);
-describing a track's shot for a search needs ``identify``. Searching is
+minted when the stream started (``identify``), for finding faces and describing a
+track's shot for a search. Searching is
 :func:`facegate.matching.service.identify`, given what these functions computed.
 """
 
@@ -22,10 +22,10 @@ __all__ = ["describe_faces", "find_faces"]
 def find_faces(grant: Grant, *, analyzer: FaceAnalyzer, purpose_key: str, image: Image,
                options: DetectOptions) -> list[Face]:
     """Every face of a frame, largest first (boxes and landmarks, no descriptor)."""
-    if grant.operation not in (Operation.IDENTIFY, Operation.WATCH) or \
+    if grant.operation is not Operation.IDENTIFY or \
             grant.purpose_key != purpose_key or grant.subject_id is not None:
         raise GrantInvalid(
-            f"finding faces on a camera's stream needs its session's identify or watch grant "
+            f"finding faces on a camera's stream needs its session's identify grant "
             f"for {purpose_key}",
             details={"rule": "R1", "granted": list(grant.facts()[:3])})
     return analyzer.detect(image, options=options)

@@ -21,15 +21,12 @@ __all__ = ["Decision", "Grant", "Operation", "Outcome", "Reason", "reason"]
 
 
 class Operation(StrEnum):
-    """What a grant allows. Enroll stores a template; verify is 1:1, identify 1:N; watch
-    finds and follows faces on a camera's stream for a purpose and compares nothing (a
-    verification camera waiting for a claimed identity)."""
+    """What a grant allows. Enroll stores a template; verify is 1:1, identify 1:N."""
 
     ENROLL = "enroll"
     VERIFY = "verify"
     IDENTIFY = "identify"
     EXPORT = "export"
-    WATCH = "watch"
 
 
 class Outcome(StrEnum):

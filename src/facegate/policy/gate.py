@@ -102,24 +102,22 @@ def check_camera(camera: Camera, site: Site, purposes: list[Purpose],
 
 def check_stream(camera: Camera, site: Site, requests: list[ProcessingRequest], *,
                  passive_available: bool) -> Decision:
-    """Whether ``camera``'s stream may start: one request per purpose it serves, for
-    ``identify`` (an identification camera) or ``watch`` (a verification camera, which
-    compares only once a claimed identity arrives, each claim through :func:`require`)."""
+    """Whether ``camera``'s stream may start: one ``identify`` request per purpose it
+    serves."""
     return Decision.of(rules.stream_rules(camera, site, requests, passive_available))
 
 
 def require_stream(camera: Camera, site: Site, requests: list[ProcessingRequest], *,
                    passive_available: bool) -> dict[str, Grant]:
-    """One grant per purpose for the stream's work (finding and following faces, and for
-    an identification camera describing and searching them), or the typed error of the
-    first refusal.
+    """One grant per purpose for the stream's work (finding, following, describing and
+    searching faces), or the typed error of the first refusal.
 
     Raises:
         PolicyRefusal: a subclass named by the first reason's code.
-        InvalidArgument: a request is not for ``identify`` or ``watch``.
+        InvalidArgument: a request is not for ``identify``.
     """
-    if any(r.operation not in (Operation.IDENTIFY, Operation.WATCH) for r in requests):
-        raise InvalidArgument("a stream's requests are for identify or watch")
+    if any(r.operation is not Operation.IDENTIFY for r in requests):
+        raise InvalidArgument("a stream's requests are for identify")
     check_stream(camera, site, requests, passive_available=passive_available).enforce()
     grants = {}
     for req in requests:

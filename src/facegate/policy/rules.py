@@ -103,8 +103,8 @@ def camera_rules(camera: Camera, site: Site, purposes: list[Purpose],
 def stream_rules(camera: Camera, site: Site, requests: list[ProcessingRequest],
                  passive_available: bool) -> list[Reason]:
     """Whether a camera's stream may start: the camera's rules, every rule of each of its
-    purposes for the stream's operation (identify, or watch while waiting for a claimed
-    identity), and (H1) a passive liveness network where a purpose requires liveness."""
+    purposes for identification, and (H1) a passive liveness network where a purpose
+    requires liveness."""
     if not requests:
         return []
     profile = requests[0].profile
