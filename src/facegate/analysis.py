@@ -133,10 +133,12 @@ class FaceAnalyzer:
         """Decode ``source`` within this analyzer's limits."""
         return load_image(source, limits=self.settings.limits)
 
-    def detect(self, source: ImageSource | Image, *, landmarks68: bool = False) -> list[Face]:
-        """Find every face, largest first, with 5-point (and optionally 68-point) landmarks."""
+    def detect(self, source: ImageSource | Image, *, landmarks68: bool = False,
+               options: DetectOptions | None = None) -> list[Face]:
+        """Find every face, largest first, with 5-point (and optionally 68-point) landmarks;
+        ``options`` instead of the settings' (a camera's frames: without fallbacks)."""
         image = self.load(source)
-        faces = self.engine.detect(image, self.settings.detect)
+        faces = self.engine.detect(image, options or self.settings.detect)
         if landmarks68:
             faces = [replace(f, landmarks68=self.engine.landmarks68(image, f)) for f in faces]
         return faces
@@ -164,6 +166,15 @@ class FaceAnalyzer:
         """Every face in the image, largest first, each with its descriptor."""
         image = self.load(source)
         return self.engine.embed(image, self.engine.detect(image, self.settings.detect))
+
+    def embed_faces(self, source: ImageSource | Image, faces: list[Face]) -> list[Face]:
+        """``faces`` of the image (found by :meth:`detect`, or moved into a crop of the
+        frame they were found in) with their descriptors, in the same order."""
+        return self.engine.embed(self.load(source), faces)
+
+    def assess_face(self, source: ImageSource | Image, face: Face) -> QualityReport:
+        """The quality report of one face of the image (measured, not enforced)."""
+        return self._assess(self.load(source), face)
 
     def embed_single(self, source: ImageSource | Image) -> Face:
         """The primary face of the image with its descriptor.

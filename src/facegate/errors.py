@@ -80,6 +80,7 @@ The hierarchy::
     │   ├── ReviewerRepeated          review.same_reviewer            R19
     │   ├── ReviewerNotAuthorised     review.reviewer_not_authorised  R19
     │   ├── LivenessRequired          liveness.required               H1
+    │   ├── CameraPurposeElsewhere    camera.purpose_elsewhere        R1
     │   └── GrantInvalid              policy.grant_invalid
     ├── RegistryError             the deployment's records do not allow it
     │   ├── NotFound                  registry.not_found
@@ -88,9 +89,11 @@ The hierarchy::
     │   │   ├── SubjectNotFound       subject.not_found
     │   │   ├── AssessmentNotFound    assessment.not_found
     │   │   ├── ConsentNotFound       consent.not_found
-    │   │   └── ReviewCaseNotFound    review.case_not_found
+    │   │   ├── ReviewCaseNotFound    review.case_not_found
+    │   │   └── CameraNotFound        camera.not_found
     │   ├── AlreadyRegistered         registry.conflict
-    │   └── ReviewCaseClosed          review.closed
+    │   ├── ReviewCaseClosed          review.closed
+    │   └── CameraStreamConflict      camera.stream_conflict
     ├── StorageError              storage.error
     │   ├── StoreBusy                 storage.busy
     │   ├── SchemaTooNew              storage.schema_too_new
@@ -124,6 +127,9 @@ __all__ = [
     "AssessmentRetained",
     "AuditChainBroken",
     "CalibrationRequired",
+    "CameraNotFound",
+    "CameraPurposeElsewhere",
+    "CameraStreamConflict",
     "ChallengeExpired",
     "ChallengeUnknown",
     "ChallengeUsed",
@@ -608,6 +614,14 @@ class LivenessRequired(PolicyRefusal):
     code = "liveness.required"
 
 
+class CameraPurposeElsewhere(PolicyRefusal):
+    """A camera may serve only purposes registered at its own site: the purpose's notice
+    and impact assessment describe that site, not another (R1)."""
+
+    code = "camera.purpose_elsewhere"
+    http_status = 422
+
+
 class LivenessError(Error):
     code = "liveness.error"
     http_status = 422
@@ -682,6 +696,10 @@ class ReviewCaseNotFound(NotFound):
     code = "review.case_not_found"
 
 
+class CameraNotFound(NotFound):
+    code = "camera.not_found"
+
+
 class AlreadyRegistered(RegistryError):
     code = "registry.conflict"
     http_status = 409
@@ -691,6 +709,14 @@ class ReviewCaseClosed(RegistryError):
     """A review case that is already confirmed, rejected or expired takes no more decisions."""
 
     code = "review.closed"
+    http_status = 409
+
+
+class CameraStreamConflict(RegistryError):
+    """A camera's stream cannot be started or stopped as asked: it is already running (in
+    this process or another), it is not running, or it has no stored source."""
+
+    code = "camera.stream_conflict"
     http_status = 409
 
 

@@ -99,6 +99,7 @@ def world(books: Deployment, faces: dict[str, Path]) -> Iterator[World]:
     assert case is not None
     other = d.register_subject(age_band="adult").id
     consent(d, other, R)
+    d.register_camera(id=P, site=HQ, purposes=[P])  # the camera the camera routes aim at
     app = create_app(ApiSettings(anonymous_rate_per_minute=100_000, rate_per_minute=100_000),
                      deployment=d)
     with TestClient(app, follow_redirects=False) as client:
@@ -221,6 +222,10 @@ def test_r16_lists_show_only_what_lies_in_scope(world: World) -> None:
                                  (BRANCH, covers(scope, R))):
                 if (f'"key":"{site}"' in sites.replace(" ", "")) != inside:
                     wrong.append(("sites", key, site))
+            cameras = {c["id"] for c in w.client.get(
+                "/v1/cameras", headers=w.headers(key)).json()["cameras"]}
+            if cameras != ({P} if covers(scope, P) else set()):
+                wrong.append(("cameras", key, sorted(cameras)))
         cases = w.client.get("/v1/review/cases", headers=w.headers(f"reviewer_{scope}")).json()
         if (w.case_p in {c["id"] for c in cases["cases"]}) != covers(scope, P):
             wrong.append(("cases", scope))

@@ -27,7 +27,8 @@ def test_named_types_and_the_rest_as_audit_entries() -> None:
 
 
 def test_door_controllers_and_hr_systems_get_their_events_only() -> None:
-    assert AUDIENCES["door"] == {"verify.match", "identify.hit_confirmed", "consent.withdrawn"}
+    assert AUDIENCES["door"] == {"verify.match", "identify.hit_confirmed", "consent.withdrawn",
+                                 "door.open"}
     assert AUDIENCES["hr"] == {"review.case_opened", "subject.erased"}
     match = _entry("verify", "match")
     door = event_for(match, "door")
@@ -39,6 +40,9 @@ def test_door_controllers_and_hr_systems_get_their_events_only() -> None:
     erased = event_for(_entry("subject-erased", purpose=None, purposes=["door.a"],
                               templates=2), "hr")
     assert erased is not None and erased.data == {"subject": "s_1", "purposes": ["door.a"]}
+    opened = event_for(_entry("camera-match", "match", camera="lobby-door-1", track=3), "door")
+    assert opened is not None and opened.type == "door.open"
+    assert opened.data == {"purpose": "door.a", "subject": "s_1", "camera": "lobby-door-1"}
     everything = event_for(_entry("api-key-issued", key="k_2"), "audit")
     assert everything is not None and everything.data["detail"] == {"key": "k_2"}
     assert event_for(match, "door", types=frozenset({"consent.withdrawn"})) is None

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 __all__ = [
     "AccessReportOut", "ActivatedOut", "AlternativeOut", "AlternativeOutcomeOut",
     "AssessmentOut", "AssessmentResponse", "AuditCheck", "AuditEntry", "AuditPage", "BoxOut",
+    "CameraList", "CameraOut", "CameraResponse", "CameraStopped",
     "CandidateOut", "CaseOut", "CaseResponse", "CasesPage", "ChallengeOut", "ConsentOut",
     "ConsentRecorded", "DecisionOut", "DeclineOut", "EnrollOut", "ErasureOut",
     "ErasureReceiptOut", "EventOut", "EventPage", "FaceOut", "FilingOut", "FilingRecordOut",
@@ -495,3 +496,34 @@ class EventPage(BaseModel):
     events: list[EventOut]
     #: pass as ``after`` for the next page; ``null`` when the feed is read to its end
     next_after: int | None
+
+
+class CameraOut(BaseModel):
+    """A camera and its stream: the source only redacted, counts only, never a picture."""
+
+    id: str
+    site: str
+    purposes: list[str]
+    mode: str
+    placement: str
+    label: str
+    signage: str | None
+    source: str | None
+    state: str
+    session: str | None
+    counts: dict[str, Any]
+    error: str | None
+
+
+class CameraResponse(BaseModel):
+    camera: CameraOut
+
+
+class CameraList(BaseModel):
+    cameras: list[CameraOut]
+
+
+class CameraStopped(BaseModel):
+    camera: CameraOut
+    session: str | None
+    counts: dict[str, Any] | None

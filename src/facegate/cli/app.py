@@ -248,6 +248,7 @@ def main() -> None:
 
 def _add_governed_commands() -> None:
     from .backup import BACKUP_COMMANDS
+    from .cameras import CAMERA_COMMANDS
     from .governed import GOVERNED_COMMANDS
     from .liveness import LIVENESS_COMMANDS
     from .models import MODEL_COMMANDS
@@ -257,7 +258,8 @@ def _add_governed_commands() -> None:
     from .serve import SERVE_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
-                    *LIVENESS_COMMANDS, *SERVE_COMMANDS, *REPORT_COMMANDS, *BACKUP_COMMANDS):
+                    *LIVENESS_COMMANDS, *SERVE_COMMANDS, *REPORT_COMMANDS, *BACKUP_COMMANDS,
+                    *CAMERA_COMMANDS):
         if command.name in cli.commands:
             raise RuntimeError(f"two commands are named {command.name!r}")
         cli.add_command(command)

@@ -60,6 +60,7 @@ from ..templates.store import list_templates, template_packs
 from .access import ApiAccess
 from .base import new_subject_id
 from .books import Withdrawal
+from .cameras import Cameras
 from .events import Events
 from .liveness import LivenessChecks
 from .packs import PackBooks
@@ -119,7 +120,7 @@ def _key_file(path: str | Path, keys: str | Path | None,
         details={"url": redact_url(str(path))})
 
 
-class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
+class Deployment(PackBooks, Cameras, Review, LivenessChecks, ApiAccess, Reports, Events):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,
@@ -133,7 +134,8 @@ class Deployment(PackBooks, Review, LivenessChecks, ApiAccess, Reports, Events):
     checks from :class:`~facegate.deployment.liveness.LivenessChecks`; the service's
     API keys and idempotent requests from :class:`~facegate.deployment.access.ApiAccess`;
     the documents for regulators (notice, impact assessment, filing, access report,
-    summary) from :class:`~facegate.deployment.reports.Reports`.
+    summary) from :class:`~facegate.deployment.reports.Reports`; cameras and their
+    streams from :class:`~facegate.deployment.cameras.Cameras`.
     """
 
     @classmethod

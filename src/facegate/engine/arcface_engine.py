@@ -146,16 +146,18 @@ class ArcfaceEngine:
     # -- finding faces ---------------------------------------------------------------
 
     def detect(self, image: Image, options: DetectOptions | None = None) -> list[Face]:
-        """Faces, largest first. With the faceplugin front end ``options`` do not apply,
-        and each face comes with its 68 landmarks (placed anyway to derive the five);
-        where the detector finds nothing, the padded retry and then the turned-face
-        fallback are tried (see the module docstring)."""
+        """Faces, largest first. With the faceplugin front end ``options`` do not apply
+        (but ``fallbacks``), and each face comes with its 68 landmarks (placed anyway to
+        derive the five); where the detector finds nothing, the padded retry and then
+        the turned-face fallback are tried (see the module docstring), unless
+        ``options.fallbacks`` is false."""
         if self._dlib is not None:
             return self._dlib.detect(image, options)
         faces = self._own(image.pixels, (0, 0), image)
-        if not faces and self._retries:
+        retries = self._retries and (options is None or options.fallbacks)
+        if not faces and retries:
             faces = self._padded(image)
-        if not faces and self._retries:
+        if not faces and retries:
             faces = self._turned_faces(image)
         return sorted(faces, key=lambda f: -f.box.area)
 

@@ -48,11 +48,16 @@ class DetectOptions:
         max_side: images whose longer side exceeds this are scaled down for
             detection only (landmarks and descriptors use full resolution), so
             the cost of a phone photo stays bounded.
+        fallbacks: where the first detector finds nothing, try the slower ones
+            (``auto``'s CNN, an ArcFace pack's padded retry and turned-face
+            fallback). A camera's frames, most of them without a face, are looked
+            at without them, so that an empty frame costs one detector pass.
     """
 
     detector: DetectorChoice = DetectorChoice.AUTO
     upsample: int = 1
     max_side: int = 1280
+    fallbacks: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.upsample <= 3:

@@ -105,7 +105,7 @@ class DlibEngine:
             found = self._run_hog(pixels, options.upsample)
         if options.detector is DetectorChoice.CNN:
             found = self._run_cnn(pixels, options.upsample)
-        elif options.detector is DetectorChoice.AUTO and not found:
+        elif options.detector is DetectorChoice.AUTO and not found and options.fallbacks:
             found = self._run_cnn(pixels, fallback_upsample(pixels, options.upsample))
         return faces_from_detections(image, found, scale,
                                      lambda box: self._shape(image, box, "sp5"))

@@ -178,7 +178,7 @@ class OnnxEngine:
             found = self._model("detector")._run_hog(pixels, options.upsample)
         if not hog:
             found = self._run_cnn(pixels, options.upsample)
-        elif options.detector is DetectorChoice.AUTO and not found:
+        elif options.detector is DetectorChoice.AUTO and not found and options.fallbacks:
             found = self._run_cnn(pixels, fallback_upsample(pixels, options.upsample))
         return faces_from_detections(image, found, scale,
                                      lambda box: self._shape(image, box, "sp5"))

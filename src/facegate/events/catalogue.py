@@ -10,6 +10,7 @@ event type                     audit entry                         audiences
 =============================  ==================================  ===================
 ``verify.match``               ``verify``, outcome ``match``       door, audit
 ``verify.no_match``            ``verify``, outcome ``no_match``    audit
+``door.open``                  ``camera-match`` (a camera's track) door, audit
 ``identify.hit_confirmed``     ``review-confirm``, case confirmed  door, review, audit
 ``consent.withdrawn``          ``consent-withdrawn``               door, audit
 ``review.case_opened``         ``review-cases-opened``             hr, review, audit
@@ -36,7 +37,8 @@ __all__ = ["AUDIENCES", "NAMED_TYPES", "ROLE_AUDIENCE", "Entry", "Event", "event
 
 #: The named event types each audience may receive; ``audit`` receives every event.
 AUDIENCES: Final[Mapping[str, frozenset[str]]] = {
-    "door": frozenset({"verify.match", "identify.hit_confirmed", "consent.withdrawn"}),
+    "door": frozenset({"verify.match", "identify.hit_confirmed", "consent.withdrawn",
+                       "door.open"}),
     "hr": frozenset({"review.case_opened", "subject.erased"}),
     "review": frozenset({"review.case_opened", "identify.hit_confirmed"}),
     "audit": frozenset(),
@@ -86,7 +88,7 @@ def event_type(entry: Entry) -> str:
         return "verify.match" if entry.outcome == "match" else "verify.no_match"
     if entry.name == "review-confirm" and entry.outcome == "confirmed":
         return "identify.hit_confirmed"
-    named = {"consent-withdrawn": "consent.withdrawn",
+    named = {"consent-withdrawn": "consent.withdrawn", "camera-match": "door.open",
              "review-cases-opened": "review.case_opened",
              "subject-erased": "subject.erased"}.get(entry.name)
     return named or f"audit.{entry.name}"
@@ -117,6 +119,8 @@ def _data(kind: str, entry: Entry) -> dict[str, Any]:
     if kind == "identify.hit_confirmed":
         return {"purpose": entry.purpose, "subject": entry.subject, "case": d.get("case"),
                 "confirmations": d.get("confirmations"), "required": d.get("required")}
+    if kind == "door.open":
+        return {"purpose": entry.purpose, "subject": entry.subject, "camera": d.get("camera")}
     if kind == "consent.withdrawn":
         return {"purpose": entry.purpose, "subject": entry.subject, "scope": d.get("scope")}
     if kind == "review.case_opened":

@@ -14,13 +14,14 @@ from datetime import datetime
 
 from ..calibration.models import Calibration
 from ..calibration.shipped import ShippedCalibration
+from ..cameras.models import Camera
 from ..consent.ledger import ConsentState
 from ..errors import InvalidArgument
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import Site
 from ..purposes.models import Assessment, Mode, Purpose
 from . import _mint, rules
-from .decision import Decision, Grant, Outcome, reason
+from .decision import Decision, Grant, Operation, Outcome, reason
 from .facts import ProcessingRequest
 
 __all__ = [
@@ -28,13 +29,16 @@ __all__ = [
     "check_activation",
     "check_assessment",
     "check_assessment_deletion",
+    "check_camera",
     "check_candidate",
     "check_capture",
     "check_consent",
     "check_notice",
     "check_purpose",
     "check_site",
+    "check_stream",
     "require",
+    "require_stream",
 ]
 
 
@@ -88,6 +92,40 @@ def check_candidate(profile: JurisdictionProfile, *, subject_id: str, purpose_ke
     """Whether an identification candidate may be returned: live consent (R2, R4)."""
     return Decision.of(rules.consent_rules(profile, subject_id=subject_id,
                                            purpose_key=purpose_key, consent=consent))
+
+
+def check_camera(camera: Camera, site: Site, purposes: list[Purpose],
+                 profile: JurisdictionProfile) -> Decision:
+    """Whether ``camera`` may be registered (R12, R13, R1)."""
+    return Decision.of(rules.camera_rules(camera, site, purposes, profile))
+
+
+def check_stream(camera: Camera, site: Site, requests: list[ProcessingRequest], *,
+                 passive_available: bool) -> Decision:
+    """Whether ``camera``'s stream may start: one ``identify`` request per purpose it
+    serves."""
+    return Decision.of(rules.stream_rules(camera, site, requests, passive_available))
+
+
+def require_stream(camera: Camera, site: Site, requests: list[ProcessingRequest], *,
+                   passive_available: bool) -> dict[str, Grant]:
+    """One grant per purpose for the stream's work (finding, following, describing and
+    searching faces), or the typed error of the first refusal.
+
+    Raises:
+        PolicyRefusal: a subclass named by the first reason's code.
+        InvalidArgument: a request is not for ``identify``.
+    """
+    if any(r.operation is not Operation.IDENTIFY for r in requests):
+        raise InvalidArgument("a stream's requests are for identify")
+    check_stream(camera, site, requests, passive_available=passive_available).enforce()
+    grants = {}
+    for req in requests:
+        assert req.purpose is not None
+        grants[req.purpose.key] = _mint.issue_grant(
+            operation=req.operation.value, purpose_key=req.purpose.key, subject_id=None,
+            jurisdiction=req.profile.key, issued_at=req.now)
+    return grants
 
 
 def check_site(site: Site, profile: JurisdictionProfile) -> Decision:

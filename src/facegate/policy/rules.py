@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from ..calibration.models import Calibration, is_lfw_population
 from ..calibration.shipped import ShippedCalibration
+from ..cameras.models import Camera
 from ..consent.ledger import ConsentState
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
 from ..organisation.models import PRIVATE_SPACE_TYPES, Site
@@ -32,12 +33,14 @@ __all__ = [
     "assessment_deletion_rules",
     "assessment_rules",
     "calibration_rules",
+    "camera_rules",
     "consent_record_rules",
     "liveness_rules",
     "notice_rules",
     "processing_rules",
     "purpose_rules",
     "site_rules",
+    "stream_rules",
     "verification_calibration_rules",
 ]
 
@@ -58,6 +61,62 @@ def site_rules(site: Site, profile: JurisdictionProfile) -> list[Reason]:
             out.append(reason(profile, "R13", "site.public_place_unmet",
                               f"public place {site.key} needs an attestation that prominent "
                               "signs are posted"))
+    return out
+
+
+def camera_rules(camera: Camera, site: Site, purposes: list[Purpose],
+                 profile: JurisdictionProfile) -> list[Reason]:
+    """What a camera must meet to be registered and to stream: R12 (never installed in or
+    looking into a private space, whatever its site), R13 (at a public place, only for
+    public-security purposes, and with a record of the sign posted where it captures),
+    R1 (only purposes of its own site, each allowing its mode)."""
+    out: list[Reason] = []
+    if profile.applies("R12"):
+        for kind in dict.fromkeys((camera.placement, site.site_type)):
+            if kind in PRIVATE_SPACE_TYPES:
+                out.append(reason(profile, "R12", "site.private_space",
+                                  f"a {kind} is a private space; camera {camera.id} may not be "
+                                  "installed there"))
+    if profile.applies("R13") and site.public_place:
+        for p in purposes:
+            if not p.public_security:
+                out.append(reason(profile, "R13", "site.public_place_unmet",
+                                  f"camera {camera.id} is at public place {site.key}: only a "
+                                  f"public-security purpose may use it, not {p.key}"))
+        if not (camera.signage or "").strip():
+            out.append(reason(profile, "R13", "site.public_place_unmet",
+                              f"camera {camera.id} is at public place {site.key}: record the "
+                              "prominent sign posted where it captures (signage)"))
+        out += [r for r in site_rules(site, profile) if r.rule == "R13"]
+    for p in purposes:
+        if p.site_key != camera.site_key:
+            out.append(reason(profile, "R1", "camera.purpose_elsewhere",
+                              f"purpose {p.key} is registered at site {p.site_key}, not at "
+                              f"camera {camera.id}'s site {camera.site_key}"))
+        if camera.mode not in p.modes:
+            out.append(reason(profile, "R1", "purpose.mode_not_allowed",
+                              f"purpose {p.key} does not allow {camera.mode}, camera "
+                              f"{camera.id}'s mode"))
+    return out
+
+
+def stream_rules(camera: Camera, site: Site, requests: list[ProcessingRequest],
+                 passive_available: bool) -> list[Reason]:
+    """Whether a camera's stream may start: the camera's rules, every rule of each of its
+    purposes for identification, and (H1) a passive liveness network where a purpose
+    requires liveness."""
+    if not requests:
+        return []
+    profile = requests[0].profile
+    purposes = [r.purpose for r in requests if r.purpose is not None]
+    out = camera_rules(camera, site, purposes, profile)
+    for req in requests:
+        out += processing_rules(req)
+        if req.purpose is not None and req.purpose.liveness_required and not passive_available:
+            out.append(reason(profile, "H1", "liveness.required",
+                              f"purpose {req.purpose.key} requires liveness: a camera checks it "
+                              "with the faceplugin pack's passive network, which is not "
+                              "installed"))
     return out
 
 
@@ -214,6 +273,7 @@ _LIVENESS_WHY = {
     None: "no liveness receipt was given", "missing": "no liveness receipt was given",
     "unknown": "the liveness receipt is unknown", "used": "the liveness receipt was already used",
     "expired": "the liveness receipt has expired",
+    "passive_refused": "the camera's passive liveness score of this face is below the minimum",
     "other_purpose": "the liveness receipt was issued for another purpose",
 }
 

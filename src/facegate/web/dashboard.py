@@ -94,7 +94,8 @@ def _warnings(d: Any, *, purpose: str) -> list[str]:
 
 @router.get("")
 def overview(request: Request) -> Response:
-    """Processor, sites and purposes; filing and the audit chain for those who audit."""
+    """Processor, sites, purposes and cameras; filing and the audit chain for those who
+    audit."""
     _, key = staff(request, ApiAction.READ_BOOKS)
     service = service_of(request)
     shown = in_scope(request, key)
@@ -106,9 +107,12 @@ def overview(request: Request) -> Response:
     filing = service.call(lambda d: d.filing_status()) if audits else None
     sites = sites_in_scope(request, key, service.call(lambda d: d.sites()),
                            lambda s: str(s.key))
+    # Cameras whose every purpose lies in scope: state and counts, never a picture.
+    cameras = [c for c in service.call(lambda d: [s.as_dict() for s in d.camera_states()])
+               if all(shown(p, c["site"]) for p in c["purposes"])]
     return staff_page(request, key, "dashboard/overview.html",
                       processor=service.call(lambda d: d.processor()),
-                      sites=sites, rows=rows, filing=filing,
+                      sites=sites, rows=rows, filing=filing, cameras=cameras,
                       chain=_chain(request) if audits else None,
                       configure=key.role in ALLOWED[ApiAction.CONFIGURE])
 
