@@ -24,6 +24,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 from facegate.errors import AlreadyRegistered, InvalidArgument
 
+from ..support.words import both
 from .conftest import Api
 
 P, Q = "access.office.entry", "hr.attendance"
@@ -107,7 +108,7 @@ def test_site_keys_are_plain_dotted_words(api: Api) -> None:
                                                "site_type": "office"}, headers=admin)
         assert r.status_code in (400, 422), key
     with pytest.raises(InvalidArgument):
-        api.deployment.register_site(key="hq.lobby\n", name="x", site_type="office")
+        api.deployment.register_site(key="hq.lobby\n", name=both("x"), site_type="office")
     assert api.client.post("/v1/sites", json={"key": "branch-2.gate", "name": "Gate",
                                               "site_type": "office"},
                            headers=admin).status_code == 201

@@ -20,6 +20,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 from .test_authorization import MATRIX, TINY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -79,7 +80,7 @@ class World:
 @pytest.fixture
 def world(books: Deployment, faces: dict[str, Path]) -> Iterator[World]:
     d = books
-    d.register_site(key=BRANCH, name="Branch lobby", site_type="office")
+    d.register_site(key=BRANCH, name=both("Branch lobby"), site_type="office")
     add_purpose(d, R, site=BRANCH, modes=("verify",))
     keys: dict[str, str] = {}
     ids: dict[str, str] = {}

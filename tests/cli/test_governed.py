@@ -36,7 +36,7 @@ def _config(path: Path) -> Path:
                   'pack = "dlib-resnet-v1"',
                   "activate = true", ""]
         lines.append("[purposes.notice]")
-        for item, text in demo_notice("Example Ltd", key, "365 days").items():
+        for item, text in demo_notice().items():
             lines.append(f"{item} = {{ zh = {_toml_string(text['zh'])}, "
                          f"en = {_toml_string(text['en'])} }}")
         lines += ["", "[purposes.assessment]", 'signed_by = "DPO"']

@@ -297,7 +297,9 @@ def enroll_command(db: Path, subject: str, purpose: str, retain_image: bool,
 
 
 def _route_line(route: AlternativeRoute) -> str:
-    return f"route_to_alternative: {', '.join(route.alternatives)}"
+    return ("route_to_alternative: "
+            + ", ".join(f"{a.key} ({a.name.get('zh') or a.name.get('en', '')})"
+                        for a in route.alternatives))
 
 
 @click.command("verify")
