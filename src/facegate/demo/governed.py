@@ -36,8 +36,8 @@ __all__ = [
     "demo_assessment", "demo_notice", "demo_purpose", "find_samples", "run", "staff_photos",
 ]
 
-#: Whom the demo's calibration photos show.
-STAFF: Final = "the office's staff photos (the named people of the sample set)"
+#: The population of a calibration on the sample set's named people (the office's staff).
+STAFF: Final = "office-staff (sample photos)"
 
 #: Decision distance locked by the demo purposes: ``None`` takes the model
 #: pack's shipped calibration for the population the purpose serves (see
