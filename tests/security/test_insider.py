@@ -294,6 +294,27 @@ def _consents(conn: sqlite3.Connection, pop: Populated,
                          pop.withdrawn, withdrawal), "consent_events")
     yield Tampering("consent legacy downgrade: every tag NULL", "consent_events", _one(
         "UPDATE consent_events SET mac = NULL"), str(seqs[0]))
+    # The withdrawal moved to another subject: the withdrawn subject's ledger reads as
+    # granted again, and no table-wide count or sum changes (its digest says otherwise).
+    other = next(r[0] for r in conn.execute(
+        "SELECT subject_id FROM consent_events WHERE subject_id != ? ORDER BY seq",
+        (pop.withdrawn,)))
+    moved = conn.execute("SELECT min(seq) FROM consent_events WHERE subject_id = ? AND "
+                         "kind = 'withdrawn'", (pop.withdrawn,)).fetchone()[0]
+    yield Tampering("consent: the withdrawal moved to another subject", "consent_events",
+                    _one("UPDATE consent_events SET subject_id = ? WHERE seq = ?", other, moved),
+                    str(moved))
+    for name, sql, names in (
+            ("count", "UPDATE subject_digests SET consents = consents - 1",
+             "consent digest of subject"),
+            ("sum", "UPDATE subject_digests SET consent_sum = "
+                    "'00000000000000000000000000000000000000000000000000000000000000ff'",
+             "consent digest of subject"),
+            ("deleted", "DELETE FROM subject_digests", "subject_digests table"),
+            ("moved", "UPDATE subject_digests SET subject_id = 's_0000000000000000' "
+                      "WHERE subject_id = (SELECT min(subject_id) FROM subject_digests)",
+             "consent digest of subject")):
+        yield Tampering(f"consent digests: {name}", "subject_digests", _one(sql), names)
     for name, sql in (("count", "UPDATE row_digests SET row_count = row_count + 1"),
                       ("sum", "UPDATE row_digests SET digest = "
                               "'00000000000000000000000000000000000000000000000000000000000000ff'"),
@@ -394,8 +415,8 @@ def test_r15_r16_every_insider_tampering_is_detected(
             f"\ninsider suite: detected {detected} of {len(plan)} tamperings "
             f"({sum(t.table == 'audit' for t in plan)} of the audit log, "
             f"{sum(t.table == 'templates' for t in plan)} of templates, "
-            f"{sum(t.table in ('consent_events', 'row_digests') for t in plan)} of the "
-            "consent ledger and the tables' state)\n")
+            f"{sum(t.table in ('consent_events', 'subject_digests', 'row_digests') for t in plan)}"
+            " of the consent ledger, its digests and the tables' state)\n")
     assert len(plan) >= 200
     assert missed == [], "\n".join(missed)
 

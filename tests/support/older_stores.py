@@ -28,6 +28,7 @@ _ZERO = "0" * 64
 def _untag(conn: sqlite3.Connection) -> None:
     for table in ("templates", "consent_events", "audit_events"):
         conn.execute(f"UPDATE {table} SET mac = NULL")
+    conn.execute("DELETE FROM subject_digests")  # the older forms kept no digests
     conn.execute("UPDATE row_digests SET row_count = 0, digest = ?", (_ZERO,))
 
 

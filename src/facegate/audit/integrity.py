@@ -74,6 +74,9 @@ TABLES: Final[Mapping[str, TableSpec]] = MappingProxyType({
         name="templates", key="id", noun="template row",
         columns=("id", "uid", "subject_id", "purpose_key", "site_key", "pack", "pack_version",
                  "descriptor", "consent_seq", "created_at", "expires_at")),
+    "subject_digests": TableSpec(
+        name="subject_digests", key="subject_id", noun="consent digest of subject",
+        columns=("subject_id", "consents", "consent_sum")),
 })
 
 
@@ -159,14 +162,60 @@ class RowGuard:
             "digest = excluded.digest",
             (table, now_count + count, f"{(now_total + total) % _MOD:064x}"))
 
-    def tag(self, table: str, key: object) -> None:
-        """Tag the row ``key`` of ``table`` just written, as stored, and count it."""
+    def tag(self, table: str, key: object) -> str:
+        """Tag the row ``key`` of ``table`` just written, as stored, and count it; its tag.
+
+        A consent event also counts in its subject's digest (:meth:`check_consents`)."""
         spec = TABLES[table]
         row = self._conn.execute(f"SELECT {spec.select} FROM {table} WHERE {spec.key} = ?",
                                  (key,)).fetchone()
         tag = self._mac.tag(row_message(table, tuple(row)))
         self._conn.execute(f"UPDATE {table} SET mac = ? WHERE {spec.key} = ?", (tag, key))
         self._add(table, 1, int(tag, 16))
+        if table == "consent_events":
+            self._count_consent(str(row[1]), int(tag, 16))
+        return tag
+
+    def _count_consent(self, subject: str, tag: int) -> None:
+        """Add one consent event with ``tag`` to ``subject``'s digest, re-tagging it."""
+        row = self._conn.execute(
+            f"SELECT {TABLES['subject_digests'].select}, mac FROM subject_digests "
+            "WHERE subject_id = ?", (subject,)).fetchone()
+        if row is None:
+            self._conn.execute("INSERT INTO subject_digests (subject_id, consents, consent_sum) "
+                               "VALUES (?, 1, ?)", (subject, f"{tag % _MOD:064x}"))
+            self.tag("subject_digests", subject)
+            return
+        self.check("subject_digests", tuple(row))  # never bless a digest edited behind us
+        self._conn.execute(
+            "UPDATE subject_digests SET consents = ?, consent_sum = ? WHERE subject_id = ?",
+            (_count(row[1]) + 1, f"{(_tag_value(row[2]) + tag) % _MOD:064x}", subject))
+        new = self._mac.tag(row_message("subject_digests", (
+            subject, _count(row[1]) + 1, f"{(_tag_value(row[2]) + tag) % _MOD:064x}")))
+        self._conn.execute("UPDATE subject_digests SET mac = ? WHERE subject_id = ?",
+                           (new, subject))
+        self._add("subject_digests", 0, int(new, 16) - _tag_value(row[3]))
+
+    def check_consents(self, subject: str, rows: Sequence[Sequence[object]]) -> None:
+        """Refuse ``subject``'s consent events (all of them, as read, tags already checked)
+        unless they are exactly those its tagged digest counts: none was moved to another
+        subject, deleted or restored behind facegate's back.
+
+        Raises:
+            StoreTampered: the digest does not verify or does not match.
+        """
+        digest = self._conn.execute(
+            f"SELECT {TABLES['subject_digests'].select}, mac FROM subject_digests "
+            "WHERE subject_id = ?", (subject,)).fetchone()
+        count = len(rows)
+        total = sum(_tag_value(r[-1]) for r in rows) % _MOD
+        if digest is None:
+            if count:
+                raise _consents_moved(subject, rows)
+            return
+        self.check("subject_digests", tuple(digest))
+        if (_count(digest[1]), _tag_value(digest[2])) != (count, total):
+            raise _consents_moved(subject, rows)
 
     def delete(self, table: str, where: str, args: Sequence[object]) -> int:
         """``DELETE FROM table WHERE where``, taking the rows out of the state; how many."""
@@ -185,6 +234,16 @@ class RowGuard:
         spec = TABLES[table]
         if not self._mac.valid(row_message(table, row[:-1]), row[-1]):
             raise _row_tampered(spec, row[0])
+
+
+def _consents_moved(subject: str, rows: Sequence[Sequence[object]]) -> StoreTampered:
+    first = rows[0][0] if rows else None
+    return StoreTampered(
+        f"the consent events of subject {subject} do not match their signed digest: an event "
+        "was moved, deleted or restored behind facegate's back"
+        + (f" (its ledger starts at consent event {first})" if first is not None else ""),
+        details={"table": "consent_events", "row": _plain(first), "subject": subject,
+                 "rule": "R15"})
 
 
 def _row_tampered(spec: TableSpec, key: object) -> StoreTampered:
@@ -217,8 +276,31 @@ def table_state(conn: Connection, mac: RowMac, spec: TableSpec) -> tuple[int, in
     return count, total % _MOD
 
 
+def _check_subject_digests(conn: Connection) -> None:
+    """Every subject's consent events against its digest (their tags already checked)."""
+    actual: dict[str, tuple[int, int, object]] = {}
+    for seq, subject, tag in conn.execute(
+            "SELECT seq, subject_id, mac FROM consent_events ORDER BY seq"):
+        count, total, first = actual.get(str(subject), (0, 0, seq))
+        actual[str(subject)] = (count + 1, total + _tag_value(tag), first)
+    stored = {str(r[0]): (_count(r[1]), _tag_value(r[2]))
+              for r in conn.execute("SELECT subject_id, consents, consent_sum "
+                                    "FROM subject_digests ORDER BY subject_id")}
+    for subject in sorted(set(actual) | set(stored)):
+        count, total, first = actual.get(subject, (0, 0, None))
+        if stored.get(subject) != (count, total % _MOD):
+            raise StoreTampered(
+                f"the consent events of subject {subject} do not match their signed digest: "
+                "an event was moved, deleted or restored behind facegate's back"
+                + (f" (its ledger starts at consent event {first})" if first is not None
+                   else ""),
+                details={"table": "consent_events", "row": _plain(first), "subject": subject,
+                         "rule": "R15"})
+
+
 def _check_tables(conn: Connection, mac: RowMac, signed: Checkpoint | None) -> None:
-    """Every row's tag, then each table's state against the signed one."""
+    """Every row's tag, each subject's consent digest, then each table's state against
+    the signed one."""
     found = {name: table_state(conn, mac, spec) for name, spec in TABLES.items()}
     if signed is None:
         for name, (count, _) in found.items():
@@ -252,6 +334,7 @@ def _check_tables(conn: Connection, mac: RowMac, signed: Checkpoint | None) -> N
             f"{signed.seq}: {how}",
             details={"table": name, "rows": count, "signed_rows": want[0] if want else None,
                      "seq": signed.seq, "rule": "R15"})
+    _check_subject_digests(conn)
 
 
 def _parse_state(text: str) -> dict[str, tuple[int, int]]:
@@ -446,11 +529,25 @@ def verify_old_log(conn: Connection, *, signer: Signer) -> ChainReport:
                             key_id=signer.key_id, accept_v1=True)
 
 
+def _build_subject_digests(conn: Connection, mac: RowMac) -> None:
+    """Each subject's consent count and tag sum, from its (just tagged) events."""
+    sums: dict[str, tuple[int, int]] = {}
+    for subject, tag in conn.execute("SELECT subject_id, mac FROM consent_events"):
+        count, total = sums.get(str(subject), (0, 0))
+        sums[str(subject)] = (count + 1, total + _tag_value(tag))
+    conn.executemany("INSERT INTO subject_digests (subject_id, consents, consent_sum) "
+                     "VALUES (?, ?, ?)", [(s, c, f"{t % _MOD:064x}")
+                                          for s, (c, t) in sorted(sums.items())])
+
+
 def tag_all(conn: Connection, mac: RowMac) -> dict[str, int]:
     """Tag every template, consent event and audit entry as it stands and set the tables'
     state (``facegate store upgrade`` only, after it has verified them); how many rows."""
     counts: dict[str, int] = {}
+    conn.execute("DELETE FROM subject_digests")
     for name, spec in TABLES.items():
+        if name == "subject_digests":  # after the consent events: their tags are summed
+            _build_subject_digests(conn, mac)
         total = count = 0
         rows = conn.execute(f"SELECT {spec.select} FROM {name} ORDER BY {spec.key}").fetchall()
         for row in rows:

@@ -141,23 +141,24 @@ def append_event(conn: Connection, *, guard: RowGuard, event: ConsentEvent) -> C
 def list_events(conn: Connection, *, guard: RowGuard, subject_id: str,
                 purpose_key: str | None = None,
                 scope: ConsentScope | None = None) -> list[ConsentEvent]:
-    """A subject's events, oldest first, optionally for one purpose and scope; each row's
-    tag is checked.
+    """A subject's events, oldest first, optionally for one purpose and scope.
+
+    Every event of the subject is read and its tag checked, and together they must be
+    what the subject's tagged digest counts, so an event moved to another subject or
+    purpose, deleted or restored behind facegate's back is found here, not only by the
+    next full check (R15).
 
     Raises:
-        StoreTampered: a row's tag does not verify.
+        StoreTampered: a row's tag, or the subject's digest, does not verify.
     """
-    sql = f"SELECT {_COLUMNS}, mac FROM consent_events WHERE subject_id = ?"
-    args: list[object] = [subject_id]
-    if purpose_key is not None:
-        sql += " AND purpose_key = ?"
-        args.append(purpose_key)
-    if scope is not None:
-        sql += " AND scope = ?"
-        args.append(scope.value)
-    rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
-    for r in rows:
+    every = conn.execute(f"SELECT {_COLUMNS}, mac FROM consent_events WHERE subject_id = ? "
+                         "ORDER BY seq", (subject_id,)).fetchall()
+    for r in every:
         guard.check("consent_events", tuple(r))
+    guard.check_consents(subject_id, [tuple(r) for r in every])
+    rows = [r for r in every
+            if (purpose_key is None or r[2] == purpose_key)
+            and (scope is None or r[3] == scope.value)]
     return [ConsentEvent(
         seq=int(r[0]), subject_id=str(r[1]), purpose_key=str(r[2]), scope=ConsentScope(r[3]),
         kind=ConsentKind(r[4]), notice_version=None if r[5] is None else int(r[5]),
@@ -184,5 +185,8 @@ def count_live(conn: Connection, *, guard: RowGuard, purpose_key: str,
 
 
 def erase_events(conn: Connection, *, guard: RowGuard, subject_id: str) -> int:
-    """Delete the subject's ledger as part of erasing the subject (R23); returns how many."""
-    return guard.delete("consent_events", "subject_id = ?", (subject_id,))
+    """Delete the subject's ledger, and its digest, as part of erasing the subject (R23);
+    returns how many events."""
+    erased = guard.delete("consent_events", "subject_id = ?", (subject_id,))
+    guard.delete("subject_digests", "subject_id = ?", (subject_id,))
+    return erased

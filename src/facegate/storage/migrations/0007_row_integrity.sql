@@ -12,6 +12,16 @@ ALTER TABLE consent_events ADD COLUMN mac TEXT;
 ALTER TABLE audit_events ADD COLUMN mac TEXT;
 ALTER TABLE audit_checkpoint ADD COLUMN state TEXT;
 
+-- subject_digests keeps, per subject, how many consent events it has and the sum of their
+-- tags, itself tagged: reading a subject's ledger checks that none of its events was
+-- moved to another subject or purpose (which a table-wide count and sum cannot show).
+CREATE TABLE subject_digests (
+    subject_id TEXT PRIMARY KEY,
+    consents INTEGER NOT NULL,
+    consent_sum TEXT NOT NULL,
+    mac TEXT
+);
+
 CREATE TABLE row_digests (
     name TEXT PRIMARY KEY,
     row_count INTEGER NOT NULL,
@@ -21,3 +31,5 @@ INSERT INTO row_digests (name, row_count, digest) VALUES
     ('consent_events', 0, '0000000000000000000000000000000000000000000000000000000000000000');
 INSERT INTO row_digests (name, row_count, digest) VALUES
     ('templates', 0, '0000000000000000000000000000000000000000000000000000000000000000');
+INSERT INTO row_digests (name, row_count, digest) VALUES
+    ('subject_digests', 0, '0000000000000000000000000000000000000000000000000000000000000000');
