@@ -297,9 +297,8 @@ def enroll_command(db: Path, subject: str, purpose: str, retain_image: bool,
 
 
 def _route_line(route: AlternativeRoute) -> str:
-    return ("route_to_alternative: "
-            + ", ".join(f"{a.key} ({a.name.get('zh') or a.name.get('en', '')})"
-                        for a in route.alternatives))
+    """The alternatives by key: what ``alternative record --method`` takes."""
+    return f"route_to_alternative: {', '.join(a.key for a in route.alternatives)}"
 
 
 @click.command("verify")
