@@ -7,8 +7,8 @@ filed under the language its script shows, and a purpose goes live only when eac
 text has every language its profile requires). An alternative is ``{ key = "badge",
 name = { zh = ..., en = ... } }``. A purpose may carry its ``notice`` (the deployer's
 own words added to what is generated from its records: item -> {zh, en}; at least
-``accessibility``) and its ``assessment`` (items -> {zh, en}, plus ``signed_by``), a ``calibration`` (``data``,
-``population``, optional ``target_fmr``, ``pairs_file``, ``groups_file``: the
+``accessibility``) and its ``assessment`` (items -> {zh, en}, plus ``signed_by``), a
+``calibration`` (``data``, ``population``, optional ``target_fmr``, ``pairs_file``, ``groups_file``: the
 purpose's threshold measured on labelled photos of the people it serves,
 which an identification purpose needs before it can go live, R21), and
 ``activate = true`` to put it live at once. Everything goes through the same
