@@ -8,8 +8,8 @@ text has every language its profile requires). An alternative is ``{ key = "badg
 name = { zh = ..., en = ... } }``. A purpose may carry its ``notice`` (the deployer's
 own words added to what is generated from its records: item -> {zh, en}; at least
 ``accessibility``) and its ``assessment`` (items -> {zh, en}, plus ``signed_by``), a
-``calibration`` (``data``, ``population``, optional ``target_fmr``, ``pairs_file``, ``groups_file``: the
-purpose's threshold measured on labelled photos of the people it serves,
+``calibration`` (``data``, ``population``, optional ``target_fmr``, ``pairs_file``,
+``groups_file``: the purpose's threshold measured on labelled photos of the people it serves,
 which an identification purpose needs before it can go live, R21), and
 ``activate = true`` to put it live at once. Everything goes through the same
 :class:`Deployment` calls, so every rule applies. See ``docs/governed.md`` for an example.
