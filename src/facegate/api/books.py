@@ -49,25 +49,26 @@ Text = Field(min_length=1, max_length=2000)
 
 #: What people read, per language (``{"zh": "...", "en": "..."}``); a single string is
 #: filed under the language its script shows (facegate.texts).
-Words = str | dict[Annotated[str, Field(max_length=20)], Annotated[str, Field(max_length=4000)]]
-WordsField = Field(max_length=8)
+_ByLanguage = Annotated[dict[Annotated[str, Field(max_length=20)],
+                             Annotated[str, Field(max_length=4000)]], Field(max_length=8)]
+Words = Annotated[str, Field(max_length=4000)] | _ByLanguage
 #: ``{"key": "badge", "name": {"zh": ..., "en": ...}}``, or one string (key and words).
-AlternativeIn = str | dict[Literal["key", "name"], str | dict[
-    Annotated[str, Field(max_length=20)], Annotated[str, Field(max_length=4000)]]]
+_Key = Annotated[str, Field(max_length=100)]
+AlternativeIn = _Key | dict[Literal["key", "name"], _Key | _ByLanguage]
 
 
 class ProcessorIn(StrictBody):
-    name: Words = WordsField
-    contact: Words = WordsField
+    name: Words
+    contact: Words
     credit_code: str = Field(min_length=1, max_length=64)
     jurisdiction: str = Field(default="cn-2025", max_length=64)
-    province: Words = Field(default="", max_length=8)
-    security_measures: Words = Field(default="", max_length=8)
+    province: Words = ""
+    security_measures: Words = ""
 
 
 class SiteIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
-    name: Words = WordsField
+    name: Words
     site_type: str = Field(max_length=64)
     public_place: bool = False
     capture_zone: str | None = Field(default=None, max_length=200)
@@ -77,13 +78,13 @@ class SiteIn(StrictBody):
 class PurposeIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
     site: str = Field(min_length=1, max_length=100)
-    name: Words | None = Field(default=None, max_length=8)
-    description: Words = WordsField
-    necessity: Words = WordsField
-    legal_basis: Words = WordsField
+    name: Words | None = None
+    description: Words
+    necessity: Words
+    legal_basis: Words
     modes: list[Literal["verify", "identify"]] = Field(min_length=1, max_length=2)
     alternatives: list[AlternativeIn] = Field(default=[], max_length=20)
-    mandate: Words | None = Field(default=None, max_length=8)
+    mandate: Words | None = None
     retention_days: int = Field(ge=1, le=36500)
     storage_mode: Literal["device", "central"] = "device"
     liveness_required: bool = False
