@@ -114,6 +114,23 @@ def test_site_keys_are_plain_dotted_words(api: Api) -> None:
                            headers=admin).status_code == 201
 
 
+def test_a_text_is_words_per_language_or_one_string(api: Api) -> None:
+    admin = api.headers("admin")
+    made = api.client.post("/v1/sites", json={
+        "key": "branch-3.gate", "name": {"zh": "三号门", "en": "Gate three"},
+        "site_type": "office"}, headers=admin)
+    assert made.status_code == 201 and made.json()["site"]["name"] == {"zh": "三号门",
+                                                                      "en": "Gate three"}
+    one = api.client.post("/v1/sites", json={"key": "branch-4.gate", "name": "四号门",
+                                             "site_type": "office"}, headers=admin)
+    assert one.status_code == 201 and one.json()["site"]["name"] == {"zh": "四号门"}
+    for name in ({"zh": "门", "en\u202e": "gate"}, {"zh": 3}, {str(i): "x" for i in range(9)},
+                 {"zh": "x" * 4001}, ["zh", "门"], "\u202egate"):
+        r = api.client.post("/v1/sites", json={"key": "branch-5.gate", "name": name,
+                                               "site_type": "office"}, headers=admin)
+        assert r.status_code in (400, 422), name
+
+
 def test_r4_a_subject_token_withdraws_only_a_consent_it_gave(api: Api) -> None:
     op = api.headers("operator")
     subject = api.client.post("/v1/subjects", json={"age_band": "adult"},
