@@ -389,8 +389,8 @@ def _signed_in(w: World, key: str) -> tuple[TestClient, str]:
 Build = Callable[[World, str], tuple[str, dict[str, str] | None]]
 WEB: dict[str, tuple[set[str], Build]] = {
     "POST /dashboard/purposes/new": ({"admin"}, lambda w, csrf: (
-        "/dashboard/purposes/new", {"csrf": csrf, "key": P, "site": HQ, "description": "d",
-                                    "necessity": "n", "legal_basis": "consent",
+        "/dashboard/purposes/new", {"csrf": csrf, "key": P, "site": HQ, "description.en": "d",
+                                    "necessity.en": "n", "legal_basis.en": "consent",
                                     "retention_days": "30", "modes": "verify"})),
     "GET /dashboard/purposes/{purpose}": (set(STAFF), lambda w, csrf: (
         f"/dashboard/purposes/{P}", None)),
