@@ -7,7 +7,7 @@ many reviewers confirm an identification. Policy code reads these fields; it
 never branches on a profile's name.
 
 ``cn-2025`` (the CAC + MPS Measures in force since 1 June 2025) is the default.
-Article numbers follow ``regulation.md``; the 2023 draft's numbers are
+Article numbers follow ``docs/regulation.md``; the 2023 draft's numbers are
 unconfirmed there, so its citations name the draft provision instead.
 """
 

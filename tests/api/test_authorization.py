@@ -1,6 +1,6 @@
 """The authorization matrix: every endpoint under every role, no key, a bad key, a
 revoked key and out-of-scope keys gets the expected status, and every refusal is
-in the audit log (issue 7)."""
+in the audit log."""
 
 from __future__ import annotations
 
@@ -180,5 +180,7 @@ def test_an_auditor_reaches_no_biometric_operation(api: Api) -> None:
         r = api.client.post(path, json={"subject": "s", "purpose": P, "image": TINY},
                             headers=api.headers("auditor"))
         assert r.status_code == 403, path
+        assert r.json()["error"]["message"] == (
+            "an auditor key may not enroll, verify or identify faces"), r.json()
     assert not [e for e in api.deployment.audit_events()
                 if e.name in ("enroll", "verify", "identify")]

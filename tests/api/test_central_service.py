@@ -1,6 +1,6 @@
 """Central mode through the service: two ``facegate serve`` processes on one real
 PostgreSQL. An enrollment through one is matchable through the other; an erasure
-through one stops matches on both at their next request (issue 7)."""
+through one stops matches on both at their next request."""
 
 from __future__ import annotations
 

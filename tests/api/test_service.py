@@ -1,7 +1,7 @@
 """The service end to end on real faces and a real SQLite store: consent and the
 subject's token, enroll (multipart and base64, idempotent), verify, identify with
 review, the subject's own access, withdrawal and erasure, liveness; and the one
-error shape for refusals and bad input (issue 7)."""
+error shape for refusals and bad input."""
 
 from __future__ import annotations
 

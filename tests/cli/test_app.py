@@ -109,7 +109,7 @@ def test_every_answer_names_the_pack_it_used(runner: CliRunner, samples: Path) -
 def test_quality_refuses_a_group_photo_with_its_reason(runner: CliRunner, samples: Path) -> None:
     result = runner.invoke(cli, ["quality", str(samples / f"{EXAMPLES}/two_people.jpg"),
                                  str(samples / f"{EXAMPLES}/obama.jpg")])
-    assert result.exit_code == 0
+    assert result.exit_code == 3, "a refused image has its own exit status"
     lines = result.stdout.strip().splitlines()
     assert "refused: multiple_faces [" in lines[0]
     assert ": ok [" in lines[1]
@@ -151,3 +151,14 @@ def test_without_the_arcface_pack_it_runs_on_dlib_and_says_so(
     assert detected["pack"] == "dlib-resnet-v1"
     listed = runner.invoke(cli, ["models", "list"], env=env).stdout
     assert "faceplugin-arcface-v1 1.0 (not installed: run facegate models install" in listed
+
+
+def test_detect_prints_each_box_as_a_corner_and_a_size(runner: CliRunner, samples: Path) -> None:
+    result = runner.invoke(cli, ["detect", str(samples / f"{EXAMPLES}/two_people.jpg"), "--json"])
+    boxes = [f["box"] for f in json.loads(result.stdout)["result"]]
+    plain = runner.invoke(cli, ["detect", str(samples / f"{EXAMPLES}/two_people.jpg")])
+    lines = plain.stdout.splitlines()[1:]
+    assert len(lines) == len(boxes) == 2
+    for n, (line, box) in enumerate(zip(lines, boxes, strict=True), 1):
+        size = f"{box['right'] - box['left']} x {box['bottom'] - box['top']} px"
+        assert line.startswith(f"  face {n} at x {box['left']}, y {box['top']}: {size}, score ")

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from facegate.analysis import FaceAnalyzer
 from facegate.cli import cli
 from facegate.demo.governed import demo_assessment, demo_notice
+from facegate.deployment import Deployment
 
 from ..support.governed import POPULATION, population_folder
 
@@ -97,6 +98,11 @@ def test_governed_flow_through_the_cli(run: Callable[..., Result], tmp_path: Pat
     verified = invoke("verify", "--subject", subject, "--purpose",
                       "access.office.entry", str(faces["obama2"]))
     assert verified.output.startswith("match: distance 0.2"), verified.output
+    assert verified.exit_code == 0
+    other = invoke("verify", "--subject", subject, "--purpose", "access.office.entry",
+                   str(faces["biden"]))
+    assert other.output.startswith("no match: distance "), other.output
+    assert other.exit_code == 3, "no match has its own exit status"
 
     refused = invoke("verify", "--subject", subject, "--purpose", "hr.attendance",
                      str(faces["obama2"]))
@@ -107,6 +113,10 @@ def test_governed_flow_through_the_cli(run: Callable[..., Result], tmp_path: Pat
     declined = invoke("verify", "--subject", subject, "--purpose",
                       "access.office.entry", "--decline")
     assert declined.output == "route_to_alternative: staff badge\n"
+    anonymous = invoke("verify", "--purpose", "access.office.entry", "--decline")
+    assert (anonymous.exit_code, anonymous.output) == (0, "route_to_alternative: staff badge\n")
+    assert invoke("verify", "--purpose", "access.office.entry",
+                  str(faces["obama2"])).exit_code == 2, "an IMAGE needs --subject"
     recorded = invoke("alternative", "record", "--purpose", "access.office.entry",
                       "--method", "staff badge", "--result", "verified")
     assert "staff badge verified" in recorded.output
@@ -147,3 +157,26 @@ def test_cli_refusals_cite_the_rule(run: Callable[..., Result], tmp_path: Path) 
     unknown = invoke("enroll", "--subject", "s_x", "--purpose", "nope", "x.jpg")
     assert unknown.stderr == ("facegate: purpose.not_registered: purpose 'nope' is not "
                               "registered [R1 cn-2025 Art. 4]\n")
+
+
+def test_init_with_a_bad_config_leaves_no_half_registered_store(
+        run: Callable[..., Result], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[processor]\nname = "Example Ltd"\ncontact = "dpo@example.com"\n'
+                   'credit_code = "91310000EXAMPLE00X"\n\n'
+                   '[[sites]]\nkey = "hq.lobby"\nname = "Lobby"\nsite_type = "office"\n\n'
+                   '[[sites]]\nkey = "x"\nname = "Room 101"\nsite_type = "hotel_room"\n',
+                   "utf-8")
+    refused = run("init", "--config", str(bad))
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"facegate: site.private_space: {bad}: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"], "a new store is removed"
+
+    assert run("init").exit_code == 0
+    with Deployment.open(tmp_path / "cli.db") as d:
+        before = d.verify_audit().entries
+    refused = run("init", "--config", str(bad))
+    assert refused.exit_code == 1
+    assert str(bad) in refused.stderr
+    with Deployment.open(tmp_path / "cli.db") as d:
+        assert d.verify_audit().entries == before, "nothing registered in an existing store"

@@ -66,6 +66,9 @@ def populated(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
     for label in ("Reviewer Wang", "Reviewer Chen"):
         reviewer = d.issue_api_key(role="reviewer", label=label, purposes=[P])
         d.authorise_reviewer(purpose=P, reviewer=reviewer.key.principal)
+    d.issue_api_key(role="operator", label="Lobby kiosk", purposes=[P])
+    d.issue_api_key(role="auditor", label="External auditor")
+    d.revoke_api_key(d.issue_api_key(role="operator", label="Old kiosk").key.id)
     people = [d.register_subject(age_band="adult").id for _ in range(140)]
     for s in people:
         consent(d, s, P)

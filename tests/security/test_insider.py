@@ -26,13 +26,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
+from facegate.access.keys import hash_secret
 from facegate.analysis import FaceAnalyzer
+from facegate.api import ApiSettings, create_app
 from facegate.audit.chain import entry_hash
 from facegate.cli import cli
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
-from facegate.errors import PolicyRefusal, StoreTampered
+from facegate.errors import CredentialInvalid, PolicyRefusal, StoreTampered
 
 from ..support.governed import START
 from .conftest import P, Populated
@@ -322,11 +325,45 @@ def _consents(conn: sqlite3.Connection, pop: Populated,
         yield Tampering(f"table state: {name}", "row_digests", _one(sql), "running state")
 
 
+#: a secret the insider chose: its hash is what they would write into a key row
+KNOWN_SECRET = "fg_the-insider-chose-this-secret"
+
+
+def _keys(conn: sqlite3.Connection) -> Iterator[Tampering]:
+    """Who may call the service: a key forged with a secret the insider knows, a key
+    raised to admin, a scope widened, a secret swapped, a revocation undone."""
+    keys = conn.execute("SELECT id, purposes, revoked_at FROM api_keys ORDER BY id").fetchall()
+    known = hash_secret(KNOWN_SECRET)
+    for key_id, purposes, revoked_at in keys:
+        names = f"API key {key_id}"
+        yield Tampering(f"key raised to admin {key_id}", "api_keys", _one(
+            "UPDATE api_keys SET role = 'admin' WHERE id = ?", key_id), names)
+        yield Tampering(f"key scope widened {key_id}", "api_keys", _one(
+            "UPDATE api_keys SET purposes = ?, sites = NULL WHERE id = ?",
+            None if purposes else '["access.office.entry"]', key_id), names)
+        yield Tampering(f"key secret swapped {key_id}", "api_keys", _one(
+            "UPDATE api_keys SET secret_hash = ? WHERE id = ?", known, key_id), names)
+        yield Tampering(f"key NULL mac {key_id}", "api_keys", _one(
+            "UPDATE api_keys SET mac = NULL WHERE id = ?", key_id), names)
+        yield Tampering(f"key deleted {key_id}", "api_keys", _one(
+            "DELETE FROM api_keys WHERE id = ?", key_id), "api_keys")
+        if revoked_at is not None:
+            yield Tampering(f"key revocation undone {key_id}", "api_keys", _one(
+                "UPDATE api_keys SET revoked_at = NULL WHERE id = ?", key_id), names)
+    yield Tampering("key forged: an admin key with a known secret and a copied tag",
+                    "api_keys", _one(
+                        "INSERT INTO api_keys (id, secret_hash, role, label, purposes, sites, "
+                        "subject_id, created_at, revoked_at, mac) SELECT 'k_f0f0f0f0f0f0', ?, "
+                        "'admin', 'ops', NULL, NULL, NULL, created_at, NULL, mac FROM api_keys "
+                        "WHERE id = ?", known, keys[0][0]), "API key k_f0f0f0f0f0f0")
+
+
 def tamperings(pop: Populated, tmp: Path) -> list[Tampering]:
     rng = random.Random(18)
     conn = sqlite3.connect(pop.copy_to(tmp / "plan"))
     try:
-        return [*_audit(conn, rng), *_templates(conn, pop), *_consents(conn, pop, rng)]
+        return [*_audit(conn, rng), *_templates(conn, pop), *_consents(conn, pop, rng),
+                *_keys(conn)]
     finally:
         conn.close()
 
@@ -365,6 +402,12 @@ def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
         with sqlite3.connect(db) as conn:
             tamper(conn)
         conn.close()
+        try:
+            key = d.authenticate(KNOWN_SECRET)
+        except (CredentialInvalid, StoreTampered):
+            pass
+        else:
+            return f"the insider's own secret authenticated as {key!r}"
         for subject, photo in ((pop.enrolled["obama"], "obama2"), (pop.withdrawn, "lennon2")):
             try:
                 result = d.verify(subject=subject, purpose=P, image=faces[photo])
@@ -416,7 +459,8 @@ def test_r15_r16_every_insider_tampering_is_detected(
             f"({sum(t.table == 'audit' for t in plan)} of the audit log, "
             f"{sum(t.table == 'templates' for t in plan)} of templates, "
             f"{sum(t.table in ('consent_events', 'subject_digests', 'row_digests') for t in plan)}"
-            " of the consent ledger, its digests and the tables' state)\n")
+            " of the consent ledger, its digests and the tables' state, "
+            f"{sum(t.table == 'api_keys' for t in plan)} of the API keys)\n")
     assert len(plan) >= 200
     assert missed == [], "\n".join(missed)
 
@@ -433,3 +477,27 @@ def test_r15_the_untouched_copy_verifies(populated: Populated, tmp_path: Path) -
         cases = conn.execute("SELECT count(*) FROM review_cases").fetchone()[0]
     conn.close()
     assert entries >= 300 and templates >= 4 and cases >= 1
+
+
+def test_r16_a_key_forged_in_the_store_is_refused_and_audited(
+        populated: Populated, tmp_path: Path) -> None:
+    """A running service; an insider writes an admin key whose secret they know, copying
+    another row's tag: the service refuses it (storage.tampered, in the one error shape),
+    records the integrity failure, and refuses every later write."""
+    db = populated.copy_to(tmp_path / "forged")
+    with Deployment.open(db, clock=FixedClock(START)) as d:
+        client = TestClient(create_app(ApiSettings(), deployment=d))
+        with sqlite3.connect(db) as conn:
+            _one("INSERT INTO api_keys (id, secret_hash, role, label, purposes, sites, "
+                 "subject_id, created_at, revoked_at, mac) SELECT 'k_f0f0f0f0f0f0', ?, "
+                 "'admin', 'ops', NULL, NULL, NULL, created_at, NULL, mac FROM api_keys "
+                 "ORDER BY id LIMIT 1", hash_secret(KNOWN_SECRET))(conn)
+        conn.close()
+        r = client.get("/v1/keys", headers={"X-API-Key": KNOWN_SECRET})
+        assert r.status_code >= 400
+        assert r.json()["error"]["code"] == "storage.tampered", r.json()
+        assert "API key k_f0f0f0f0f0f0" in r.json()["error"]["message"]
+        assert [e.outcome for e in d.audit_events() if e.name == "integrity-failure"] == [
+            "storage.tampered"]
+        with pytest.raises(StoreTampered):
+            d.register_subject(age_band="adult")

@@ -26,7 +26,7 @@ _ZERO = "0" * 64
 
 
 def _untag(conn: sqlite3.Connection) -> None:
-    for table in ("templates", "consent_events", "audit_events"):
+    for table in ("templates", "consent_events", "audit_events", "api_keys"):
         conn.execute(f"UPDATE {table} SET mac = NULL")
     conn.execute("DELETE FROM subject_digests")  # the older forms kept no digests
     conn.execute("UPDATE row_digests SET row_count = 0, digest = ?", (_ZERO,))

@@ -7,12 +7,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
+from facegate.web.sessions import VISIT_LIMIT, SessionStore
 
 from ..support.governed import add_purpose
 from .conftest import web_keys
@@ -251,3 +253,66 @@ def test_an_admin_issues_a_kiosk_key_and_revoking_it_closes_the_kiosk(site: Site
     with site.client() as auditor:
         token = sign_in(auditor, site.keys["auditor"])
         assert auditor.get("/dashboard/keys").status_code == 403
+
+
+def _consented(c: TestClient, site: Site, token: str) -> str:
+    """Choose face recognition and consent as an adult; the new subject's id."""
+    c.get("/kiosk")
+    c.post("/kiosk/choice", data={"choice": "face", "csrf": token})
+    before = {s.id for s in site.deployment.subjects()}
+    r = c.post("/kiosk/consent", data={"age_band": "adult", "csrf": token})
+    assert r.headers["location"] == "/kiosk/capture"
+    (subject,) = {s.id for s in site.deployment.subjects()} - before
+    assert site.deployment.consents(subject)[-1].kind == "granted"
+    return subject
+
+
+def _abandoned(site: Site, subject: str) -> bool:
+    """The subject's consent is withdrawn, and the audit entry says the visit was abandoned."""
+    withdrawn = site.deployment.consents(subject)[-1].kind == "withdrawn"
+    entries = [e for e in site.deployment.audit_events()
+               if e.name == "consent-withdrawn" and e.subject_id == subject]
+    return withdrawn and [e.detail.get("reason") for e in entries] == ["abandoned"]
+
+
+def test_start_over_after_consenting_leaves_no_live_consent(site: Site) -> None:
+    with site.client() as c:
+        token = sign_in(c, site.keys["kiosk"], "/kiosk")
+        subject = _consented(c, site, token)
+        r = c.post("/kiosk/finish", data={"csrf": token})
+        assert r.status_code == 303
+        assert _abandoned(site, subject)
+        # a visit that never reached consent ends without touching the ledger
+        c.get("/kiosk")
+        entries = len(site.deployment.audit_events())
+        c.post("/kiosk/finish", data={"csrf": token})
+        assert len(site.deployment.audit_events()) == entries
+
+
+def test_an_idle_visit_after_consent_withdraws_it(site: Site) -> None:
+    now = [1_000_000.0]
+    app: Any = site.app
+    app.state.web_sessions = SessionStore(lambda: app.state.service.deployment,
+                                          clock=lambda: now[0])
+    with site.client() as c:
+        token = sign_in(c, site.keys["kiosk"], "/kiosk")
+        subject = _consented(c, site, token)
+        assert 'data-idle-seconds="' in c.get("/kiosk/capture").text
+        now[0] += VISIT_LIMIT + 1
+        r = c.get("/kiosk/capture")
+        assert r.status_code == 303 and r.headers["location"] == "/kiosk"
+        assert _abandoned(site, subject)
+
+
+def test_the_kiosk_signs_out_and_a_consent_left_behind_is_withdrawn(site: Site) -> None:
+    with site.client() as c:
+        token = sign_in(c, site.keys["kiosk"], "/kiosk")
+        subject = _consented(c, site, token)
+        page = c.get("/kiosk/capture").text
+        assert 'action="/logout"' in page
+        confirm = c.get("/logout")
+        assert confirm.status_code == 200 and 'action="/logout"' in confirm.text
+        r = c.post("/logout", data={"csrf": csrf_of(confirm.text)})
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert _abandoned(site, subject)
+        assert c.get("/kiosk").status_code == 303, "signed out"

@@ -1,4 +1,4 @@
-"""Who may call the service: API keys, roles, scopes (issue 7).
+"""Who may call the service: API keys, roles, scopes.
 
 :mod:`.roles` is pure: the role of a key decides which actions it may take and
 its scope which purposes, sites and subject it may take them on.

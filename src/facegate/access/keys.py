@@ -21,12 +21,16 @@ from ..errors import CredentialInvalid, InvalidArgument, NotFound
 from .roles import ApiKey, Role
 
 if TYPE_CHECKING:
+    from ..audit.integrity import RowGuard
     from ..storage.connection import Connection
 
 __all__ = ["IssuedKey", "StoredResponse", "find_key", "get_key", "hash_secret", "insert_key",
            "list_keys", "new_secret", "recall_response", "remember_response", "revoke_key"]
 
 _COLUMNS = "id, role, label, purposes, sites, subject_id, created_at, revoked_at"
+#: a key row as its tag covers it (facegate.audit.integrity.TABLES["api_keys"]), then the tag
+_TAGGED = ("id, secret_hash, role, label, purposes, sites, subject_id, created_at, revoked_at, "
+           "mac")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,18 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
                   revoked_at=parse_time(row[7]) if row[7] else None)
 
 
-def insert_key(conn: Connection, *, role: Role | str, label: str,
+def _checked(guard: RowGuard, row: Any) -> ApiKey:
+    """The key in a row read with ``_TAGGED``, once its tag verifies.
+
+    Raises:
+        StoreTampered: the row was written or changed without the key file.
+    """
+    values = tuple(row)
+    guard.check("api_keys", values)
+    return _key((values[0], *values[2:9]))
+
+
+def insert_key(conn: Connection, *, guard: RowGuard, role: Role | str, label: str,
                purposes: frozenset[str] | None, sites: frozenset[str] | None,
                subject_id: str | None, now: datetime) -> IssuedKey:
     """Store a new key; its secret is returned once and never stored."""
@@ -89,41 +104,45 @@ def insert_key(conn: Connection, *, role: Role | str, label: str,
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (hash_secret(secret), key.id, role.value, label, _scope(purposes), _scope(sites),
                   subject_id, now.isoformat(), None))
+    guard.tag("api_keys", key.id)
     return IssuedKey(key=key, secret=secret)
 
 
-def find_key(conn: Connection, *, secret: str) -> ApiKey:
+def find_key(conn: Connection, *, guard: RowGuard, secret: str) -> ApiKey:
     """The live key whose secret this is.
 
     Raises:
         CredentialInvalid: no such key, or it was revoked.
+        StoreTampered: its row was written or changed without the key file.
     """
-    row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE secret_hash = ?",
+    row = conn.execute(f"SELECT {_TAGGED} FROM api_keys WHERE secret_hash = ?",
                        (hash_secret(secret),)).fetchone()
-    key = None if row is None else _key(row)
+    key = None if row is None else _checked(guard, row)
     if key is None or key.revoked_at is not None:
         # One answer for both: a caller cannot tell a revoked key from one never issued.
         raise CredentialInvalid("the API key is not valid")
     return key
 
 
-def get_key(conn: Connection, *, key_id: str) -> ApiKey:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+def get_key(conn: Connection, *, guard: RowGuard, key_id: str) -> ApiKey:
+    row = conn.execute(f"SELECT {_TAGGED} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
     if row is None:
         raise NotFound(f"no API key {key_id!r}", details={"key": key_id})
-    return _key(row)
+    return _checked(guard, row)
 
 
-def list_keys(conn: Connection) -> list[ApiKey]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, id")
-    return [_key(r) for r in rows]
+def list_keys(conn: Connection, *, guard: RowGuard) -> list[ApiKey]:
+    rows = conn.execute(f"SELECT {_TAGGED} FROM api_keys ORDER BY created_at, id").fetchall()
+    return [_checked(guard, r) for r in rows]
 
 
-def revoke_key(conn: Connection, *, key_id: str, now: datetime) -> ApiKey:
-    key = get_key(conn, key_id=key_id)
+def revoke_key(conn: Connection, *, guard: RowGuard, key_id: str, now: datetime) -> ApiKey:
+    old = conn.execute(f"SELECT {_TAGGED} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    key = get_key(conn, guard=guard, key_id=key_id)
     if key.revoked_at is None:
         conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now.isoformat(), key_id))
-    return get_key(conn, key_id=key_id)
+        guard.retag("api_keys", key_id, tuple(old))
+    return get_key(conn, guard=guard, key_id=key_id)
 
 
 def recall_response(conn: Connection, *, key_id: str,

@@ -40,7 +40,7 @@ from typing import Final
 
 from ..errors import Forbidden
 
-__all__ = ["ALLOWED", "ApiAction", "ApiKey", "Reach", "Role", "Scope", "authorize"]
+__all__ = ["ACTION_WORDS", "ALLOWED", "ApiAction", "ApiKey", "Reach", "Role", "Scope", "authorize"]
 
 
 class Role(StrEnum):
@@ -74,6 +74,21 @@ class ApiAction(StrEnum):
     ERASE = "erase"
     #: a subject acting on their own data
     SELF = "self"
+
+
+#: what each action does, as the refusal says it ("an auditor key may not ...")
+ACTION_WORDS: dict[ApiAction, str] = {
+    ApiAction.CONFIGURE: "change the deployment's configuration",
+    ApiAction.READ_BOOKS: "read the purposes, sites and processor",
+    ApiAction.CONSENT_DESK: "register subjects or record their consent",
+    ApiAction.BIOMETRIC: "enroll, verify or identify faces",
+    ApiAction.ACT_ON_CASE: "act on a confirmed review case",
+    ApiAction.REVIEW: "read or decide review cases",
+    ApiAction.AUDIT: "read the audit log, filing status or reports",
+    ApiAction.SUBJECT_REPORT: "read a subject's access report",
+    ApiAction.ERASE: "erase a subject",
+    ApiAction.SELF: "act on a subject's own data",
+}
 
 
 class Reach(StrEnum):
@@ -181,7 +196,8 @@ def authorize(key: ApiKey, action: ApiAction, *, purpose: str | None = None,
     """
     details: dict[str, object] = {"role": key.role.value, "action": action.value}
     if key.role not in ALLOWED[action]:
-        raise Forbidden(f"a {key.role.value} key may not {action.value.replace('_', ' ')}",
+        article = "an" if key.role.value[:1] in "aeiou" else "a"
+        raise Forbidden(f"{article} {key.role.value} key may not {ACTION_WORDS[action]}",
                         details=details)
     scope = key.scope
     if whole and not scope.unlimited:

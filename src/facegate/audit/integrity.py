@@ -77,6 +77,10 @@ TABLES: Final[Mapping[str, TableSpec]] = MappingProxyType({
     "subject_digests": TableSpec(
         name="subject_digests", key="subject_id", noun="consent digest of subject",
         columns=("subject_id", "consents", "consent_sum")),
+    "api_keys": TableSpec(
+        name="api_keys", key="id", noun="API key",
+        columns=("id", "secret_hash", "role", "label", "purposes", "sites", "subject_id",
+                 "created_at", "revoked_at")),
 })
 
 
@@ -174,6 +178,19 @@ class RowGuard:
         self._add(table, 1, int(tag, 16))
         if table == "consent_events":
             self._count_consent(str(row[1]), int(tag, 16))
+        return tag
+
+    def retag(self, table: str, key: object, old: Sequence[object]) -> str:
+        """Re-tag the row ``key`` of ``table`` after facegate changed it; ``old`` is the row
+        as read before the change (its columns, then its tag), checked first so that a
+        row edited behind facegate's back is never blessed. Its new tag."""
+        self.check(table, old)
+        spec = TABLES[table]
+        row = self._conn.execute(f"SELECT {spec.select} FROM {table} WHERE {spec.key} = ?",
+                                 (key,)).fetchone()
+        tag = self._mac.tag(row_message(table, tuple(row)))
+        self._conn.execute(f"UPDATE {table} SET mac = ? WHERE {spec.key} = ?", (tag, key))
+        self._add(table, 0, int(tag, 16) - _tag_value(old[-1]))
         return tag
 
     def _count_consent(self, subject: str, tag: int) -> None:

@@ -39,6 +39,12 @@ def _fail(exc: Error) -> None:
     click.echo(f"facegate: {exc.code}: {exc.message}", err=True)
 
 
+def _box_words(n: int, box: dict[str, int]) -> str:
+    """``face 1 at x 756, y 45: 215 x 214 px`` (the top-left corner, then the size)."""
+    return (f"face {n} at x {box['left']}, y {box['top']}: "
+            f"{box['right'] - box['left']} x {box['bottom'] - box['top']} px")
+
+
 def _face_dict(face: Face, *, vector: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "box": face.box.as_dict(),
@@ -108,7 +114,8 @@ def detect(images: tuple[Path, ...], detector: str, upsample: int, pack: str | N
                                analyzer.detect(p, landmarks68=landmarks == "68")],
             "detecting", as_json, analyzer.pack.id,
             lambda faces: f"{len(faces)} face(s)" + "".join(
-                f"\n  box={f['box']} score={f['score']}" for f in faces))
+                f"\n  {_box_words(i, f['box'])}, score {f['score']:.2f}"
+                for i, f in enumerate(faces, 1)))
 
 
 @cli.command()
@@ -119,7 +126,11 @@ def detect(images: tuple[Path, ...], detector: str, upsample: int, pack: str | N
 @_json_option
 def quality(images: tuple[Path, ...], detector: str, upsample: int, pack: str | None,
             all_faces: bool, as_json: bool) -> None:
-    """Check whether IMAGES are good enough to enroll (one clear, frontal, well-lit face)."""
+    """Check whether IMAGES are good enough to enroll (one clear, frontal, well-lit face).
+
+    Exit status: 0 every image passed, 1 an image could not be read, 3 an image was
+    refused.
+    """
     analyzer = _analyzer(detector, upsample, pack)
 
     def work(p: Path) -> list[dict[str, object]]:
@@ -130,7 +141,8 @@ def quality(images: tuple[Path, ...], detector: str, upsample: int, pack: str | 
         return "; ".join("ok" if r["passed"] else "refused: " + ", ".join(r["reasons"])
                          for r in reports)
 
-    _report(images, work, "assessing", as_json, analyzer.pack.id, line)
+    _report(images, work, "assessing", as_json, analyzer.pack.id, line,
+            passed=lambda reports: all(r["passed"] for r in reports))
 
 
 @cli.command()
@@ -144,7 +156,8 @@ def embed(images: tuple[Path, ...], detector: str, upsample: int, pack: str | No
     _report(images, lambda p: [_face_dict(f, vector=True) for f in analyzer.embed(p)],
             "embedding", as_json, analyzer.pack.id,
             lambda faces: f"{len(faces)} face(s)" + "".join(
-                f"\n  box={f['box']} {len(f['descriptor'])}-d {f['pack']}" for f in faces))
+                f"\n  {_box_words(i, f['box'])}: {len(f['descriptor'])}-d descriptor"
+                for i, f in enumerate(faces, 1)))
 
 
 @cli.command()
@@ -190,11 +203,19 @@ def demo(images: tuple[Path, ...], data: Path | None) -> None:
     sys.exit(status)
 
 
+#: ``quality``'s exit status when an image was assessed and refused (an image that
+#: could not be read at all is 1, a usage error 2); docs/engine.md lists them
+EXIT_REFUSED = 3
+
+
 def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_json: bool,
-            pack: str, line: Callable[[_T], str]) -> None:
-    """Each path's result (or error), naming the model pack that made it."""
+            pack: str, line: Callable[[_T], str],
+            passed: Callable[[_T], bool] | None = None) -> None:
+    """Each path's result (or error), naming the model pack that made it. Exits 1 when
+    any path failed, else ``EXIT_REFUSED`` when ``passed`` says a result did not pass."""
     results: list[dict[str, Any]] = []
     failures = 0
+    refused = 0
     for path, outcome in _each_file(paths, work, label):
         if isinstance(outcome, Error):
             failures += 1
@@ -202,6 +223,8 @@ def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_js
                 _fail(_with_path(outcome, path))
             results.append({"path": str(path), "error": outcome.to_dict()})
         else:
+            if passed is not None and not passed(outcome):
+                refused += 1
             if not as_json:
                 click.echo(f"{path}: {line(outcome)} [{pack}]")
             results.append({"path": str(path), "pack": pack, "result": outcome})
@@ -209,6 +232,8 @@ def _report(paths: Sequence[Path], work: Callable[[Path], _T], label: str, as_js
         click.echo(json.dumps(results if len(paths) > 1 else results[0], ensure_ascii=False))
     if failures:
         sys.exit(1)
+    if refused:
+        sys.exit(EXIT_REFUSED)
 
 
 def _with_path(exc: Error, path: Path) -> Error:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -76,11 +77,57 @@ def echo_json(value: Any) -> None:
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML/JSON file registering the processor, sites and purposes.")
 def init_command(db: Path, config: Path | None) -> None:
-    """Create the deployment store; optionally register the books from CONFIG."""
-    with open_store(db, create=True) as d:
-        click.echo(f"store {db} ready")
-        for line in apply_config(d, read_config(config)) if config else []:
-            click.echo(f"registered {line}")
+    """Create the deployment store; optionally register the books from CONFIG.
+
+    All or nothing: a CONFIG that fails leaves no store behind when the store is new,
+    and is first rehearsed on an empty scratch store when it is not (or is PostgreSQL).
+    """
+    data = _config_or_exit(config) if config else None
+    local = "://" not in str(db)
+    new_files = ([] if not local or Path(db).exists() else
+                 [Path(f"{db}{suffix}") for suffix in ("", "-wal", "-shm", "-journal",
+                                                       ".keys", ".keys.lock")])
+    if data is not None and not new_files:
+        _rehearse(config, data)
+    done = False
+    try:
+        with open_store(db, create=True) as d:
+            lines = _apply_or_exit(d, config, data) if data is not None else []
+            click.echo(f"store {db} ready")
+            for line in lines:
+                click.echo(f"registered {line}")
+        done = True
+    finally:
+        if not done:
+            for path in new_files:
+                path.unlink(missing_ok=True)
+
+
+def _config_or_exit(config: Path) -> dict[str, Any]:
+    try:
+        return read_config(config)
+    except Error as exc:
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+
+
+def _apply_or_exit(d: Deployment, config: Path | None, data: dict[str, Any]) -> list[str]:
+    """Register the books in ``data``; a refusal names the file it came from."""
+    try:
+        return apply_config(d, data)
+    except Error as exc:
+        exc.message = f"{config}: {exc.message}"
+        click.echo(refusal_line(exc), err=True)
+        sys.exit(1)
+
+
+def _rehearse(config: Path | None, data: dict[str, Any]) -> None:
+    """Apply ``data`` to an empty scratch store first, so that a bad CONFIG is refused
+    before anything is written to the real one."""
+    with (tempfile.TemporaryDirectory(prefix="facegate-config-") as scratch,
+          Deployment.open(Path(scratch) / "rehearsal.db", keys=Path(scratch) / "rehearsal.keys",
+                          create=True) as d):
+        _apply_or_exit(d, config, data)
 
 
 @click.command("register")
@@ -88,8 +135,9 @@ def init_command(db: Path, config: Path | None) -> None:
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def register_command(db: Path, config: Path) -> None:
     """Register the processor, sites, purposes, notices and assessments in CONFIG."""
+    data = _config_or_exit(config)
     with open_store(db) as d:
-        for line in apply_config(d, read_config(config)):
+        for line in _apply_or_exit(d, config, data):
             click.echo(f"registered {line}")
 
 
@@ -301,21 +349,34 @@ def _route_line(route: AlternativeRoute) -> str:
     return f"route_to_alternative: {', '.join(a.key for a in route.alternatives)}"
 
 
+#: ``verify``'s exit status when the face did not match, and when the photo left it
+#: undecided (a refusal is 1, a usage error 2); docs/governed.md lists them
+EXIT_NO_MATCH = 3
+EXIT_UNDECIDED = 4
+
+
 @click.command("verify")
 @db_option
-@click.option("--subject", required=True)
+@click.option("--subject", help="Who the person claims to be (not needed with --decline).")
 @click.option("--purpose", required=True)
 @click.option("--decline", is_flag=True, help="The person declines face recognition (R7).")
 @click.option("--liveness", help="Receipt of a passed liveness check (facegate liveness check).")
 @click.argument("image", type=click.Path(path_type=Path), required=False)
-def verify_command(db: Path, subject: str, purpose: str, decline: bool,
+def verify_command(db: Path, subject: str | None, purpose: str, decline: bool,
                    liveness: str | None, image: Path | None) -> None:
-    """Verify (1:1) that IMAGE shows SUBJECT, for PURPOSE."""
-    if image is None and not decline:
-        raise click.UsageError("give an IMAGE, or --decline")
+    """Verify (1:1) that IMAGE shows SUBJECT, for PURPOSE.
+
+    Exit status: 0 a match (or, with --decline, the route to the alternative), 1 a
+    refusal, 2 a usage error, 3 no match, 4 undecided (take another photo).
+    """
+    if decline:
+        with open_store(db) as d:
+            click.echo(_route_line(d.decline(purpose=purpose, subject=subject)))
+        return
+    if image is None or subject is None:
+        raise click.UsageError("give --subject and an IMAGE, or --decline")
     with open_store(db) as d:
-        result = d.verify(subject=subject, purpose=purpose, image=image or Path(),
-                          declined=decline, liveness=liveness)
+        result = d.verify(subject=subject, purpose=purpose, image=image, liveness=liveness)
         if isinstance(result, AlternativeRoute):
             click.echo(_route_line(result))
             return
@@ -326,6 +387,10 @@ def verify_command(db: Path, subject: str, purpose: str, decline: bool,
         distance = "n/a" if result.distance is None else f"{result.distance:.4f}"
         click.echo(f"{verdict}: distance {distance}, threshold {result.threshold}, "
                    f"pack {result.pack}")
+    if not result.decided:
+        sys.exit(EXIT_UNDECIDED)
+    if not result.matched:
+        sys.exit(EXIT_NO_MATCH)
 
 
 @click.command("identify")

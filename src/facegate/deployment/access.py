@@ -33,8 +33,9 @@ from ..access.sessions import (
     update_session,
 )
 from ..consent.ledger import ConsentEvent
-from ..errors import ChallengeUnknown, Error, IdempotencyConflict, NotFound
+from ..errors import ChallengeUnknown, Error, IdempotencyConflict, NotFound, StoreTampered
 from ..liveness.challenges import get_challenge
+from ..storage.db import transaction
 from ..subjects.repository import subject_holdings
 from .books import Books
 
@@ -62,8 +63,9 @@ class ApiAccess(Books):
                 self._purpose(conn, key)
             for key in sites or ():
                 self._site(conn, key)
-            issued = insert_key(conn, role=role, label=label, purposes=_scope(purposes),
-                                sites=_scope(sites), subject_id=subject, now=self._clock.now())
+            issued = insert_key(conn, guard=self._guard(conn), role=role, label=label,
+                                purposes=_scope(purposes), sites=_scope(sites),
+                                subject_id=subject, now=self._clock.now())
             self._audit(conn, "api-key-issued", operator=operator, subject_id=subject,
                         detail={"key": issued.key.id, "role": issued.key.role.value,
                                 "purposes": sorted(purposes) if purposes is not None else None,
@@ -73,7 +75,8 @@ class ApiAccess(Books):
     def revoke_api_key(self, key_id: str, *, operator: str = "system") -> ApiKey:
         """Revoke a key at once; its browser sessions end with it."""
         with self._unit() as conn:
-            key = revoke_key(conn, key_id=key_id, now=self._clock.now())
+            key = revoke_key(conn, guard=self._guard(conn), key_id=key_id,
+                             now=self._clock.now())
             delete_key_sessions(conn, key_id=key.id)
             self._audit(conn, "api-key-revoked", operator=operator,
                         detail={"key": key.id, "role": key.role.value})
@@ -81,7 +84,7 @@ class ApiAccess(Books):
 
     def api_keys(self) -> list[ApiKey]:
         """Every key ever issued (revoked ones too), without secrets."""
-        return list_keys(self._conn)
+        return list_keys(self._conn, guard=self._guard(self._conn))
 
     def api_key(self, key_id: str) -> ApiKey:
         """One key, without its secret.
@@ -89,7 +92,8 @@ class ApiAccess(Books):
         Raises:
             NotFound: no such key.
         """
-        found = next((k for k in list_keys(self._conn) if k.id == key_id), None)
+        found = next((k for k in list_keys(self._conn, guard=self._guard(self._conn))
+                      if k.id == key_id), None)
         if found is None:
             raise NotFound(f"no API key {key_id!r}", details={"key": key_id})
         return found
@@ -122,8 +126,20 @@ class ApiAccess(Books):
 
         Raises:
             CredentialInvalid: unknown or revoked.
+            StoreTampered: the key's row was written or changed without the key file (a
+                forged key, a widened scope, an undone revocation); audited as an
+                ``integrity-failure``, and every later write is refused as after
+                :meth:`check_store`.
         """
-        return find_key(self._conn, secret=secret)
+        try:
+            return find_key(self._conn, guard=self._guard(self._conn), secret=secret)
+        except StoreTampered as exc:
+            self._tampered = exc
+            if not self._conn.in_transaction:
+                with transaction(self._conn) as conn:
+                    self._audit(conn, "integrity-failure", operator="system",
+                                outcome=exc.code, detail={"message": exc.message})
+            raise
 
     def record_access_refusal(self, error: Error, *, operator: str, action: str,
                               purpose: str | None = None, subject: str | None = None) -> None:

@@ -519,9 +519,10 @@ class Books(DeploymentBase):
     def withdraw_consent(self, *, subject: str, purpose: str,
                          method: ConsentMethod | str = ConsentMethod.ON_SCREEN,
                          scope: ConsentScope | str = ConsentScope.BIOMETRIC,
-                         operator: str = "system") -> Withdrawal:
+                         operator: str = "system", reason: str | None = None) -> Withdrawal:
         """Withdraw consent in one call; the purpose's templates of the subject are deleted in
-        the same transaction (R4).
+        the same transaction (R4). ``reason`` goes into the audit entry (the kiosk's
+        ``abandoned``: a visit that ended before the face was enrolled).
 
         Raises:
             ConsentNotFound: the subject never gave consent of that scope for the purpose
@@ -550,7 +551,8 @@ class Books(DeploymentBase):
             self._audit(conn, "consent-withdrawn", operator=operator, purpose_key=purpose,
                         subject_id=subject, detail={"scope": str(scope),
                                                     "templates_deleted": deleted,
-                                                    "images_deleted": images})
+                                                    "images_deleted": images,
+                                                    **({"reason": reason} if reason else {})})
         if deleted:
             self.refresh_galleries()
         return Withdrawal(event=event, templates_deleted=deleted, images_deleted=images)

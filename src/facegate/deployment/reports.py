@@ -1,4 +1,4 @@
-"""The documents a regulator asks for, from the deployment's own records (issue 9).
+"""The documents a regulator asks for, from the deployment's own records.
 
 :meth:`Reports.report` gathers the records in one read, builds the document
 model (pure, :mod:`facegate.reports`), renders it as HTML or PDF and records

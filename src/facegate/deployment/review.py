@@ -90,7 +90,7 @@ class Review(Rights):
             NotFound: no live reviewer key has that id.
         """
         with self._unit() as conn:
-            key = get_key(conn, key_id=key_id)
+            key = get_key(conn, guard=self._guard(conn), key_id=key_id)
             if key.role is not Role.REVIEWER or key.revoked_at is not None:
                 raise NotFound(f"no live reviewer key {key_id!r}", details={"key": key_id})
             self.authorise_reviewer(purpose=purpose, reviewer=key.principal, operator=operator)

@@ -2,7 +2,7 @@
 
 Each function returns the list of :class:`Reason` that refuse (empty when
 the rule is met). A rule that the profile does not apply returns nothing.
-The R-ids are those of ``docs/governed.md`` and ``regulation.md`` section 2.
+The R-ids are those of ``docs/regulation.md``; ``docs/governed.md`` maps each to its rule.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from ..api.service import RateLimiter
 from ..errors import CredentialInvalid, Error, Forbidden, StorageError, Unauthenticated
 from . import sessions
 from .pages import render
+from .visits import end_visit
 
 __all__ = ["ROLE_HOME", "error_page", "router", "see_other", "signed_in"]
 
@@ -107,9 +108,17 @@ def login(request: Request, key: Annotated[str, Form(max_length=200)],
     return see_other(request, target)
 
 
+@router.get("/logout")
+def logout_page(request: Request) -> Response:
+    """A page with the sign-out button (signing out is a POST with the CSRF token)."""
+    sessions.ensure(request)
+    return render(request, "logout.html")
+
+
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     session = sessions.check_form(request, csrf)
+    end_visit(request, session)
     sessions.session_store(request).drop(session.id)
     response = RedirectResponse("/login", status_code=303)
     sessions.clear_cookie(response)

@@ -58,6 +58,7 @@ _T: Final[dict[str, dict[str, str]]] = {
     "language": {"zh": "语言", "en": "Language"},
     "large_text": {"zh": "大字模式", "en": "Large text"},
     "start_over": {"zh": "重新开始", "en": "Start over"},
+    "sign_out": {"zh": "工作人员退出登录", "en": "Staff sign-out"},
     "notice_heading": {"zh": "在您选择之前，请了解我们会如何使用您的人脸信息",
                        "en": "Before you choose: how your face would be used"},
     "notice_intro": {"zh": "以下是本项服务的告知书全文。使用人脸识别完全自愿。",

@@ -27,12 +27,18 @@ from . import sessions
 from .auth import see_other, signed_in
 from .i18n import ITEM_HEADINGS, LANGUAGES
 from .pages import render
+from .visits import current_visit, end_visit
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/kiosk", include_in_schema=False)
 
 _AGE_BANDS = ("under_14", "14_15", "16_17", "adult")
+
+#: a visit past the notice with no touch, key or pointer for this long is ended by the
+#: page itself, as "Start over" would (the server ends one idle past
+#: :data:`~facegate.web.sessions.VISIT_LIMIT` at its next request)
+IDLE_SECONDS = 120
 
 
 def kiosk_of(request: Request, action: ApiAction) -> tuple[sessions.Session, ApiKey, str]:
@@ -50,8 +56,8 @@ def kiosk_of(request: Request, action: ApiAction) -> tuple[sessions.Session, Api
 
 def visit_at(session: sessions.Session, request: Request,
              *steps: str) -> dict[str, Any] | None:
-    """The session's visit when it is at one of ``steps`` (an idle visit is forgotten)."""
-    visit = session.touch_visit(sessions.session_store(request).now())
+    """The session's visit when it is at one of ``steps`` (an idle visit is ended)."""
+    visit = current_visit(request, session)
     return visit if visit.get("step") in steps else None
 
 
@@ -62,7 +68,7 @@ def kiosk_page(request: Request, template: str, purpose: str, **context: Any) ->
                   notice=service.call(lambda d: d.notice(purpose)),
                   said=service.call(lambda d: d.notice_text(purpose)),
                   processor=service.call(lambda d: d.processor()), headings=ITEM_HEADINGS,
-                  languages=LANGUAGES, bands=_AGE_BANDS, **context)
+                  languages=LANGUAGES, bands=_AGE_BANDS, idle_seconds=IDLE_SECONDS, **context)
 
 
 @router.get("/setup")
@@ -81,8 +87,8 @@ def setup(request: Request, purpose: Annotated[str, Form(max_length=100)],
     sessions.check_form(request, csrf)
     session, _ = signed_in(request, ApiAction.BIOMETRIC, purpose=purpose)
     service_of(request).call(lambda d: d.purpose(purpose))
+    end_visit(request, session)
     session.kiosk_purpose = purpose
-    session.visit = {}
     return see_other(request, "/kiosk")
 
 
@@ -105,9 +111,9 @@ def start(request: Request, renotice: str | None = None) -> Response:
     if first.kiosk_purpose is None and not (key.purposes and len(key.purposes) == 1):
         return see_other(request, "/kiosk/setup")
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
-    visit = session.touch_visit(sessions.session_store(request).now())
-    if visit.get("step") not in (None, "notice"):
-        visit.clear()
+    if current_visit(request, session).get("step") not in (None, "notice"):
+        end_visit(request, session)
+    visit = session.visit
     notice = service_of(request).call(lambda d: d.notice(purpose))
     visit.update(step="notice", shown=notice.version if notice else None)
     return kiosk_page(request, "kiosk/notice.html", purpose, step=1,
@@ -123,13 +129,13 @@ def choose(request: Request, choice: Annotated[str, Form(max_length=20)],
     if choice not in ("face", "alternative"):
         raise RequestError("choose 'face' or 'alternative'", details={"choice": choice})
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
-    visit = session.touch_visit(sessions.session_store(request).now())
+    visit = current_visit(request, session)
     if choice == "face":
         shown = visit.get("shown")
-        visit.clear()
+        end_visit(request, session)
         if shown is None:  # nobody chooses before the notice was shown
             return see_other(request, "/kiosk")
-        visit.update(step="consent", shown=shown)
+        session.visit.update(step="consent", shown=shown)
         return see_other(request, "/kiosk/consent")
     subject = visit.get("subject")
     if subject:  # stopping after consent withdraws it; any template is deleted (R4)
@@ -195,7 +201,8 @@ def consent(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
         subject=subject.id, purpose=purpose, notice_version=version, method="on_screen",
         guardian=guardian.strip() or None, guardian_relation=guardian_relation.strip() or None,
         operator=key.principal))
-    visit.update(step="capture", subject=subject.id, token=issued.secret, notice_version=version)
+    visit.update(step="capture", subject=subject.id, token=issued.secret, notice_version=version,
+                 purpose=purpose, operator=key.principal)
     return see_other(request, "/kiosk/capture")
 
 
@@ -223,17 +230,18 @@ def again(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> 
 
 @router.post("/finish")
 def finish(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """End the visit; the token is not shown again."""
+    """End the visit ("Start over"); the token is not shown again, and a consent given
+    in it with no face enrolled yet is withdrawn (``abandoned``)."""
     sessions.check_form(request, csrf)
     session, _, _ = kiosk_of(request, ApiAction.CONSENT_DESK)
-    session.visit = {}
+    end_visit(request, session)
     return see_other(request, "/kiosk")
 
 
 @router.get("/withdraw")
 def withdraw_page(request: Request) -> Response:
     session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
-    session.visit = {}
+    end_visit(request, session)
     return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome=None, step=0)
 
 

@@ -1,4 +1,4 @@
--- facegate 0001: the governed core (issue 4).
+-- facegate 0001: the governed core.
 -- Portable SQL. Dialect tokens are substituted by the runner:
 --   {id}   an auto-numbered integer primary key
 --   {blob} a binary column (BLOB in SQLite, BYTEA in PostgreSQL)

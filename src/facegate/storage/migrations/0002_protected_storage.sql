@@ -1,4 +1,4 @@
--- facegate 0002: protected storage (issue 5).
+-- facegate 0002: protected storage.
 -- Templates are sealed (AES-256-GCM) under a per-subject data key; the data
 -- key is kept here only wrapped by a key-encryption key held outside the store.
 -- Retained images (only with retain_image consent) are sealed the same way.

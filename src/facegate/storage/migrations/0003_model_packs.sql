@@ -1,4 +1,4 @@
--- facegate 0003: model packs and calibrations (issue 3).
+-- facegate 0003: model packs and calibrations.
 -- A purpose runs one model pack; its gallery holds only that pack's templates.
 -- While a purpose moves to another pack, the next pack, its threshold and
 -- calibration, and the end of the transition window are recorded; templates of

@@ -1,4 +1,4 @@
--- facegate 0004: human review of 1:N hits and identification sessions (issue 6, R19, R20).
+-- facegate 0004: human review of 1:N hits and identification sessions (R19, R20).
 -- A purpose configured for review turns each identification hit into a review
 -- case; confirmation needs the profile's number of distinct authorised
 -- reviewers. The probe image a review needs is kept only sealed, under a data

@@ -1,4 +1,4 @@
--- facegate 0005: liveness challenges and receipts (issue 10).
+-- facegate 0005: liveness challenges and receipts.
 -- A challenge is issued for one purpose and site, expires after a short time
 -- and can be answered once: used_at is set, atomically, by the first answer.
 -- A passed check leaves a receipt that one enroll or verify of that purpose

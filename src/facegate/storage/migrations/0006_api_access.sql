@@ -1,4 +1,4 @@
--- facegate 0006: the service's API keys and idempotent requests (issue 7).
+-- facegate 0006: the service's API keys and idempotent requests.
 -- A key is stored only as the SHA-256 of its secret (the secret is 256 random
 -- bits, shown once when issued). Each key has one role and, optionally, a
 -- scope of purposes and sites (JSON lists; NULL means every one). A subject's

@@ -11,6 +11,9 @@ ALTER TABLE templates ADD COLUMN mac TEXT;
 ALTER TABLE consent_events ADD COLUMN mac TEXT;
 ALTER TABLE audit_events ADD COLUMN mac TEXT;
 ALTER TABLE audit_checkpoint ADD COLUMN state TEXT;
+-- API keys are tagged too: a key row written without the key file (an admin key whose
+-- secret the writer knows, a scope widened, a revocation undone) does not authenticate.
+ALTER TABLE api_keys ADD COLUMN mac TEXT;
 
 -- subject_digests keeps, per subject, how many consent events it has and the sum of their
 -- tags, itself tagged: reading a subject's ledger checks that none of its events was
@@ -33,3 +36,5 @@ INSERT INTO row_digests (name, row_count, digest) VALUES
     ('templates', 0, '0000000000000000000000000000000000000000000000000000000000000000');
 INSERT INTO row_digests (name, row_count, digest) VALUES
     ('subject_digests', 0, '0000000000000000000000000000000000000000000000000000000000000000');
+INSERT INTO row_digests (name, row_count, digest) VALUES
+    ('api_keys', 0, '0000000000000000000000000000000000000000000000000000000000000000');

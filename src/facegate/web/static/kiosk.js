@@ -18,6 +18,22 @@
     sync();
   }
 
+  /* Idle: a visit left alone ends as "Start over" does (a consent with no face
+     enrolled is withdrawn by the server). */
+  var idle = parseInt(document.body.dataset.idleSeconds || "0", 10);
+  var finish = document.querySelector("form[action='/kiosk/finish']");
+  if (idle > 0 && finish) {
+    var idleTimer = null;
+    var rearm = function () {
+      if (idleTimer) { clearTimeout(idleTimer); }
+      idleTimer = setTimeout(function () { finish.submit(); }, idle * 1000);
+    };
+    ["pointerdown", "keydown", "touchstart", "input"].forEach(function (name) {
+      document.addEventListener(name, rearm, { passive: true });
+    });
+    rearm();
+  }
+
   var root = document.querySelector("[data-capture]");
   if (!root) { return; }
   var video = root.querySelector("video");
