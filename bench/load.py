@@ -57,12 +57,17 @@ def _samples(data: Path) -> Path:
 def _setup(db: Path, samples: Path) -> tuple[str, str]:
     """The deployment: processor, site, purpose, a consenting enrolled subject, a key."""
     with Deployment.open(db, create=True) as d:
-        d.register_processor(name="Bench Ltd", contact="dpo@example.com", credit_code="1")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-        d.register_purpose(key=PURPOSE, site="hq.lobby", description="door access",
-                           necessity="bench", legal_basis="separate consent",
-                           modes=["verify"], alternatives=["badge"], retention_days=30)
-        d.publish_notice(purpose=PURPOSE, content=demo_notice("Bench Ltd", "door", "30 days"))
+        d.register_processor(name={"zh": "基准测试有限公司", "en": "Bench Ltd"},
+                             contact={"zh": "dpo@example.com", "en": "dpo@example.com"},
+                             credit_code="1")
+        d.register_site(key="hq.lobby", name={"zh": "大堂", "en": "Lobby"}, site_type="office")
+        d.register_purpose(key=PURPOSE, site="hq.lobby",
+                           description={"zh": "门禁", "en": "door access"},
+                           necessity={"zh": "基准测试", "en": "bench"},
+                           legal_basis={"zh": "单独同意", "en": "separate consent"},
+                           modes=["verify"], retention_days=30,
+                           alternatives=[{"key": "badge", "name": {"zh": "员工卡", "en": "badge"}}])
+        d.publish_notice(purpose=PURPOSE, content=demo_notice())
         d.sign_assessment(purpose=PURPOSE, content=demo_assessment(), signed_by="DPO")
         d.activate_purpose(PURPOSE)
         subject = d.register_subject(age_band="adult").id

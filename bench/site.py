@@ -120,13 +120,18 @@ def set_up(root: Path, samples: Path, doors: int) -> Site:
     people = staff_photos(samples, root / "staff")
     folders = sorted(p for p in people.iterdir() if len(list(p.iterdir())) >= 2)
     with Deployment.open(db, create=True) as d:
-        d.register_processor(name="Bench Ltd", contact="dpo@example.com", credit_code="1")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-        d.register_purpose(key=PURPOSE, site="hq.lobby", description="door access",
-                           necessity="bench", legal_basis="separate consent",
-                           modes=["verify", "identify"], alternatives=["badge"],
+        d.register_processor(name={"zh": "基准测试有限公司", "en": "Bench Ltd"},
+                             contact={"zh": "dpo@example.com", "en": "dpo@example.com"},
+                             credit_code="1")
+        d.register_site(key="hq.lobby", name={"zh": "大堂", "en": "Lobby"}, site_type="office")
+        d.register_purpose(key=PURPOSE, site="hq.lobby",
+                           description={"zh": "门禁", "en": "door access"},
+                           necessity={"zh": "基准测试", "en": "bench"},
+                           legal_basis={"zh": "单独同意", "en": "separate consent"},
+                           modes=["verify", "identify"],
+                           alternatives=[{"key": "badge", "name": {"zh": "员工卡", "en": "badge"}}],
                            retention_days=30)
-        d.publish_notice(purpose=PURPOSE, content=demo_notice("Bench Ltd", "door", "30 days"))
+        d.publish_notice(purpose=PURPOSE, content=demo_notice())
         d.sign_assessment(purpose=PURPOSE, content=demo_assessment(), signed_by="DPO")
         d.calibrate_purpose(purpose=PURPOSE, data=people, population=STAFF, target_fmr=1e-2)
         d.activate_purpose(PURPOSE)

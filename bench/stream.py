@@ -262,12 +262,17 @@ def pct(values: list[float], q: float) -> float:
 def set_up(root: Path, samples: Path, analyzer: FaceAnalyzer, cameras: int
            ) -> tuple[Deployment, dict[str, str]]:
     d = Deployment.open(root / "bench.db", create=True, analyzer=analyzer)
-    d.register_processor(name="Bench Ltd", contact="dpo@example.com", credit_code="1")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-    d.register_purpose(key=PURPOSE, site="hq.lobby", description="door access",
-                       necessity="bench", legal_basis="separate consent", modes=["identify"],
-                       alternatives=["badge"], retention_days=30, pack=PACK)
-    d.publish_notice(purpose=PURPOSE, content=demo_notice("Bench Ltd", "door", "30 days"))
+    d.register_processor(name={"zh": "基准测试有限公司", "en": "Bench Ltd"},
+                         contact={"zh": "dpo@example.com", "en": "dpo@example.com"},
+                         credit_code="1")
+    d.register_site(key="hq.lobby", name={"zh": "大堂", "en": "Lobby"}, site_type="office")
+    d.register_purpose(key=PURPOSE, site="hq.lobby",
+                       description={"zh": "门禁", "en": "door access"},
+                       necessity={"zh": "基准测试", "en": "bench"},
+                       legal_basis={"zh": "单独同意", "en": "separate consent"},
+                       modes=["identify"], retention_days=30, pack=PACK,
+                       alternatives=[{"key": "badge", "name": {"zh": "员工卡", "en": "badge"}}])
+    d.publish_notice(purpose=PURPOSE, content=demo_notice())
     d.sign_assessment(purpose=PURPOSE, content=demo_assessment(), signed_by="DPO")
     d.calibrate_purpose(purpose=PURPOSE, data=staff_photos(samples, root / "staff"),
                         population=STAFF, target_fmr=1e-2)

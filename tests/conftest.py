@@ -24,6 +24,7 @@ from facegate.engine.packs import DEFAULT_PACK
 from .support.data import shared_data_dir
 from .support.governed import START, add_purpose
 from .support.postgres import PostgresServer, start_server, unavailable
+from .support.words import both
 
 REPO = Path(__file__).resolve().parents[1]
 NO_DATA = "../shared/data (labelled sample faces) is not present beside the repo; set FACEGATE_DATA"
@@ -162,10 +163,10 @@ def open_deployment(tmp_path: Path, clock: FixedClock, analyzer: FaceAnalyzer,
 def books(open_deployment: Callable[..., Deployment]) -> Deployment:
     """A deployment with processor, an office site and two active purposes."""
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X", province="Shanghai",
-                         security_measures="device storage, access control")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="91310000EXAMPLE00X", province=both("Shanghai"),
+                         security_measures=both("device storage, access control"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, "access.office.entry")
     add_purpose(d, "hr.attendance", modes=("verify",))
     return d

@@ -18,7 +18,7 @@ EXPORTED = [
 
 #: The modules at the package root: the stateless library and what it is built on.
 ROOT_MODULES = {"__init__", "analysis", "clock", "comparison", "errors", "images",
-                "jurisdictions", "quality"}
+                "jurisdictions", "quality", "texts"}
 
 
 def test_all_is_pinned() -> None:

@@ -63,6 +63,7 @@ The hierarchy::
     │   ├── ConsentInvalid            consent.invalid                 R3
     │   ├── GuardianConsentRequired   consent.guardian_missing        R5
     │   ├── NoticeIncomplete          notice.incomplete               R6
+    │   ├── DocumentInconsistent      document.inconsistent           R6, R14
     │   ├── AlternativeRequired       alternative.missing             R7
     │   ├── AlternativeUnavailable    alternative.unavailable         R7
     │   ├── TransferNotPermitted      transfer.not_permitted          R8
@@ -109,7 +110,8 @@ The hierarchy::
     ├── FilingCalendarUnavailable filing.calendar_unavailable
     └── ReportError               report.error: a regulator's document cannot be produced
         ├── ReportNotApplicable       report.not_applicable (e.g. R22's policy outside BIPA)
-        └── ReportRendererMissing     report.renderer_missing (jinja2 or weasyprint absent)
+        ├── ReportRendererMissing     report.renderer_missing (jinja2 or weasyprint absent)
+        └── ReportFontMissing         report.font_missing (no font for some characters)
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ __all__ = [
     "CryptoError",
     "CryptoInvalid",
     "DescriptorMismatch",
+    "DocumentInconsistent",
     "Error",
     "FaceError",
     "FaceQualityTooLow",
@@ -192,6 +195,7 @@ __all__ = [
     "RateLimited",
     "RegistryError",
     "ReportError",
+    "ReportFontMissing",
     "ReportNotApplicable",
     "ReportRendererMissing",
     "RequestError",
@@ -519,7 +523,19 @@ class GuardianConsentRequired(PolicyRefusal):
 
 
 class NoticeIncomplete(PolicyRefusal):
+    """A text people read is missing in a language the profile requires, or the notice
+    lacks an item; ``details.fields`` names each (``purpose description/zh``)."""
+
     code = "notice.incomplete"
+    http_status = 422
+
+
+class DocumentInconsistent(PolicyRefusal):
+    """A notice or an impact assessment would say something the purpose's records
+    contradict (its method, the review of hits, retention, storage), leave one of them
+    out, or tell a visitor to run a command; ``details.fields`` names each finding."""
+
+    code = "document.inconsistent"
     http_status = 422
 
 
@@ -812,6 +828,15 @@ class ReportRendererMissing(ReportError):
 
     code = "report.renderer_missing"
     http_status = 501
+
+
+class ReportFontMissing(ReportError):
+    """A PDF would show characters the machine has no font for (a Chinese document
+    without a CJK font): refused rather than served with empty boxes.
+    ``details.missing`` lists some of the characters."""
+
+    code = "report.font_missing"
+    http_status = 503
 
 
 def error_class_for_code(code: str) -> type[Error]:

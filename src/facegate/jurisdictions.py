@@ -71,6 +71,9 @@ class JurisdictionProfile:
         default_population: the population a purpose serves unless the deployer
             names another (a key of ``facegate.calibration.shipped.POPULATIONS``):
             its threshold comes from that population's calibration (R21).
+        languages: the languages every text a subject or regulator reads must be
+            written in before a purpose goes live (R6: the notice, and the records
+            it is generated from).
     """
 
     key: str
@@ -87,6 +90,7 @@ class JurisdictionProfile:
     assessment_keep_days: int
     reviewers_required: int
     default_population: str = "east-asian-adults"
+    languages: tuple[str, ...] = ("zh", "en")
 
     def applies(self, rule: str) -> bool:
         """Whether rule ``rule`` (an R-id) applies under this profile."""

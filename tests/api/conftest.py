@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
+from ..support.words import both
+
 
 @dataclass
 class Api:
@@ -46,7 +48,7 @@ def keys_for(d: Deployment) -> dict[str, str]:
 @pytest.fixture
 def api(books: Deployment) -> Iterator[Api]:
     """The service over the ``books`` deployment (two active purposes at hq.lobby)."""
-    books.register_site(key="branch.lobby", name="Branch lobby", site_type="office")
+    books.register_site(key="branch.lobby", name=both("Branch lobby"), site_type="office")
     keys = keys_for(books)
     app = create_app(ApiSettings(max_body_bytes=2 * 1024 * 1024, anonymous_rate_per_minute=100_000),
                      deployment=books)

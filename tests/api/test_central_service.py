@@ -21,6 +21,7 @@ from facegate.deployment import Deployment
 from ..support.governed import add_purpose
 from ..support.net import free_port
 from ..support.postgres import PostgresServer
+from ..support.words import both
 
 P = "access.office.entry"
 
@@ -33,9 +34,9 @@ def two_services(postgres_server: PostgresServer, tmp_path: Path,
     url = postgres_server.create_database("service")
     keys = tmp_path / "central.keys"
     with Deployment.open(url, keys=keys, analyzer=analyzer, create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                             credit_code="91310000EXAMPLE00X", province="Shanghai")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                             credit_code="91310000EXAMPLE00X", province=both("Shanghai"))
+        d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
         add_purpose(d, P)
         assert d.purpose(P).storage_mode == "central"
         secrets = {role: d.issue_api_key(role=role, label=role).secret

@@ -24,6 +24,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 from facegate.errors import AlreadyRegistered, InvalidArgument
 
+from ..support.words import both
 from .conftest import Api
 
 P, Q = "access.office.entry", "hr.attendance"
@@ -107,10 +108,27 @@ def test_site_keys_are_plain_dotted_words(api: Api) -> None:
                                                "site_type": "office"}, headers=admin)
         assert r.status_code in (400, 422), key
     with pytest.raises(InvalidArgument):
-        api.deployment.register_site(key="hq.lobby\n", name="x", site_type="office")
+        api.deployment.register_site(key="hq.lobby\n", name=both("x"), site_type="office")
     assert api.client.post("/v1/sites", json={"key": "branch-2.gate", "name": "Gate",
                                               "site_type": "office"},
                            headers=admin).status_code == 201
+
+
+def test_a_text_is_words_per_language_or_one_string(api: Api) -> None:
+    admin = api.headers("admin")
+    made = api.client.post("/v1/sites", json={
+        "key": "branch-3.gate", "name": {"zh": "三号门", "en": "Gate three"},
+        "site_type": "office"}, headers=admin)
+    assert made.status_code == 201 and made.json()["site"]["name"] == {"zh": "三号门",
+                                                                      "en": "Gate three"}
+    one = api.client.post("/v1/sites", json={"key": "branch-4.gate", "name": "四号门",
+                                             "site_type": "office"}, headers=admin)
+    assert one.status_code == 201 and one.json()["site"]["name"] == {"zh": "四号门"}
+    for name in ({"zh": "门", "en\u202e": "gate"}, {"zh": 3}, {str(i): "x" for i in range(9)},
+                 {"zh": "x" * 4001}, ["zh", "门"], "\u202egate"):
+        r = api.client.post("/v1/sites", json={"key": "branch-5.gate", "name": name,
+                                               "site_type": "office"}, headers=admin)
+        assert r.status_code in (400, 422), name
 
 
 def test_r4_a_subject_token_withdraws_only_a_consent_it_gave(api: Api) -> None:

@@ -20,6 +20,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 from .test_authorization import MATRIX, TINY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -79,7 +80,7 @@ class World:
 @pytest.fixture
 def world(books: Deployment, faces: dict[str, Path]) -> Iterator[World]:
     d = books
-    d.register_site(key=BRANCH, name="Branch lobby", site_type="office")
+    d.register_site(key=BRANCH, name=both("Branch lobby"), site_type="office")
     add_purpose(d, R, site=BRANCH, modes=("verify",))
     keys: dict[str, str] = {}
     ids: dict[str, str] = {}
@@ -393,8 +394,8 @@ def _signed_in(w: World, key: str) -> tuple[TestClient, str]:
 Build = Callable[[World, str], tuple[str, dict[str, str] | None]]
 WEB: dict[str, tuple[set[str], Build]] = {
     "POST /dashboard/purposes/new": ({"admin"}, lambda w, csrf: (
-        "/dashboard/purposes/new", {"csrf": csrf, "key": P, "site": HQ, "description": "d",
-                                    "necessity": "n", "legal_basis": "consent",
+        "/dashboard/purposes/new", {"csrf": csrf, "key": P, "site": HQ, "description.en": "d",
+                                    "necessity.en": "n", "legal_basis.en": "consent",
                                     "retention_days": "30", "modes": "verify"})),
     "GET /dashboard/purposes/{purpose}": (set(STAFF), lambda w, csrf: (
         f"/dashboard/purposes/{P}", None)),

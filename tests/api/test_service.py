@@ -126,7 +126,9 @@ def test_refusals_cite_the_rule_and_nothing_is_stored(api: Api, faces: dict[str,
 
     declined = api.client.post("/v1/declines", json={"purpose": P, "subject": sid}, headers=op)
     assert declined.json() == {"route_to_alternative": True, "purpose": P,
-                               "alternatives": ["staff badge with guard check"]}
+                               "alternatives": [{"key": "staff badge with guard check",
+                                                 "name": {"zh": "员工卡加保安核验",
+                                                          "en": "staff badge with guard check"}}]}
 
 
 def test_bad_input_gets_one_error_shape(api: Api, faces: dict[str, Path]) -> None:
@@ -299,8 +301,13 @@ def test_the_public_notice_is_plain_json(api: Api) -> None:
     notice = r.json()["notice"]
     assert notice["version"] == 1
     content = notice["content"]
-    assert isinstance(content, dict) and set(content["processor"]) == {"zh", "en"}
-    assert r.json()["alternatives"] == ["staff badge with guard check"]
+    assert isinstance(content, dict) and set(content["accessibility"]) == {"zh", "en"}
+    assert [a["key"] for a in r.json()["alternatives"]] == ["staff badge with guard check"]
+    # the notice as people read it: generated from the purpose's records, in each language
+    said = r.json()["text"]
+    assert "365 天" in " ".join(said["zh"]["retention_period"])
+    assert "365 days" in " ".join(said["en"]["retention_period"])
+    assert "员工卡加保安核验" in " ".join(said["zh"]["alternatives"])
 
 
 def test_the_audit_log_pages(api: Api) -> None:

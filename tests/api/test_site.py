@@ -20,6 +20,7 @@ from facegate.deployment import Deployment
 from ..support.governed import add_purpose
 from ..support.postgres import PostgresServer
 from ..support.services import Service, start_serve
+from ..support.words import both
 
 P = "access.office.entry"
 RATE = 20
@@ -48,9 +49,9 @@ def site(store_backend: str, tmp_path: Path, analyzer: FaceAnalyzer,
         return Deployment.open(database, keys=keys_file, analyzer=analyzer, create=create)
 
     with open_store(create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                             credit_code="91310000EXAMPLE00X", province="Shanghai")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                             credit_code="91310000EXAMPLE00X", province=both("Shanghai"))
+        d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
         add_purpose(d, P)
         keys = {role: d.issue_api_key(role=role, label=role).secret
                 for role in ("admin", "operator", "auditor")}

@@ -24,6 +24,7 @@ from facegate.events.signing import verify_signature
 from ..support.governed import add_purpose
 from ..support.net import free_port
 from ..support.services import Service, start_with_settings
+from ..support.words import both
 
 P = "access.office.entry"
 
@@ -90,10 +91,10 @@ class Store:
 def store(tmp_path: Path) -> Store:
     db = tmp_path / "events.db"
     with Deployment.open(db, create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-        d.register_site(key="branch.lobby", name="Branch", site_type="office")
+        d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
+        d.register_site(key="branch.lobby", name=both("Branch"), site_type="office")
         add_purpose(d, P, modes=("verify",))
         add_purpose(d, "branch.entry", site="branch.lobby", modes=("verify",))
         keys = {role: d.issue_api_key(role=role, label=role).secret

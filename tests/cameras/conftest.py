@@ -13,6 +13,7 @@ from facegate.deployment import Deployment
 from facegate.engine.pack_install import find_pack, is_installed
 
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 from .clips import sprite
 
 PACK = "faceplugin-arcface-v1"
@@ -56,10 +57,10 @@ def lobby(open_deployment: Callable[..., Deployment], arcface: FaceAnalyzer,
     """An office lobby with an identification purpose on the ArcFace pack, the two
     enrolled people (name to subject id) and a registered camera."""
     d = open_deployment(analyzer=arcface)
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X", province="Shanghai",
-                         security_measures="device storage, access control")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="91310000EXAMPLE00X", province=both("Shanghai"),
+                         security_measures=both("device storage, access control"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, PURPOSE, pack=PACK, threshold=None)
     ids = {}
     for name, (enrolled, _) in ENROLLED.items():

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
+from ..support.words import both
 from .conftest import CAMERA, PURPOSE
 from .test_network import server  # noqa: F401  (the fixture: a live HTTP stream)
 
@@ -21,7 +22,7 @@ def test_cameras_through_the_api(lobby: tuple[Deployment, dict[str, str]],
     address, _ = server
     admin = {"X-API-Key": d.issue_api_key(role="admin", label="admin").secret}
     operator = {"X-API-Key": d.issue_api_key(role="operator", label="desk").secret}
-    d.register_site(key="branch.lobby", name="Branch lobby", site_type="office")
+    d.register_site(key="branch.lobby", name=both("Branch lobby"), site_type="office")
     elsewhere = {"X-API-Key": d.issue_api_key(role="operator", label="other",
                                               sites=["branch.lobby"]).secret}
     app = create_app(ApiSettings(anonymous_rate_per_minute=100_000, rate_per_minute=100_000),

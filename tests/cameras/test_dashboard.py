@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
+from ..support.words import both
 from ..web.test_sessions import sign_in
 from .clips import Pass, encode, render
 from .conftest import CAMERA
@@ -32,7 +33,7 @@ def test_the_dashboard_shows_each_cameras_state_and_counts(
                          24), tmp_path / "door.mp4")
     session = d.watch(CAMERA, source=str(clip))
     assert session.wait(30)
-    d.register_site(key="branch.lobby", name="Branch lobby", site_type="office")
+    d.register_site(key="branch.lobby", name=both("Branch lobby"), site_type="office")
     admin = d.issue_api_key(role="admin", label="admin").secret
     elsewhere = d.issue_api_key(role="operator", label="branch desk",
                                 sites=["branch.lobby"]).secret

@@ -28,6 +28,7 @@ from facegate.purposes.models import Mode
 
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose
+from ..support.words import both
 from .conftest import CAMERA, PACK, PURPOSE
 
 STATION = "security.station.watch"
@@ -38,7 +39,7 @@ def sites(lobby: tuple[Deployment, dict[str, str]]) -> Deployment:
     """The lobby's deployment with a public place (a station hall, its zone and signs
     attested) and a public-security purpose there."""
     d, _ = lobby
-    d.register_site(key="station.hall", name="Station hall", site_type="station",
+    d.register_site(key="station.hall", name=both("Station hall"), site_type="station",
                     public_place=True, capture_zone="the ticket barriers",
                     signage_attested=True)
     add_purpose(d, STATION, site="station.hall", modes=("identify",), public_security=True,
@@ -66,7 +67,7 @@ def test_a_camera_in_a_private_space_is_refused_r12(sites: Deployment) -> None:
 
 def test_a_private_site_cannot_hold_a_camera_r12(sites: Deployment) -> None:
     with pytest.raises(PolicyRefusal) as caught:
-        sites.register_site(key="hq.washroom", name="Washroom", site_type="toilet")
+        sites.register_site(key="hq.washroom", name=both("Washroom"), site_type="toilet")
     assert_refused(caught.value, "site.private_space", "R12")
     with pytest.raises(SiteNotFound):  # the site is not there to hold one
         sites.register_camera(id="washroom-1", site="hq.washroom", purposes=[PURPOSE])

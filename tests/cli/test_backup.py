@@ -22,6 +22,7 @@ from facegate.deployment import Deployment
 from facegate.errors import KeyMissing
 
 from ..support.governed import START, add_purpose, consent
+from ..support.words import both
 
 P = "access.office.entry"
 
@@ -57,9 +58,9 @@ def test_a_subject_erased_after_the_backup_stays_erased_after_the_restore(
         return CliRunner().invoke(cli, [*args, "--db", str(db)], obj={"analyzer": analyzer})
 
     with Deployment.open(db, analyzer=analyzer, clock=clock, create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+        d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
         # the photos are LFW's public figures: the purpose serves that population
         add_purpose(d, P, modes=("verify",), population="lfw-view1")
         alice, bob = (d.register_subject(age_band="adult").id for _ in range(2))

@@ -23,25 +23,31 @@ def _toml_string(value: str) -> str:
 
 def _config(path: Path) -> Path:
     lines = [
-        "[processor]", 'name = "Example Ltd"', 'contact = "dpo@example.com"',
-        'credit_code = "91310000EXAMPLE00X"', 'province = "Shanghai"', "",
-        "[[sites]]", 'key = "hq.lobby"', 'name = "Lobby"', 'site_type = "office"', "",
+        "[processor]", 'name = { zh = "示例有限公司", en = "Example Ltd" }',
+        'contact = { zh = "dpo@example.com", en = "dpo@example.com" }',
+        'credit_code = "91310000EXAMPLE00X"', 'province = { zh = "上海市", en = "Shanghai" }',
+        "", "[[sites]]", 'key = "hq.lobby"', 'name = { zh = "大堂", en = "Lobby" }',
+        'site_type = "office"', "",
     ]
     for key, modes in (("access.office.entry", '["verify", "identify"]'),
                        ("hr.attendance", '["verify"]')):
         lines += ["[[purposes]]", f'key = "{key}"', 'site = "hq.lobby"',
-                  f'description = "{key}"', 'necessity = "hands-free entry"',
-                  'legal_basis = "separate consent"', f"modes = {modes}",
-                  'alternatives = ["staff badge"]', "retention_days = 365", "threshold = 0.4",
+                  f'description = {{ zh = "{key}（中文）", en = "{key}" }}',
+                  'necessity = { zh = "免接触通行", en = "hands-free entry" }',
+                  'legal_basis = { zh = "单独同意", en = "separate consent" }',
+                  f"modes = {modes}",
+                  'alternatives = [{ key = "staff badge", name = { zh = "员工卡", '
+                  'en = "staff badge" } }]', "retention_days = 365", "threshold = 0.4",
                   # 0.4 is a dlib distance: these purposes pin the dlib pack
                   'pack = "dlib-resnet-v1"',
                   "activate = true", ""]
         lines.append("[purposes.notice]")
-        for item, text in demo_notice("Example Ltd", key, "365 days").items():
+        for item, text in demo_notice().items():
             lines.append(f"{item} = {{ zh = {_toml_string(text['zh'])}, "
                          f"en = {_toml_string(text['en'])} }}")
         lines += ["", "[purposes.assessment]", 'signed_by = "DPO"']
-        lines += [f"{k} = {_toml_string(v)}" for k, v in demo_assessment().items()]
+        lines += [f"{k} = {{ zh = {_toml_string(v['zh'])}, en = {_toml_string(v['en'])} }}"
+                  for k, v in demo_assessment().items()]
         if "identify" in modes:  # identification needs a population calibration (R21)
             lines += ["", "[purposes.calibration]",
                       f"data = {_toml_string(str(population_folder()))}",

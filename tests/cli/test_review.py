@@ -12,6 +12,7 @@ from facegate.cli import cli
 from facegate.deployment import Deployment
 
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 
 WATCH = "access.lab.entry"
 
@@ -20,9 +21,9 @@ def test_r19_review_through_the_cli(open_deployment: Callable[..., Deployment],
                                     faces: dict[str, Path], tmp_path: Path,
                                     analyzer: FaceAnalyzer) -> None:
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X", jurisdiction="eu-gdpr-ai-act")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, WATCH)
     subject = d.register_subject(age_band="adult").id
     consent(d, subject, WATCH)

@@ -21,6 +21,7 @@ from facegate.demo.service import DEMO_PURPOSE, prepare_demo
 from facegate.deployment import Deployment
 
 from ..support.net import free_port
+from ..support.words import both
 
 
 def _wait(base: str) -> None:
@@ -148,7 +149,7 @@ def test_api_keys_from_the_cli(tmp_path: Path) -> None:
 
     db = str(tmp_path / "k.db")
     with Deployment.open(db, create=True) as d:
-        d.register_processor(name="Ex", contact="dpo@example.com", credit_code="1")
+        d.register_processor(name=both("Ex"), contact=both("dpo@example.com"), credit_code="1")
     issued = CliRunner().invoke(cli, ["api-key", "issue", "--role", "auditor", "--label",
                                       "audit firm", "--db", db])
     assert issued.exit_code == 0, issued.output
@@ -182,7 +183,7 @@ def test_serve_with_two_workers_shares_the_rate_limit_and_sessions(
     else:
         database = str(tmp_path / "svc.db")
     with Deployment.open(database, keys=keys, create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
         secret = d.issue_api_key(role="admin", label="admin").secret
     port = free_port()

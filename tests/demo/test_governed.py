@@ -21,7 +21,7 @@ def test_demo_walks_the_governed_flow(tmp_path: Path, faces: dict[str, Path],
     text = "\n".join(lines)
     assert status == 0, text
     for expected in (
-        "processor: Example Office Ltd under cn-2025",
+        "processor: Example Office Ltd / 示例办公有限公司 under cn-2025",
         "purpose access.office.entry: notice v1, PIA signed, active",
         "obama2.jpg: match",
         "biden.jpg: no match",

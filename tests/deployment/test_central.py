@@ -24,6 +24,7 @@ from facegate.errors import TransferNotPermitted
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
 from ..support.postgres import PostgresServer
+from ..support.words import both
 
 REPO = Path(__file__).resolve().parents[2]
 ACCESS = "access.office.entry"
@@ -82,10 +83,10 @@ def _finish(*processes: subprocess.Popen[str]) -> None:
 
 
 def _books(d: Deployment) -> None:
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X", province="Shanghai",
-                         security_measures="central store, access control")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="91310000EXAMPLE00X", province=both("Shanghai"),
+                         security_measures=both("central store, access control"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ACCESS)
 
 

@@ -12,6 +12,7 @@ from facegate.deployment import Deployment
 from facegate.errors import ConsentRequired, NoFaceFound, ProcessorNotRegistered
 
 from ..support.governed import consent
+from ..support.words import both
 
 ACCESS = "access.office.entry"
 
@@ -48,4 +49,4 @@ def test_refusals_are_on_the_trail_without_biometric_data(books: Deployment,
 def test_nothing_runs_before_the_processor_is_registered(tmp_path: Path) -> None:
     with Deployment.open(tmp_path / "empty.db", create=True) as d, \
             pytest.raises(ProcessorNotRegistered):
-        d.register_site(key="x", name="x", site_type="office")
+        d.register_site(key="x", name=both("x"), site_type="office")

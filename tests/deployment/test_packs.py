@@ -40,6 +40,7 @@ from facegate.templates.keys import DataKeys
 from ..support.asserts import assert_refused
 from ..support.engines import pack_engine
 from ..support.governed import POPULATION, START, add_purpose, consent, population_evaluation
+from ..support.words import alt, both
 
 ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
@@ -63,11 +64,11 @@ def _lfw_pairs(shared: Path, tmp_path: Path, count: int = 20) -> Path:
 def test_r21_a_purpose_with_only_an_lfw_calibration_cannot_identify(
         books: Deployment, analyzer: FaceAnalyzer, shared: Path, tmp_path: Path) -> None:
     d = books
-    d.register_purpose(key="security.gate", site="hq.lobby", description="gate watch",
-                       necessity="tailgating", legal_basis="separate consent",
-                       modes=["identify"], alternatives=["guard check"], retention_days=30,
+    d.register_purpose(key="security.gate", site="hq.lobby", description=both("gate watch"),
+                       necessity=both("tailgating"), legal_basis=both("separate consent"),
+                       modes=["identify"], alternatives=[alt("guard check")], retention_days=30,
                        pack="dlib-resnet-v1")
-    d.publish_notice(purpose="security.gate", content=demo_notice("Example Ltd", "gate", "30"))
+    d.publish_notice(purpose="security.gate", content=demo_notice())
     d.sign_assessment(purpose="security.gate", content=demo_assessment(), signed_by="DPO")
     # The shipped threshold is LFW-derived: not enough to identify anyone.
     with pytest.raises(CalibrationRequired) as shipped:
@@ -104,8 +105,9 @@ def np_photo(shared: Path) -> Path:
 def test_r21_a_verification_purpose_only_warns(
         open_deployment: Callable[..., Deployment], analyzer: FaceAnalyzer) -> None:
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com", credit_code="9131")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="9131")
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ATTENDANCE, modes=("verify",))
     warnings = [e for e in d.audit_events() if e.name == "warning"]
     assert [(e.rule, e.outcome) for e in warnings] == [("R21", "calibration.missing")]

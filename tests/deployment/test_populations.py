@@ -28,6 +28,7 @@ from facegate.images import load_image
 
 from ..support.asserts import assert_refused
 from ..support.governed import consent
+from ..support.words import alt, both
 
 DOOR = "access.door.verify"
 DLIB = "dlib-resnet-v1"
@@ -35,12 +36,12 @@ DLIB = "dlib-resnet-v1"
 
 def _register(d: Deployment, *, key: str = DOOR, **overrides: object) -> None:
     spec: dict[str, object] = dict(
-        key=key, site="hq.lobby", description="door", necessity="hands-free entry",
-        legal_basis="separate consent", modes=["verify"], alternatives=["badge"],
+        key=key, site="hq.lobby", description=both("door"), necessity=both("hands-free entry"),
+        legal_basis=both("separate consent"), modes=["verify"], alternatives=[alt("badge")],
         retention_days=365)
     spec.update(overrides)
     d.register_purpose(**spec)  # type: ignore[arg-type]
-    d.publish_notice(purpose=key, content=demo_notice("Example Ltd", key, "365 days"))
+    d.publish_notice(purpose=key, content=demo_notice())
     d.sign_assessment(purpose=key, content=demo_assessment(), signed_by="DPO")
 
 
@@ -70,9 +71,9 @@ def test_a_cn_purpose_serves_east_asian_adults_with_the_best_installed_pack(
 def test_an_eu_purpose_serves_the_profiles_population(
         open_deployment: Callable[..., Deployment]) -> None:
     d = open_deployment("eu.db")
-    d.register_processor(name="Ex GmbH", contact="dpo@example.eu", credit_code="DE1",
+    d.register_processor(name=both("Ex GmbH"), contact=both("dpo@example.eu"), credit_code="DE1",
                          jurisdiction="eu-gdpr-ai-act")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     _register(d, pack=DLIB)
     assert d.purpose(DOOR).population == LFW_VIEW1
 
@@ -194,11 +195,12 @@ def test_a_store_from_before_populations_gets_its_profiles_population(
         tmp_path: Path, jurisdiction: str, population: str) -> None:
     db = tmp_path / "old.db"
     with Deployment.open(db, create=True) as d:
-        d.register_processor(name="Ex", contact="dpo@example.com", credit_code="1",
+        d.register_processor(name=both("Ex"), contact=both("dpo@example.com"), credit_code="1",
                              jurisdiction=jurisdiction)
-        d.register_site(key="hq.lobby", name="Lobby", site_type="office")
-        d.register_purpose(key=DOOR, site="hq.lobby", description="door", necessity="entry",
-                           legal_basis="consent", modes=["verify"], alternatives=["badge"],
+        d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
+        d.register_purpose(key=DOOR, site="hq.lobby", description=both("door"),
+                           necessity=both("entry"), legal_basis=both("consent"),
+                           modes=["verify"], alternatives=[alt("badge")],
                            retention_days=365, pack=DLIB)
     # the store as the previous release left it: no population column, migration 8 not run
     conn = sqlite3.connect(db)

@@ -41,6 +41,7 @@ from facegate.templates.store import list_templates, open_descriptor
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
 from ..support.storage import JPEG, PNG, backup, files_on_disk, windows
+from ..support.words import both
 
 ACCESS = "access.office.entry"
 
@@ -267,7 +268,7 @@ def test_r16_keys_from_the_environment_and_missing_keys(
            "FACEGATE_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode()}
     with Deployment.open(tmp_path / "env.db", clock=clock, analyzer=analyzer,
                          environ=env, create=True) as d:
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
         first = d.key_ring.active
     assert not (tmp_path / "env.db.keys").exists()  # nothing secret written to disk

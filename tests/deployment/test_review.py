@@ -28,6 +28,7 @@ from facegate.errors import (
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
 from ..support.storage import PNG, files_on_disk, windows
+from ..support.words import both
 
 WATCH = "access.lab.entry"
 EU = "eu-gdpr-ai-act"
@@ -39,10 +40,10 @@ pytestmark = pytest.mark.both_stores
 
 def _deployment(open_deployment: Callable[..., Deployment], jurisdiction: str) -> Deployment:
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X", jurisdiction=jurisdiction,
-                         province="Shanghai", security_measures="device storage")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+                         province=both("Shanghai"), security_measures=both("device storage"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, WATCH)
     return d
 

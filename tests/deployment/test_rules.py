@@ -47,6 +47,7 @@ from facegate.templates.store import insert_templates, list_templates
 from ..support.asserts import assert_refused
 from ..support.engines import CountingEngine
 from ..support.governed import POPULATION, add_purpose, consent, population_evaluation
+from ..support.words import alt, both
 
 ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
@@ -82,9 +83,9 @@ def test_r1_every_operation_names_a_registered_purpose(
     assert_refused(mode.value, "purpose.mode_not_allowed", "R1")
     # A purpose must state its necessity.
     with pytest.raises(PurposeIncomplete) as incomplete:
-        d.register_purpose(key="access.gym", site="hq.lobby", description="gym",
-                           necessity=" ", legal_basis="consent", modes=["verify"],
-                           alternatives=["card"], retention_days=30)
+        d.register_purpose(key="access.gym", site="hq.lobby", description=both("gym"),
+                           necessity=" ", legal_basis=both("consent"), modes=["verify"],
+                           alternatives=[alt("card")], retention_days=30)
     assert_refused(incomplete.value, "purpose.incomplete", "R1")
     # Allowed: a registered, active purpose with consent.
     consent(d, alice.id, ACCESS)
@@ -130,7 +131,7 @@ def test_r3_consent_is_separate_and_tied_to_the_current_notice(books: Deployment
         d.record_consent(subject=alice.id, purpose=ACCESS, notice_version=None,
                          method="written")
     assert_refused(no_notice.value, "consent.invalid", "R3")
-    d.publish_notice(purpose=ACCESS, content=demo_notice("Example Ltd", ACCESS, "1 year"))
+    d.publish_notice(purpose=ACCESS, content=demo_notice())
     with pytest.raises(ConsentInvalid) as stale:
         d.record_consent(subject=alice.id, purpose=ACCESS, notice_version=1, method="written")
     assert_refused(stale.value, "consent.invalid", "R3")
@@ -215,18 +216,21 @@ def test_r5_children_need_a_named_guardian(books: Deployment, clock: FixedClock,
 def test_r6_no_activation_without_a_complete_bilingual_notice(books: Deployment) -> None:
     d = books
     add_purpose(d, "access.gym", activate=False)
-    full = demo_notice("Example Ltd", "gym", "90 days")
-    without_retention = {k: v for k, v in full.items() if k != "retention_period"}
+    full = demo_notice()
+    # what the records cannot state (how people who need help are helped) is written
+    without_help = {k: v for k, v in full.items() if k != "accessibility"}
     with pytest.raises(NoticeIncomplete) as dropped:
-        d.publish_notice(purpose="access.gym", content=without_retention)
+        d.publish_notice(purpose="access.gym", content=without_help)
     assert_refused(dropped.value, "notice.incomplete", "R6")
-    assert "retention_period/zh" in dropped.value.message
+    assert "accessibility/zh" in dropped.value.message
+    assert "accessibility/en" in dropped.value.details["fields"]
     english_only = {k: {"en": v["en"]} for k, v in full.items()}
-    with pytest.raises(NoticeIncomplete):
+    with pytest.raises(NoticeIncomplete) as half:
         d.publish_notice(purpose="access.gym", content=english_only)
-    d.register_purpose(key="access.dock", site="hq.lobby", description="dock",
-                       necessity="night shift", legal_basis="consent", modes=["verify"],
-                       alternatives=["card"], retention_days=30)
+    assert "other_legal_items/zh" in half.value.details["fields"]
+    d.register_purpose(key="access.dock", site="hq.lobby", description=both("dock"),
+                       necessity=both("night shift"), legal_basis=both("consent"), modes=["verify"],
+                       alternatives=[alt("card")], retention_days=30)
     d.sign_assessment(purpose="access.dock", content=demo_assessment(), signed_by="DPO")
     with pytest.raises(NoticeIncomplete) as no_notice:
         d.activate_purpose("access.dock")
@@ -242,28 +246,50 @@ def test_r6_no_activation_without_a_complete_bilingual_notice(books: Deployment)
     assert d.renotice_due("access.dock") == [alice.id]
 
 
+def test_r6_no_activation_while_a_record_lacks_a_required_language(books: Deployment) -> None:
+    d = books
+    add_purpose(d, "access.gate", activate=False, description="gate access for staff",
+                alternatives=["badge", alt("guard")])
+    with pytest.raises(NoticeIncomplete) as refused:
+        d.activate_purpose("access.gate")
+    assert_refused(refused.value, "notice.incomplete", "R6")
+    # each missing text is named with its field and language, none of those present
+    # (a purpose's short name is its description unless it has one)
+    assert refused.value.details["fields"] == ["purpose name/zh", "purpose description/zh",
+                                               "alternative badge/zh"]
+    assert "purpose description/zh" in refused.value.message
+    d.update_purpose("access.gate", name={"zh": "闸机", "en": "gate"},
+                     description={"zh": "员工闸机通行", "en": "gate access for staff"},
+                     alternatives=[alt("badge"), alt("guard")])
+    d.sign_assessment(purpose="access.gate", content=demo_assessment(), signed_by="DPO")
+    assert d.activate_purpose("access.gate").status == "active"
+
+
 def test_r7_declining_routes_to_the_alternative(books: Deployment, tmp_path: Path) -> None:
     d = books
     alice = d.register_subject(age_band="adult")
     route = d.verify(subject=alice.id, purpose=ACCESS, image=tmp_path / "none.jpg",
                      declined=True)
     assert isinstance(route, AlternativeRoute)
-    assert (route.outcome, route.alternatives) == ("route_to_alternative",
-                                                   ("staff badge with guard check",))
-    outcome = d.record_alternative_outcome(purpose=ACCESS, method=route.alternatives[0],
+    assert route.outcome == "route_to_alternative"
+    assert [(a.key, dict(a.name)) for a in route.alternatives] == [
+        ("staff badge with guard check", {"zh": "员工卡加保安核验",
+                                          "en": "staff badge with guard check"})]
+    outcome = d.record_alternative_outcome(purpose=ACCESS, method=route.alternatives[0].key,
                                            result="verified", subject=alice.id)
     assert outcome.result == "verified"
     with pytest.raises(InvalidArgument):
         d.record_alternative_outcome(purpose=ACCESS, method="retina scan", result="verified")
     # A purpose with neither an alternative nor a mandating law cannot be registered...
     with pytest.raises(AlternativeRequired) as exc:
-        d.register_purpose(key="border.exit", site="hq.lobby", description="exit control",
-                           necessity="law", legal_basis="statute", modes=["verify"],
+        d.register_purpose(key="border.exit", site="hq.lobby", description=both("exit control"),
+                           necessity=both("law"), legal_basis=both("statute"), modes=["verify"],
                            alternatives=[], retention_days=30)
     assert_refused(exc.value, "alternative.missing", "R7")
     # ...unless it records the law; then declining is refused citing that mandate.
-    add_purpose(d, "border.exit", alternatives=[], mandate="Exit-Entry Administration Law "
-                "Art. 1 (example)")
+    add_purpose(d, "border.exit", alternatives=[],
+                mandate={"zh": "《出境入境管理法》第一条（示例）",
+                         "en": "Exit-Entry Administration Law Art. 1 (example)"})
     with pytest.raises(AlternativeUnavailable) as mandated:
         d.decline(purpose="border.exit", subject=alice.id)
     assert_refused(mandated.value, "alternative.unavailable", "R7")
@@ -299,9 +325,10 @@ def test_r9_retention_is_capped_and_expired_templates_are_purged(
         books: Deployment, clock: FixedClock, faces: dict[str, Path]) -> None:
     d = books
     with pytest.raises(RetentionTooLong) as exc:
-        d.register_purpose(key="access.vault", site="hq.lobby", description="vault",
-                           necessity="high value", legal_basis="consent", modes=["verify"],
-                           alternatives=["guard"], retention_days=0)
+        d.register_purpose(key="access.vault", site="hq.lobby", description=both("vault"),
+                           necessity=both("high value"), legal_basis=both("consent"),
+                           modes=["verify"],
+                           alternatives=[alt("guard")], retention_days=0)
     assert_refused(exc.value, "retention.over_cap", "R9")
     add_purpose(d, "access.visitor", retention_days=30)
     alice = d.register_subject(age_band="adult")
@@ -344,7 +371,7 @@ def test_r12_private_spaces_cannot_be_registered(books: Deployment) -> None:
         with pytest.raises(PrivateSpaceForbidden) as exc:
             books.register_site(key=f"x.{site_type}", name=site_type, site_type=site_type)
         assert_refused(exc.value, "site.private_space", "R12")
-    assert books.register_site(key="hq.gym", name="Gym", site_type="office").key == "hq.gym"
+    assert books.register_site(key="hq.gym", name=both("Gym"), site_type="office").key == "hq.gym"
     assert [e.outcome for e in books.audit_events("refusal")] == ["site.private_space"] * 4
 
 
@@ -353,19 +380,20 @@ def test_r13_public_places_need_security_purpose_zone_and_signage(
     d = books
     for zone, signs in ((None, True), ("platform 1-4", False)):
         with pytest.raises(PublicPlaceRequirements) as exc:
-            d.register_site(key="station.hall", name="Hall", site_type="station",
+            d.register_site(key="station.hall", name=both("Hall"), site_type="station",
                             public_place=True, capture_zone=zone, signage_attested=signs)
         assert_refused(exc.value, "site.public_place_unmet", "R13")
-    d.register_site(key="station.hall", name="Hall", site_type="station", public_place=True,
+    d.register_site(key="station.hall", name=both("Hall"), site_type="station", public_place=True,
                     capture_zone="platform 1-4 gates", signage_attested=True)
     with pytest.raises(PublicPlaceRequirements) as marketing:
-        d.register_purpose(key="retail.loyalty", site="station.hall", description="loyalty",
-                           necessity="sales", legal_basis="consent", modes=["identify"],
-                           alternatives=["card"], retention_days=30)
+        d.register_purpose(key="retail.loyalty", site="station.hall", description=both("loyalty"),
+                           necessity=both("sales"), legal_basis=both("consent"), modes=["identify"],
+                           alternatives=[alt("card")], retention_days=30)
     assert_refused(marketing.value, "site.public_place_unmet", "R13")
     # Allowed: a public-security purpose.
     add_purpose(d, "security.station.watch", site="station.hall", public_security=True,
-                legal_basis="Anti-Terrorism Law (example citation)")
+                legal_basis={"zh": "《反恐怖主义法》（示例引用）",
+                             "en": "Anti-Terrorism Law (example citation)"})
     alice = d.register_subject(age_band="adult")
     consent(d, alice.id, "security.station.watch")
     d.enroll(subject=alice.id, purpose="security.station.watch", image=faces["obama"])
@@ -380,12 +408,12 @@ def test_r13_public_places_need_security_purpose_zone_and_signage(
 def test_r14_impact_assessment_gate(books: Deployment, clock: FixedClock,
                                     faces: dict[str, Path]) -> None:
     d = books
-    d.register_purpose(key="access.lab", site="hq.lobby", description="lab door",
-                       necessity="biosafety", legal_basis="consent", modes=["verify"],
-                       alternatives=["badge"], retention_days=90, threshold=DEMO_THRESHOLD,
+    d.register_purpose(key="access.lab", site="hq.lobby", description=both("lab door"),
+                       necessity=both("biosafety"), legal_basis=both("consent"), modes=["verify"],
+                       alternatives=[alt("badge")], retention_days=90, threshold=DEMO_THRESHOLD,
                        storage_mode="central" if d.central_store else "device",
                        pack="dlib-resnet-v1")  # DEMO_THRESHOLD is a dlib distance
-    d.publish_notice(purpose="access.lab", content=demo_notice("Example Ltd", "lab", "90 days"))
+    d.publish_notice(purpose="access.lab", content=demo_notice())
     with pytest.raises(AssessmentRequired) as none:
         d.activate_purpose("access.lab")
     assert_refused(none.value, "assessment.missing", "R14")

@@ -30,6 +30,7 @@ from facegate.templates.store import list_templates
 from ..support.governed import add_purpose, consent
 from ..support.older_stores import to_plain_form, to_v1_form
 from ..support.storage import files_on_disk
+from ..support.words import both
 
 DOOR = "door.entry"
 
@@ -39,9 +40,9 @@ def _store(open_deployment: Callable[..., Deployment], faces: dict[str, Path],
     """A store with an enrolled subject, one who withdrew, and a refusal: the subjects,
     the plain descriptors by template uid, and the withdrawn subject's old template row."""
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, DOOR, modes=("verify",))
     alice = d.register_subject(age_band="adult").id
     walt = d.register_subject(age_band="adult").id

@@ -25,6 +25,7 @@ from facegate.templates.keys import DataKeys
 from facegate.templates.store import insert_templates
 
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 
 ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
@@ -53,10 +54,10 @@ def seed(d: Deployment, start: int, count: int, *, now: datetime, doubles: int =
 
 def _books(open_deployment: Callable[..., Deployment], jurisdiction: str) -> Deployment:
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X", jurisdiction=jurisdiction,
-                         province="Shanghai", security_measures="device storage")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+                         province=both("Shanghai"), security_measures=both("device storage"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ACCESS)
     add_purpose(d, ATTENDANCE)
     return d
@@ -95,7 +96,7 @@ def test_r17_filing_at_100000_individuals_due_in_30_chinese_working_days(
     assert record.individuals == 100_000 and record.threshold == 100_000
     assert record.content["processor"]["credit_code"] == "91310000EXAMPLE00X"
     assert {p["purpose"] for p in record.content["purposes_and_methods"]} == {ACCESS, ATTENDANCE}
-    assert record.content["security_measures"] == "device storage"
+    assert record.content["security_measures"] == {"zh": "设备本地存储", "en": "device storage"}
     assert len(record.content["impact_assessments"]) == 2
     assert [e.name for e in d.audit_events() if e.name.startswith("filing-")] == [
         "filing-early_warning", "filing-filing"]
@@ -135,7 +136,7 @@ def test_r18_material_change_after_filing_makes_a_change_record(
         faces: dict[str, Path]) -> None:
     d = _books(open_deployment, "cn-2023-draft")
     # Before any filing, changes write nothing.
-    d.register_site(key="hq.dock", name="Dock", site_type="building_entrance")
+    d.register_site(key="hq.dock", name=both("Dock"), site_type="building_entrance")
     assert d.filing_records() == []
     clock.set(THRESHOLD_DAY)
     seed(d, 0, 9_999, now=clock.now())
@@ -148,8 +149,8 @@ def test_r18_material_change_after_filing_makes_a_change_record(
     clock.set(datetime(2026, 2, 6, 2, 0, tzinfo=UTC))
     add_purpose(d, "access.canteen")
     d.update_purpose(ATTENDANCE, storage_mode="central")
-    d.register_site(key="hq.school", name="Training school", site_type="school")
-    d.register_site(key="hq.side", name="Side door", site_type="office")  # known type
+    d.register_site(key="hq.school", name=both("Training school"), site_type="school")
+    d.register_site(key="hq.side", name=both("Side door"), site_type="office")  # known type
     d.update_purpose(ACCESS, threshold=0.35)  # not a method change
     changes = [r for r in d.filing_records() if r.kind is FilingKind.CHANGE]
     assert [r.reason for r in changes] == [

@@ -29,6 +29,7 @@ from facegate.templates.keys import DataKeys
 
 from ..support.engines import FakeEngine
 from ..support.governed import START, add_purpose, consent
+from ..support.words import both
 
 ACCESS = "access.office.entry"
 
@@ -47,8 +48,9 @@ def fake() -> FakeEngine:
 @pytest.fixture
 def deployment(open_deployment: Callable[..., Deployment], fake: FakeEngine) -> Deployment:
     d = open_deployment("fake.db", analyzer=FaceAnalyzer(fake))
-    d.register_processor(name="Example Ltd", contact="dpo@example.com", credit_code="9131")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="9131")
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ACCESS)
     add_purpose(d, "hr.attendance", modes=("verify",))
     fake.calls.clear()  # the identification purpose's calibration ran on the engine

@@ -21,6 +21,7 @@ from facegate.deployment import Deployment
 from facegate.errors import ConsentRequired
 
 from ..support.governed import START, add_purpose, consent
+from ..support.words import both
 
 ACCESS = "access.office.entry"
 ATTENDANCE = "hr.attendance"
@@ -43,10 +44,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
     db = tmp_path_factory.mktemp("reports") / "facegate.db"
     clock = FixedClock(START)
     d = Deployment.open(db, analyzer=analyzer, clock=clock, create=True)
-    d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X", province="Shanghai",
-                         security_measures="device storage, access control, audit trail")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Office Ltd"), contact=both("dpo@example.com"),
+                         credit_code="91310000EXAMPLE00X", province=both("Shanghai"),
+                         security_measures=both("device storage, access control, audit trail"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ACCESS)
     add_purpose(d, ATTENDANCE, modes=("verify",))
     people = {}

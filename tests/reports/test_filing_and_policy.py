@@ -21,6 +21,7 @@ from facegate.reports.models import Lang
 
 from ..filing.test_counter import THRESHOLD_DAY, seed
 from ..support.governed import add_purpose, consent
+from ..support.words import both
 from .test_documents import kv, tables
 
 ACCESS = "access.office.entry"
@@ -33,10 +34,10 @@ def filed(open_deployment: Callable[..., Deployment], clock: FixedClock,
     """A cn-2023-draft deployment that reached 10,000 people on Friday 26 September 2025
     (before the National Day holiday), then added a purpose."""
     d = open_deployment()
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X", jurisdiction="cn-2023-draft",
-                         province="Shanghai", security_measures="device storage")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+                         province=both("Shanghai"), security_measures=both("device storage"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ACCESS)
     add_purpose(d, ATTENDANCE, modes=("verify",))
     clock.set(THRESHOLD_DAY)
@@ -79,10 +80,11 @@ def test_the_filing_record_is_due_30_chinese_working_days_after_the_threshold(
 @pytest.fixture
 def bipa(open_deployment: Callable[..., Deployment]) -> Deployment:
     d = open_deployment("bipa.db")
-    d.register_processor(name="Example Inc.", contact="privacy@example.com",
-                         credit_code="IL-0001", jurisdiction="us-il-bipa", province="Illinois",
-                         security_measures="device storage")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Inc."), contact=both("privacy@example.com"),
+                         credit_code="IL-0001", jurisdiction="us-il-bipa",
+                         province=both("Illinois"),
+                         security_measures=both("device storage"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, ATTENDANCE, modes=("verify",))
     add_purpose(d, "access.lab.door", modes=("verify",), retention_days=1000)
     return d

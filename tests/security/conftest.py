@@ -22,6 +22,7 @@ from facegate.deployment import Deployment
 from facegate.errors import PolicyRefusal
 
 from ..support.governed import START, add_purpose, consent
+from ..support.words import both
 
 P, Q = "access.office.entry", "hr.attendance"
 
@@ -56,9 +57,9 @@ def populated(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
     db = folder / "facegate.db"
     clock = FixedClock(START)
     d = Deployment.open(db, analyzer=analyzer, clock=clock, create=True)
-    d.register_processor(name="Example Ltd", contact="dpo@example.com",
-                         credit_code="91310000EXAMPLE00X", province="Shanghai")
-    d.register_site(key="hq.lobby", name="Lobby", site_type="office")
+    d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
+                         credit_code="91310000EXAMPLE00X", province=both("Shanghai"))
+    d.register_site(key="hq.lobby", name=both("Lobby"), site_type="office")
     add_purpose(d, P)
     add_purpose(d, Q, modes=("verify",))
     d.configure_review(purpose=P, window=timedelta(hours=4))

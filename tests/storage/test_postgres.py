@@ -26,6 +26,7 @@ from facegate.storage.db import (
 )
 
 from ..support.postgres import PostgresServer
+from ..support.words import both
 
 NOW = datetime(2025, 9, 1, tzinfo=UTC)
 SITE = ("x", "n", "office", True, None, False, NOW.isoformat())
@@ -180,7 +181,7 @@ def test_a_url_needs_keys_given_or_in_the_environment(url: str, tmp_path: Path) 
     assert exc.value.code == "storage.keys_required"
     env = {"FACEGATE_KEK": "A" * 43 + "=", "FACEGATE_AUDIT_KEY": "B" * 43 + "="}
     with Deployment.open(url, environ=env, create=True) as d:  # nothing secret written
-        d.register_processor(name="Example Ltd", contact="dpo@example.com",
+        d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
         assert d.verify_audit().entries == 1
     with Deployment.open(url, environ=env) as d:

@@ -20,6 +20,7 @@ from facegate.deployment import Deployment
 from facegate.fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set
 
 from .data import shared_data_dir
+from .words import alt, both
 
 #: The fixed clock's start: 10:00 in China on Monday 1 September 2025.
 START = datetime(2025, 9, 1, 2, 0, tzinfo=UTC)
@@ -78,9 +79,10 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
     (:func:`population_evaluation`), as the gate requires (R21).
     """
     spec: dict[str, object] = dict(
-        key=key, site=site, description=f"{key} for staff", necessity="hands-free entry",
-        legal_basis="separate consent", modes=list(modes),
-        alternatives=["staff badge with guard check"], retention_days=365,
+        key=key, site=site, description=both(f"{key} for staff"),
+        necessity=both("hands-free entry"), legal_basis=both("separate consent"),
+        modes=list(modes), alternatives=[alt("staff badge with guard check")],
+        retention_days=365,
         threshold=DEMO_THRESHOLD,
         # the figures these purposes' tests pin are dlib's (DEMO_THRESHOLD is a dlib
         # distance); purposes that name no pack get the best-measured installed one
@@ -89,7 +91,7 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
         spec["storage_mode"] = "central"
     spec.update(overrides)
     d.register_purpose(**spec)  # type: ignore[arg-type]
-    d.publish_notice(purpose=key, content=demo_notice("Example Ltd", key, "365 days"))
+    d.publish_notice(purpose=key, content=demo_notice())
     d.sign_assessment(purpose=key, content=demo_assessment(), signed_by="DPO")
     if "identify" in modes:
         d.record_calibration(purpose=key, evaluation=population_evaluation(

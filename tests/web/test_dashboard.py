@@ -15,6 +15,7 @@ from facegate.demo.governed import demo_notice
 from facegate.deployment import Deployment
 
 from ..support.governed import consent
+from ..support.words import alt, both
 from .conftest import Web, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared_data]
@@ -25,12 +26,12 @@ PURPOSE = "access.office.entry"
 def test_an_admin_cannot_activate_a_purpose_missing_its_impact_assessment(
         new_page: Callable[..., Any], web: Web, artifacts: Path) -> None:
     d = web.deployment
-    d.register_purpose(key="visitor.checkin", site="hq.lobby", description="visitor check-in",
-                       necessity="queues at the desk", legal_basis="separate consent",
-                       modes=["verify"], alternatives=["show an ID card at the desk"],
+    d.register_purpose(key="visitor.checkin", site="hq.lobby", description=both("visitor check-in"),
+                       necessity=both("queues at the desk"), legal_basis=both("separate consent"),
+                       modes=["verify"], alternatives=[alt("show an ID card at the desk")],
                        retention_days=30)
     d.publish_notice(purpose="visitor.checkin",
-                     content=demo_notice("Example Ltd", "visitor check-in", "30 days"))
+                     content=demo_notice())
     page = new_page()
     sign_in(page, web.url, web.keys["admin"])
     assert page.url.endswith("/dashboard")

@@ -28,12 +28,18 @@ def open_kiosk(new_page: Callable[..., Any], web: Web, **options: Any) -> Any:
 def test_a_person_enrolls_at_the_kiosk_and_is_verified(new_page: Callable[..., Any], web: Web,
                                                        artifacts: Path) -> None:
     page = open_kiosk(new_page, web)
-    # The notice, in Chinese first, from the purpose's published notice.
+    # The notice, in Chinese first, generated from the purpose's records (with the
+    # published notice's own words after them).
     notice = web.deployment.notice(PURPOSE)
     assert notice is not None
+    said = web.deployment.notice_text(PURPOSE)
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
-    for item in ("processor", "retention_period", "how_to_exercise_rights"):
-        assert notice.content[item]["zh"] in page.locator(".notice-items").inner_text()
+    shown = page.locator(".notice-items").inner_text()
+    for item in ("processor", "retention_period", "how_to_exercise_rights", "accessibility"):
+        for paragraph in said["zh"][item]:
+            assert paragraph in shown, item
+    assert "365 天" in shown and "365 days" not in shown
+    assert notice.content["accessibility"]["zh"] in shown
     face = page.get_by_role("button", name="使用人脸识别")
     other = page.get_by_role("button", name="使用其他方式")
     box_face, box_other = face.bounding_box(), other.bounding_box()
@@ -45,7 +51,7 @@ def test_a_person_enrolls_at_the_kiosk_and_is_verified(new_page: Callable[..., A
 
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert notice.content["purpose_and_method"]["en"] in page.inner_text("main")
+    assert said["en"]["purpose_and_method"][0] in page.inner_text("main")
     shot(page, artifacts, "kiosk-1-notice-en")
 
     page.get_by_role("button", name="Use face recognition").click()

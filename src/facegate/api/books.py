@@ -47,19 +47,28 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 Text = Field(min_length=1, max_length=2000)
 
+#: What people read, per language (``{"zh": "...", "en": "..."}``); a single string is
+#: filed under the language its script shows (facegate.texts).
+_ByLanguage = Annotated[dict[Annotated[str, Field(max_length=20)],
+                             Annotated[str, Field(max_length=4000)]], Field(max_length=8)]
+Words = Annotated[str, Field(max_length=4000)] | _ByLanguage
+#: ``{"key": "badge", "name": {"zh": ..., "en": ...}}``, or one string (key and words).
+_Key = Annotated[str, Field(max_length=100)]
+AlternativeIn = _Key | dict[Literal["key", "name"], _Key | _ByLanguage]
+
 
 class ProcessorIn(StrictBody):
-    name: str = Text
-    contact: str = Text
+    name: Words
+    contact: Words
     credit_code: str = Field(min_length=1, max_length=64)
     jurisdiction: str = Field(default="cn-2025", max_length=64)
-    province: str = Field(default="", max_length=200)
-    security_measures: str = Field(default="", max_length=2000)
+    province: Words = ""
+    security_measures: Words = ""
 
 
 class SiteIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
-    name: str = Text
+    name: Words
     site_type: str = Field(max_length=64)
     public_place: bool = False
     capture_zone: str | None = Field(default=None, max_length=200)
@@ -69,12 +78,13 @@ class SiteIn(StrictBody):
 class PurposeIn(StrictBody):
     key: str = Field(min_length=1, max_length=100)
     site: str = Field(min_length=1, max_length=100)
-    description: str = Text
-    necessity: str = Text
-    legal_basis: str = Text
+    name: Words | None = None
+    description: Words
+    necessity: Words
+    legal_basis: Words
     modes: list[Literal["verify", "identify"]] = Field(min_length=1, max_length=2)
-    alternatives: list[str] = Field(default=[], max_length=20)
-    mandate: str | None = Field(default=None, max_length=2000)
+    alternatives: list[AlternativeIn] = Field(default=[], max_length=20)
+    mandate: Words | None = None
     retention_days: int = Field(ge=1, le=36500)
     storage_mode: Literal["device", "central"] = "device"
     liveness_required: bool = False
@@ -88,11 +98,12 @@ class PurposeIn(StrictBody):
 
 class NoticeIn(StrictBody):
     #: item -> {"zh": ..., "en": ...}
-    content: dict[str, dict[str, str]]
+    content: dict[str, Words] = Field(max_length=20)
 
 
 class AssessmentIn(StrictBody):
-    content: dict[str, str]
+    #: item -> {"zh": ..., "en": ...}
+    content: dict[str, Words] = Field(max_length=20)
     signed_by: str = Field(min_length=1, max_length=200)
 
 
@@ -182,8 +193,8 @@ def read_notice(purpose: str, request: Request) -> Obj:
     service = request.app.state.service
     p = service.call(lambda d: d.purpose(purpose))
     notice = service.call(lambda d: d.notice(purpose))
-    return {"purpose": p.key, "alternatives": list(p.alternatives),
-            "notice": jsonable(notice)}
+    return {"purpose": p.key, "alternatives": jsonable(p.alternatives),
+            "notice": jsonable(notice), "text": service.call(lambda d: d.notice_text(purpose))}
 
 
 @router.post("/purposes/{purpose}/assessments", status_code=201, tags=["books"],

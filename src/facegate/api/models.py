@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 __all__ = [
     "AccessReportOut", "ActivatedOut", "AlternativeOut", "AlternativeOutcomeOut",
+    "AlternativeWords",
     "AssessmentOut", "AssessmentResponse", "AuditCheck", "AuditEntry", "AuditPage", "BoxOut",
     "CameraList", "CameraOut", "CameraResponse", "CameraStopped",
     "CandidateOut", "CaseOut", "CaseResponse", "CasesPage", "ChallengeOut", "ConsentOut",
@@ -37,13 +38,23 @@ class Health(BaseModel):
 
 # -- the books ------------------------------------------------------------------------
 
+#: Words people read, by language: ``{"zh": "...", "en": "..."}``.
+Words = dict[str, str]
+
+
+class AlternativeWords(BaseModel):
+    #: what an alternative check is recorded under
+    key: str
+    name: Words
+
+
 class ProcessorOut(BaseModel):
-    name: str
-    contact: str
+    name: Words
+    contact: Words
     credit_code: str
     jurisdiction: str
-    province: str
-    security_measures: str
+    province: Words
+    security_measures: Words
     registered_at: str
 
 
@@ -53,7 +64,7 @@ class ProcessorResponse(BaseModel):
 
 class SiteOut(BaseModel):
     key: str
-    name: str
+    name: Words
     site_type: str
     public_place: bool
     capture_zone: str | None
@@ -72,12 +83,13 @@ class SitesList(BaseModel):
 class PurposeOut(BaseModel):
     key: str
     site_key: str
-    description: str
-    necessity: str
-    legal_basis: str
+    name: Words
+    description: Words
+    necessity: Words
+    legal_basis: Words
     modes: list[str]
-    alternatives: list[str]
-    mandate: str | None
+    alternatives: list[AlternativeWords]
+    mandate: Words | None
     retention_days: int
     storage_mode: str
     liveness_required: bool
@@ -116,8 +128,9 @@ class PurposesList(BaseModel):
 class NoticeOut(BaseModel):
     purpose_key: str
     version: int
-    #: item -> {"zh": ..., "en": ...}
-    content: dict[str, dict[str, str]]
+    #: item -> {"zh": ..., "en": ...}: the deployer's words, added to what is generated
+    #: from the purpose's records
+    content: dict[str, Words]
     published_at: str
 
 
@@ -127,14 +140,18 @@ class NoticeResponse(BaseModel):
 
 class PublicNotice(BaseModel):
     purpose: str
-    alternatives: list[str]
+    alternatives: list[AlternativeWords]
+    #: the notice as people read it: language -> item -> paragraphs, generated from the
+    #: purpose's records, then the published notice's own words
+    text: dict[str, dict[str, list[str]]]
     notice: NoticeOut | None
 
 
 class AssessmentOut(BaseModel):
     id: int
     purpose_key: str
-    content: dict[str, str]
+    #: item -> {"zh": ..., "en": ...}
+    content: dict[str, Words]
     method_fingerprint: str
     signed_by: str
     signed_at: str
@@ -224,7 +241,7 @@ class WithdrawalOut(BaseModel):
 class DeclineOut(BaseModel):
     route_to_alternative: bool
     purpose: str
-    alternatives: list[str]
+    alternatives: list[AlternativeWords]
 
 
 class AlternativeOutcomeOut(BaseModel):

@@ -163,7 +163,7 @@ def decline(body: DeclineIn, request: Request, key: DeskKey) -> Obj:
     route = request.app.state.service.call(lambda d: d.decline(
         purpose=body.purpose, subject=body.subject, operator=key.principal))
     return {"route_to_alternative": True, "purpose": route.purpose_key,
-            "alternatives": list(route.alternatives)}
+            "alternatives": jsonable(route.alternatives)}
 
 
 @router.post("/alternatives", status_code=201, tags=["subjects"],

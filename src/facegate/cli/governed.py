@@ -345,7 +345,8 @@ def enroll_command(db: Path, subject: str, purpose: str, retain_image: bool,
 
 
 def _route_line(route: AlternativeRoute) -> str:
-    return f"route_to_alternative: {', '.join(route.alternatives)}"
+    """The alternatives by key: what ``alternative record --method`` takes."""
+    return f"route_to_alternative: {', '.join(a.key for a in route.alternatives)}"
 
 
 #: ``verify``'s exit status when the face did not match, and when the photo left it

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..clock import parse_time
+from ..purposes.models import Alternative
 
 if TYPE_CHECKING:  # the protocol only: policy and the CLI import this module, not the store
     from ..storage.connection import Connection
@@ -30,10 +31,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class AlternativeRoute:
-    """The answer to someone who declines face recognition: use one of ``alternatives``."""
+    """The answer to someone who declines face recognition: use one of ``alternatives``
+    (each with its key, under which its check is recorded, and its words per language)."""
 
     purpose_key: str
-    alternatives: tuple[str, ...]
+    alternatives: tuple[Alternative, ...]
     outcome: str = "route_to_alternative"
 
 

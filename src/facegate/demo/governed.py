@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -29,15 +29,15 @@ import numpy.typing as npt
 from ..consent.alternatives import AlternativeRoute
 from ..deployment import Deployment
 from ..errors import PolicyRefusal
-from ..purposes.models import ASSESSMENT_ITEMS, NOTICE_ITEMS
+from ..purposes.models import ASSESSMENT_ITEMS
 
 __all__ = [
-    "DEMO_THRESHOLD", "STAFF", "demo_assessment", "demo_notice", "find_samples", "run",
-    "staff_photos",
+    "DEMO_PROCESSOR", "DEMO_PURPOSES", "DEMO_SITE_NAME", "DEMO_THRESHOLD", "STAFF",
+    "demo_assessment", "demo_notice", "demo_purpose", "find_samples", "run", "staff_photos",
 ]
 
-#: Whom the demo's calibration photos show.
-STAFF: Final = "the office's staff photos (the named people of the sample set)"
+#: The population of a calibration on the sample set's named people (the office's staff).
+STAFF: Final = "office-staff (sample photos)"
 
 #: Decision distance locked by the demo purposes: ``None`` takes the model
 #: pack's shipped calibration for the population the purpose serves (see
@@ -84,38 +84,79 @@ def staff_photos(samples: Path, into: Path) -> Path:
     return into
 
 
-def demo_notice(processor: str, purpose: str, retention: str) -> dict[str, dict[str, str]]:
-    """A complete bilingual notice for the demo purposes (every CN Art. 5 item)."""
-    en = {
-        "processor": f"{processor}, privacy office, dpo@example.com",
-        "purpose_and_method": f"{purpose}; your face is compared 1:1 with your stored template",
-        "retention_period": retention,
-        "necessity_and_impact": "replaces shared door codes; a template is sensitive data",
-        "how_to_exercise_rights": "ask at reception or run `facegate consent withdraw`",
-        "other_legal_items": "no transfer off the device; no other use",
-        "accessibility": "large-print and read-aloud versions at reception",
-    }
-    zh = {
-        "processor": f"{processor}，隐私办公室，dpo@example.com",
-        "purpose_and_method": f"{purpose}；将您的人脸与存储的模板进行一比一比对",
-        "retention_period": retention,
-        "necessity_and_impact": "替代共享门禁密码；人脸模板属于敏感个人信息",
-        "how_to_exercise_rights": "可在前台或通过撤回同意命令行使权利",
-        "other_legal_items": "不传出设备；不作其他用途",
-        "accessibility": "前台提供大字版和朗读服务",
-    }
-    assert set(en) == set(NOTICE_ITEMS)
-    return {item: {"zh": zh[item], "en": en[item]} for item in NOTICE_ITEMS}
+#: The demo processor, in both languages (what its documents and kiosk show).
+DEMO_PROCESSOR: Final[dict[str, Any]] = {
+    "name": {"zh": "示例办公有限公司", "en": "Example Office Ltd"},
+    "contact": {"zh": "隐私办公室，dpo@example.com", "en": "privacy office, dpo@example.com"},
+    "credit_code": "91310000EXAMPLE00X",
+    "province": {"zh": "上海市", "en": "Shanghai"},
+    "security_measures": {"zh": "模板加密存储、访问控制、审计日志",
+                          "en": "encrypted templates, access control, audit log"},
+}
+
+#: The demo's lobby, in both languages.
+DEMO_SITE_NAME: Final = {"zh": "总部大堂", "en": "Head office lobby"}
+
+#: The words of the demo purposes, in both languages: name, description, necessity,
+#: legal basis and the alternative offered to anyone who declines.
+DEMO_PURPOSES: Final[dict[str, dict[str, Any]]] = {
+    "access.office.entry": {
+        "name": {"zh": "员工门禁", "en": "staff door access"},
+        "description": {"zh": "员工通过人脸识别进入办公楼。",
+                        "en": "Staff enter the office building by face recognition."},
+    },
+    "hr.attendance": {
+        "name": {"zh": "考勤记录", "en": "attendance records"},
+        "description": {"zh": "记录员工的上下班时间。",
+                        "en": "Staff arrival and departure times are recorded."},
+    },
+}
+_DEMO_COMMON: Final[dict[str, Any]] = {
+    "necessity": {"zh": "共享的门禁密码容易泄露；员工要求免接触通行。",
+                  "en": "shared door codes leak; staff asked for hands-free entry"},
+    "legal_basis": {"zh": "个人的单独同意（《个人信息保护法》第二十九条）",
+                    "en": "separate consent (PIPL 29)"},
+    "alternatives": [{"key": "badge", "name": {"zh": "员工卡加保安核验",
+                                               "en": "staff badge with guard check"}}],
+}
 
 
-def demo_assessment() -> dict[str, str]:
-    """A complete impact assessment (PIPL 56 items plus alternatives)."""
+def demo_purpose(key: str) -> dict[str, Any]:
+    """The bilingual words of the demo purpose ``key`` (``register_purpose`` arguments)."""
+    return {**DEMO_PURPOSES[key], **_DEMO_COMMON}
+
+
+def demo_notice() -> dict[str, dict[str, str]]:
+    """The demo deployer's own words for its notices. What a purpose does (its method,
+    review, retention, storage, alternative, how to withdraw) is generated from its
+    records; the deployer adds what the records cannot state."""
+    return {
+        "accessibility": {"zh": "前台提供大字版告知书和朗读服务，工作人员可协助操作。",
+                          "en": "Large-print and read-aloud versions are at reception, and "
+                                "staff there help anyone who asks."},
+        "other_legal_items": {"zh": "人脸信息不用于本目的以外的任何用途。",
+                              "en": "Face information is used for nothing but this purpose."},
+    }
+
+
+def demo_assessment() -> dict[str, dict[str, str]]:
+    """The demo's signed impact assessment statements (PIPL 56 items plus alternatives), in
+    both languages; the records' own facts are generated beside them."""
     text = {
-        "lawful_legitimate_necessary": "door access for staff; separate consent; 1:1 only",
-        "rights_impact": "low: staff may use a badge instead, without penalty",
-        "security_risks": "template leakage or misuse; mitigated by local storage",
-        "protection_measures": "device storage, access control, audit trail, retention cap",
-        "alternatives_considered": "badge with guard check; PIN pad",
+        "lawful_legitimate_necessary": {
+            "zh": "员工门禁与考勤；以员工的单独同意为依据；不处理访客的人脸信息。",
+            "en": "door access and attendance for staff; separate consent; no visitor's face "
+                  "is processed"},
+        "rights_impact": {"zh": "较低：员工可改用员工卡，不受任何不利对待。",
+                          "en": "low: staff may use a badge instead, without penalty"},
+        "security_risks": {"zh": "模板泄露或被滥用；以加密、访问控制和审计降低风险。",
+                           "en": "template leakage or misuse; mitigated by encryption, access "
+                                 "control and audit"},
+        "protection_measures": {"zh": "访问控制、防篡改审计日志、定期清理到期模板。",
+                                "en": "access control, a tamper-evident audit log, scheduled "
+                                      "erasure of expired templates"},
+        "alternatives_considered": {"zh": "员工卡加保安核验；密码键盘。",
+                                    "en": "badge with guard check; PIN pad"},
     }
     assert set(text) == set(ASSESSMENT_ITEMS)
     return text
@@ -176,27 +217,19 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], staff: Path | None, db: Pat
 
     with (factory or partial(Deployment.open, create=True))(db) as d:
         title(f"Open a fresh deployment store: {db.name}")
-        p = d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
-                                 credit_code="91310000EXAMPLE00X", province="Shanghai",
-                                 security_measures="local storage, access control, audit")
-        echo(f"processor: {p.name} under {p.jurisdiction}")
-        d.register_site(key="hq.lobby", name="Head office lobby", site_type="office")
+        p = d.register_processor(**DEMO_PROCESSOR)
+        echo(f"processor: {p.name['en']} / {p.name['zh']} under {p.jurisdiction}")
+        d.register_site(key="hq.lobby", name=DEMO_SITE_NAME, site_type="office")
         echo("site: hq.lobby (office, not a public place)")
 
         title("Register purposes, each with notice and impact assessment")
-        for key, text, modes in (
-            ("access.office.entry", "staff door access",
-             ["verify", "identify"] if staff else ["verify"]),
-            ("hr.attendance", "attendance records", ["verify"]),
+        for key, modes in (
+            ("access.office.entry", ["verify", "identify"] if staff else ["verify"]),
+            ("hr.attendance", ["verify"]),
         ):
-            d.register_purpose(
-                key=key, site="hq.lobby", description=text,
-                necessity="shared door codes leak; staff asked for hands-free entry",
-                legal_basis="separate consent (PIPL 29)", modes=modes,
-                alternatives=["staff badge with guard check"], retention_days=365,
-                threshold=DEMO_THRESHOLD)
-            notice = d.publish_notice(purpose=key,
-                                      content=demo_notice(p.name, text, "365 days"))
+            d.register_purpose(key=key, site="hq.lobby", modes=modes, retention_days=365,
+                               threshold=DEMO_THRESHOLD, **demo_purpose(key))
+            notice = d.publish_notice(purpose=key, content=demo_notice())
             d.sign_assessment(purpose=key, content=demo_assessment(), signed_by="DPO Li Wei")
             if "identify" in modes:
                 _calibrate(d, key, staff, echo)
@@ -236,9 +269,9 @@ def _walk(photos: tuple[Photo, Photo, Photo | None], staff: Path | None, db: Pat
         title("Someone declines face recognition: the alternative, never a failure")
         bob = d.register_subject(external_ref="staff-0043", age_band="adult")
         route = d.decline(purpose="access.office.entry", subject=bob.id)
-        echo(f"{route.outcome}: {', '.join(route.alternatives)}")
+        echo(f"{route.outcome}: {', '.join(a.name['en'] for a in route.alternatives)}")
         outcome = d.record_alternative_outcome(purpose="access.office.entry",
-                                               method=route.alternatives[0],
+                                               method=route.alternatives[0].key,
                                                result="verified", subject=bob.id)
         echo(f"alternative check recorded: {outcome.method} -> {outcome.result}")
 

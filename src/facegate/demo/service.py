@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Final
 
 from ..deployment import Deployment
-from .governed import STAFF, demo_assessment, demo_notice, find_samples, staff_photos
+from .governed import (
+    DEMO_PROCESSOR,
+    DEMO_SITE_NAME,
+    STAFF,
+    demo_assessment,
+    demo_notice,
+    demo_purpose,
+    find_samples,
+    staff_photos,
+)
 
 __all__ = ["DEMO_PURPOSE", "prepare_demo"]
 
@@ -52,17 +61,12 @@ def prepare_demo(d: Deployment, keys_file: Path, *, data: Path | None = None,
         echo(f"demo deployment already set up; keys in {keys_file}")
         return stored
     samples = find_samples(data)
-    p = d.register_processor(name="Example Office Ltd", contact="dpo@example.com",
-                             credit_code="91310000EXAMPLE00X", province="Shanghai",
-                             security_measures="local storage, access control, audit")
-    d.register_site(key="hq.lobby", name="Head office lobby", site_type="office")
+    d.register_processor(**DEMO_PROCESSOR)
+    d.register_site(key="hq.lobby", name=DEMO_SITE_NAME, site_type="office")
     modes = ["verify", "identify"] if samples else ["verify"]
-    d.register_purpose(key=DEMO_PURPOSE, site="hq.lobby", description="staff door access",
-                       necessity="shared door codes leak; staff asked for hands-free entry",
-                       legal_basis="separate consent (PIPL 29)", modes=modes,
-                       alternatives=["staff badge with guard check"], retention_days=365)
-    d.publish_notice(purpose=DEMO_PURPOSE,
-                     content=demo_notice(p.name, "staff door access", "365 days"))
+    d.register_purpose(key=DEMO_PURPOSE, site="hq.lobby", modes=modes, retention_days=365,
+                       **demo_purpose(DEMO_PURPOSE))
+    d.publish_notice(purpose=DEMO_PURPOSE, content=demo_notice())
     d.sign_assessment(purpose=DEMO_PURPOSE, content=demo_assessment(), signed_by="DPO Li Wei")
     if samples is not None:
         eastasian = samples.parent / "eastasian" / "thefamouspeople_eastasian"

@@ -51,8 +51,10 @@ from ..matching.gallery import Galleries
 from ..organisation.models import Site
 from ..organisation.repository import get_processor, get_site
 from ..policy.decision import Decision, Outcome
-from ..purposes.models import Purpose
+from ..purposes.models import Assessment, Purpose
 from ..purposes.repository import get_purpose, list_assessments
+from ..purposes.statements import Setting
+from ..review.store import get_settings
 from ..storage.connection import Connection
 from ..storage.db import ChangeWatcher, data_version, notify, snapshot, transaction
 from ..storage.threads import ThreadConnections
@@ -491,5 +493,20 @@ class DeploymentBase:
         return get_calibration(conn, id=calibration_id)
 
     def _assessment_current(self, conn: Connection, purpose: Purpose) -> bool:
-        return any(a.is_current_for(purpose)
-                   for a in list_assessments(conn, purpose_key=purpose.key))
+        return self._current_assessment(conn, purpose) is not None
+
+    def _setting(self, conn: Connection, purpose: Purpose) -> Setting:
+        """The records ``purpose``'s notice and assessment statements are generated from."""
+        processor = get_processor(conn)
+        if processor is None:
+            raise ProcessorNotRegistered("register the processor first (facegate init)")
+        reviewed = get_settings(conn, purpose_key=purpose.key) is not None
+        return Setting(purpose=purpose, site=self._site(conn, purpose.site_key),
+                       processor=processor,
+                       reviewers=self._profile(conn).reviewers_required if reviewed else None)
+
+    def _current_assessment(self, conn: Connection, purpose: Purpose) -> Assessment | None:
+        """The latest assessment that still describes ``purpose``, if any."""
+        current = [a for a in list_assessments(conn, purpose_key=purpose.key)
+                   if a.is_current_for(purpose)]
+        return current[-1] if current else None

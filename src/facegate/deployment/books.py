@@ -35,6 +35,7 @@ from ..jurisdictions import DEFAULT_PROFILE, ConsentMethod, get_profile
 from ..organisation.models import Processor, Site, SiteType, check_site_key
 from ..organisation.repository import get_processor, insert_processor, insert_site, list_sites
 from ..policy import gate
+from ..policy.decision import Decision
 from ..purposes import repository as purposes_repo
 from ..purposes.models import (
     DEFAULT_PURPOSE_POPULATION,
@@ -45,20 +46,45 @@ from ..purposes.models import (
     Purpose,
     PurposeStatus,
     StorageMode,
+    alternatives_of,
+    assessment_content,
     check_population,
     check_purpose_key,
     method_fingerprint,
+    notice_content,
 )
+from ..purposes.statements import assessment_statements, notice_statements
 from ..subjects.models import AgeBand, Subject, is_minor
 from ..subjects.repository import get_subject_by_ref, insert_subjects
 from ..templates.images import delete_images
 from ..templates.store import delete_templates
+from ..texts import Text, TextLike
 from .base import DeploymentBase
 
 __all__ = ["Books", "Withdrawal"]
 
 # Purpose fields whose change is a change of method (R14 reassessment, R18 change record).
 _METHOD_FIELDS = frozenset({"modes", "storage_mode", "liveness_required", "site_key"})
+
+
+def _mode(value: Mode | str) -> Mode:
+    try:
+        return Mode(value)
+    except ValueError:
+        raise InvalidArgument(f"unknown mode {value!r}; modes are verify and identify",
+                              details={"modes": [m.value for m in Mode]}) from None
+
+
+def _storage(value: StorageMode | str) -> StorageMode:
+    try:
+        return StorageMode(value)
+    except ValueError:
+        raise InvalidArgument(f"unknown storage mode {value!r}; it is device or central",
+                              details={"storage_modes": [m.value for m in StorageMode]}) from None
+
+
+#: The purpose fields that are text per language.
+_TEXT_FIELDS = frozenset({"name", "description", "necessity", "legal_basis"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -76,15 +102,29 @@ class Books(DeploymentBase):
 
     # -- processor and sites -------------------------------------------------
 
-    def register_processor(self, *, name: str, contact: str, credit_code: str,
-                           jurisdiction: str = DEFAULT_PROFILE, province: str = "",
-                           security_measures: str = "") -> Processor:
-        """Register the processor; once per deployment."""
+    def register_processor(self, *, name: TextLike, contact: TextLike, credit_code: str,
+                           jurisdiction: str = DEFAULT_PROFILE, province: TextLike = "",
+                           security_measures: TextLike = "") -> Processor:
+        """Register the processor; once per deployment.
+
+        ``name``, ``contact``, ``province`` and ``security_measures`` are what people and
+        regulators read: per language, ``{"zh": "示例办公有限公司", "en": "Example Office
+        Ltd"}`` (a single string is filed under the language its script shows, see
+        :mod:`facegate.texts`)."""
         get_profile(jurisdiction)
-        processor = Processor(name=name, contact=contact, credit_code=credit_code,
-                              jurisdiction=jurisdiction, province=province,
-                              security_measures=security_measures,
+        if not credit_code.strip():
+            raise InvalidArgument("the processor needs its credit code",
+                                  details={"field": "credit_code"})
+        processor = Processor(name=Text.of(name, field="processor name"),
+                              contact=Text.of(contact, field="processor contact"),
+                              credit_code=credit_code.strip(), jurisdiction=jurisdiction,
+                              province=Text.of(province, field="processor province"),
+                              security_measures=Text.of(security_measures,
+                                                        field="processor security_measures"),
                               registered_at=self._clock.now())
+        if not processor.name or not processor.contact:
+            raise InvalidArgument("the processor needs a name and a contact",
+                                  details={"field": "name" if not processor.name else "contact"})
         with self._unit() as conn:
             if get_processor(conn) is not None:
                 raise AlreadyRegistered("the processor is already registered")
@@ -97,16 +137,20 @@ class Books(DeploymentBase):
         """The registered processor, if any."""
         return get_processor(self._conn)
 
-    def register_site(self, *, key: str, name: str, site_type: SiteType | str,
+    def register_site(self, *, key: str, name: TextLike, site_type: SiteType | str,
                       public_place: bool = False, capture_zone: str | None = None,
                       signage_attested: bool = False, operator: str = "system") -> Site:
-        """Register a capture site (R12: no private spaces; R13: public-place conditions)."""
+        """Register a capture site (R12: no private spaces; R13: public-place conditions);
+        ``name`` per language, like a processor's."""
         try:
             kind = SiteType(site_type)
         except ValueError:
             raise InvalidArgument(f"unknown site type {site_type!r}",
                                   details={"site_types": [t.value for t in SiteType]}) from None
-        site = Site(key=check_site_key(key), name=name, site_type=kind,
+        words = Text.of(name, field="site name")
+        if not words:
+            raise InvalidArgument("a site needs a name", details={"field": "name"})
+        site = Site(key=check_site_key(key), name=words, site_type=kind,
                     public_place=public_place,
                     capture_zone=capture_zone, signage_attested=signage_attested,
                     registered_at=self._clock.now())
@@ -130,15 +174,24 @@ class Books(DeploymentBase):
 
     # -- purposes ---------------------------------------------------------------
 
-    def register_purpose(self, *, key: str, site: str, description: str, necessity: str,
-                         legal_basis: str, modes: Iterable[Mode | str],
-                         alternatives: Iterable[str] = (), mandate: str | None = None,
+    def register_purpose(self, *, key: str, site: str, description: TextLike,
+                         necessity: TextLike, legal_basis: TextLike,
+                         modes: Iterable[Mode | str],
+                         alternatives: Iterable[object] = (), mandate: TextLike | None = None,
                          retention_days: int, storage_mode: StorageMode | str = "device",
                          liveness_required: bool = False, public_security: bool = False,
                          threshold: float | None = None, pack: str | None = None,
-                         population: str | None = None,
+                         population: str | None = None, name: TextLike | None = None,
                          operator: str = "system") -> Purpose:
         """Register a purpose as a draft (R1, R7, R9, R13 are checked now).
+
+        ``name``, ``description``, ``necessity``, ``legal_basis`` and ``mandate`` are per
+        language (``{"zh": ..., "en": ...}``; a single string is filed under its script's
+        language); each alternative is ``{"key": "badge", "name": {"zh": ..., "en": ...}}``
+        (a single string is both its key and its words). A language the jurisdiction
+        profile requires may be missing in a draft; activation reports it
+        (``notice.incomplete``). ``name`` is the purpose's short name (its description
+        when ``None``).
 
         ``population`` is who the purpose serves; the jurisdiction profile's
         default population when ``None`` (East-Asian adults under the Chinese
@@ -149,14 +202,19 @@ class Books(DeploymentBase):
         ``threshold`` sets one by hand instead, which the gate warns about.
         """
         now = self._clock.now()
+        described = Text.of(description, field="purpose description")
+        mandated = Text.of(mandate, field="purpose mandate")
         purpose = Purpose(
-            key=check_purpose_key(key), site_key=site, description=description,
-            necessity=necessity, legal_basis=legal_basis, modes=frozenset(Mode(m) for m in modes),
-            alternatives=tuple(a for a in alternatives if a.strip()), mandate=mandate,
-            retention_days=retention_days, storage_mode=StorageMode(storage_mode),
+            key=check_purpose_key(key), site_key=site, description=described,
+            necessity=Text.of(necessity, field="purpose necessity"),
+            legal_basis=Text.of(legal_basis, field="purpose legal_basis"),
+            modes=frozenset(_mode(m) for m in modes),
+            alternatives=alternatives_of(alternatives), mandate=mandated or None,
+            retention_days=retention_days, storage_mode=_storage(storage_mode),
             liveness_required=liveness_required, public_security=public_security,
             threshold=threshold, status=PurposeStatus.DRAFT, registered_at=now, updated_at=now,
-            population=check_population(population or DEFAULT_PURPOSE_POPULATION))
+            population=check_population(population or DEFAULT_PURPOSE_POPULATION),
+            name=described if name is None else Text.of(name, field="purpose name"))
         with self._unit() as conn:
             profile = self._profile(conn)
             serves = check_population(population or profile.default_population)
@@ -182,15 +240,29 @@ class Books(DeploymentBase):
         """Every registered purpose."""
         return purposes_repo.list_purposes(self._conn)
 
-    def publish_notice(self, *, purpose: str, content: Mapping[str, Mapping[str, str]],
+    def publish_notice(self, *, purpose: str, content: Mapping[str, object],
                        operator: str = "system") -> Notice:
-        """Publish the next version of a purpose's notice; every Art. 5 item is required (R6)."""
+        """Publish the next version of a purpose's notice (R6).
+
+        What the purpose does (its method, review, retention, storage, alternative,
+        how to withdraw) is generated from its records in every language; ``content``
+        holds the deployer's own words added to each Art. 5 item, ``{item: {"zh": ...,
+        "en": ...}}``. The items the records cannot state (``accessibility``) are
+        required in every language the profile names; words added to any other item
+        must be in each of them too. Words that contradict the records are refused
+        (``document.inconsistent``)."""
+        words = notice_content(content)
         with self._unit() as conn:
             profile = self._profile(conn)
             row = self._purpose(conn, purpose)
-            self._enforce(conn, gate.check_notice(row, content, profile),
+            setting = self._setting(conn, row)
+            statements = [s for lang in profile.languages
+                          for s in notice_statements(setting, words, lang) if s.typed]
+            self._enforce(conn, gate.check_notice(row, words, profile,
+                                                  reviewers=setting.reviewers,
+                                                  statements=statements),
                           "publish-notice", operator=operator, purpose_key=purpose)
-            notice = purposes_repo.insert_notice(conn, purpose_key=purpose, content=content,
+            notice = purposes_repo.insert_notice(conn, purpose_key=purpose, content=words,
                                                  published_at=self._clock.now())
             self._audit(conn, "notice-published", operator=operator, purpose_key=purpose,
                         detail={"version": notice.version})
@@ -216,17 +288,29 @@ class Books(DeploymentBase):
                 due.append(subject_id)
         return due
 
-    def sign_assessment(self, *, purpose: str, content: Mapping[str, str], signed_by: str,
+    def sign_assessment(self, *, purpose: str, content: Mapping[str, object], signed_by: str,
                         operator: str = "system") -> Assessment:
-        """Record a signed impact assessment of the purpose as it is now (R14)."""
+        """Record a signed impact assessment of the purpose as it is now (R14).
+
+        ``content`` holds the signed statement of each PIPL 56 item plus alternatives,
+        per language (``{item: {"zh": ..., "en": ...}}``), in every language the
+        profile names; the impact assessment document states the purpose's method,
+        retention, storage and alternative from the records beside them. A statement
+        that contradicts the records is refused (``document.inconsistent``)."""
+        words = assessment_content(content)
         with self._unit() as conn:
             profile = self._profile(conn)
             row = self._purpose(conn, purpose)
-            self._enforce(conn, gate.check_assessment(content, signed_by, profile),
+            setting = self._setting(conn, row)
+            statements = [s for lang in profile.languages
+                          for s in assessment_statements(setting, words, lang) if s.typed]
+            self._enforce(conn, gate.check_assessment(words, signed_by, profile, purpose=row,
+                                                      reviewers=setting.reviewers,
+                                                      statements=statements),
                           "sign-assessment", operator=operator, purpose_key=purpose)
             assessment = purposes_repo.insert_assessment(
-                conn, purpose_key=purpose, content=content, fingerprint=method_fingerprint(row),
-                signed_by=signed_by, signed_at=self._clock.now())
+                conn, purpose_key=purpose, content=words, fingerprint=method_fingerprint(row),
+                signed_by=signed_by.strip(), signed_at=self._clock.now())
             self._audit(conn, "assessment-signed", operator=operator, purpose_key=purpose,
                         detail={"assessment": assessment.id})
         return assessment
@@ -249,18 +333,15 @@ class Books(DeploymentBase):
                         purpose_key=found.purpose_key, detail={"assessment": assessment_id})
 
     def activate_purpose(self, key: str, *, operator: str = "system") -> Purpose:
-        """Put a purpose live: notice (R6), alternative (R7), site (R13) and PIA (R14) checked."""
+        """Put a purpose live: every text people read in each language the profile requires
+        and the notice and assessment agreeing with the records (R6), alternative (R7),
+        site (R13), PIA (R14) and calibration (R21) checked."""
         with self._unit() as conn:
             profile = self._profile(conn)
             purpose = self._purpose(conn, key)
             if purpose.status is PurposeStatus.ACTIVE:
                 return purpose
-            notice = purposes_repo.latest_notice(conn, purpose_key=key)
-            decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
-                                             notice.content if notice else None,
-                                             self._assessment_current(conn, purpose), profile,
-                                             self._calibration(conn, purpose.calibration_id),
-                                             self._shipped(purpose, purpose.pack))
+            decision = self._activation_decision(conn, purpose, profile)
             self._enforce(conn, decision, "activate-purpose", operator=operator, purpose_key=key)
             for warning in decision.warnings:
                 self._audit(conn, "warning", operator=operator, purpose_key=key,
@@ -274,14 +355,42 @@ class Books(DeploymentBase):
         set by hand, rather than on its own calibration, R21)."""
         conn = self._conn
         purpose = self._purpose(conn, key)
-        notice = purposes_repo.latest_notice(conn, purpose_key=key)
-        decision = gate.check_activation(purpose, self._site(conn, purpose.site_key),
-                                         notice.content if notice else None,
-                                         self._assessment_current(conn, purpose),
-                                         self._profile(conn),
-                                         self._calibration(conn, purpose.calibration_id),
-                                         self._shipped(purpose, purpose.pack))
+        decision = self._activation_decision(conn, purpose, self._profile(conn))
         return [w.message for w in decision.warnings]
+
+    def _activation_decision(self, conn: Any, purpose: Purpose,
+                             profile: Any) -> Decision:
+        setting = self._setting(conn, purpose)
+        notice = purposes_repo.latest_notice(conn, purpose_key=purpose.key)
+        current = self._current_assessment(conn, purpose)
+        return gate.check_activation(
+            purpose, setting.site, notice.content if notice else None, current is not None,
+            profile, self._calibration(conn, purpose.calibration_id),
+            self._shipped(purpose, purpose.pack), processor=setting.processor,
+            reviewers=setting.reviewers,
+            notice_statements=[s for lang in profile.languages
+                               for s in notice_statements(setting, notice.content, lang)]
+            if notice else (),
+            assessment_statements=[s for lang in profile.languages
+                                   for s in assessment_statements(setting, current.content,
+                                                                  lang)]
+            if current else ())
+
+    def notice_text(self, purpose: str) -> dict[str, dict[str, list[str]]]:
+        """The purpose's notice as people read it, per language the profile names: for each
+        Art. 5 item (and ``alternatives``) its paragraphs, generated from the records, then
+        the published notice's own words (none when no notice is published)."""
+        conn = self._conn
+        row = self._purpose(conn, purpose)
+        setting = self._setting(conn, row)
+        notice = purposes_repo.latest_notice(conn, purpose_key=purpose)
+        out: dict[str, dict[str, list[str]]] = {}
+        for lang in self._profile(conn).languages:
+            items: dict[str, list[str]] = {}
+            for s in notice_statements(setting, notice.content if notice else {}, lang):
+                items.setdefault(s.item, []).append(s.text)
+            out[lang] = items
+        return out
 
     def suspend_purpose(self, key: str, *, operator: str = "system") -> Purpose:
         """Stop a purpose from processing."""
@@ -304,19 +413,23 @@ class Books(DeploymentBase):
     def update_purpose(self, key: str, *, operator: str = "system", **changes: Any) -> Purpose:
         """Change a purpose. A change of purpose or method makes its PIA stale and
         suspends it (R14); a change of method after filing writes a change record (R18)."""
-        allowed = {"description", "necessity", "legal_basis", "modes", "alternatives", "mandate",
-                   "retention_days", "storage_mode", "liveness_required", "site_key",
+        allowed = {"name", "description", "necessity", "legal_basis", "modes", "alternatives",
+                   "mandate", "retention_days", "storage_mode", "liveness_required", "site_key",
                    "public_security", "threshold"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}",
                                   details={"fields": sorted(unknown)})
+        for field in _TEXT_FIELDS & set(changes):
+            changes[field] = Text.of(changes[field], field=f"purpose {field}")
+        if "mandate" in changes:
+            changes["mandate"] = Text.of(changes["mandate"], field="purpose mandate") or None
         if "modes" in changes:
-            changes["modes"] = frozenset(Mode(m) for m in changes["modes"])
+            changes["modes"] = frozenset(_mode(m) for m in changes["modes"])
         if "storage_mode" in changes:
-            changes["storage_mode"] = StorageMode(changes["storage_mode"])
+            changes["storage_mode"] = _storage(changes["storage_mode"])
         if "alternatives" in changes:
-            changes["alternatives"] = tuple(changes["alternatives"])
+            changes["alternatives"] = alternatives_of(changes["alternatives"])
         with self._unit() as conn:
             profile = self._profile(conn)
             before = self._purpose(conn, key)
@@ -451,14 +564,15 @@ class Books(DeploymentBase):
     def record_alternative_outcome(self, *, purpose: str, method: str,
                                    result: AlternativeResult | str, subject: str | None = None,
                                    operator: str = "system") -> AlternativeOutcome:
-        """Record how a non-biometric check went, like a match is recorded (R7)."""
+        """Record how a non-biometric check went, like a match is recorded (R7); ``method``
+        is the alternative's key."""
         with self._unit() as conn:
             row = self._purpose(conn, purpose)
-            if method not in row.alternatives:
+            if row.alternative(method) is None:
+                keys = [a.key for a in row.alternatives]
                 raise InvalidArgument(
                     f"{method!r} is not an alternative of {purpose}; offered: "
-                    f"{', '.join(row.alternatives) or 'none'}",
-                    details={"alternatives": list(row.alternatives)})
+                    f"{', '.join(keys) or 'none'}", details={"alternatives": keys})
             outcome = insert_outcome(conn, purpose_key=purpose, subject_id=subject, method=method,
                                      result=AlternativeResult(result), operator=operator,
                                      recorded_at=self._clock.now())

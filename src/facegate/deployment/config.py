@@ -1,10 +1,15 @@
 """Register a deployment's books from a TOML or JSON document.
 
 The document has optional ``[processor]``, ``[[sites]]`` and ``[[purposes]]``
-tables. A purpose may carry its ``notice`` (item -> {zh, en}) and its
-``assessment`` (items plus ``signed_by``), a ``calibration`` (``data``,
-``population``, optional ``target_fmr``, ``pairs_file``, ``groups_file``: the
-purpose's threshold measured on labelled photos of the people it serves,
+tables. Every text a person reads is a table of its words per language
+(``name = { zh = "示例办公有限公司", en = "Example Office Ltd" }``; a single string is
+filed under the language its script shows, and a purpose goes live only when each
+text has every language its profile requires). An alternative is ``{ key = "badge",
+name = { zh = ..., en = ... } }``. A purpose may carry its ``notice`` (the deployer's
+own words added to what is generated from its records: item -> {zh, en}; at least
+``accessibility``) and its ``assessment`` (items -> {zh, en}, plus ``signed_by``), a
+``calibration`` (``data``, ``population``, optional ``target_fmr``, ``pairs_file``,
+``groups_file``: the purpose's threshold measured on labelled photos of the people it serves,
 which an identification purpose needs before it can go live, R21), and
 ``activate = true`` to put it live at once. Everything goes through the same
 :class:`Deployment` calls, so every rule applies. See ``docs/governed.md`` for an example.
@@ -60,8 +65,9 @@ def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
     done: list[str] = []
     if "processor" in data:
         p = _table(data, "processor")
-        _call("processor", deployment.register_processor, p)
-        done.append(f"processor {p.get('name')} ({p.get('jurisdiction', 'cn-2025')})")
+        registered = _call("processor", deployment.register_processor, p)
+        done.append(f"processor {' / '.join(registered.name.values())} "
+                    f"({registered.jurisdiction})")
     for site in data.get("sites", []):
         _call("sites", deployment.register_site, site)
         done.append(f"site {site['key']}")

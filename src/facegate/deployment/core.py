@@ -385,7 +385,7 @@ class Deployment(PackBooks, Cameras, Review, LivenessChecks, ApiAccess, Reports,
             assert decision.outcome is Outcome.ROUTE_TO_ALTERNATIVE
             self._audit(conn, "route-to-alternative", operator=operator, purpose_key=purpose,
                         subject_id=subject, outcome=decision.outcome.value,
-                        detail={"alternatives": list(decision.alternatives)})
+                        detail={"alternatives": [a.key for a in decision.alternatives]})
             return AlternativeRoute(purpose_key=purpose, alternatives=decision.alternatives)
 
     # -- biometric operations -------------------------------------------------------

@@ -26,7 +26,10 @@ from ..engine.pack_install import find_pack
 from ..errors import AuditChainBroken, InvalidArgument, ProcessorNotRegistered, ReportNotApplicable
 from ..filing.counter import filing_status
 from ..organisation.repository import get_processor, list_sites
+from ..policy import gate
+from ..policy.decision import Decision
 from ..purposes.repository import latest_notice, list_assessments, list_purposes
+from ..purposes.statements import assessment_statements, notice_statements
 from ..reports.facts import ChainStatus, FilingEntry, Header, PurposeRecords, SummaryRecords
 from ..reports.models import Document, Format, Lang, ReportKind, ReportModel
 from ..reports.purpose_docs import build_notice, build_pia
@@ -87,6 +90,10 @@ class Reports(Rights):
         chosen = _enum(Format, fmt, "format")
         which = _enum(ReportKind, kind, "kind")
         language = _enum(Lang, lang, "language")
+        if which in _PURPOSE_KINDS and purpose:
+            with self._unit() as conn:
+                self._enforce(conn, self._document_decision(conn, which, purpose, language),
+                              f"report-{which.value}", operator=operator, purpose_key=purpose)
         if self._report_process is not None:
             job = ReportJob(kind=which.value, purpose=purpose, subject=subject,
                             lang=language.value, fmt=chosen.value, since=since, until=until,
@@ -140,6 +147,7 @@ class Reports(Rights):
         if which in _PURPOSE_KINDS:
             if not purpose:
                 raise InvalidArgument(f"a {which.value} document names a purpose (--purpose)")
+            self._document_decision(self._conn, which, purpose, language).enforce()
             records = self._purpose_records(self._conn, purpose)
             build = build_notice if which is ReportKind.NOTICE else build_pia
             return build(self._header(self._conn, at), records, language)
@@ -150,6 +158,39 @@ class Reports(Rights):
         return self._policy_model(language, at)
 
     # -- gathering the records -------------------------------------------------------
+
+    def _document_decision(self, conn: Connection, kind: ReportKind, key: str,
+                           lang: Lang) -> Decision:
+        """Whether the notice or impact assessment of purpose ``key`` may be issued in
+        ``lang`` as it is generated now: every record text it shows and the deployer's
+        own words exist in ``lang`` (``notice.incomplete``, ``assessment.missing``), it
+        states the records' facts as they are and no paragraph contradicts them
+        (``document.inconsistent``). A document with no notice or assessment yet says so
+        and has nothing to contradict."""
+        purpose = self._purpose(conn, key)
+        setting = self._setting(conn, purpose)
+        profile = self._profile(conn)
+        if kind is ReportKind.NOTICE:
+            notice = latest_notice(conn, purpose_key=key)
+            if notice is None:
+                return gate.check_document(purpose, setting.site, setting.processor,
+                                           setting.reviewers, (), profile,
+                                           document="notice", lang=lang.value)
+            return gate.check_document(
+                purpose, setting.site, setting.processor, setting.reviewers,
+                notice_statements(setting, notice.content, lang.value), profile,
+                document="notice", lang=lang.value, content=notice.content)
+        signed = list_assessments(conn, purpose_key=key)
+        if not signed:
+            return gate.check_document(purpose, setting.site, setting.processor,
+                                       setting.reviewers, (), profile,
+                                       document="assessment", lang=lang.value)
+        latest = signed[-1]
+        return gate.check_document(
+            purpose, setting.site, setting.processor, setting.reviewers,
+            assessment_statements(setting, latest.content, lang.value), profile,
+            document="assessment", lang=lang.value, content=latest.content,
+            signed_by=latest.signed_by)
 
     def _header(self, conn: Connection, at: datetime) -> Header:
         processor = get_processor(conn)

@@ -109,15 +109,16 @@ def _content(conn: Connection, individuals: int) -> dict[str, Any]:
     purposes = list_purposes(conn)
     return {
         "processor": None if processor is None else {
-            "name": processor.name, "contact": processor.contact,
-            "credit_code": processor.credit_code, "province": processor.province},
+            "name": dict(processor.name), "contact": dict(processor.contact),
+            "credit_code": processor.credit_code, "province": dict(processor.province)},
         "individuals_stored": individuals,
         "purposes_and_methods": [
-            {"purpose": p.key, "description": p.description, "modes": sorted(p.modes),
-             "storage_mode": p.storage_mode.value, "site": p.site_key, "status": p.status.value}
+            {"purpose": p.key, "name": dict(p.name), "description": dict(p.description),
+             "modes": sorted(p.modes), "storage_mode": p.storage_mode.value, "site": p.site_key,
+             "status": p.status.value}
             for p in purposes],
         "site_types": sorted({s.site_type.value for s in list_sites(conn)}),
-        "security_measures": None if processor is None else processor.security_measures,
+        "security_measures": None if processor is None else dict(processor.security_measures),
         "processing_rules": {p.key: (n.version if (n := latest_notice(
             conn, purpose_key=p.key)) else None) for p in purposes},
         "impact_assessments": [

@@ -1,4 +1,8 @@
-"""The processor and its capture sites, in the regulation's nouns."""
+"""The processor and its capture sites, in the regulation's nouns.
+
+What a person reads of them (the processor's name, contact, province and declared
+security measures, a site's name) is a :class:`~facegate.texts.Text`, per language.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from enum import StrEnum
 from typing import Final
 
 from ..errors import InvalidArgument
+from ..texts import Text
 
 __all__ = ["PRIVATE_SPACE_TYPES", "Processor", "Site", "SiteType", "check_site_key"]
 
@@ -61,21 +66,23 @@ class Processor:
     """The personal-information processor running the deployment.
 
     Args:
-        name: legal name.
-        contact: how to reach its personal-information contact (shown in notices).
+        name: legal name, per language.
+        contact: how to reach its personal-information contact (shown in notices),
+            per language.
         credit_code: unified social credit code (or the local registration number).
         jurisdiction: key of the jurisdiction profile in force.
         province: where it is located; the filing goes to that province's
-            cyberspace office (CN Art. 15).
-        security_measures: the measures declared in filings (CN Art. 14-15).
+            cyberspace office (CN Art. 15). Per language; empty when not declared.
+        security_measures: the measures declared in filings (CN Art. 14-15), per
+            language; empty when not declared.
     """
 
-    name: str
-    contact: str
+    name: Text
+    contact: Text
     credit_code: str
     jurisdiction: str
-    province: str
-    security_measures: str
+    province: Text
+    security_measures: Text
     registered_at: datetime
 
 
@@ -85,7 +92,7 @@ class Site:
 
     Args:
         key: stable identifier.
-        name: human name.
+        name: what people call it, per language.
         site_type: what kind of place it is.
         public_place: whether the public can enter it.
         capture_zone: the area the cameras cover; required in public places (R13).
@@ -93,7 +100,7 @@ class Site:
     """
 
     key: str
-    name: str
+    name: Text
     site_type: SiteType
     public_place: bool
     capture_zone: str | None

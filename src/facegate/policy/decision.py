@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from ..errors import Error, GrantInvalid, PolicyRefusal, error_class_for_code
 from ..jurisdictions import JurisdictionProfile
+from ..purposes.models import Alternative
 from . import _mint
 
 __all__ = ["Decision", "Grant", "Operation", "Outcome", "Reason", "reason"]
@@ -39,23 +40,30 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a rule refused: the rule id, the error code, and the law behind it."""
+    """Why a rule refused: the rule id, the error code, and the law behind it; ``fields``
+    names what is missing or wrong, one entry each (``purpose description/zh``)."""
 
     rule: str
     code: str
     jurisdiction: str
     article: str
     message: str
+    fields: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "code": self.code, "jurisdiction": self.jurisdiction,
-                "article": self.article, "message": self.message}
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "rule": self.rule, "code": self.code, "jurisdiction": self.jurisdiction,
+            "article": self.article, "message": self.message}
+        if self.fields:
+            out["fields"] = list(self.fields)
+        return out
 
 
-def reason(profile: JurisdictionProfile, rule: str, code: str, message: str) -> Reason:
+def reason(profile: JurisdictionProfile, rule: str, code: str, message: str, *,
+           fields: tuple[str, ...] = ()) -> Reason:
     """A :class:`Reason` citing ``rule`` as ``profile`` enforces it."""
     return Reason(rule=rule, code=code, jurisdiction=profile.key, article=profile.article(rule),
-                  message=message)
+                  message=message, fields=fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +76,7 @@ class Decision:
 
     outcome: Outcome
     reasons: tuple[Reason, ...] = ()
-    alternatives: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
     warnings: tuple[Reason, ...] = ()
 
     @staticmethod
@@ -88,9 +96,12 @@ class Decision:
         cls: type[Error] = error_class_for_code(first.code)
         if not issubclass(cls, PolicyRefusal):
             cls = PolicyRefusal
-        return cls(first.message, details={
+        details: dict[str, object] = {
             "rule": first.rule, "jurisdiction": first.jurisdiction, "article": first.article,
-            "reasons": [r.as_dict() for r in self.reasons]})
+            "reasons": [r.as_dict() for r in self.reasons]}
+        if first.fields:
+            details["fields"] = list(first.fields)
+        return cls(first.message, details=details)
 
     def enforce(self) -> None:
         """Raise :meth:`error` unless the decision allows."""

@@ -9,7 +9,7 @@ assessment deletion) goes through one of the ``check_*`` functions and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ..calibration.models import Calibration
@@ -18,8 +18,10 @@ from ..cameras.models import Camera
 from ..consent.ledger import ConsentState
 from ..errors import InvalidArgument
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
-from ..organisation.models import Site
+from ..organisation.models import Processor, Site
 from ..purposes.models import Assessment, Mode, Purpose
+from ..purposes.statements import ASSESSMENT_FACTS, NOTICE_FACTS, Statement
+from ..texts import Text
 from . import _mint, rules
 from .decision import Decision, Grant, Operation, Outcome, reason
 from .facts import ProcessingRequest
@@ -33,6 +35,7 @@ __all__ = [
     "check_candidate",
     "check_capture",
     "check_consent",
+    "check_document",
     "check_notice",
     "check_purpose",
     "check_site",
@@ -51,10 +54,12 @@ def check(req: ProcessingRequest) -> Decision:
     if req.declined and req.purpose is not None:
         if req.purpose.alternatives:
             return Decision(Outcome.ROUTE_TO_ALTERNATIVE, alternatives=req.purpose.alternatives)
+        mandate = req.purpose.mandate or Text()
+        law = mandate.get("en") or next(iter(mandate.values()), "law")
         return Decision(Outcome.REFUSE, (reason(
             req.profile, "R7", "alternative.unavailable",
             f"purpose {req.purpose.key} has no alternative: face recognition is mandated by "
-            f"{req.purpose.mandate}"),))
+            f"{law}"),))
     return Decision.of(rules.processing_rules(req))
 
 
@@ -140,11 +145,19 @@ def check_purpose(purpose: Purpose, site: Site, profile: JurisdictionProfile) ->
 
 
 def check_activation(purpose: Purpose, site: Site,
-                     notice: Mapping[str, Mapping[str, str]] | None, assessment_current: bool,
+                     notice: Mapping[str, Text] | None, assessment_current: bool,
                      profile: JurisdictionProfile,
                      calibration: Calibration | None = None,
-                     shipped: ShippedCalibration | None = None) -> Decision:
+                     shipped: ShippedCalibration | None = None, *,
+                     processor: Processor | None = None, reviewers: int | None = None,
+                     notice_statements: Sequence[Statement] = (),
+                     assessment_statements: Sequence[Statement] = ()) -> Decision:
     """Whether ``purpose`` may go live (R1, R6, R7, R9, R13, R14, R21).
+
+    Every text people read is in each language the profile requires (R6:
+    ``notice.incomplete``, naming the field and the language); the notice and the
+    current assessment, as generated in each of them (``notice_statements``,
+    ``assessment_statements``), agree with the records (``document.inconsistent``).
 
     An identification purpose needs its own population calibration. A
     verification-only purpose may go live on its own calibration, or on its
@@ -154,8 +167,13 @@ def check_activation(purpose: Purpose, site: Site,
     """
     reasons = (rules.purpose_rules(purpose, site, profile) +
                rules.site_rules(site, profile) +
+               rules.record_language_rules(purpose, site, processor, profile) +
                rules.notice_rules(purpose, notice, profile) +
                rules.assessment_rules(purpose, assessment_current, profile) +
+               rules.statement_rules(purpose, reviewers, notice_statements, profile,
+                                     document="notice", required=NOTICE_FACTS) +
+               rules.statement_rules(purpose, reviewers, assessment_statements, profile,
+                                     document="assessment", required=ASSESSMENT_FACTS) +
                rules.calibration_rules(purpose, calibration, profile))
     if Mode.IDENTIFY in purpose.modes:
         return Decision.of(reasons)
@@ -164,16 +182,50 @@ def check_activation(purpose: Purpose, site: Site,
     return dataclasses.replace(Decision.of(reasons + refusals), warnings=tuple(warnings))
 
 
-def check_notice(purpose: Purpose, content: Mapping[str, Mapping[str, str]] | None,
-                 profile: JurisdictionProfile) -> Decision:
-    """Whether a notice holds every Art. 5 item in every language (R6)."""
-    return Decision.of(rules.notice_rules(purpose, content, profile))
+def check_notice(purpose: Purpose, content: Mapping[str, Text] | None,
+                 profile: JurisdictionProfile, *, reviewers: int | None = None,
+                 statements: Sequence[Statement] = ()) -> Decision:
+    """Whether a notice may be published: its own words in every language (R6), and, as
+    generated with them (``statements``), no paragraph contradicting the records."""
+    return Decision.of(rules.notice_rules(purpose, content, profile) +
+                       rules.statement_rules(purpose, reviewers, statements, profile,
+                                             document="notice"))
 
 
-def check_assessment(content: Mapping[str, str], signed_by: str,
-                     profile: JurisdictionProfile) -> Decision:
-    """Whether an impact assessment holds every required item (R14)."""
-    return Decision.of(rules.assessment_content_rules(content, signed_by, profile))
+def check_assessment(content: Mapping[str, Text], signed_by: str,
+                     profile: JurisdictionProfile, *, purpose: Purpose | None = None,
+                     reviewers: int | None = None,
+                     statements: Sequence[Statement] = ()) -> Decision:
+    """Whether an impact assessment holds every required item in every language (R14),
+    and, as generated with the records (``statements``), contradicts none of them."""
+    reasons = rules.assessment_content_rules(content, signed_by, profile)
+    if purpose is not None:
+        reasons += rules.statement_rules(purpose, reviewers, statements, profile,
+                                         document="assessment")
+    return Decision.of(reasons)
+
+
+def check_document(purpose: Purpose, site: Site, processor: Processor | None,
+                   reviewers: int | None, statements: Sequence[Statement],
+                   profile: JurisdictionProfile, *, document: str, lang: str,
+                   content: Mapping[str, Text] | None = None,
+                   signed_by: str = "") -> Decision:
+    """Whether a document about ``purpose`` (``notice`` or ``assessment``) may be issued in
+    ``lang`` as generated (``statements``): every record text it shows and the deployer's
+    own words (``content``: the published notice's, or the latest assessment's, signed by
+    ``signed_by``) exist in ``lang`` (``notice.incomplete``, ``assessment.missing``); it
+    states each fact of the records as they are and none of its paragraphs contradicts
+    them (R6, R14: ``document.inconsistent``)."""
+    langs = (lang,)
+    reasons = rules.record_language_rules(purpose, site, processor, profile, langs)
+    if document == "notice" and content is not None:
+        reasons += rules.notice_rules(purpose, content, profile, langs)
+    if document == "assessment" and content is not None:
+        reasons += rules.assessment_content_rules(content, signed_by, profile, langs)
+    required = NOTICE_FACTS if document == "notice" else ASSESSMENT_FACTS
+    reasons += rules.statement_rules(purpose, reviewers, statements, profile,
+                                     document=document, required=required)
+    return Decision.of(reasons)
 
 
 def check_assessment_deletion(assessment: Assessment, now: datetime,

@@ -7,7 +7,7 @@ The R-ids are those of ``docs/regulation.md``; ``docs/governed.md`` maps each to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from ..calibration.models import Calibration, is_lfw_population
@@ -15,7 +15,8 @@ from ..calibration.shipped import ShippedCalibration
 from ..cameras.models import Camera
 from ..consent.ledger import ConsentState
 from ..jurisdictions import ConsentMethod, JurisdictionProfile
-from ..organisation.models import PRIVATE_SPACE_TYPES, Site
+from ..organisation.models import PRIVATE_SPACE_TYPES, Processor, Site
+from ..purposes.claims import claims_of, retention_matches
 from ..purposes.models import (
     Assessment,
     Mode,
@@ -25,6 +26,8 @@ from ..purposes.models import (
     missing_assessment_items,
     missing_notice_items,
 )
+from ..purposes.statements import Statement
+from ..texts import Text, days
 from .decision import Operation, Reason, reason
 from .facts import ProcessingRequest
 
@@ -39,7 +42,9 @@ __all__ = [
     "notice_rules",
     "processing_rules",
     "purpose_rules",
+    "record_language_rules",
     "site_rules",
+    "statement_rules",
     "stream_rules",
     "verification_calibration_rules",
 ]
@@ -122,7 +127,7 @@ def stream_rules(camera: Camera, site: Site, requests: list[ProcessingRequest],
 
 def alternative_rules(purpose: Purpose, profile: JurisdictionProfile) -> list[Reason]:
     """R7: a non-face alternative, or the law that mandates face recognition."""
-    if not profile.applies("R7") or purpose.alternatives or (purpose.mandate or "").strip():
+    if not profile.applies("R7") or purpose.alternatives or purpose.mandate:
         return []
     return [reason(profile, "R7", "alternative.missing",
                    f"purpose {purpose.key} offers no non-biometric alternative; add one, or "
@@ -132,7 +137,7 @@ def alternative_rules(purpose: Purpose, profile: JurisdictionProfile) -> list[Re
 def purpose_rules(purpose: Purpose, site: Site, profile: JurisdictionProfile) -> list[Reason]:
     """What a purpose must declare to be registered: R1, R7, R9, R13."""
     out: list[Reason] = []
-    if not purpose.necessity.strip():
+    if not purpose.necessity:
         out.append(reason(profile, "R1", "purpose.incomplete",
                           f"purpose {purpose.key} must state why face recognition is necessary"))
     if not purpose.modes:
@@ -152,18 +157,55 @@ def purpose_rules(purpose: Purpose, site: Site, profile: JurisdictionProfile) ->
     return out
 
 
-def notice_rules(purpose: Purpose, notice: Mapping[str, Mapping[str, str]] | None,
-                 profile: JurisdictionProfile) -> list[Reason]:
-    """R6: a notice holding every Art. 5 item, in Chinese and English."""
+def record_language_rules(purpose: Purpose, site: Site, processor: Processor | None,
+                          profile: JurisdictionProfile,
+                          languages: tuple[str, ...] | None = None) -> list[Reason]:
+    """R6: every text of the records a notice is generated from (the purpose's name,
+    description, necessity, legal basis, alternatives or mandate; the site's name; the
+    processor's name, contact and, where declared, province and security measures) in
+    every language the profile requires (or ``languages``: a document's own). The
+    message names each field and language."""
+    if not profile.applies("R6"):
+        return []
+    langs = languages or profile.languages
+    fields: list[tuple[str, Text | None]] = [
+        ("purpose name", purpose.name), ("purpose description", purpose.description),
+        ("purpose necessity", purpose.necessity), ("purpose legal_basis", purpose.legal_basis),
+        *((f"alternative {a.key}", a.name) for a in purpose.alternatives),
+        (f"site {site.key} name", site.name)]
+    if not purpose.alternatives and purpose.mandate:
+        fields.append(("purpose mandate", purpose.mandate))
+    if processor is not None:
+        fields += [("processor name", processor.name), ("processor contact", processor.contact)]
+        fields += [(f"processor {name}", words) for name, words in (
+            ("province", processor.province), ("security_measures", processor.security_measures))
+            if words]
+    missing = [f"{label}/{lang}" for label, words in fields
+               for lang in (words or Text()).missing(langs)]
+    if not missing:
+        return []
+    return [reason(profile, "R6", "notice.incomplete",
+                   f"purpose {purpose.key} cannot be shown to people in every language it "
+                   f"needs ({', '.join(langs)}); missing: {', '.join(missing)}",
+                   fields=tuple(missing))]
+
+
+def notice_rules(purpose: Purpose, notice: Mapping[str, Text] | None,
+                 profile: JurisdictionProfile,
+                 languages: tuple[str, ...] | None = None) -> list[Reason]:
+    """R6: a published notice, whose own words are in every language the profile requires
+    (the items the records cannot state, like accessibility, always; any other item the
+    deployer adds to, in each language)."""
     if not profile.applies("R6"):
         return []
     if notice is None:
         return [reason(profile, "R6", "notice.incomplete",
                        f"purpose {purpose.key} has no notice; publish one first")]
-    missing = missing_notice_items(notice)
+    missing = missing_notice_items(notice, languages or profile.languages)
     if missing:
         return [reason(profile, "R6", "notice.incomplete",
-                       f"the notice of {purpose.key} lacks: {', '.join(missing)}")]
+                       f"the notice of {purpose.key} lacks: {', '.join(missing)}",
+                       fields=tuple(missing))]
     return []
 
 
@@ -177,16 +219,127 @@ def assessment_rules(purpose: Purpose, current: bool,
                    "needed before processing (and after any change of purpose or method)")]
 
 
-def assessment_content_rules(content: Mapping[str, str], signed_by: str,
-                             profile: JurisdictionProfile) -> list[Reason]:
-    """R14: every PIPL 56 item plus alternatives, and a signature."""
-    missing = missing_assessment_items(content)
+def assessment_content_rules(content: Mapping[str, Text], signed_by: str,
+                             profile: JurisdictionProfile,
+                             languages: tuple[str, ...] | None = None) -> list[Reason]:
+    """R14: every PIPL 56 item plus alternatives, in every language the profile requires
+    (or ``languages``: a document's own), and a signature."""
+    missing = missing_assessment_items(content, languages or profile.languages)
     if not signed_by.strip():
         missing.append("signed_by")
     if not profile.applies("R14") or not missing:
         return []
     return [reason(profile, "R14", "assessment.missing",
-                   f"the impact assessment lacks: {', '.join(missing)}")]
+                   f"the impact assessment lacks: {', '.join(missing)}", fields=tuple(missing))]
+
+
+#: The items whose paragraphs describe the processing method as a whole.
+_METHOD_ITEMS = frozenset({"purpose_and_method", "lawful_legitimate_necessary"})
+
+
+def _mode_words(modes: frozenset[Mode]) -> str:
+    return " and ".join({"verify": "1:1 verification", "identify": "1:N identification"}[m]
+                        for m in sorted(modes)) or "no comparison"
+
+
+def _paragraph_problems(s: Statement, purpose: Purpose, reviewers: int | None,
+                        visitors: bool) -> list[str]:
+    """What one paragraph states that the records contradict."""
+    c = claims_of(s.text)
+    out: list[str] = []
+    if c.modes - purpose.modes:
+        out.append(f"it names {_mode_words(c.modes - purpose.modes)}, which the purpose does "
+                   f"not do (it does {_mode_words(purpose.modes)})")
+    elif s.item in _METHOD_ITEMS and c.modes and c.modes != purpose.modes:
+        out.append(f"it describes the method as {_mode_words(c.modes)}; the purpose does "
+                   f"{_mode_words(purpose.modes)}")
+    elif c.exclusive_modes is not None and c.exclusive_modes != purpose.modes:
+        out.append(f"it says the method is only {_mode_words(c.exclusive_modes)}; the purpose "
+                   f"does {_mode_words(purpose.modes)}")
+    for low, high in c.durations:
+        if not retention_matches(purpose.retention_days, (low, high)):
+            stated = days(low, "en") if low == high else f"{low}-{high} days"
+            out.append(f"it states a retention of {stated}; templates are kept "
+                       f"{days(purpose.retention_days, 'en')}")
+    for place in sorted(c.storage - {purpose.storage_mode}):
+        out.append(f"it says templates are stored {'centrally' if place == 'central' else 'on the device'}; "  # noqa: E501
+                   f"the purpose's storage is {purpose.storage_mode.value}")
+    reviewed = reviewers is not None and Mode.IDENTIFY in purpose.modes
+    if c.review is True and not reviewed:
+        out.append("it says hits are reviewed by a person; no review is configured for the "
+                   "purpose")
+    if c.review is False and reviewed:
+        out.append(f"it says hits are not reviewed; each waits for {reviewers} reviewer(s)")
+    for n in c.reviewers:
+        if n != reviewers:
+            out.append(f"it names {n} reviewer(s); the purpose's hits wait for "
+                       f"{reviewers if reviewed else 'none'}")
+    if visitors and c.command:
+        out.append("it tells the reader to run a command; what a visitor is told to do must "
+                   "be possible at the kiosk or at an address")
+    return out
+
+
+def _coverage_problems(facts: Mapping[str, Statement], required: Sequence[str],
+                       purpose: Purpose, reviewers: int | None) -> list[str]:
+    """What the generated paragraphs must state and do not."""
+    out = [f"it does not state the purpose's {fact}" for fact in required if fact not in facts]
+    method = facts.get("method")
+    if method is not None:
+        c = claims_of(method.text)
+        if c.modes != purpose.modes:
+            out.append(f"its method states {_mode_words(c.modes)}; the purpose does "
+                       f"{_mode_words(purpose.modes)}")
+        reviewed = reviewers is not None
+        if Mode.IDENTIFY in purpose.modes and c.review is not reviewed:
+            out.append("its method does not say whether hits are reviewed by a person")
+    retention = facts.get("retention")
+    if retention is not None and not any(retention_matches(purpose.retention_days, d)
+                                         for d in claims_of(retention.text).durations):
+        out.append(f"its retention does not state {days(purpose.retention_days, 'en')}")
+    storage = facts.get("storage")
+    if storage is not None and claims_of(storage.text).storage != {purpose.storage_mode}:
+        out.append(f"its storage does not state {purpose.storage_mode.value} storage alone")
+    offered = facts.get("alternatives")
+    if offered is not None:
+        names = [a.name.get(offered.lang, "") for a in purpose.alternatives]
+        if not purpose.alternatives and purpose.mandate:
+            names = [purpose.mandate.get(offered.lang, "")]
+        absent = [n or "(no words)" for n in names if not n or n not in offered.text]
+        if absent:
+            out.append(f"its alternatives do not name {', '.join(absent)}")
+    return out
+
+
+def statement_rules(purpose: Purpose, reviewers: int | None,
+                    statements: Sequence[Statement], profile: JurisdictionProfile, *,
+                    document: str, required: Sequence[str] = ()) -> list[Reason]:
+    """R6 (a notice), R14 (an impact assessment): no paragraph of ``document`` contradicts
+    the purpose's records (its modes, the review of its hits, its retention, its storage
+    place; a notice tells a visitor to do nothing they cannot do at the kiosk or at an
+    address), and its generated paragraphs state each fact of ``required`` as the
+    records have it. ``reviewers``: how many reviewers confirm each identification hit,
+    ``None`` when review is not configured. The message names the item, the language and
+    what disagrees."""
+    rule = "R6" if document == "notice" else "R14"
+    if not profile.applies(rule):
+        return []
+    visitors = document == "notice"
+    problems: list[str] = []
+    for s in statements:
+        source = "generated from the records" if s.fact else "written"
+        problems += [f"the {document}'s {s.item} ({s.lang}, {source}): {p}"
+                     for p in _paragraph_problems(s, purpose, reviewers, visitors)]
+    for lang in sorted({s.lang for s in statements}):
+        facts = {s.fact: s for s in statements if s.lang == lang and s.fact}
+        problems += [f"the {document} ({lang}): {p}"
+                     for p in _coverage_problems(facts, required, purpose, reviewers)]
+    if not problems:
+        return []
+    return [reason(profile, rule, "document.inconsistent",
+                   f"the {document} of {purpose.key} does not agree with its records: "
+                   f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                       else ""), fields=tuple(problems))]
 
 
 def assessment_deletion_rules(assessment: Assessment, now: datetime,

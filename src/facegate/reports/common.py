@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..texts import Text
 from .facts import Header
 from .labels import LABELS, text
 from .models import Lang, ReportKind, ReportModel, Section
 
-__all__ = ["model", "processor_rows", "profile_title", "yes_no"]
+__all__ = ["model", "processor_rows", "profile_title", "say", "yes_no"]
+
+
+def say(words: Text | None, lang: Lang) -> str:
+    """A record's words in ``lang``. A language the record lacks reads as "not written in
+    this language", never as another language's words (a purpose's own documents are
+    refused before that, ``notice.incomplete``)."""
+    if words is None:
+        return ""
+    found = words.get(lang.value, "")
+    return found or (text(lang, "lang.missing") if words else "")
 
 
 def model(header: Header, kind: ReportKind, lang: Lang, sections: Iterable[Section], *,
@@ -16,7 +27,7 @@ def model(header: Header, kind: ReportKind, lang: Lang, sections: Iterable[Secti
     """A document of ``kind`` from ``header``'s processor, at ``header``'s audit position."""
     return ReportModel(
         kind=kind, lang=lang, title=text(lang, f"title.{kind.value}"), subtitle=subtitle,
-        processor=header.processor.name, profile=profile_title(header, lang),
+        processor=say(header.processor.name, lang), profile=profile_title(header, lang),
         generated_at=header.generated_at, audit_seq=header.audit_seq,
         sections=tuple(sections), references=text(lang, f"ref.{kind.value}"))
 
@@ -32,11 +43,12 @@ def profile_title(header: Header, lang: Lang) -> str:
 def processor_rows(header: Header, lang: Lang) -> tuple[tuple[str, str], ...]:
     """The processor's name, contact, credit code, location and declared security measures."""
     p = header.processor
-    return ((text(lang, "processor.name"), p.name),
-            (text(lang, "processor.contact"), p.contact),
+    return ((text(lang, "processor.name"), say(p.name, lang)),
+            (text(lang, "processor.contact"), say(p.contact, lang)),
             (text(lang, "processor.credit_code"), p.credit_code),
-            (text(lang, "processor.province"), p.province or text(lang, "none")),
-            (text(lang, "processor.security"), p.security_measures or text(lang, "none")))
+            (text(lang, "processor.province"), say(p.province, lang) or text(lang, "none")),
+            (text(lang, "processor.security"),
+             say(p.security_measures, lang) or text(lang, "none")))
 
 
 def yes_no(lang: Lang, value: bool) -> str:

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from ..purposes.models import NOTICE_ITEMS, Assessment
-from .common import model, processor_rows, yes_no
+from ..purposes.statements import Setting, Statement, assessment_statements, notice_statements
+from .common import model, processor_rows, say, yes_no
 from .det import det_svg
 from .facts import Header, PurposeRecords
 from .formats import fmt_date, fmt_int, fmt_rate, fmt_share, fmt_time, value_label
@@ -25,7 +26,17 @@ from .models import (
     Table,
 )
 
-__all__ = ["build_notice", "build_pia", "calibration_in_force", "usage_counts"]
+__all__ = ["build_notice", "build_pia", "calibration_in_force", "setting_of", "usage_counts"]
+
+
+def setting_of(header: Header, r: PurposeRecords) -> Setting:
+    """The records the purpose's notice and assessment paragraphs are generated from."""
+    return Setting(purpose=r.purpose, site=r.site, processor=header.processor,
+                   reviewers=header.profile.reviewers_required if r.review_configured else None)
+
+
+def _paragraphs(statements: tuple[Statement, ...], item: str) -> str:
+    return "\n".join(s.text for s in statements if s.item == item)
 
 
 def _modes(r: PurposeRecords, lang: Lang) -> str:
@@ -33,8 +44,8 @@ def _modes(r: PurposeRecords, lang: Lang) -> str:
         else "; ".join(value_label(lang, m) for m in sorted(r.purpose.modes))
 
 
-def _subtitle(r: PurposeRecords) -> str:
-    return f"{r.purpose.description} · {r.purpose.key}"
+def _subtitle(r: PurposeRecords, lang: Lang) -> str:
+    return f"{say(r.purpose.name, lang)} · {r.purpose.key}"
 
 
 def _purpose_rows(r: PurposeRecords, lang: Lang) -> list[tuple[str, str]]:
@@ -42,14 +53,16 @@ def _purpose_rows(r: PurposeRecords, lang: Lang) -> list[tuple[str, str]]:
     sep = "；" if lang is Lang.ZH else "; "
     return [
         (text(lang, "purpose.key"), p.key),
-        (text(lang, "purpose.description"), p.description),
-        (text(lang, "purpose.site"), f"{r.site.name} ({value_label(lang, r.site.site_type)})"),
+        (text(lang, "purpose.name"), say(p.name, lang)),
+        (text(lang, "purpose.description"), say(p.description, lang)),
+        (text(lang, "purpose.site"),
+         f"{say(r.site.name, lang)} ({value_label(lang, r.site.site_type)})"),
         (text(lang, "purpose.modes"), _modes(r, lang)),
         (text(lang, "purpose.retention"), text(lang, "days", n=fmt_int(p.retention_days))),
         (text(lang, "purpose.storage"), value_label(lang, p.storage_mode)),
         (text(lang, "purpose.liveness"), yes_no(lang, p.liveness_required)),
-        (text(lang, "purpose.alternatives"), sep.join(p.alternatives) or
-         (p.mandate or text(lang, "none"))),
+        (text(lang, "purpose.alternatives"), sep.join(say(a.name, lang) for a in p.alternatives)
+         or (say(p.mandate, lang) or text(lang, "none"))),
     ]
 
 
@@ -68,8 +81,10 @@ def calibration_in_force(r: PurposeRecords, lang: Lang) -> str:
 
 
 def build_notice(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
-    """The notice shown before consent, with the purpose's facts from the books and the
-    calibration its decisions rest on."""
+    """The notice shown before consent: the purpose's facts from the books, the calibration
+    its decisions rest on, and each Art. 5 item as generated from the records with the
+    published notice's own words after it
+    (:func:`facegate.purposes.statements.notice_statements`)."""
     glance = [*_purpose_rows(r, lang),
               (text(lang, "purpose.population"), r.purpose.population),
               (text(lang, "purpose.calibration"), calibration_in_force(r, lang))]
@@ -77,23 +92,20 @@ def build_notice(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
     if r.notice is None:
         sections.append(Section(text(lang, "notice.facts"),
                                 (KeyValues(tuple(glance)), Paragraph(text(lang, "notice.absent")))))
-        return model(header, ReportKind.NOTICE, lang, sections, subtitle=_subtitle(r))
+        return model(header, ReportKind.NOTICE, lang, sections, subtitle=_subtitle(r, lang))
+    statements = notice_statements(setting_of(header, r), r.notice.content, lang.value)
     glance += [(text(lang, "notice.version"), str(r.notice.version)),
                (text(lang, "notice.published"), fmt_time(lang, r.notice.published_at))]
     sections.append(Section(text(lang, "notice.facts"), (KeyValues(tuple(glance)),)))
-    items = tuple((text(lang, f"notice.{item}"), str(r.notice.content[item][lang.value]))
+    items = tuple((text(lang, f"notice.{item}"), _paragraphs(statements, item))
                   for item in NOTICE_ITEMS)
     sections.append(Section(text(lang, "notice.items"), (KeyValues(items),)))
-    choices: list[Block] = []
+    choices: list[Block] = [Paragraph(_paragraphs(statements, "alternatives"))]
     if r.purpose.alternatives:
-        choices += [Paragraph(text(lang, "notice.decline")),
-                    Table(columns=(text(lang, "purpose.alternatives"),),
-                          rows=tuple((a,) for a in r.purpose.alternatives))]
-    elif r.purpose.mandate:
-        choices.append(KeyValues(((text(lang, "purpose.mandate"), r.purpose.mandate),)))
-    choices.append(Paragraph(text(lang, "notice.withdraw")))
+        choices.append(Table(columns=(text(lang, "purpose.alternatives"),),
+                             rows=tuple((say(a.name, lang),) for a in r.purpose.alternatives)))
     sections.append(Section(text(lang, "purpose.alternatives"), tuple(choices)))
-    return model(header, ReportKind.NOTICE, lang, sections, subtitle=_subtitle(r))
+    return model(header, ReportKind.NOTICE, lang, sections, subtitle=_subtitle(r, lang))
 
 
 def usage_counts(r: PurposeRecords) -> dict[str, int]:
@@ -129,12 +141,13 @@ def _assessment_blocks(r: PurposeRecords, lang: Lang, latest: Assessment | None,
     return tuple(blocks)
 
 
-def _said(latest: Assessment | None, item: str, lang: Lang) -> list[Block]:
-    if latest is None or not str(latest.content.get(item, "")).strip():
-        return []
+def _said(statements: tuple[Statement, ...], item: str, lang: Lang) -> list[Block]:
+    """An assessment item: the paragraphs generated from the records, then the signed
+    statement."""
     colon = "：" if lang is Lang.ZH else ": "
-    return [Paragraph(f"{text(lang, 'pia.assessor_text')}{colon}{latest.content[item]}",
-                      statement=True)]
+    return [Paragraph(s.text) if s.fact else
+            Paragraph(f"{text(lang, 'pia.assessor_text')}{colon}{s.text}", statement=True)
+            for s in statements if s.item == item]
 
 
 def _calibration_blocks(r: PurposeRecords, lang: Lang) -> tuple[Block, ...]:
@@ -199,6 +212,8 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
     records show (usage, calibration, retention, storage, audit)."""
     profile = header.profile
     latest = r.assessments[-1] if r.assessments else None
+    said = () if latest is None else assessment_statements(setting_of(header, r),
+                                                           latest.content, lang.value)
     p = r.purpose
     use = usage_counts(r)
     checks = use["verify"] + use["identify"] + use["alt_verified"] + use["alt_not_verified"]
@@ -212,22 +227,22 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
     sections = [
         Section(text(lang, "pia.scope"), (
             KeyValues((*_purpose_rows(r, lang),
-                       (text(lang, "purpose.legal_basis"), p.legal_basis),
+                       (text(lang, "purpose.legal_basis"), say(p.legal_basis, lang)),
                        (text(lang, "purpose.status"), value_label(lang, p.status)))),
             KeyValues(processor_rows(header, lang)))),
         Section(text(lang, "pia.assessment"),
                 _assessment_blocks(r, lang, latest, profile.assessment_keep_days)),
         Section(text(lang, "pia.lawful"), (
-            *_said(latest, "lawful_legitimate_necessary", lang),
-            KeyValues(((text(lang, "purpose.legal_basis"), p.legal_basis),
-                       (text(lang, "purpose.necessity"), p.necessity),
+            *_said(said, "lawful_legitimate_necessary", lang),
+            KeyValues(((text(lang, "purpose.legal_basis"), say(p.legal_basis, lang)),
+                       (text(lang, "purpose.necessity"), say(p.necessity, lang)),
                        (text(lang, "purpose.modes"), _modes(r, lang)))))),
         Section(text(lang, "pia.rights"), (
-            KeyValues(tuple((text(lang, f"pia.{k}"), str(latest.content.get(k, "")))
+            KeyValues(tuple((text(lang, f"pia.{k}"), _paragraphs(said, k))
                             for k in ("rights_impact", "security_risks")))
             if latest else Paragraph(text(lang, "pia.none")),)),
         Section(text(lang, "pia.measures"), (
-            *_said(latest, "protection_measures", lang),
+            *_said(said, "protection_measures", lang),
             KeyValues((
                 (text(lang, "pia.encryption"), text(lang, "pia.encryption.value")),
                 (text(lang, "pia.images"), text(lang, "pia.images.value")),
@@ -238,10 +253,11 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
                 (text(lang, "pia.refusals"), fmt_int(use["refusal"])),
                 (text(lang, "audit.chain"), chain))))),
         Section(text(lang, "pia.alternatives"), (
-            *_said(latest, "alternatives_considered", lang),
+            *_said(said, "alternatives_considered", lang),
             KeyValues(((text(lang, "purpose.alternatives"),
-                        ("；" if lang is Lang.ZH else "; ").join(p.alternatives)
-                        or (p.mandate or text(lang, "none"))),)),
+                        ("；" if lang is Lang.ZH else "; ").join(
+                            say(a.name, lang) for a in p.alternatives)
+                        or (say(p.mandate, lang) or text(lang, "none"))),)),
             Table(columns=(text(lang, "usage.method"), text(lang, "usage.count"),
                            text(lang, "usage.share")),
                   rows=(
@@ -282,4 +298,4 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
              if r.review_configured else text(lang, "audit.review_off")),
             (text(lang, "audit.reviewers_required"), str(profile.reviewers_required)))),)),
     ]
-    return model(header, ReportKind.PIA, lang, sections, subtitle=_subtitle(r))
+    return model(header, ReportKind.PIA, lang, sections, subtitle=_subtitle(r, lang))

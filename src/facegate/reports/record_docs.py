@@ -10,8 +10,10 @@ from datetime import date
 from typing import Any
 
 from ..audit.trail import AuditEvent
+from ..errors import InvalidArgument
 from ..purposes.models import Purpose
-from .common import model, processor_rows, yes_no
+from ..texts import Text
+from .common import model, processor_rows, say, yes_no
 from .facts import ChainStatus, FilingEntry, Header, SummaryRecords
 from .formats import fmt_date, fmt_int, fmt_share, fmt_time, value_label
 from .labels import text
@@ -33,6 +35,15 @@ def chain_text(chain: ChainStatus, lang: Lang) -> str:
 
 # -- filing ---------------------------------------------------------------------------
 
+def _filed(value: object, lang: Lang) -> str:
+    """A text captured in a filing record: words per language (or, in a record captured
+    before texts were kept per language, one string)."""
+    try:
+        return say(Text.of(value), lang)
+    except InvalidArgument:
+        return str(value)
+
+
 def _filing_record_blocks(entry: FilingEntry, lang: Lang, working_days: int) -> list[Section]:
     content = entry.content
     basic = content.get("processor") or {}
@@ -45,18 +56,18 @@ def _filing_record_blocks(entry: FilingEntry, lang: Lang, working_days: int) -> 
         (text(lang, "filing.reason"), entry.reason))),))]
     if basic:
         sections.append(Section(text(lang, "filing.basic"), (KeyValues((
-            (text(lang, "processor.name"), str(basic.get("name", ""))),
-            (text(lang, "processor.contact"), str(basic.get("contact", ""))),
+            (text(lang, "processor.name"), _filed(basic.get("name"), lang)),
+            (text(lang, "processor.contact"), _filed(basic.get("contact"), lang)),
             (text(lang, "processor.credit_code"), str(basic.get("credit_code", ""))),
-            (text(lang, "processor.province"), str(basic.get("province", ""))),
+            (text(lang, "processor.province"), _filed(basic.get("province"), lang)),
             (text(lang, "processor.security"),
-             str(content.get("security_measures") or text(lang, "none"))))),)))
+             _filed(content.get("security_measures"), lang) or text(lang, "none")))),)))
     purposes: Sequence[Mapping[str, Any]] = content.get("purposes_and_methods", [])
     sections.append(Section(text(lang, "filing.purposes"), (Table(
         columns=(text(lang, "col.purpose"), text(lang, "purpose.description"),
                  text(lang, "purpose.modes"), text(lang, "purpose.storage"),
                  text(lang, "col.site"), text(lang, "col.status")),
-        rows=tuple((str(p["purpose"]), str(p["description"]),
+        rows=tuple((str(p["purpose"]), _filed(p.get("description"), lang),
                     ("；" if lang is Lang.ZH else "; ").join(
                         value_label(lang, m) for m in p["modes"]),
                     value_label(lang, str(p["storage_mode"])), str(p["site"]),
@@ -84,7 +95,7 @@ def build_filing(header: Header, *, individuals: int, warning_at: int | None,
     and every change record after it; or, before the threshold, where the count stands."""
     profile = header.profile
     filing = next((r for r in records if r.kind == "filing"), None)
-    province = header.processor.province or "—"
+    province = say(header.processor.province, lang) or "—"
     status: list[tuple[str, str]] = [
         (text(lang, "filing.authority"), text(lang, "filing.authority.value", province=province)),
         (text(lang, "filing.individuals"), fmt_int(individuals)),
@@ -113,7 +124,8 @@ def build_filing(header: Header, *, individuals: int, warning_at: int | None,
         sections.append(Section(text(lang, "filing.materials"),
                                 (Paragraph(text(lang, "filing.materials.list")),)))
     return model(header, ReportKind.FILING, lang, sections,
-                 subtitle=f"{header.processor.name} · {header.processor.credit_code}")
+                 subtitle=f"{say(header.processor.name, lang)} · "
+                          f"{header.processor.credit_code}")
 
 
 # -- access ---------------------------------------------------------------------------
@@ -223,7 +235,7 @@ def build_summary(header: Header, s: SummaryRecords, lang: Lang) -> ReportModel:
         c = per.get(p.key, Counter())
         totals.update({k: c[k] for k in ops})
         site = s.sites.get(p.site_key)
-        op_rows.append((p.key, site.name if site else p.site_key,
+        op_rows.append((p.key, say(site.name, lang) if site else p.site_key,
                         *(fmt_int(c[k]) for k in ops)))
     op_rows.append((text(lang, "sum.total"), "", *(fmt_int(totals[k]) for k in ops)))
     refusals = Counter((e.rule or "—", e.outcome) for e in s.events if e.name == "refusal")
@@ -283,7 +295,7 @@ def build_summary(header: Header, s: SummaryRecords, lang: Lang) -> ReportModel:
 # -- BIPA retention and destruction policy ----------------------------------------------
 
 def build_retention_policy(header: Header, *, purposes: Sequence[Purpose],
-                           site_names: Mapping[str, str], last_sweep: AuditEvent | None,
+                           site_names: Mapping[str, Text], last_sweep: AuditEvent | None,
                            templates: int, lang: Lang) -> ReportModel:
     """The public written policy BIPA 15(a) asks for, from the purposes' declared retention."""
     profile = header.profile
@@ -297,13 +309,15 @@ def build_retention_policy(header: Header, *, purposes: Sequence[Purpose],
 
     sections = [
         Section(text(lang, "rp.about"), (
-            Paragraph(text(lang, "rp.intro", processor=header.processor.name)),
+            Paragraph(text(lang, "rp.intro", processor=say(header.processor.name, lang))),
             KeyValues(processor_rows(header, lang)[:2]))),
         Section(text(lang, "rp.schedule"), (Table(
             columns=(text(lang, "col.purpose"), text(lang, "purpose.description"),
                      text(lang, "col.site"), text(lang, "purpose.retention"),
                      text(lang, "purpose.storage")),
-            rows=tuple((p.key, p.description, site_names.get(p.site_key, p.site_key), days(p),
+            rows=tuple((p.key, say(p.description, lang),
+                        say(site_names[p.site_key], lang) if p.site_key in site_names
+                        else p.site_key, days(p),
                         value_label(lang, p.storage_mode)) for p in purposes),
             empty=text(lang, "none")),)),
         Section(text(lang, "rp.destruction"), (Paragraph(text(lang, "rp.destruction.text")),)),

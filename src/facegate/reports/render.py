@@ -13,7 +13,8 @@ import logging
 import warnings
 from typing import Any, Final
 
-from ..errors import ReportRendererMissing
+from ..errors import ReportFontMissing, ReportRendererMissing
+from .fonts import missing_characters
 from .formats import fmt_time
 from .labels import text
 from .models import Document, Format, ReportModel, content_hash
@@ -83,7 +84,20 @@ def render_html(report: ReportModel) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """The PDF of an HTML page from :func:`render_html`."""
+    """The PDF of an HTML page from :func:`render_html`.
+
+    Raises:
+        ReportFontMissing: a character of the page has no installed font (a Chinese
+            document without a CJK font): it would print as an empty box.
+        ReportRendererMissing: weasyprint is not installed.
+    """
+    missing = missing_characters(html)
+    if missing:
+        raise ReportFontMissing(
+            f"no installed font has {len(missing)} of the document's characters "
+            f"({''.join(missing[:12])}...); a PDF would show empty boxes. Install a CJK font: "
+            "apt-get install fonts-noto-cjk (demo.sh does when it can)",
+            details={"missing": missing[:40], "count": len(missing)})
     from PIL import ImageFile
 
     # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported, which

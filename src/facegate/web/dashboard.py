@@ -11,6 +11,7 @@ incomplete; the refusal is shown with its rule.
 from __future__ import annotations
 
 from functools import partial
+from itertools import zip_longest
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +28,7 @@ from ..purposes.models import (
     missing_assessment_items,
     missing_notice_items,
 )
+from ..texts import Text
 from . import sessions
 from .auth import see_other, signed_in
 from .i18n import ITEM_HEADINGS
@@ -180,13 +182,20 @@ async def new_purpose(request: Request) -> Response:
         days = int(form.get("retention_days") or "0")
     except ValueError:
         days = 0
-    alternatives = [a.strip() for a in form.get("alternatives", "").splitlines() if a.strip()]
+    zh_lines, en_lines = ([a.strip() for a in form.get(f"alternatives.{lang}", "").splitlines()
+                           if a.strip()] for lang in ("zh", "en"))
+    alternatives = [{"key": en or zh, "name": {"zh": zh, "en": en}}
+                    for zh, en in zip_longest(zh_lines, en_lines, fillvalue="")]
+
+    def words(field: str) -> dict[str, str]:
+        return {lang: form.get(f"{field}.{lang}", "").strip() for lang in NOTICE_LANGUAGES}
+
     try:
         p = service_of(request).call(lambda d: d.register_purpose(
             key=form.get("key", "").strip(), site=form.get("site", ""),
-            description=form.get("description", "").strip(),
-            necessity=form.get("necessity", "").strip(),
-            legal_basis=form.get("legal_basis", "").strip(), modes=modes or ["verify"],
+            name=words("name"), description=words("description"),
+            necessity=words("necessity"), legal_basis=words("legal_basis"),
+            modes=modes or ["verify"],
             alternatives=alternatives, retention_days=days,
             liveness_required=form.get("liveness_required") == "on", operator=key.principal))
     except Error as exc:
@@ -225,11 +234,12 @@ async def publish_notice(request: Request, purpose: str) -> Response:
 @router.post("/purposes/{purpose}/assessment")
 async def sign_assessment(request: Request, purpose: str) -> Response:
     """Record the signed impact assessment (R14)."""
-    async with request.form(max_fields=20) as data:
+    async with request.form(max_fields=32) as data:
         form = {k: str(v) for k, v in data.multi_items() if isinstance(v, str)}
     sessions.check_form(request, str(form.get("csrf", "")))
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
-    content = {item: form.get(item, "").strip() for item in ASSESSMENT_ITEMS}
+    content = {item: Text.of({lang: form.get(f"{item}.{lang}", "").strip()
+                              for lang in NOTICE_LANGUAGES}) for item in ASSESSMENT_ITEMS}
     missing = missing_assessment_items(content)
     try:
         service_of(request).call(lambda d: d.sign_assessment(

@@ -66,6 +66,7 @@ def kiosk_page(request: Request, template: str, purpose: str, **context: Any) ->
     service = service_of(request)
     return render(request, template, purpose=service.call(lambda d: d.purpose(purpose)),
                   notice=service.call(lambda d: d.notice(purpose)),
+                  said=service.call(lambda d: d.notice_text(purpose)),
                   processor=service.call(lambda d: d.processor()), headings=ITEM_HEADINGS,
                   languages=LANGUAGES, bands=_AGE_BANDS, idle_seconds=IDLE_SECONDS, **context)
 
@@ -143,7 +144,7 @@ def choose(request: Request, choice: Annotated[str, Form(max_length=20)],
     route = service_of(request).call(lambda d: d.decline(
         purpose=purpose, subject=subject, operator=key.principal))
     visit.clear()
-    visit.update(step="alternative", alternatives=list(route.alternatives))
+    visit.update(step="alternative", alternatives=[a.key for a in route.alternatives])
     return see_other(request, "/kiosk/alternative")
 
 

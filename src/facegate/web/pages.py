@@ -14,10 +14,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..texts import Text, days
 from . import sessions
 from .i18n import text
 
-__all__ = ["PAGE_CSP", "render"]
+__all__ = ["PAGE_CSP", "render", "say"]
 
 #: The Content-Security-Policy of every HTML page.
 PAGE_CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -32,7 +33,18 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.globals["t"] = text
+    env.globals["say"] = say
+    env.globals["days"] = days
     return env
+
+
+def say(words: Text | None, lang: str) -> str:
+    """A record's words in ``lang`` (a purpose people are shown is active, so it has every
+    language its profile requires); a staff page showing a draft that lacks ``lang`` shows
+    the words it has."""
+    if not words:
+        return ""
+    return words.get(lang) or next(iter(words.values()))
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
