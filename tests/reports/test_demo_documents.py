@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,7 +184,11 @@ def test_each_chinese_pdf_draws_every_character_with_a_real_glyph(
     (tmp_path / "doc.pdf").write_bytes(doc.content)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "doc.pdf"), "-"],
                           capture_output=True, text=True, timeout=60, check=True).stdout
-    wanted = {ch for ch in document(d, kind, "zh", subject) if not ch.isspace()}
+    # Compared with a second rendering of the same records: its generation time, audit
+    # position and content hash differ from the PDF's, so a hex digit may be in one and
+    # not the other; every other character must be in the PDF.
+    wanted = {ch for ch in document(d, kind, "zh", subject)
+              if not ch.isspace() and ch not in string.hexdigits}
     assert wanted - set(text) == set()
 
 
