@@ -35,8 +35,6 @@ units and the load average are printed with the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -56,6 +54,7 @@ from facegate.cameras.pipeline import DecisionRecord, Outcome, PipelineSettings
 from facegate.cameras.source import SourceSettings
 from facegate.demo.governed import STAFF, demo_assessment, demo_notice, staff_photos
 from facegate.deployment import Deployment
+from machine import cpu_line  # bench/machine.py, beside this script
 
 PACK = "faceplugin-arcface-v1"
 PURPOSE = "access.lobby.entry"
@@ -79,23 +78,6 @@ STRANGERS = {
     "adams": "openface/images/examples/adams.jpg",
     "siegel": "facenet_pytorch/data/test_images/kate_siegel/1.jpg",
 }
-
-
-def cpu_line() -> str:
-    """The CPU model and its vector units (from /proc/cpuinfo), and the load now."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model in ("", "unknown CPU", "x86_64"):
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    units = [u for u in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile")
-             if u in flags] or ["(none reported)"]
-    return (f"{model}; {os.cpu_count()} CPUs; vector units: {' '.join(units)}; "
-            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 # -- the video ---------------------------------------------------------------------------
