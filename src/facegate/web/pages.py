@@ -31,7 +31,9 @@ PAGE_CSP: Final = ("default-src 'self'; img-src 'self' data: blob:; media-src 's
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("facegate.web", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
-                      lstrip_blocks=True)
+                      lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    # Staff pages mark their words with ``_("...")``; these are the words as written.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["t"] = text
     env.globals["say"] = say
     env.globals["days"] = days
