@@ -19,6 +19,7 @@ import pytest
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
 from facegate.errors import (
+    InvalidArgument,
     ReviewCaseClosed,
     ReviewerNotAuthorised,
     ReviewerRepeated,
@@ -38,8 +39,9 @@ EU = "eu-gdpr-ai-act"
 pytestmark = pytest.mark.both_stores
 
 
-def _deployment(open_deployment: Callable[..., Deployment], jurisdiction: str) -> Deployment:
-    d = open_deployment()
+def _deployment(open_deployment: Callable[..., Deployment], jurisdiction: str,
+                name: str = "facegate.db") -> Deployment:
+    d = open_deployment(name)
     d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                          credit_code="91310000EXAMPLE00X", jurisdiction=jurisdiction,
                          province=both("Shanghai"), security_measures=both("device storage"))
@@ -123,6 +125,31 @@ def test_r19_two_reviewers_needed_and_the_same_reviewer_twice_is_refused(
     assert (two.status, two.reviewers) == ("confirmed", ("rev-a", "rev-b"))
     assert [d.reason for d in two.decisions] == ["same face, same scar", "agree"]
     assert two.decided_at is not None
+
+
+def test_r19_a_deployer_may_ask_for_more_reviewers_never_fewer(
+        open_deployment: Callable[..., Deployment], faces: dict[str, Path]) -> None:
+    """Under cn-2025 one confirmation is the least; a deployer asking for two gets two, in
+    its cases, its audit entry and its notice. Under the AI Act one is refused."""
+    cn = _deployment(open_deployment, "cn-2025")
+    settings = cn.configure_review(purpose=WATCH, reviewers=2)
+    assert settings.reviewers == 2
+    assert cn.review_settings(WATCH) == settings
+    for reviewer in ("rev-a", "rev-b"):
+        cn.authorise_reviewer(purpose=WATCH, reviewer=reviewer)
+    _enroll(cn, faces, "obama")
+    case = _one_case(cn, faces["obama2"])
+    assert cn.confirm_case(case, reviewer="rev-a", reason="same face").status == "pending"
+    assert cn.confirm_case(case, reviewer="rev-b", reason="agree").status == "confirmed"
+    (configured,) = [e for e in cn.audit_events() if e.name == "review-configured"]
+    assert configured.detail["reviewers_required"] == 2
+    for lang, words in (("en", "confirmed by 2 different authorised reviewers"),
+                        ("zh", "须经 2 名不同的授权复核人员")):
+        notice = cn.report("notice", purpose=WATCH, lang=lang, fmt="html")
+        assert words in notice.content.decode("utf-8")
+    with pytest.raises(InvalidArgument) as fewer:
+        _deployment(open_deployment, EU, "eu.db").configure_review(purpose=WATCH, reviewers=1)
+    assert fewer.value.details == {"rule": "R19", "reviewers": 1, "minimum": 2, "maximum": 5}
 
 
 def test_r19_an_unconfirmed_case_cannot_be_acted_on(eu: Deployment,

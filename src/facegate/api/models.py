@@ -373,6 +373,9 @@ class ReviewSettingsOut(BaseModel):
     window_seconds: int
     configured_by: str
     configured_at: str
+    #: distinct reviewers who confirm a hit (null: the jurisdiction's minimum, for a review
+    #: configured before the number could be chosen)
+    reviewers: int | None = None
 
 
 class ReviewSettingsResponse(BaseModel):

@@ -47,6 +47,8 @@ MAX_SEQ = 2**63 - 1
 
 class ReviewSetup(StrictBody):
     window_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    #: distinct reviewers who confirm a hit; default and least: the jurisdiction's minimum
+    reviewers: int | None = Field(default=None, ge=1, le=5)
 
 
 class ReviewerIn(StrictBody):
@@ -74,7 +76,8 @@ def configure_review(purpose: str, body: ReviewSetup, request: Request,
     """Make every identification hit of the purpose a review case (R19)."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     settings = request.app.state.service.call(lambda d: d.configure_review(
-        purpose=purpose, window=timedelta(minutes=body.window_minutes), operator=key.principal))
+        purpose=purpose, window=timedelta(minutes=body.window_minutes),
+        reviewers=body.reviewers, operator=key.principal))
     return {"review": jsonable(settings)}
 
 

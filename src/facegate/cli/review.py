@@ -29,16 +29,21 @@ def review_group() -> None:
 @click.option("--purpose", required=True)
 @click.option("--window-hours", type=float, default=24.0, show_default=True,
               help="How long a case (and its sealed probe image) waits for a decision.")
+@click.option("--confirmations", type=click.IntRange(1, 5), default=None,
+              help="Distinct reviewers who confirm a hit [default and least: the "
+                   "jurisdiction's minimum].")
 @click.option("--reviewer", "reviewers", multiple=True,
               help="Authorise a reviewer for the purpose (repeatable).")
-def review_setup(db: Path, purpose: str, window_hours: float,
+def review_setup(db: Path, purpose: str, window_hours: float, confirmations: int | None,
                  reviewers: tuple[str, ...]) -> None:
     """Turn PURPOSE's identification hits into review cases; authorise reviewers."""
     with open_store(db) as d:
-        settings = d.configure_review(purpose=purpose, window=timedelta(hours=window_hours))
+        settings = d.configure_review(purpose=purpose, window=timedelta(hours=window_hours),
+                                      reviewers=confirmations)
         for reviewer in reviewers:
             d.authorise_reviewer(purpose=purpose, reviewer=reviewer)
         click.echo(f"review on for {purpose}: window {settings.window_seconds} s, "
+                   f"{settings.reviewers} distinct confirmations per hit, "
                    f"reviewers {', '.join(reviewers) or 'none added'}")
 
 

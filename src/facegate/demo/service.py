@@ -84,7 +84,7 @@ def prepare_demo(d: Deployment, keys_file: Path, *, data: Path | None = None,
                                         data=staff_photos(samples, Path(tmp)),
                                         population=STAFF, target_fmr=1e-2)
             echo(f"{c.pack} threshold {c.threshold:.4f} at FMR {c.target_fmr:g}")
-        d.configure_review(purpose=DEMO_PURPOSE, window=timedelta(hours=1))
+        d.configure_review(purpose=DEMO_PURPOSE, window=timedelta(hours=1), reviewers=2)
     d.activate_purpose(DEMO_PURPOSE)
     secrets: dict[str, str] = {}
     for role, label in _ROLES:

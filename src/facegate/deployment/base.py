@@ -500,10 +500,16 @@ class DeploymentBase:
         processor = get_processor(conn)
         if processor is None:
             raise ProcessorNotRegistered("register the processor first (facegate init)")
-        reviewed = get_settings(conn, purpose_key=purpose.key) is not None
         return Setting(purpose=purpose, site=self._site(conn, purpose.site_key),
                        processor=processor,
-                       reviewers=self._profile(conn).reviewers_required if reviewed else None)
+                       reviewers=self._reviewers_required(conn, purpose.key))
+
+    def _reviewers_required(self, conn: Connection, purpose_key: str) -> int | None:
+        """The distinct reviewers who confirm a hit of the purpose; ``None`` when its hits
+        are not reviewed."""
+        review = get_settings(conn, purpose_key=purpose_key)
+        return review.reviewers_required(self._profile(conn).reviewers_required) \
+            if review else None
 
     def _current_assessment(self, conn: Connection, purpose: Purpose) -> Assessment | None:
         """The latest assessment that still describes ``purpose``, if any."""

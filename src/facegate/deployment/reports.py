@@ -40,7 +40,7 @@ from ..reports.record_docs import (
     build_summary,
 )
 from ..reports.render import render
-from ..review.store import count_cases, get_settings, list_reviewers
+from ..review.store import count_cases, list_reviewers
 from ..storage.connection import Connection
 from ..templates.store import purpose_template_stats
 from .rights import Rights
@@ -226,7 +226,7 @@ class Reports(Rights):
             transfer_consents=count_live(conn, guard=self._guard(conn), purpose_key=key,
                                          scope=ConsentScope.TRANSFER),
             reviewers=tuple(list_reviewers(conn, purpose_key=key)),
-            review_configured=get_settings(conn, purpose_key=key) is not None,
+            reviewers_required=self._reviewers_required(conn, key),
             chain=self._chain(), sweeps=tuple(list_events(conn, name="retention-sweep")))
 
     def _filing_model(self, lang: Lang, at: datetime) -> ReportModel:

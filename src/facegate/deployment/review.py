@@ -40,6 +40,8 @@ __all__ = ["Review"]
 
 #: How long a case (and its sealed probe image) waits for review by default: 24 hours.
 DEFAULT_WINDOW = timedelta(hours=24)
+#: The most distinct reviewers a purpose may require for one hit.
+MAX_REVIEWERS = 5
 
 
 class Review(Rights):
@@ -48,21 +50,36 @@ class Review(Rights):
     # -- configuration --------------------------------------------------------------
 
     def configure_review(self, *, purpose: str, window: timedelta = DEFAULT_WINDOW,
+                         reviewers: int | None = None,
                          operator: str = "system") -> ReviewSettings:
         """Make every identification hit of ``purpose`` a review case that waits at most
-        ``window`` for its decision (the probe image is kept sealed that long at most)."""
+        ``window`` for its decision (the probe image is kept sealed that long at most) and
+        needs ``reviewers`` distinct confirmations (default: the jurisdiction's minimum).
+
+        Raises:
+            InvalidArgument: a window that is not positive; fewer reviewers than the
+                jurisdiction requires (R19), or more than five.
+        """
         seconds = int(window.total_seconds())
         if seconds <= 0:
             raise InvalidArgument("the review window must be positive",
                                   details={"window_seconds": seconds})
         with self._unit() as conn:
             self._purpose(conn, purpose)
+            minimum = self._profile(conn).reviewers_required
+            if reviewers is not None and not minimum <= reviewers <= MAX_REVIEWERS:
+                raise InvalidArgument(
+                    f"a hit needs between {minimum} and {MAX_REVIEWERS} distinct reviewers "
+                    f"here, not {reviewers} (R19)",
+                    details={"rule": "R19", "reviewers": reviewers, "minimum": minimum,
+                             "maximum": MAX_REVIEWERS})
             settings = ReviewSettings(purpose_key=purpose, window_seconds=seconds,
-                                      configured_by=operator, configured_at=self._clock.now())
+                                      configured_by=operator, configured_at=self._clock.now(),
+                                      reviewers=reviewers or minimum)
             review_store.put_settings(conn, settings=settings)
             self._audit(conn, "review-configured", operator=operator, purpose_key=purpose,
                         detail={"window_seconds": seconds,
-                                "reviewers_required": self._profile(conn).reviewers_required})
+                                "reviewers_required": settings.reviewers_required(minimum)})
         return settings
 
     def review_settings(self, purpose: str) -> ReviewSettings | None:
@@ -128,7 +145,7 @@ class Review(Rights):
             self._end_session(conn, session, operator=operator, why="answered")
             return result
         deadline = now + timedelta(seconds=settings.window_seconds)
-        required = self._profile(conn).reviewers_required
+        required = settings.reviewers_required(self._profile(conn).reviewers_required)
         faces = []
         opened: list[str] = []
         for face in result.faces:

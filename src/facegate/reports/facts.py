@@ -60,7 +60,8 @@ class PurposeRecords:
     alternative_results: Mapping[str, int]
     transfer_consents: int
     reviewers: tuple[str, ...]
-    review_configured: bool
+    reviewers_required: int | None
+    """The distinct reviewers who confirm a hit; ``None`` when hits are not reviewed."""
     chain: ChainStatus
     sweeps: tuple[AuditEvent, ...] = ()
     shipped: ShippedCalibration | None = None

@@ -32,7 +32,7 @@ __all__ = ["build_notice", "build_pia", "calibration_in_force", "setting_of", "u
 def setting_of(header: Header, r: PurposeRecords) -> Setting:
     """The records the purpose's notice and assessment paragraphs are generated from."""
     return Setting(purpose=r.purpose, site=r.site, processor=header.processor,
-                   reviewers=header.profile.reviewers_required if r.review_configured else None)
+                   reviewers=r.reviewers_required)
 
 
 def _paragraphs(statements: tuple[Statement, ...], item: str) -> str:
@@ -295,7 +295,8 @@ def build_pia(header: Header, r: PurposeRecords, lang: Lang) -> ReportModel:
             (text(lang, "audit.entries_purpose"), fmt_int(len(r.events))),
             (text(lang, "audit.operators"), ", ".join(operators) or text(lang, "none")),
             (text(lang, "audit.reviewers"), (", ".join(r.reviewers) or text(lang, "none"))
-             if r.review_configured else text(lang, "audit.review_off")),
-            (text(lang, "audit.reviewers_required"), str(profile.reviewers_required)))),)),
+             if r.reviewers_required else text(lang, "audit.review_off")),
+            (text(lang, "audit.reviewers_required"),
+             str(r.reviewers_required or profile.reviewers_required)))),)),
     ]
     return model(header, ReportKind.PIA, lang, sections, subtitle=_subtitle(r, lang))

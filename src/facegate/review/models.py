@@ -34,12 +34,19 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReviewSettings:
-    """A purpose's review configuration: how long a case (and its probe image) waits."""
+    """A purpose's review configuration: how long a case (and its probe image) waits, and
+    how many distinct reviewers confirm a hit (``None``: the jurisdiction's minimum)."""
 
     purpose_key: str
     window_seconds: int
     configured_by: str
     configured_at: datetime
+    reviewers: int | None = None
+
+    def reviewers_required(self, minimum: int) -> int:
+        """The distinct confirmations a hit needs: the deployer's number, never fewer than
+        the jurisdiction's ``minimum``."""
+        return max(minimum, self.reviewers or minimum)
 
 
 @dataclass(frozen=True, slots=True)

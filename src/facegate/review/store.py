@@ -61,20 +61,22 @@ def new_id(prefix: str) -> str:
 
 def put_settings(conn: Connection, *, settings: ReviewSettings) -> None:
     conn.execute("INSERT INTO review_settings (purpose_key, window_seconds, configured_by, "
-                 "configured_at) VALUES (?, ?, ?, ?) ON CONFLICT (purpose_key) DO UPDATE SET "
-                 "window_seconds = excluded.window_seconds, configured_by = "
-                 "excluded.configured_by, configured_at = excluded.configured_at",
+                 "configured_at, reviewers) VALUES (?, ?, ?, ?, ?) ON CONFLICT (purpose_key) "
+                 "DO UPDATE SET window_seconds = excluded.window_seconds, configured_by = "
+                 "excluded.configured_by, configured_at = excluded.configured_at, "
+                 "reviewers = excluded.reviewers",
                  (settings.purpose_key, settings.window_seconds, settings.configured_by,
-                  settings.configured_at.isoformat()))
+                  settings.configured_at.isoformat(), settings.reviewers))
 
 
 def get_settings(conn: Connection, *, purpose_key: str) -> ReviewSettings | None:
-    row = conn.execute("SELECT window_seconds, configured_by, configured_at FROM "
+    row = conn.execute("SELECT window_seconds, configured_by, configured_at, reviewers FROM "
                        "review_settings WHERE purpose_key = ?", (purpose_key,)).fetchone()
     if row is None:
         return None
     return ReviewSettings(purpose_key=purpose_key, window_seconds=int(row[0]),
-                          configured_by=str(row[1]), configured_at=parse_time(str(row[2])))
+                          configured_by=str(row[1]), configured_at=parse_time(str(row[2])),
+                          reviewers=None if row[3] is None else int(row[3]))
 
 
 def authorise_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,
