@@ -10,9 +10,11 @@ own words added to what is generated from its records: item -> {zh, en}; at leas
 ``accessibility``) and its ``assessment`` (items -> {zh, en}, plus ``signed_by``), a
 ``calibration`` (``data``, ``population``, optional ``target_fmr``, ``pairs_file``,
 ``groups_file``: the purpose's threshold measured on labelled photos of the people it serves,
-which an identification purpose needs before it can go live, R21), and
-``activate = true`` to put it live at once. Everything goes through the same
-:class:`Deployment` calls, so every rule applies. See ``docs/governed.md`` for an example.
+which an identification purpose needs before it can go live, R21), a ``review``
+(``reviewers``: distinct confirmations per identification hit, at least the jurisdiction's;
+``window_minutes``, R19), and ``activate = true`` to put it live at once. Everything goes
+through the same :class:`Deployment` calls, so every rule applies.
+``examples/deployment.toml`` is a complete example.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,18 @@ def _call(what: str, fn: Any, spec: Mapping[str, Any]) -> Any:
         raise InvalidArgument(f"{what}: {exc}", details={"section": what}) from None
 
 
+def _review(review: Any) -> dict[str, Any]:
+    """A purpose's ``review`` table (``window_minutes``, ``reviewers``) as arguments."""
+    r = _table({"review": review}, "review")
+    unknown = sorted(set(r) - {"window_minutes", "reviewers"})
+    numbers = [r.get("window_minutes", 60), r.get("reviewers", 1)]
+    if unknown or any(isinstance(n, bool) or not isinstance(n, int) for n in numbers):
+        raise InvalidArgument("review: window_minutes and reviewers are whole numbers, and "
+                              "nothing else is set there", details={"section": "review",
+                                                                     "unknown": unknown})
+    return {"window": timedelta(minutes=numbers[0]), "reviewers": r.get("reviewers")}
+
+
 def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
     """Register what ``data`` describes, in order; returns one line per thing done."""
     done: list[str] = []
@@ -76,6 +91,7 @@ def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
         notice = spec.pop("notice", None)
         assessment = spec.pop("assessment", None)
         calibration = spec.pop("calibration", None)
+        review = spec.pop("review", None)
         activate = bool(spec.pop("activate", False))
         _call("purposes", deployment.register_purpose, spec)
         done.append(f"purpose {spec['key']} (draft)")
@@ -93,6 +109,11 @@ def apply_config(deployment: Deployment, data: Mapping[str, Any]) -> list[str]:
                       {"purpose": spec["key"], **_table({"c": calibration}, "c")})
             done.append(f"calibration {c.id} for {spec['key']}: threshold {c.threshold:.4f} "
                         f"at FMR {c.target_fmr:g} on {c.population}")
+        if review is not None:
+            s = _call("review", deployment.configure_review,
+                      {"purpose": spec["key"], **_review(review)})
+            done.append(f"review for {spec['key']}: {s.reviewers} distinct confirmations "
+                        f"within {s.window_seconds // 60} min")
         if activate:
             deployment.activate_purpose(spec["key"])
             done.append(f"purpose {spec['key']} active")
