@@ -190,6 +190,7 @@ _T: Final[dict[str, dict[str, str]]] = {
     "entries_slow": {"zh": "本机输入次数过多。请稍等一分钟再试，或到前台办理。",
                      "en": "Too many tries at this kiosk. Please wait a minute and try again, "
                            "or ask at reception."},
+    "colon": {"zh": "：", "en": ": "},
     "mine_link": {"zh": "查看或删除我的信息", "en": "See or erase my data"},
     "mine_heading": {"zh": "您的信息", "en": "Your data"},
     "mine_intro": {"zh": "输入您的个人令牌或简短代码，查看我们保存的关于您的信息。",
