@@ -153,6 +153,8 @@ def test_a_person_enrolls_at_the_kiosk_and_is_verified(new_page: Callable[..., A
     assert page.locator("[data-images]").inner_text() == text("mine_images_no", "en")
     assert "365 days" in main and "Deleted at the latest on" in main
     assert token not in page.content() and code not in page.content()
+    # Left alone, the page closes itself as Start over does.
+    assert page.locator("body").get_attribute("data-idle-seconds") == "120"
     shot(page, artifacts, "kiosk-9-mine-en")
     page.get_by_role("link", name="中文").click()
     assert page.locator("[data-templates]").inner_text() == "1"

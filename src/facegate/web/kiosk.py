@@ -358,7 +358,7 @@ def mine_page(request: Request) -> Response:
     if own is None:
         end_visit(request, session)
         return kiosk_page(request, "kiosk/mine.html", purpose, outcome=None, step=0)
-    return kiosk_page(request, "kiosk/mine.html", purpose, outcome="open", step=0,
+    return kiosk_page(request, "kiosk/mine.html", purpose, outcome="open", step=0, idle=True,
                       held=_held(request, str(own.subject_id), own.principal))
 
 
@@ -366,7 +366,8 @@ def mine_page(request: Request) -> Response:
 def mine(request: Request, token: Annotated[str, Form(max_length=200)],
          csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Open the data page with a token or code; the visit remembers the key (never the
-    secret) until Start over, the idle timeout or the erasure."""
+    secret) until Start over, the idle timeout (the page presses Start over itself after
+    :data:`IDLE_SECONDS` untouched) or the erasure."""
     sessions.check_form(request, csrf)
     session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
     end_visit(request, session)
@@ -390,9 +391,10 @@ def erase_mine(request: Request, csrf: Annotated[str, Form(max_length=200)] = ""
         return see_other(request, "/kiosk/mine")
     allow(request, own, ApiAction.SELF, subject=own.subject_id)
     if confirm != "yes":
-        return kiosk_page(request, "kiosk/mine.html", purpose, outcome="confirm", step=0)
+        return kiosk_page(request, "kiosk/mine.html", purpose, outcome="confirm", step=0,
+                          idle=True)
     receipt = service_of(request).call(lambda d: d.erase_subject(
         str(own.subject_id), operator=own.principal))
     session.visit = {}
     return kiosk_page(request, "kiosk/mine.html", purpose, outcome="erased", step=0,
-                      receipt=receipt)
+                      idle=True, receipt=receipt)
