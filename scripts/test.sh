@@ -59,6 +59,10 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   apt_install fonts-noto-cjk libharfbuzz-subset0 || apt_install fonts-wqy-microhei \
     || echo "warning: no CJK font; the Chinese PDF glyph test will skip" >&2
 fi
+# The kiosk test reads the receipt's QR code back with zbar (pyzbar).
+if ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q libzbar.so; then
+  apt_install libzbar0 || echo "warning: no libzbar0; the receipt's QR code test will skip" >&2
+fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

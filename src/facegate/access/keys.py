@@ -3,6 +3,14 @@
 A secret is ``fg_`` plus 256 random bits (URL-safe base64), shown once; the
 store keeps its SHA-256 only, which is enough for a secret of that entropy
 (no password stretching needed) and lets a lookup be one indexed query.
+
+A subject may also hold a *code*: a second subject key for a person to copy by
+hand, 20 characters drawn from :data:`CODE_ALPHABET` (no 0/O, 1/l/I look-alikes),
+shown in groups of four. 20 characters of 31 symbols are 99 random bits: online
+guesses are rate limited, and offline a copied store's SHA-256 of one code needs
+about 2^98 tries on average (2^78 per hit among a million live codes). A code is
+read case- and separator-insensitively (:func:`canonical_secret`) and hashed like
+any secret, in the same tagged row, so it works wherever a token does.
 Functions are keyword-only and take the connection; the caller owns the
 transaction.
 """
@@ -14,7 +22,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ..clock import parse_time
 from ..errors import CredentialInvalid, InvalidArgument, NotFound
@@ -24,8 +32,15 @@ if TYPE_CHECKING:
     from ..audit.integrity import RowGuard
     from ..storage.connection import Connection
 
-__all__ = ["IssuedKey", "StoredResponse", "find_key", "get_key", "hash_secret", "insert_key",
-           "list_keys", "new_secret", "recall_response", "remember_response", "revoke_key"]
+__all__ = ["CODE_ALPHABET", "CODE_LENGTH", "IssuedKey", "StoredResponse", "canonical_secret",
+           "find_key", "get_key", "grouped_code", "hash_secret", "insert_key", "list_keys",
+           "new_code", "new_secret", "recall_response", "remember_response", "revoke_key"]
+
+#: the symbols of a subject's code: digits and capitals without 0, 1, I, L or O
+CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+#: a code's length: 20 * log2(31) = 99.1 random bits
+CODE_LENGTH: Final = 20
+_CODE_GROUP: Final = 4
 
 _COLUMNS = "id, role, label, purposes, sites, subject_id, created_at, revoked_at"
 #: a key row as its tag covers it (facegate.audit.integrity.TABLES["api_keys"]), then the tag
@@ -52,6 +67,29 @@ class StoredResponse:
 
 def new_secret() -> str:
     return "fg_" + secrets.token_urlsafe(32)
+
+
+def new_code() -> str:
+    """A subject's code in its canonical form (:data:`CODE_LENGTH` symbols, no separators)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def grouped_code(code: str) -> str:
+    """A code as people read it: groups of four joined by hyphens."""
+    return "-".join(code[i:i + _CODE_GROUP] for i in range(0, len(code), _CODE_GROUP))
+
+
+def canonical_secret(secret: str) -> str:
+    """The form of ``secret`` whose hash is stored: a token as given (it is case-sensitive);
+    a code with its case, spaces and separators undone. Anything else is returned as it
+    is, to be refused like any unknown secret."""
+    secret = secret.strip()
+    if secret.startswith("fg_"):
+        return secret
+    code = "".join(c for c in secret.upper() if c.isalnum())
+    if len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code):
+        return code
+    return secret
 
 
 def hash_secret(secret: str) -> str:
@@ -85,8 +123,9 @@ def _checked(guard: RowGuard, row: Any) -> ApiKey:
 
 def insert_key(conn: Connection, *, guard: RowGuard, role: Role | str, label: str,
                purposes: frozenset[str] | None, sites: frozenset[str] | None,
-               subject_id: str | None, now: datetime) -> IssuedKey:
-    """Store a new key; its secret is returned once and never stored."""
+               subject_id: str | None, now: datetime, code: bool = False) -> IssuedKey:
+    """Store a new key; its secret is returned once and never stored. ``code``: the secret
+    is a code a person copies by hand (:func:`new_code`), for a subject key only."""
     try:
         role = Role(role)
     except ValueError:
@@ -97,9 +136,11 @@ def insert_key(conn: Connection, *, guard: RowGuard, role: Role | str, label: st
                               details={"role": role.value})
     if not label.strip() or len(label) > 200:
         raise InvalidArgument("a key needs a label of 1 to 200 characters")
+    if code and role is not Role.SUBJECT:
+        raise InvalidArgument("only a subject key is a code", details={"role": role.value})
     key = ApiKey(id="k_" + secrets.token_hex(6), role=role, label=label, purposes=purposes,
                  sites=sites, subject_id=subject_id, created_at=now)
-    secret = new_secret()
+    secret = new_code() if code else new_secret()
     conn.execute(f"INSERT INTO api_keys (secret_hash, {_COLUMNS}) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (hash_secret(secret), key.id, role.value, label, _scope(purposes), _scope(sites),
@@ -116,7 +157,7 @@ def find_key(conn: Connection, *, guard: RowGuard, secret: str) -> ApiKey:
         StoreTampered: its row was written or changed without the key file.
     """
     row = conn.execute(f"SELECT {_TAGGED} FROM api_keys WHERE secret_hash = ?",
-                       (hash_secret(secret),)).fetchone()
+                       (hash_secret(canonical_secret(secret)),)).fetchone()
     key = None if row is None else _checked(guard, row)
     if key is None or key.revoked_at is not None:
         # One answer for both: a caller cannot tell a revoked key from one never issued.

@@ -51,10 +51,12 @@ class ApiAccess(Books):
 
     def issue_api_key(self, *, role: Role | str, label: str,
                       purposes: Iterable[str] | None = None, sites: Iterable[str] | None = None,
-                      subject: str | None = None, operator: str = "system") -> IssuedKey:
+                      subject: str | None = None, operator: str = "system",
+                      code: bool = False) -> IssuedKey:
         """A new key for ``role``, limited to ``purposes`` and ``sites`` (all when ``None``).
 
-        The secret is in the result only; the store keeps its hash.
+        The secret is in the result only; the store keeps its hash. ``code``: a subject's
+        code to copy by hand (:func:`facegate.access.keys.new_code`) instead of a token.
         """
         with self._unit() as conn:
             if subject is not None:
@@ -65,9 +67,10 @@ class ApiAccess(Books):
                 self._site(conn, key)
             issued = insert_key(conn, guard=self._guard(conn), role=role, label=label,
                                 purposes=_scope(purposes), sites=_scope(sites),
-                                subject_id=subject, now=self._clock.now())
+                                subject_id=subject, now=self._clock.now(), code=code)
             self._audit(conn, "api-key-issued", operator=operator, subject_id=subject,
                         detail={"key": issued.key.id, "role": issued.key.role.value,
+                                **({"form": "code"} if code else {}),
                                 "purposes": sorted(purposes) if purposes is not None else None,
                                 "sites": sorted(sites) if sites is not None else None})
         return issued
@@ -158,6 +161,17 @@ class ApiAccess(Books):
             issued = self.issue_api_key(role=Role.SUBJECT, label=f"subject token ({purpose})",
                                         subject=subject, operator=operator)
         return event, issued
+
+    def consent_with_receipt(self, *, subject: str, purpose: str, operator: str = "system",
+                             **consent: Any) -> tuple[ConsentEvent, IssuedKey, IssuedKey]:
+        """Record consent and issue the subject's token and their code (a second subject key,
+        short enough to copy by hand), all together or not at all: a kiosk's receipt."""
+        with self._unit():
+            event, token = self.consent_with_token(subject=subject, purpose=purpose,
+                                                   operator=operator, **consent)
+            code = self.issue_api_key(role=Role.SUBJECT, label=f"subject code ({purpose})",
+                                      subject=subject, operator=operator, code=True)
+        return event, token, code
 
     def idempotent_answer(self, *, key_id: str, idempotency_key: str,
                           request_hash: str) -> tuple[int, dict[str, Any]] | None:

@@ -7,9 +7,10 @@ accessible to elderly and disabled people).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
 
-__all__ = ["GUIDANCE", "ITEM_HEADINGS", "LANGUAGES", "text"]
+__all__ = ["GUIDANCE", "ITEM_HEADINGS", "LANGUAGES", "text", "when"]
 
 LANGUAGES: Final = ("zh", "en")
 
@@ -153,20 +154,81 @@ _T: Final[dict[str, dict[str, str]]] = {
     "receipt_subject": {"zh": "您的匿名编号", "en": "Your pseudonymous number"},
     "receipt_token": {"zh": "您的个人令牌（用于查看、撤回或删除）",
                       "en": "Your personal token (to see, withdraw or erase your data)"},
+    "receipt_qr": {"zh": "个人令牌的二维码", "en": "QR code of your personal token"},
+    "receipt_qr_help": {"zh": "用手机扫描此二维码即可保存令牌。",
+                        "en": "Scan this QR code with your phone to keep the token."},
+    "receipt_code": {"zh": "您的简短代码（与令牌作用相同，便于抄写）",
+                     "en": "Your short code (works like the token, easier to copy)"},
+    "receipt_code_help": {"zh": "输入时不区分大小写，可以不输入短横线。代码中没有 0、O、1、I、L。",
+                          "en": "Upper or lower case, with or without the hyphens. The code "
+                                "has no 0, O, 1, I or L."},
+    "print": {"zh": "打印回执", "en": "Print the receipt"},
     "receipt_purpose": {"zh": "用途", "en": "Purpose"},
     "receipt_kept": {"zh": "保存期限", "en": "Kept for"},
     "receipt_withdraw": {"zh": "如何撤回", "en": "How to withdraw"},
-    "receipt_withdraw_text": {"zh": "在本机选择“撤回同意”并输入令牌，或到前台办理。"
-                                    "撤回后您的人脸模板会立即删除。",
+    "receipt_withdraw_text": {"zh": "在本机选择“撤回同意”并输入令牌或简短代码，或到前台办理。"
+                                    "撤回后您的人脸模板会立即删除。选择“查看或删除我的信息”"
+                                    "可以查看并删除您的全部信息。",
                               "en": "On this kiosk choose \u201cWithdraw consent\u201d and enter "
-                                    "your token, or ask at reception. Your face template is "
-                                    "deleted at once."},
+                                    "your token or short code, or ask at reception. Your face "
+                                    "template is deleted at once. Choose \u201cSee or erase my "
+                                    "data\u201d to see everything we hold about you and erase "
+                                    "it."},
     "withdraw_link": {"zh": "撤回同意", "en": "Withdraw consent"},
     "withdraw_heading": {"zh": "撤回同意", "en": "Withdraw your consent"},
-    "withdraw_intro": {"zh": "输入您的个人令牌。撤回后，您的人脸模板会立即删除。",
-                       "en": "Enter your personal token. Your face template is deleted at "
-                             "once."},
-    "withdraw_token": {"zh": "个人令牌", "en": "Personal token"},
+    "withdraw_intro": {"zh": "输入您的个人令牌或简短代码。撤回后，您的人脸模板会立即删除。",
+                       "en": "Enter your personal token or short code. Your face template is "
+                             "deleted at once."},
+    "withdraw_token": {"zh": "个人令牌或简短代码", "en": "Personal token or short code"},
+    "token_required": {"zh": "请输入回执上的个人令牌或简短代码。",
+                       "en": "Please enter the personal token or short code from your receipt."},
+    "token_pattern": {"zh": "请检查：令牌以 fg_ 开头，简短代码是 20 个字母和数字。",
+                      "en": "Please check it: a token starts with fg_, a short code has 20 "
+                            "letters and digits."},
+    "choose_required": {"zh": "请选择一项。", "en": "Please choose one."},
+    "field_required": {"zh": "请填写此项。", "en": "Please fill in this field."},
+    "entries_slow": {"zh": "本机输入次数过多。请稍等一分钟再试，或到前台办理。",
+                     "en": "Too many tries at this kiosk. Please wait a minute and try again, "
+                           "or ask at reception."},
+    "colon": {"zh": "：", "en": ": "},
+    "mine_link": {"zh": "查看或删除我的信息", "en": "See or erase my data"},
+    "mine_heading": {"zh": "您的信息", "en": "Your data"},
+    "mine_intro": {"zh": "输入您的个人令牌或简短代码，查看我们保存的关于您的信息。",
+                   "en": "Enter your personal token or short code to see what we hold about "
+                         "you."},
+    "mine_open": {"zh": "查看我的信息", "en": "Show my data"},
+    "mine_summary": {"zh": "我们保存的只有以下内容。人脸模板是加密的数字，不是照片，"
+                           "在此不会显示。",
+                     "en": "This is everything we hold. A face template is encrypted numbers, "
+                           "not a photo, and is never shown here."},
+    "mine_registered": {"zh": "登记时间", "en": "Registered"},
+    "mine_consents": {"zh": "同意记录", "en": "Your consents"},
+    "mine_granted": {"zh": "同意", "en": "Consented"},
+    "mine_withdrawn": {"zh": "撤回", "en": "Withdrew"},
+    "mine_templates": {"zh": "人脸模板数量", "en": "Face templates"},
+    "mine_retention": {"zh": "保存期限", "en": "Kept for"},
+    "mine_ends": {"zh": "最迟删除时间", "en": "Deleted at the latest on"},
+    "mine_no_templates": {"zh": "没有保存人脸模板", "en": "No face template is kept"},
+    "mine_images": {"zh": "是否保存了照片", "en": "Photo kept"},
+    "mine_images_yes": {"zh": "是，共 {n} 张（加密保存）", "en": "Yes, {n} (encrypted)"},
+    "mine_images_no": {"zh": "否，没有保存照片", "en": "No, no photo was kept"},
+    "mine_nothing": {"zh": "我们没有保存您的任何信息。", "en": "We hold nothing about you."},
+    "mine_erase": {"zh": "删除我的全部信息", "en": "Erase all my data"},
+    "mine_erase_help": {"zh": "删除后，您的人脸模板、照片和同意记录都会被彻底删除，无法恢复。"
+                              "日志中只保留一条删除记录，其中不含人脸信息。",
+                        "en": "Erasing deletes your face templates, photos and consent records "
+                              "for good; they cannot be restored. The log keeps only a note "
+                              "that they were erased, with no face data."},
+    "mine_confirm_heading": {"zh": "确定要删除您的全部信息吗？",
+                             "en": "Erase all your data?"},
+    "mine_confirm_yes": {"zh": "是，全部删除", "en": "Yes, erase everything"},
+    "mine_confirm_no": {"zh": "不，返回", "en": "No, go back"},
+    "mine_erased": {"zh": "已删除。删除的人脸模板数量：",
+                    "en": "Erased. Face templates deleted: "},
+    "mine_erased_note": {"zh": "您的信息已全部删除。此令牌和代码不再对应任何信息。",
+                         "en": "Everything we held about you is gone. Your token and code no "
+                               "longer lead to any data."},
+    "mine_close": {"zh": "完成并关闭", "en": "Done, close"},
     "withdraw_submit": {"zh": "撤回并删除", "en": "Withdraw and delete"},
     "withdraw_done": {"zh": "已撤回。已删除的人脸模板数量：",
                       "en": "Withdrawn. Face templates deleted: "},
@@ -187,6 +249,14 @@ _T: Final[dict[str, dict[str, str]]] = {
                              "before you choose."},
     "back_start": {"zh": "返回首页", "en": "Back to the start"},
 }
+
+
+def when(moment: datetime, lang: str) -> str:
+    """A time as people read it in ``lang`` (UTC, to the minute)."""
+    moment = moment.astimezone(UTC)
+    if lang == "zh":
+        return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M} UTC"
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def text(key: str, lang: str = "en", **values: object) -> str:

@@ -7,22 +7,29 @@ recognition or the purpose's alternative (Art. 10, 12); a separate consent,
 a guardian's for a child under 14 (Arts. 6, 7); capture from the browser's
 camera with live guidance and, when the purpose requires it, a liveness
 challenge; enrollment and a first verification; a receipt with the subject's
-own token and how to withdraw. Declining calls :meth:`Deployment.decline` and
-nothing else: no subject, no image, no template. Every call is the same
-:class:`~facegate.deployment.Deployment` method the API calls, under the
-same role and scope checks.
+own token (as text and as a QR code), a short code to copy by hand, and how to
+withdraw, with a print view. With the token or the code a person withdraws, sees
+what is held about them (``/kiosk/mine``) and erases it, after a confirmation;
+every entry of a token or code is rate limited per kiosk. Declining calls
+:meth:`Deployment.decline` and nothing else: no subject, no image, no template.
+Every call is the same :class:`~facegate.deployment.Deployment` method the API
+calls, under the same role and scope checks.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Final
 
+import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ..access import ApiAction, ApiKey, Role
+from ..access.keys import grouped_code
 from ..api.common import allow, in_scope, service_of
-from ..errors import CredentialInvalid, Forbidden, RequestError
+from ..clock import parse_time
+from ..errors import CredentialInvalid, Forbidden, RateLimited, RequestError
 from . import sessions
 from .auth import see_other, signed_in
 from .i18n import ITEM_HEADINGS, LANGUAGES
@@ -39,6 +46,16 @@ _AGE_BANDS = ("under_14", "14_15", "16_17", "adult")
 #: page itself, as "Start over" would (the server ends one idle past
 #: :data:`~facegate.web.sessions.VISIT_LIMIT` at its next request)
 IDLE_SECONDS = 120
+
+#: tokens and codes a kiosk accepts typed in per minute, right or wrong (withdrawal and
+#: the data page together): plenty for people at one kiosk, hopeless for guessing
+ENTRIES_PER_MINUTE: Final = 10
+
+
+def qr_code(token: str) -> str:
+    """The token as a QR code: an SVG ``data:`` URI drawn in memory (nothing on disk)."""
+    return str(segno.make(token, error="m", micro=False).svg_data_uri(
+        scale=1, border=4, dark="#000", light="#fff", omitsize=True))
 
 
 def kiosk_of(request: Request, action: ApiAction) -> tuple[sessions.Session, ApiKey, str]:
@@ -197,23 +214,26 @@ def consent(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
         return see_other(request, "/kiosk?renotice=1")
     subject = service.call(lambda d: d.register_subject(age_band=age_band,
                                                        operator=key.principal))
-    _, issued = service.call(lambda d: d.consent_with_token(
+    _, issued, code = service.call(lambda d: d.consent_with_receipt(
         subject=subject.id, purpose=purpose, notice_version=version, method="on_screen",
         guardian=guardian.strip() or None, guardian_relation=guardian_relation.strip() or None,
         operator=key.principal))
-    visit.update(step="capture", subject=subject.id, token=issued.secret, notice_version=version,
-                 purpose=purpose, operator=key.principal)
+    visit.update(step="capture", subject=subject.id, token=issued.secret,
+                 code=grouped_code(code.secret), notice_version=version, purpose=purpose,
+                 operator=key.principal)
     return see_other(request, "/kiosk/capture")
 
 
 @router.get("/done")
 def done(request: Request) -> Response:
-    """The result and the receipt: token, purpose, retention, how to withdraw."""
+    """The result and the receipt: token (text and QR code), code, purpose, retention, how
+    to withdraw; printable."""
     session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
     visit = visit_at(session, request, "result")
     if visit is None:
         return see_other(request, "/kiosk")
-    return kiosk_page(request, "kiosk/done.html", purpose, visit=visit, step=5)
+    return kiosk_page(request, "kiosk/done.html", purpose, visit=visit, step=5,
+                      qr=qr_code(str(visit["token"])))
 
 
 @router.post("/again")
@@ -245,26 +265,136 @@ def withdraw_page(request: Request) -> Response:
     return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome=None, step=0)
 
 
-@router.post("/withdraw")
-def withdraw(request: Request, token: Annotated[str, Form(max_length=200)],
-             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """A subject withdraws with their own token (as ``POST /v1/me/withdrawals``)."""
-    sessions.check_form(request, csrf)
-    _, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+def _entered(request: Request, key: ApiKey, token: str, action: str) -> ApiKey | str:
+    """The subject key a person typed in (token or code), or why not: ``"bad"`` (unknown,
+    revoked or not a subject's) or ``"slow"`` (this kiosk's entries are spent for now).
+    Every refusal is audited."""
     service = service_of(request)
+    wait = service.call(lambda d: d.spend_rate(f"entry:{key.id}",
+                                               per_minute=ENTRIES_PER_MINUTE))
+    if wait is not None:
+        limited = RateLimited("too many tokens typed in at this kiosk; slow down",
+                              details={"retry_after": max(1, round(wait))})
+        service.call(lambda d: d.record_access_refusal(limited, operator=key.principal,
+                                                       action=action))
+        return "slow"
     try:
-        own = service.call(lambda d: d.authenticate(token.strip()))
+        own = service.call(lambda d: d.authenticate(token))
         if own.role is not Role.SUBJECT:
             raise CredentialInvalid("not a personal token")
     except CredentialInvalid as exc:
         refusal = exc
         service.call(lambda d: d.record_access_refusal(refusal, operator="kiosk",
-                                                       action="POST /kiosk/withdraw"))
-        return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome="bad", step=0,
-                          status=401)
+                                                       action=action))
+        return "bad"
     allow(request, own, ApiAction.SELF, subject=own.subject_id)
-    w = service.call(lambda d: d.withdraw_consent(
+    return own
+
+
+_REFUSED: Final = {"bad": 401, "slow": 429}
+
+
+@router.post("/withdraw")
+def withdraw(request: Request, token: Annotated[str, Form(max_length=200)],
+             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """A subject withdraws with their own token or code (as ``POST /v1/me/withdrawals``)."""
+    sessions.check_form(request, csrf)
+    _, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    own = _entered(request, key, token, "POST /kiosk/withdraw")
+    if isinstance(own, str):
+        return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome=own, step=0,
+                          status=_REFUSED[own])
+    w = service_of(request).call(lambda d: d.withdraw_consent(
         subject=str(own.subject_id), purpose=purpose, method="electronic_signature",
         operator=own.principal))
     return kiosk_page(request, "kiosk/withdraw.html", purpose, outcome="done",
                       deleted=w.templates_deleted, step=0)
+
+
+# -- a person's own data: see it, erase it ---------------------------------------------
+
+
+def _own_key(request: Request, session: sessions.Session) -> ApiKey | None:
+    """The subject key this visit was opened with, while it is live."""
+    visit = current_visit(request, session)
+    if visit.get("step") != "mine":
+        return None
+    key_id = str(visit.get("own_key") or "")
+    own = next((k for k in service_of(request).call(lambda d: d.api_keys())
+                if k.id == key_id), None)
+    if own is None or own.revoked_at is not None or own.role is not Role.SUBJECT:
+        return None
+    return own
+
+
+def _held(request: Request, subject: str, operator: str) -> dict[str, Any]:
+    """What the data page shows: per purpose, the consents (when, which notice), the
+    templates' count and expiry, the retained images' count; never a vector or image. The
+    access is audited (``subject-access``) like ``GET /v1/me``."""
+    service = service_of(request)
+    report = service.call(lambda d: d.access_report(subject, operator=operator))
+    keys = {c["purpose"] for c in report.consents} | {t["purpose"] for t in report.templates}
+    known = {p.key: p for p in service.call(lambda d: d.purposes())}
+    purposes = []
+    for k in sorted(keys):
+        templates = [t for t in report.templates if t["purpose"] == k]
+        ends = [parse_time(str(t["expires_at"])) for t in templates if t["expires_at"]]
+        purposes.append({
+            "key": k, "purpose": known.get(k),
+            "consents": [{**c, "at": datetime.fromisoformat(c["recorded_at"])}
+                         for c in report.consents if c["purpose"] == k],
+            "templates": len(templates), "ends": max(ends) if ends else None,
+            "images": sum(1 for i in report.images if i["purpose"] == k)})
+    registered = (report.subject or {}).get("registered_at")
+    return {"erased": report.erased, "purposes": purposes,
+            "registered": datetime.fromisoformat(registered) if registered else None}
+
+
+@router.get("/mine")
+def mine_page(request: Request) -> Response:
+    """Where a person types their token or code to see their data."""
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    own = _own_key(request, session)
+    if own is None:
+        end_visit(request, session)
+        return kiosk_page(request, "kiosk/mine.html", purpose, outcome=None, step=0)
+    return kiosk_page(request, "kiosk/mine.html", purpose, outcome="open", step=0, idle=True,
+                      held=_held(request, str(own.subject_id), own.principal))
+
+
+@router.post("/mine")
+def mine(request: Request, token: Annotated[str, Form(max_length=200)],
+         csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Open the data page with a token or code; the visit remembers the key (never the
+    secret) until Start over, the idle timeout (the page presses Start over itself after
+    :data:`IDLE_SECONDS` untouched) or the erasure."""
+    sessions.check_form(request, csrf)
+    session, key, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    end_visit(request, session)
+    own = _entered(request, key, token, "POST /kiosk/mine")
+    if isinstance(own, str):
+        return kiosk_page(request, "kiosk/mine.html", purpose, outcome=own, step=0,
+                          status=_REFUSED[own])
+    session.visit.update(step="mine", own_key=own.id)
+    return see_other(request, "/kiosk/mine")
+
+
+@router.post("/mine/erase")
+def erase_mine(request: Request, csrf: Annotated[str, Form(max_length=200)] = "",
+               confirm: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """Erase everything held about the person (as ``DELETE /v1/me``): first a confirmation
+    page, then, with ``confirm=yes``, the erasure and its receipt."""
+    sessions.check_form(request, csrf)
+    session, _, purpose = kiosk_of(request, ApiAction.CONSENT_DESK)
+    own = _own_key(request, session)
+    if own is None:
+        return see_other(request, "/kiosk/mine")
+    allow(request, own, ApiAction.SELF, subject=own.subject_id)
+    if confirm != "yes":
+        return kiosk_page(request, "kiosk/mine.html", purpose, outcome="confirm", step=0,
+                          idle=True)
+    receipt = service_of(request).call(lambda d: d.erase_subject(
+        str(own.subject_id), operator=own.principal))
+    session.visit = {}
+    return kiosk_page(request, "kiosk/mine.html", purpose, outcome="erased", step=0,
+                      idle=True, receipt=receipt)

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..texts import Text, days
 from . import sessions
-from .i18n import text
+from .i18n import text, when
 
 __all__ = ["PAGE_CSP", "render", "say"]
 
@@ -37,6 +37,7 @@ def environment() -> Environment:
     env.globals["t"] = text
     env.globals["say"] = say
     env.globals["days"] = days
+    env.globals["when"] = when
     return env
 
 

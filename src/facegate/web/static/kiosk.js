@@ -18,6 +18,29 @@
     sync();
   }
 
+  /* Native form validation in the kiosk's language, not the browser's: each field names
+     its messages (data-required, data-mismatch) in the page's language. */
+  document.querySelectorAll("[data-required], [data-mismatch]").forEach(function (field) {
+    var peers = field.type === "radio" && field.form ?
+      field.form.querySelectorAll("input[type=radio][name='" + field.name + "']") : [field];
+    field.addEventListener("invalid", function () {
+      var v = field.validity;
+      field.setCustomValidity("");
+      if (field.validity.valueMissing && field.dataset.required) {
+        field.setCustomValidity(field.dataset.required);
+      } else if (v.patternMismatch && field.dataset.mismatch) {
+        field.setCustomValidity(field.dataset.mismatch);
+      }
+    });
+    var clear = function () { peers.forEach(function (p) { p.setCustomValidity(""); }); };
+    field.addEventListener("input", clear);
+    field.addEventListener("change", clear);
+  });
+
+  /* The receipt's print button. */
+  var printer = document.querySelector("[data-print]");
+  if (printer) { printer.addEventListener("click", function () { window.print(); }); }
+
   /* Idle: a visit left alone ends as "Start over" does (a consent with no face
      enrolled is withdrawn by the server). */
   var idle = parseInt(document.body.dataset.idleSeconds || "0", 10);
