@@ -108,7 +108,9 @@ def det_figure(calibration: Calibration) -> dict[str, Any]:
     def y(rate: float) -> float:
         return round(top + (1 - min(1.0, max(0.0, rate))) * plot_h, 2)
 
-    points = " ".join(f"{x(a)},{y(b)}" for a, b in zip(fmr, fnmr, strict=False))
+    # A rate of 0 lies below what the pairs can show (1/n): it is not drawn.
+    measured = [(a, b) for a, b in zip(fmr, fnmr, strict=False) if a > 0]
+    points = " ".join(f"{x(a)},{y(b)}" for a, b in measured)
     target = calibration.report.get("target") or {}
     fmr_at = (target.get("fmr") or {}).get("value")
     fnmr_at = (target.get("fnmr") or {}).get("value")
@@ -205,6 +207,8 @@ async def calibrate(request: Request, purpose: str) -> Response:
         population = str(data.get("population") or "").strip()[:100]
         target = str(data.get("target_fmr") or "0.001")
         upload = data.get("data")
+        name = "".join(ch for ch in (upload.filename or "") if ch.isalnum() or ch in "-_.")[
+            :80].removesuffix(".zip") if isinstance(upload, UploadFile) else ""
         sessions.check_form(request, csrf)
         _, key = staff(request, ApiAction.CONFIGURE, purpose)
         content = b""
@@ -222,7 +226,8 @@ async def calibrate(request: Request, purpose: str) -> Response:
             raise InvalidArgument("choose a target false-match rate",
                                   details={"target_fmr": target})
         with tempfile.TemporaryDirectory(prefix="facegate-calibration-") as folder:
-            root = Path(folder) / "set"
+            # The set is named after the uploaded file (the calibration's dataset).
+            root = Path(folder) / (name.strip(".") or "upload")
             root.mkdir()
             _unpack(content, root)
             service_of(request).call(lambda d: d.calibrate_purpose(
