@@ -40,11 +40,15 @@ __all__ = ["MAX_CALIBRATION_BYTES", "MAX_CALIBRATION_IMAGES", "det_figure", "rou
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
-#: The largest calibration upload (the zip file as sent).
-MAX_CALIBRATION_BYTES: Final = 32 * 1024 * 1024
+#: The largest calibration upload (the zip file as sent; the service's body limit,
+#: ``max_body_bytes``, 16 MiB by default, applies first).
+MAX_CALIBRATION_BYTES: Final = 16 * 1024 * 1024
 #: The most images one upload may hold; and the largest one, unpacked.
 MAX_CALIBRATION_IMAGES: Final = 600
 MAX_IMAGE_BYTES: Final = 4 * 1024 * 1024
+#: The most bytes one upload may unpack to (a zip's declared sizes can lie: the bytes
+#: actually read are counted).
+MAX_UNPACKED_BYTES: Final = 256 * 1024 * 1024
 _IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 #: The false-match rates a calibration may target.
 _TARGET_FMRS: Final = ("0.001", "0.0001")
@@ -176,17 +180,28 @@ def _unpack(upload: bytes, into: Path) -> int:
         raise InvalidArgument(f"at most {MAX_CALIBRATION_IMAGES} images per upload",
                               details={"images": len(images),
                                        "limit": MAX_CALIBRATION_IMAGES})
+    unpacked = 0
     for info, path in images:
         if info.file_size > MAX_IMAGE_BYTES:
             raise InvalidArgument(f"{path} is larger than {MAX_IMAGE_BYTES // 1048576} MiB",
                                   details={"path": str(path)})
         target = into / path.parts[0] / path.parts[1]
         target.parent.mkdir(exist_ok=True)
-        with archive.open(info) as src:
-            data = src.read(MAX_IMAGE_BYTES + 1)
+        try:
+            with archive.open(info) as src:
+                data = src.read(MAX_IMAGE_BYTES + 1)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError,
+                OSError) as exc:
+            raise InvalidArgument(f"{path} cannot be read from the zip: {exc}",
+                                  details={"path": str(path)}) from None
         if len(data) > MAX_IMAGE_BYTES:
             raise InvalidArgument(f"{path} is larger than {MAX_IMAGE_BYTES // 1048576} MiB",
                                   details={"path": str(path)})
+        unpacked += len(data)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise InvalidArgument(f"the photos unpack to more than "
+                                  f"{MAX_UNPACKED_BYTES // 1048576} MiB",
+                                  details={"limit": MAX_UNPACKED_BYTES})
         target.write_bytes(data)
     return len(images)
 
@@ -197,7 +212,8 @@ async def calibrate(request: Request, purpose: str) -> Response:
     photos are unpacked into a temporary folder, read, and deleted with it; nothing is
     recorded unless the whole evaluation succeeds."""
     from .dashboard import _wizard_page
-    length = int(request.headers.get("content-length") or 0)
+    declared = request.headers.get("content-length") or "0"
+    length = int(declared) if declared.isdigit() else 0
     if length > MAX_CALIBRATION_BYTES + 65536:
         raise InvalidArgument(f"a calibration upload is at most "
                               f"{MAX_CALIBRATION_BYTES // 1048576} MiB",
