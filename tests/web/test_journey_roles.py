@@ -20,7 +20,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 from facegate.subjects.models import AgeBand
 
-from ..support.governed import consent
+from ..support.governed import consent, population_evaluation
 from .conftest import web_keys
 from .test_sessions import Site, csrf_of, sign_in
 
@@ -178,3 +178,42 @@ def test_the_subject_search_finds_by_reference_and_the_reference_is_not_audited(
     assert listed.detail == {"count": 1, "by_external_ref": True}
     assert "EMP-9" not in str(listed.detail)
     assert csrf_of(page)
+
+
+def test_an_admin_picks_a_stored_calibration_where_the_gate_allows_it(site: Site) -> None:
+    d = site.deployment
+    first = d.purpose(DOOR).calibration_id
+    assert first is not None
+    second = d.record_calibration(purpose=DOOR, evaluation=population_evaluation(
+        d.analyzer_for(d.purpose(DOOR).pack)), population="east-asian-adults")
+    assert d.purpose(DOOR).calibration_id == second.id
+    with site.client() as c:
+        csrf = sign_in(c, site.keys["admin"])
+        page = c.get(f"/dashboard/purposes/{DOOR}").text
+        assert f'name="calibration" value="{first}"' in page
+        # An identification purpose cannot drop to the shipped calibration (R21).
+        r = c.post(f"/dashboard/purposes/{DOOR}/calibration/use",
+                   data={"csrf": csrf, "calibration": "shipped"})
+        assert r.status_code == 409 and "calibration.missing" in r.text and "R21" in r.text
+        assert d.purpose(DOOR).calibration_id == second.id
+        # It may go back to its earlier calibration of the same pack.
+        r = c.post(f"/dashboard/purposes/{DOOR}/calibration/use",
+                   data={"csrf": csrf, "calibration": str(first)})
+        assert r.status_code == 303
+        assert d.purpose(DOOR).calibration_id == first
+        # Another purpose's calibration is refused.
+        r = c.post(f"/dashboard/purposes/{HR}/calibration/use",
+                   data={"csrf": csrf, "calibration": str(first)})
+        assert r.status_code == 400 and "argument.invalid" in r.text
+        # A verification purpose may go back to the shipped calibration for its population.
+        d.record_calibration(purpose=HR, evaluation=population_evaluation(
+            d.analyzer_for(d.purpose(HR).pack)), population="east-asian-adults")
+        assert 'name="calibration" value="shipped"' in c.get(f"/dashboard/purposes/{HR}").text
+        assert 'name="calibration" value="shipped"' not in c.get(
+            f"/dashboard/purposes/{DOOR}").text
+        r = c.post(f"/dashboard/purposes/{HR}/calibration/use",
+                   data={"csrf": csrf, "calibration": "shipped"})
+        assert r.status_code == 303
+    assert d.purpose(HR).calibration_id is None
+    chosen = [e for e in d.audit_events("calibration-chosen")]
+    assert [e.detail["calibration"] for e in chosen] == [first, None]

@@ -151,8 +151,8 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
     ]
     from .journey import calibration_view, review_view
     identifies = Mode.IDENTIFY in p.modes
-    own = next((c for c in service.call(lambda d: d.calibrations(purpose))
-                if c.id == p.calibration_id), None)
+    recorded = service.call(lambda d: d.calibrations(purpose))
+    own = next((c for c in recorded if c.id == p.calibration_id), None)
     shipped = [c for c in shipped_calibrations()
                if c.pack == p.pack and c.population == p.population]
     steps.append({"id": "calibration", "title": "Calibration on the people it serves",
@@ -163,6 +163,9 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
     review_done = review["settings"] is not None and len(review["reviewers"]) >= (
         review["required"] or 1)
     extra = {"calibration": calibration_view(own), "shipped": shipped[0] if shipped else None,
+             # What else the purpose may run at: its other recorded calibrations of its
+             # pack, not on LFW unless it serves LFW's population (the gate decides).
+             "stored": [c for c in recorded if c.id != p.calibration_id and c.pack == p.pack],
              "identifies": identifies, "review": review,
              "may_configure": allowed(key, ApiAction.CONFIGURE, purpose=p.key,
                                       site=p.site_key),

@@ -28,9 +28,10 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from ..access import ApiAction, ApiKey
-from ..api.common import allowed, service_of
+from ..api.common import service_of
 from ..calibration.models import Calibration
 from ..errors import Error, Forbidden, InvalidArgument
+from ..jurisdictions import get_profile
 from ..organisation.models import SiteType
 from . import sessions
 from .auth import see_other
@@ -256,6 +257,29 @@ async def calibrate(request: Request, purpose: str) -> Response:
     return see_other(request, f"/dashboard/purposes/{purpose}#calibration")
 
 
+@router.post("/purposes/{purpose}/calibration/use")
+def use_calibration(request: Request, purpose: str,
+                    calibration: Annotated[str, Form(max_length=20)],
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Run the purpose at one of its own recorded calibrations, or (``shipped``) at its
+    pack's shipped calibration for its population, where the gate allows it (R21)."""
+    from .dashboard import _wizard_page
+    sessions.check_form(request, csrf)
+    _, key = staff(request, ApiAction.CONFIGURE, purpose)
+    try:
+        if calibration != "shipped" and not calibration.isdigit():
+            raise InvalidArgument("choose a recorded calibration or the shipped one",
+                                  details={"calibration": calibration})
+        chosen = None if calibration == "shipped" else int(calibration)
+        service_of(request).call(lambda d: d.use_calibration(
+            purpose=purpose, calibration=chosen, operator=key.principal))
+    except Error as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return _wizard_page(request, key, purpose, error=exc, status=exc.http_status)
+    return see_other(request, f"/dashboard/purposes/{purpose}#calibration")
+
+
 # -- review --------------------------------------------------------------------------
 
 
@@ -309,10 +333,8 @@ def review_view(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
             if k.role.value == "reviewer" and k.revoked_at is None}
     authorised = service.call(lambda d: d.reviewers(purpose))
     processor = service.call(lambda d: d.processor())
-    required = None
-    if processor is not None:
-        from ..jurisdictions import get_profile
-        required = get_profile(processor.jurisdiction).reviewers_required
+    required = (get_profile(processor.jurisdiction).reviewers_required
+                if processor is not None else None)
     return {"settings": service.call(lambda d: d.review_settings(purpose)),
             "reviewers": [{"principal": r, "label": keys[r].label if r in keys else None}
                           for r in authorised],
@@ -322,10 +344,6 @@ def review_view(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
 
 
 # -- subjects: search, withdraw, erase -----------------------------------------------
-
-
-def may_erase(key: ApiKey, holdings: set[tuple[str, str]]) -> bool:
-    return allowed(key, ApiAction.ERASE, holdings=holdings)
 
 
 @router.get("/subjects/{subject}/withdraw")
