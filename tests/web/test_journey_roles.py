@@ -11,6 +11,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -217,3 +219,26 @@ def test_an_admin_picks_a_stored_calibration_where_the_gate_allows_it(site: Site
     assert d.purpose(HR).calibration_id is None
     chosen = [e for e in d.audit_events("calibration-chosen")]
     assert [e.detail["calibration"] for e in chosen] == [first, None]
+
+
+def test_a_reviewer_is_shown_only_the_cases_it_is_authorised_to_decide(
+        site: Site, faces: dict[str, Path]) -> None:
+    d = site.deployment
+    d.configure_review(purpose=DOOR, window=timedelta(hours=1))
+    wang = next(k for k in d.api_keys() if k.label == "Reviewer Wang")
+    d.authorise_reviewer(purpose=DOOR, reviewer=wang.principal)
+    person = d.register_subject(age_band=AgeBand.ADULT)
+    consent(d, person.id, DOOR)
+    d.enroll(subject=person.id, purpose=DOOR, image=faces["obama"])
+    case = d.identify(purpose=DOOR, image=faces["obama2"]).faces[0].candidates[0].review_case
+    assert case is not None
+    with site.client() as c:
+        sign_in(c, site.keys["reviewer"])
+        assert f"/dashboard/review/{case}/confirm" in c.get("/dashboard/review").text
+    with site.client() as c:
+        csrf = sign_in(c, site.keys["reviewer2"])  # not authorised for the purpose
+        queue = c.get("/dashboard/review").text
+        assert case not in queue and "/confirm" not in queue
+        r = c.post(f"/dashboard/review/{case}/confirm", data={"csrf": csrf, "reason": "same"})
+        assert r.status_code == 409 and "review.reviewer_not_authorised" in r.text
+    assert d.review_case(case).status == "pending"

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from ..access import ApiAction
+from ..access import ApiAction, ApiKey
 from ..access.roles import ALLOWED
 from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
 from ..api.documents import KINDS, allow_document, document_response
@@ -91,12 +91,29 @@ def review(request: Request) -> Response:
     reviewer = key.role in ALLOWED[ApiAction.REVIEW]
     if not reviewer:
         allow(request, key, ApiAction.ACT_ON_CASE)
-    status = "pending" if reviewer else "confirmed"
+    return staff_page(request, key, "dashboard/review.html", cases=_queue(request, key),
+                      reviewer=reviewer, message=request.query_params.get("done"), error=None)
+
+
+def _queue(request: Request, key: ApiKey) -> list[Any]:
+    """The cases the key may act on: for a reviewer, the pending cases of the purposes
+    it is authorised to review (others would only be refused,
+    ``review.reviewer_not_authorised``); for an operator, the confirmed cases; each
+    within the key's scope."""
+    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+    service = service_of(request)
     shown = in_scope(request, key)
-    cases = [c for c in service_of(request).call(lambda d: d.review_cases(status=status))
-             if shown(c.purpose_key, None)]
-    return staff_page(request, key, "dashboard/review.html", cases=cases, reviewer=reviewer,
-                      message=request.query_params.get("done"), error=None)
+    cases = [c for c in service.call(lambda d: d.review_cases(
+        status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
+    if reviewer:
+        mine = {p for p in {c.purpose_key for c in cases}
+                if key.principal in service.call(partial(_reviewers, purpose=p))}
+        cases = [c for c in cases if c.purpose_key in mine]
+    return cases
+
+
+def _reviewers(d: Any, *, purpose: str) -> list[str]:
+    return list(d.reviewers(purpose))
 
 
 def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
@@ -118,12 +135,10 @@ def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str
     except Error as exc:
         if isinstance(exc, Forbidden):
             raise
-        reviewer = key.role in ALLOWED[ApiAction.REVIEW]
-        shown = in_scope(request, key)
-        cases = [c for c in service.call(lambda d: d.review_cases(
-            status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
-        return staff_page(request, key, "dashboard/review.html", status=409, cases=cases,
-                          reviewer=reviewer, message=None, error=exc)
+        return staff_page(request, key, "dashboard/review.html", status=409,
+                          cases=_queue(request, key),
+                          reviewer=key.role in ALLOWED[ApiAction.REVIEW], message=None,
+                          error=exc)
     return see_other(request, f"/dashboard/review?done={verdict}")
 
 
