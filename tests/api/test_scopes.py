@@ -409,6 +409,28 @@ WEB: dict[str, tuple[set[str], Build]] = {
         f"/dashboard/purposes/{P}/suspend", {"csrf": csrf})),
     "GET /dashboard/subjects/{subject}": ({"admin", "auditor"}, lambda w, csrf: (
         f"/dashboard/subjects/{w.fresh_subject()}", None)),
+    "GET /dashboard/sites/new": ({"admin"}, lambda w, csrf: ("/dashboard/sites/new", None)),
+    "POST /dashboard/sites/new": ({"admin"}, lambda w, csrf: (
+        "/dashboard/sites/new", {"csrf": csrf, "key": "gate.north", "site_type": "office",
+                                 "name.zh": "北门", "name.en": "North gate"})),
+    "POST /dashboard/purposes/{purpose}/calibration": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/purposes/{P}/calibration", {"csrf": csrf, "population": "x"})),
+    "POST /dashboard/purposes/{purpose}/calibration/use": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/purposes/{P}/calibration/use", {"csrf": csrf, "calibration": "999999"})),
+    "POST /dashboard/purposes/{purpose}/review": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/purposes/{P}/review", {"csrf": csrf, "hours": "24"})),
+    "POST /dashboard/purposes/{purpose}/reviewers": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/purposes/{P}/reviewers", {"csrf": csrf, "reviewer": "key:k_none"})),
+    "POST /dashboard/purposes/{purpose}/reviewers/revoke": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/purposes/{P}/reviewers/revoke", {"csrf": csrf, "reviewer": "key:k_none"})),
+    "GET /dashboard/subjects/{subject}/withdraw": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/subjects/{w.fresh_subject()}/withdraw?purpose={P}", None)),
+    "POST /dashboard/subjects/{subject}/withdraw": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/subjects/{w.fresh_subject()}/withdraw", {"csrf": csrf, "purpose": P})),
+    "GET /dashboard/subjects/{subject}/erase": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/subjects/{w.fresh_subject()}/erase", None)),
+    "POST /dashboard/subjects/{subject}/erase": ({"admin"}, lambda w, csrf: (
+        f"/dashboard/subjects/{w.fresh_subject()}/erase", {"csrf": csrf})),
     "POST /dashboard/review/{case_id}/confirm": ({"reviewer"}, lambda w, csrf: (
         f"/dashboard/review/{w.case_p}/confirm", {"csrf": csrf, "reason": "same"})),
     "POST /dashboard/review/{case_id}/reject": ({"reviewer"}, lambda w, csrf: (

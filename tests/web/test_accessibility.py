@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ..support.governed import consent
 from .conftest import Web, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared_data]
@@ -137,12 +138,17 @@ def test_kiosk_screens_have_no_serious_accessibility_violations(
 
 def test_dashboard_pages_have_no_serious_accessibility_violations(
         new_page: Callable[..., Any], web: Web, axe_source: str) -> None:
+    person = web.deployment.register_subject(external_ref="EMP-1", age_band="adult")
+    consent(web.deployment, person.id, "access.office.entry")
     page = new_page(bypass_csp=True)
     sign_in(page, web.url, web.keys["admin"])
     found = {}
     for path in ("/dashboard", "/dashboard/purposes/access.office.entry", "/dashboard/audit",
                  "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys",
-                 "/dashboard/purposes/new"):
+                 "/dashboard/purposes/new", "/dashboard/sites/new",
+                 "/dashboard/subjects?external_ref=EMP-1", f"/dashboard/subjects/{person.id}",
+                 f"/dashboard/subjects/{person.id}/withdraw?purpose=access.office.entry",
+                 f"/dashboard/subjects/{person.id}/erase"):
         page.goto(f"{web.url}{path}")
         found[path] = serious(page, axe_source)
     page.goto(f"{web.url}/login")

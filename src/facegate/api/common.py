@@ -168,12 +168,15 @@ def allow(request: Request, key: ApiKey, action: ApiAction, *, purpose: str | No
 
 def allowed(key: ApiKey, action: ApiAction, *, whole: bool = False,
             other_key: Scope | None = None,
-            holdings: Iterable[tuple[str, str]] | None = None) -> bool:
+            holdings: Iterable[tuple[str, str]] | None = None,
+            purpose: str | None = None, site: str | None = None) -> bool:
     """Whether :func:`allow` would let ``key`` take ``action`` on the whole deployment, on
-    another key, or on a subject with these holdings: for what a page or list shows
-    (nothing is refused, so nothing is audited)."""
+    another key, on a subject with these holdings, or on ``purpose`` at ``site`` (give
+    both for a key limited to sites): for what a page or list shows (nothing is refused,
+    so nothing is audited)."""
     try:
-        authorize(key, action, whole=whole, other_key=other_key, holdings=holdings)
+        authorize(key, action, whole=whole, other_key=other_key, holdings=holdings,
+                  purpose=purpose, site=site)
     except Forbidden:
         return False
     return True

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ..calibration.models import Calibration, is_lfw_population
-from ..calibration.repository import insert_calibration, list_calibrations
+from ..calibration.repository import get_calibration, insert_calibration, list_calibrations
 from ..engine.pack_install import find_pack
 from ..errors import InvalidArgument, PurposeNotActive
 from ..fitness.evaluation import Evaluation, evaluate_pack, load_labelled_set
+from ..policy import gate
 from ..purposes import repository as purposes_repo
 from ..purposes.models import Mode
 from ..templates.store import delete_pack_templates, subjects_with_pack
@@ -152,6 +153,40 @@ class PackBooks(Rights):
                                        target_fmr=target_fmr, progress=progress)
         return self.record_calibration(purpose=purpose, evaluation=evaluation,
                                        population=population, operator=operator)
+
+    def use_calibration(self, *, purpose: str, calibration: int | None,
+                        operator: str = "system") -> Calibration | None:
+        """Run ``purpose`` at ``calibration``, one of its own recorded calibrations of its
+        pack, or (``None``) at its pack's shipped calibration for the population it
+        serves, if the gate allows it (R21: an identification purpose needs its own).
+
+        Raises:
+            InvalidArgument: the calibration is not one of the purpose's, of its pack.
+            PolicyRefusal: ``calibration.missing`` (R21).
+        """
+        with self._unit() as conn:
+            row = self._purpose(conn, purpose)
+            chosen = None
+            if calibration is not None:
+                chosen = get_calibration(conn, id=calibration)
+                if chosen is None or chosen.purpose_key != purpose or chosen.pack != row.pack:
+                    raise InvalidArgument(
+                        f"calibration {calibration} is not one of {purpose}'s for {row.pack}",
+                        details={"purpose": purpose, "calibration": calibration})
+            changed = dataclasses.replace(
+                row, threshold=chosen.threshold if chosen else None,
+                calibration_id=chosen.id if chosen else None)
+            decision = gate.check_calibration_choice(changed, chosen,
+                                                     self._shipped(changed, row.pack),
+                                                     self._profile(conn))
+            self._enforce(conn, decision, "use-calibration", operator=operator,
+                          purpose_key=purpose)
+            purposes_repo.update_purpose(
+                conn, purpose=dataclasses.replace(changed, updated_at=self._clock.now()))
+            self._audit(conn, "calibration-chosen", operator=operator, purpose_key=purpose,
+                        detail={"calibration": chosen.id if chosen else None,
+                                "shipped": chosen is None, "threshold": changed.threshold})
+        return chosen
 
     def calibrations(self, purpose: str) -> list[Calibration]:
         """Every calibration recorded for ``purpose``, oldest first."""

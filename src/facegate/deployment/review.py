@@ -113,6 +113,11 @@ class Review(Rights):
             self.authorise_reviewer(purpose=purpose, reviewer=key.principal, operator=operator)
         return key
 
+    def reviewers(self, purpose: str) -> list[str]:
+        """The reviewers authorised for ``purpose`` now (``key:<id>`` for a reviewer key)."""
+        self._purpose(self._conn, purpose)
+        return list(review_store.list_reviewers(self._conn, purpose_key=purpose))
+
     def revoke_reviewer(self, *, purpose: str, reviewer: str, operator: str = "system") -> bool:
         """Withdraw ``reviewer``'s authorisation for ``purpose``; ``False`` if there was none."""
         with self._unit() as conn:

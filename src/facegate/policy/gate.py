@@ -31,6 +31,7 @@ __all__ = [
     "check_activation",
     "check_assessment",
     "check_assessment_deletion",
+    "check_calibration_choice",
     "check_camera",
     "check_candidate",
     "check_capture",
@@ -180,6 +181,20 @@ def check_activation(purpose: Purpose, site: Site,
     refusals, warnings = rules.verification_calibration_rules(purpose, calibration, shipped,
                                                               profile)
     return dataclasses.replace(Decision.of(reasons + refusals), warnings=tuple(warnings))
+
+
+def check_calibration_choice(purpose: Purpose, calibration: Calibration | None,
+                             shipped: ShippedCalibration | None,
+                             profile: JurisdictionProfile) -> Decision:
+    """Whether ``purpose`` (as it would be) may run at ``calibration``, one of its own
+    recorded calibrations, or with none at its pack's shipped calibration for the
+    population it serves (``shipped``): R21, as at activation. An identification purpose
+    needs its own; a verification purpose may run at the shipped one, with a warning."""
+    if Mode.IDENTIFY in purpose.modes:
+        return Decision.of(rules.calibration_rules(purpose, calibration, profile))
+    refusals, warnings = rules.verification_calibration_rules(purpose, calibration, shipped,
+                                                              profile)
+    return dataclasses.replace(Decision.of(refusals), warnings=tuple(warnings))
 
 
 def check_notice(purpose: Purpose, content: Mapping[str, Text] | None,

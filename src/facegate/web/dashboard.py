@@ -20,11 +20,13 @@ from fastapi.responses import Response
 from ..access import ApiAction, ApiKey
 from ..access.roles import ALLOWED
 from ..api.common import allowed, in_scope, service_of, sites_in_scope
+from ..calibration.shipped import shipped_calibrations
 from ..errors import Error, Forbidden
 from ..purposes.models import (
     ASSESSMENT_ITEMS,
     NOTICE_ITEMS,
     NOTICE_LANGUAGES,
+    Mode,
     missing_assessment_items,
     missing_notice_items,
 )
@@ -116,7 +118,8 @@ def overview(request: Request) -> Response:
                       processor=service.call(lambda d: d.processor()),
                       sites=sites, rows=rows, filing=filing, cameras=cameras,
                       chain=_chain(request) if audits else None,
-                      configure=key.role in ALLOWED[ApiAction.CONFIGURE])
+                      configure=key.role in ALLOWED[ApiAction.CONFIGURE],
+                      register_site=allowed(key, ApiAction.CONFIGURE, whole=True))
 
 
 def _chain(request: Request) -> dict[str, Any]:
@@ -128,7 +131,7 @@ def _chain(request: Request) -> dict[str, Any]:
             "checkpoint_seq": report.checkpoint_seq}
 
 
-def _wizard(request: Request, purpose: str) -> dict[str, Any]:
+def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
     service = service_of(request)
     p = service.call(lambda d: d.purpose(purpose))
     notice = service.call(lambda d: d.notice(purpose))
@@ -146,19 +149,41 @@ def _wizard(request: Request, purpose: str) -> dict[str, Any]:
         {"id": "alternatives", "title": "An alternative for anyone who declines",
          "article": "CN Art. 10", "done": bool(p.alternatives or p.mandate)},
     ]
+    from .journey import calibration_view, review_view
+    identifies = Mode.IDENTIFY in p.modes
+    recorded = service.call(lambda d: d.calibrations(purpose))
+    own = next((c for c in recorded if c.id == p.calibration_id), None)
+    shipped = [c for c in shipped_calibrations()
+               if c.pack == p.pack and c.population == p.population]
+    steps.append({"id": "calibration", "title": "Calibration on the people it serves",
+                     "article": "R21",
+                     "done": (own is not None and not own.lfw_derived)
+                     or (not identifies and own is None and bool(shipped))})
+    review = review_view(request, key, purpose)
+    review_done = review["settings"] is not None and len(review["reviewers"]) >= (
+        review["required"] or 1)
+    extra = {"calibration": calibration_view(own), "shipped": shipped[0] if shipped else None,
+             # What else the purpose may run at: its other recorded calibrations of its
+             # pack, not on LFW unless it serves LFW's population (the gate decides).
+             "stored": [c for c in recorded if c.id != p.calibration_id and c.pack == p.pack],
+             "identifies": identifies, "review": review,
+             "may_configure": allowed(key, ApiAction.CONFIGURE, purpose=p.key,
+                                      site=p.site_key),
+             "review_step": {"id": "review", "title": "Human review of 1:N hits",
+                             "article": "R19", "done": review_done}}
     return {"p": p, "notice": notice, "assessment": current[-1] if current else
             (assessments[-1] if assessments else None), "steps": steps,
             "ready": all(s["done"] for s in steps),
             "warnings": service.call(lambda d: d.activation_warnings(purpose)),
             "notice_items": NOTICE_ITEMS, "languages": NOTICE_LANGUAGES,
             "headings": ITEM_HEADINGS, "assessment_items": ASSESSMENT_ITEMS,
-            "assessment_labels": ASSESSMENT_LABELS}
+            "assessment_labels": ASSESSMENT_LABELS, **extra}
 
 
 def _wizard_page(request: Request, key: ApiKey, purpose: str, *, error: Error | None = None,
                  message: str | None = None, status: int = 200) -> Response:
     return staff_page(request, key, "dashboard/purpose.html", status=status, error=error,
-                      message=message, **_wizard(request, purpose))
+                      message=message, **_wizard(request, key, purpose))
 
 
 @router.get("/purposes/new")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from ..access import ApiAction
+from ..access import ApiAction, ApiKey
 from ..access.roles import ALLOWED
 from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
 from ..api.documents import KINDS, allow_document, document_response
@@ -40,13 +40,20 @@ def _holdings(d: Any, *, subject: str) -> set[tuple[str, str]]:
 
 
 @router.get("/subjects")
-def subjects(request: Request) -> Response:
-    """Recent subjects with the current state of each consent, from the ledger; a key
-    limited in scope sees only subjects whose records all lie in its scope."""
+def subjects(request: Request,
+             external_ref: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    """Recent subjects with the current state of each consent, from the ledger, or the
+    subjects the deployer's own reference names (the look-up is audited as
+    ``subjects-listed``, never the reference itself); a key limited in scope sees only
+    subjects whose records all lie in its scope."""
     _, key = staff(request, ApiAction.SUBJECT_REPORT)
     service = service_of(request)
+    ref = (external_ref or "").strip() or None
+    found = (service.call(lambda d: d.find_subjects(external_ref=ref, limit=50,
+                                                    operator=key.principal))
+             if ref else service.call(lambda d: d.subjects(limit=200)))
     rows = []
-    for s in service.call(lambda d: d.subjects(limit=200)):
+    for s in found:
         if not key.scope.unlimited and not allowed(
                 key, ApiAction.SUBJECT_REPORT,
                 holdings=service.call(partial(_holdings, subject=s.id))):
@@ -57,16 +64,24 @@ def subjects(request: Request) -> Response:
             [e for e in ledger if e.purpose_key == p and e.scope == "biometric"])}
             for p in purposes]
         rows.append({"subject": s, "states": states, "events": len(ledger)})
-    return staff_page(request, key, "dashboard/subjects.html", rows=rows)
+    return staff_page(request, key, "dashboard/subjects.html", rows=rows, external_ref=ref)
 
 
 @router.get("/subjects/{subject}")
 def subject(request: Request, subject: str) -> Response:
     """A subject's access report: consent history, template metadata, events."""
     _, key = staff(request, ApiAction.SUBJECT_REPORT, subject=subject)
-    report = service_of(request).call(lambda d: d.access_report(subject,
-                                                                operator=key.principal))
-    return staff_page(request, key, "dashboard/subject.html", report=report.as_dict())
+    service = service_of(request)
+    report = service.call(lambda d: d.access_report(subject, operator=key.principal))
+    # What this key may do to the subject, as the forms' own checks would decide.
+    holdings = set() if report.erased else service.call(partial(_holdings, subject=subject))
+    erase = not report.erased and allowed(key, ApiAction.ERASE, holdings=holdings)
+    ledger = [] if report.erased else service.call(partial(_consents, subject=subject))
+    withdrawable = sorted(p for p in {e.purpose_key for e in ledger} if erase and current_state(
+        [e for e in ledger if e.purpose_key == p and e.scope == "biometric"]).granted)
+    return staff_page(request, key, "dashboard/subject.html", report=report.as_dict(),
+                      erase=erase, withdrawable=withdrawable,
+                      done=request.query_params.get("done"))
 
 
 @router.get("/review")
@@ -76,12 +91,29 @@ def review(request: Request) -> Response:
     reviewer = key.role in ALLOWED[ApiAction.REVIEW]
     if not reviewer:
         allow(request, key, ApiAction.ACT_ON_CASE)
-    status = "pending" if reviewer else "confirmed"
+    return staff_page(request, key, "dashboard/review.html", cases=_queue(request, key),
+                      reviewer=reviewer, message=request.query_params.get("done"), error=None)
+
+
+def _queue(request: Request, key: ApiKey) -> list[Any]:
+    """The cases the key may act on: for a reviewer, the pending cases of the purposes
+    it is authorised to review (others would only be refused,
+    ``review.reviewer_not_authorised``); for an operator, the confirmed cases; each
+    within the key's scope."""
+    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+    service = service_of(request)
     shown = in_scope(request, key)
-    cases = [c for c in service_of(request).call(lambda d: d.review_cases(status=status))
-             if shown(c.purpose_key, None)]
-    return staff_page(request, key, "dashboard/review.html", cases=cases, reviewer=reviewer,
-                      message=request.query_params.get("done"), error=None)
+    cases = [c for c in service.call(lambda d: d.review_cases(
+        status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
+    if reviewer:
+        mine = {p for p in {c.purpose_key for c in cases}
+                if key.principal in service.call(partial(_reviewers, purpose=p))}
+        cases = [c for c in cases if c.purpose_key in mine]
+    return cases
+
+
+def _reviewers(d: Any, *, purpose: str) -> list[str]:
+    return list(d.reviewers(purpose))
 
 
 def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
@@ -103,12 +135,10 @@ def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str
     except Error as exc:
         if isinstance(exc, Forbidden):
             raise
-        reviewer = key.role in ALLOWED[ApiAction.REVIEW]
-        shown = in_scope(request, key)
-        cases = [c for c in service.call(lambda d: d.review_cases(
-            status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
-        return staff_page(request, key, "dashboard/review.html", status=409, cases=cases,
-                          reviewer=reviewer, message=None, error=exc)
+        return staff_page(request, key, "dashboard/review.html", status=409,
+                          cases=_queue(request, key),
+                          reviewer=key.role in ALLOWED[ApiAction.REVIEW], message=None,
+                          error=exc)
     return see_other(request, f"/dashboard/review?done={verdict}")
 
 
