@@ -47,7 +47,7 @@ MATRIX: dict[tuple[str, str], tuple[str, Any, set[str], bool]] = {
     ("POST", "/v1/consents"): ("/v1/consents", {"subject": "s_none", "purpose": P,
                                                 "notice_version": 1}, {"operator"}, True),
     ("POST", "/v1/withdrawals"): ("/v1/withdrawals", {"subject": "s_none", "purpose": P},
-                                  {"operator"}, True),
+                                  {"operator", "admin"}, True),
     ("POST", "/v1/declines"): ("/v1/declines", {"purpose": P}, {"operator"}, True),
     ("POST", "/v1/alternatives"): ("/v1/alternatives", {
         "purpose": P, "method": "staff badge with guard check", "result": "verified"},

@@ -130,6 +130,7 @@ def test_an_admin_takes_an_empty_store_to_a_live_identification_purpose_in_the_b
         assert page.locator("[data-secret]").inner_text().startswith("fg_")
     page.goto(f"{url}/dashboard/purposes/{PURPOSE}")
     page.get_by_label("Review deadline (hours)").fill("48")
+    page.get_by_label("Distinct reviewers per hit").fill("2")
     page.get_by_role("button", name="Save review settings").click()
     for _ in range(2):
         page.get_by_role("button", name="Authorise reviewer").click()
@@ -137,6 +138,8 @@ def test_an_admin_takes_an_empty_store_to_a_live_identification_purpose_in_the_b
     assert "Reviewer Wang" in reviewers and "Reviewer Chen" in reviewers
     settings = d.review_settings(PURPOSE)
     assert settings is not None and settings.window_seconds == 48 * 3600
+    assert settings.reviewers == 2
+    assert "Each needs 2 distinct authorised reviewers." in page.locator("#review").inner_text()
     assert len(d.reviewers(PURPOSE)) == 2
 
     # 4. The notice and the impact assessment, every item in both languages.

@@ -58,8 +58,10 @@ class ApiAction(StrEnum):
     CONFIGURE = "configure"
     #: read the books (purposes, sites, processor)
     READ_BOOKS = "read_books"
-    #: register subjects, record or withdraw consent, declines and alternatives
+    #: register subjects, record consent, declines and alternatives
     CONSENT_DESK = "consent_desk"
+    #: withdraw a subject's consent for them: at the desk, or on their request
+    WITHDRAW = "withdraw"
     #: enroll, verify, identify, liveness
     BIOMETRIC = "biometric"
     #: act on a confirmed review case
@@ -81,6 +83,7 @@ ACTION_WORDS: dict[ApiAction, str] = {
     ApiAction.CONFIGURE: "change the deployment's configuration",
     ApiAction.READ_BOOKS: "read the purposes, sites and processor",
     ApiAction.CONSENT_DESK: "register subjects or record their consent",
+    ApiAction.WITHDRAW: "withdraw a subject's consent",
     ApiAction.BIOMETRIC: "enroll, verify or identify faces",
     ApiAction.ACT_ON_CASE: "act on a confirmed review case",
     ApiAction.REVIEW: "read or decide review cases",
@@ -139,6 +142,7 @@ ALLOWED: Final[Mapping[ApiAction, frozenset[Role]]] = MappingProxyType({
     ApiAction.CONFIGURE: frozenset({Role.ADMIN}),
     ApiAction.READ_BOOKS: frozenset({Role.ADMIN, Role.OPERATOR, Role.REVIEWER, Role.AUDITOR}),
     ApiAction.CONSENT_DESK: frozenset({Role.OPERATOR}),
+    ApiAction.WITHDRAW: frozenset({Role.OPERATOR, Role.ADMIN}),
     ApiAction.BIOMETRIC: frozenset({Role.OPERATOR}),
     ApiAction.ACT_ON_CASE: frozenset({Role.OPERATOR}),
     ApiAction.REVIEW: frozenset({Role.REVIEWER}),

@@ -369,6 +369,7 @@ def requires(action: ApiAction) -> Any:
 AdminKey = Annotated[ApiKey, requires(ApiAction.CONFIGURE)]
 StaffKey = Annotated[ApiKey, requires(ApiAction.READ_BOOKS)]
 DeskKey = Annotated[ApiKey, requires(ApiAction.CONSENT_DESK)]
+WithdrawKey = Annotated[ApiKey, requires(ApiAction.WITHDRAW)]
 OperatorKey = Annotated[ApiKey, requires(ApiAction.BIOMETRIC)]
 ActorKey = Annotated[ApiKey, requires(ApiAction.ACT_ON_CASE)]
 ReviewerKey = Annotated[ApiKey, requires(ApiAction.REVIEW)]

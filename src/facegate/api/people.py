@@ -22,6 +22,7 @@ from .common import (
     ReportKey,
     SelfKey,
     StrictBody,
+    WithdrawKey,
     allow,
     allowed,
     jsonable,
@@ -147,9 +148,10 @@ def record_consent(body: ConsentIn, request: Request, key: DeskKey) -> Obj:
 
 @router.post("/withdrawals", tags=["subjects"], response_model=WithdrawalOut)
 def withdraw_consent(body: WithdrawalIn, request: Request,
-                     key: DeskKey) -> Obj:
-    """Withdraw consent at the desk; the purpose's templates of the subject are deleted (R4)."""
-    allow(request, key, ApiAction.CONSENT_DESK, purpose=body.purpose)
+                     key: WithdrawKey) -> Obj:
+    """Withdraw consent at the desk (an operator) or on the subject's request (an admin); the
+    purpose's templates of the subject are deleted (R4)."""
+    allow(request, key, ApiAction.WITHDRAW, purpose=body.purpose, subject=body.subject)
     w = request.app.state.service.call(lambda d: d.withdraw_consent(
         subject=body.subject, purpose=body.purpose, scope=body.scope, operator=key.principal))
     return _withdrawal(w)

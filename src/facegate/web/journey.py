@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from ..access import ApiAction, ApiKey
-from ..api.common import service_of
+from ..api.common import allow, service_of
 from ..calibration.models import Calibration
 from ..errors import Error, Forbidden, InvalidArgument
 from ..jurisdictions import get_profile
@@ -286,12 +286,15 @@ def use_calibration(request: Request, purpose: str,
 @router.post("/purposes/{purpose}/review")
 def configure_review(request: Request, purpose: str,
                      hours: Annotated[int, Form(ge=1, le=24 * 30)] = 24,
+                     reviewers: Annotated[int | None, Form(ge=1, le=5)] = None,
                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Every identification hit becomes a case that waits at most ``hours`` (R19)."""
+    """Every identification hit becomes a case that waits at most ``hours`` for
+    ``reviewers`` distinct confirmations (at least the jurisdiction's, R19)."""
     sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     service_of(request).call(lambda d: d.configure_review(
-        purpose=purpose, window=timedelta(hours=hours), operator=key.principal))
+        purpose=purpose, window=timedelta(hours=hours), reviewers=reviewers,
+        operator=key.principal))
     return see_other(request, f"/dashboard/purposes/{purpose}#review")
 
 
@@ -333,24 +336,35 @@ def review_view(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
             if k.role.value == "reviewer" and k.revoked_at is None}
     authorised = service.call(lambda d: d.reviewers(purpose))
     processor = service.call(lambda d: d.processor())
-    required = (get_profile(processor.jurisdiction).reviewers_required
-                if processor is not None else None)
-    return {"settings": service.call(lambda d: d.review_settings(purpose)),
+    minimum = (get_profile(processor.jurisdiction).reviewers_required
+               if processor is not None else 1)
+    settings = service.call(lambda d: d.review_settings(purpose))
+    return {"settings": settings,
             "reviewers": [{"principal": r, "label": keys[r].label if r in keys else None}
                           for r in authorised],
             "candidates": [k for p, k in keys.items() if p not in authorised
                            and k.scope.covers(purpose=purpose)],
-            "required": required}
+            "minimum": minimum,
+            "required": settings.reviewers_required(minimum) if settings else minimum}
 
 
 # -- subjects: search, withdraw, erase -----------------------------------------------
+
+
+def _withdrawer(request: Request, subject: str, purpose: str) -> ApiKey:
+    """The signed-in key, if it may read the subject's record (the page shows it) and
+    withdraw its consent for ``purpose`` (an operator at the desk or an admin on the
+    subject's request)."""
+    _, key = staff(request, ApiAction.SUBJECT_REPORT, subject=subject)
+    allow(request, key, ApiAction.WITHDRAW, purpose=purpose, subject=subject)
+    return key
 
 
 @router.get("/subjects/{subject}/withdraw")
 def withdraw_page(request: Request, subject: str,
                   purpose: Annotated[str, Query(max_length=200)]) -> Response:
     """Confirm withdrawing one consent: what is deleted with it (R4)."""
-    _, key = staff(request, ApiAction.ERASE, purpose=purpose, subject=subject)
+    key = _withdrawer(request, subject, purpose)
     p = service_of(request).call(lambda d: d.purpose(purpose))
     return staff_page(request, key, "dashboard/confirm.html", action="withdraw",
                       subject=subject, purpose=p, error=None)
@@ -360,10 +374,9 @@ def withdraw_page(request: Request, subject: str,
 def withdraw(request: Request, subject: str, purpose: Annotated[str, Form(max_length=200)],
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Withdraw the subject's consent for ``purpose`` on their request: the consent is
-    recorded as withdrawn and the purpose's templates and images are deleted (R4). A
-    key that may erase the subject may withdraw one of its consents."""
+    recorded as withdrawn and the purpose's templates and images are deleted (R4)."""
     sessions.check_form(request, csrf)
-    _, key = staff(request, ApiAction.ERASE, purpose=purpose, subject=subject)
+    key = _withdrawer(request, subject, purpose)
     try:
         service_of(request).call(lambda d: d.withdraw_consent(
             subject=subject, purpose=purpose, method="written", operator=key.principal,

@@ -77,8 +77,11 @@ def subject(request: Request, subject: str) -> Response:
     holdings = set() if report.erased else service.call(partial(_holdings, subject=subject))
     erase = not report.erased and allowed(key, ApiAction.ERASE, holdings=holdings)
     ledger = [] if report.erased else service.call(partial(_consents, subject=subject))
-    withdrawable = sorted(p for p in {e.purpose_key for e in ledger} if erase and current_state(
-        [e for e in ledger if e.purpose_key == p and e.scope == "biometric"]).granted)
+    withdrawable = sorted(
+        p for p in {e.purpose_key for e in ledger}
+        if allowed(key, ApiAction.WITHDRAW, holdings=holdings)
+        and current_state([e for e in ledger
+                           if e.purpose_key == p and e.scope == "biometric"]).granted)
     return staff_page(request, key, "dashboard/subject.html", report=report.as_dict(),
                       erase=erase, withdrawable=withdrawable,
                       done=request.query_params.get("done"))
