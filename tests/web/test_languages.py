@@ -94,6 +94,7 @@ def test_the_staff_pages_switch_to_chinese_with_no_english_left(
     # The error page: its title and the error's message in Chinese, the code as it is.
     page.goto(f"{web.url}/dashboard/documents/no-such-kind")
     assert page.get_by_role("heading", name="出错了").is_visible()
+    assert page.locator(".alert").inner_text() == "未找到。"  # the API's zh message
     assert "registry.not_found" in _visible(page)
     # Back to English.
     page.get_by_role("link", name="English").click()

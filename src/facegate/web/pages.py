@@ -66,9 +66,11 @@ TERMS: Final[dict[str, str]] = {
 
 
 def page_language(request: Request, session: sessions.Session | None) -> str:
-    """The language of a page: the kiosk's session language on the kiosk; elsewhere the
-    language the browser chose with the switch, else ``?lang=``, else ``Accept-Language``."""
-    if session is not None and (session.lang_chosen or request.url.path.startswith("/kiosk")):
+    """The language of a page: on a kiosk browser's kiosk pages, the kiosk's (its
+    session's, Chinese until a visitor switches); elsewhere the language the browser
+    chose with the switch, else ``?lang=``, else ``Accept-Language``."""
+    if session is not None and (session.lang_chosen or (
+            session.kiosk_purpose is not None and request.url.path.startswith("/kiosk"))):
         return session.lang
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
