@@ -6,6 +6,11 @@ errors are mapped onto facegate codes (``request.invalid``,
 ``request.not_found``, ``request.method_not_allowed``); anything unexpected is
 logged with its request id and answered as a bare ``error`` with status 500,
 without a stack trace.
+
+The ``message`` is in the language the request's ``Accept-Language`` prefers of
+those facegate speaks (zh, en; q-values honoured, English otherwise), named by the
+response's ``Content-Language``; the code, rule and details are the same in every
+language (:mod:`facegate.locale.errors`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from ..errors import (
     RequestTooLarge,
     RouteNotFound,
 )
+from ..locale import negotiate
+from ..locale.errors import error_message
 from .middleware import BodyTooLarge
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "error_response", "install_error_handlers"]
@@ -73,14 +80,19 @@ def error_response(request: Request, exc: Error) -> Response:
         if html is not None:
             return html
     rule = exc.rule if isinstance(exc, PolicyRefusal) else exc.details.get("rule")
-    body = {"error": {"code": exc.code, "message": exc.message,
+    lang = negotiate(request.headers.get("accept-language"))
+    body = {"error": {"code": exc.code, "message": error_message(exc, lang),
                       "rule": rule if isinstance(rule, str) else None,
                       "request_id": _request_id(request),
                       "details": _safe(exc.details)}}
-    headers = {}
+    headers = _language_headers(lang)
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.details.get("retry_after", 60))
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+def _language_headers(lang: str) -> dict[str, str]:
+    return {"Content-Language": lang, "Vary": "Accept-Language"}
 
 
 def _safe(details: dict[str, Any]) -> dict[str, Any]:
@@ -126,9 +138,12 @@ def install_error_handlers(app: FastAPI) -> None:
                                      {"at": "body", "problem": str(exc.detail)}]})
         else:
             error = RequestError(str(exc.detail))
-            return JSONResponse({"error": {"code": error.code, "message": error.message,
+            lang = negotiate(request.headers.get("accept-language"))
+            return JSONResponse({"error": {"code": error.code,
+                                           "message": error_message(error, lang),
                                            "rule": None, "request_id": _request_id(request),
-                                           "details": {}}}, status_code=exc.status_code)
+                                           "details": {}}}, status_code=exc.status_code,
+                                headers=_language_headers(lang))
         return error_response(request, error)
 
     @app.exception_handler(BodyTooLarge)
@@ -145,6 +160,9 @@ def install_error_handlers(app: FastAPI) -> None:
                                                      "the service's log")) if page else None
         if html is not None:  # a web page's path: the web's HTML error page
             return html
-        return JSONResponse({"error": {"code": "error", "message": "internal error",
+        lang = negotiate(request.headers.get("accept-language"))
+        internal = Error("internal error")
+        return JSONResponse({"error": {"code": "error", "message": error_message(internal, lang),
                                        "rule": None, "request_id": _request_id(request),
-                                       "details": {}}}, status_code=500)
+                                       "details": {}}}, status_code=500,
+                            headers=_language_headers(lang))

@@ -19,6 +19,7 @@ from ..access import ApiAction, ApiKey, Role
 from ..api.common import allow, service_of
 from ..api.service import RateLimiter
 from ..errors import CredentialInvalid, Error, Forbidden, StorageError, Unauthenticated
+from ..locale import N_
 from . import sessions
 from .pages import render
 from .visits import end_visit
@@ -133,9 +134,10 @@ def error_page(request: Request, exc: Error) -> Response | None:
     if isinstance(exc, Unauthenticated) and request.method == "GET":
         return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
     kiosk = path.startswith("/kiosk")
-    title = ("Not allowed" if isinstance(exc, Forbidden) else
-             "Please sign in" if isinstance(exc, Unauthenticated) else "Something went wrong")
+    title = (N_("Not allowed") if isinstance(exc, Forbidden) else
+             N_("Please sign in") if isinstance(exc, Unauthenticated) else
+             N_("Something went wrong"))
     return render(request, "error.html", status=exc.http_status, title=title,
-                  message=exc.message, code=exc.code,
+                  error=exc, code=exc.code,
                   rule=getattr(exc, "rule", None) or exc.details.get("rule"), kiosk=kiosk,
                   session=not isinstance(exc, StorageError) and exc.code != "error")

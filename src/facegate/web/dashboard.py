@@ -22,6 +22,7 @@ from ..access.roles import ALLOWED
 from ..api.common import allowed, in_scope, service_of, sites_in_scope
 from ..calibration.shipped import shipped_calibrations
 from ..errors import Error, Forbidden
+from ..locale import N_
 from ..purposes.models import (
     ASSESSMENT_ITEMS,
     NOTICE_ITEMS,
@@ -40,15 +41,16 @@ __all__ = ["nav", "router", "staff", "staff_page"]
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
-#: The dashboard's sections: (path, label, the action that opens it).
+#: The dashboard's sections: (path, label, the action that opens it); the labels are
+#: translated where the navigation is shown.
 SECTIONS: Final = (
-    ("/dashboard", "Overview", ApiAction.READ_BOOKS),
-    ("/dashboard/subjects", "Subjects", ApiAction.SUBJECT_REPORT),
-    ("/dashboard/review", "Review queue", ApiAction.REVIEW),
-    ("/dashboard/review", "Confirmed hits", ApiAction.ACT_ON_CASE),
-    ("/dashboard/audit", "Audit log", ApiAction.AUDIT),
-    ("/dashboard/filing", "Filing", ApiAction.AUDIT),
-    ("/dashboard/keys", "Keys", ApiAction.CONFIGURE),
+    ("/dashboard", N_("Overview"), ApiAction.READ_BOOKS),
+    ("/dashboard/subjects", N_("Subjects"), ApiAction.SUBJECT_REPORT),
+    ("/dashboard/review", N_("Review queue"), ApiAction.REVIEW),
+    ("/dashboard/review", N_("Confirmed hits"), ApiAction.ACT_ON_CASE),
+    ("/dashboard/audit", N_("Audit log"), ApiAction.AUDIT),
+    ("/dashboard/filing", N_("Filing"), ApiAction.AUDIT),
+    ("/dashboard/keys", N_("Keys"), ApiAction.CONFIGURE),
 )
 
 ASSESSMENT_LABELS: Final = {
@@ -65,10 +67,10 @@ def nav(request: Request, key: ApiKey) -> list[dict[str, Any]]:
     items = [{"href": href, "label": label, "current": request.url.path == href}
              for href, label, action in SECTIONS if key.role in ALLOWED[action]]
     if key.role in ALLOWED[ApiAction.AUDIT]:
-        items.append({"href": "/dashboard/documents", "label": "Documents",
+        items.append({"href": "/dashboard/documents", "label": N_("Documents"),
                       "current": request.url.path == "/dashboard/documents"})
     if key.role in ALLOWED[ApiAction.BIOMETRIC]:
-        items.append({"href": "/kiosk/setup", "label": "Set up a kiosk", "current": False})
+        items.append({"href": "/kiosk/setup", "label": N_("Set up a kiosk"), "current": False})
     return items
 
 
@@ -126,7 +128,7 @@ def _chain(request: Request) -> dict[str, Any]:
     try:
         report = service_of(request).call(lambda d: d.verify_audit())
     except Error as exc:
-        return {"intact": False, "message": exc.message, "code": exc.code}
+        return {"intact": False, "message": exc.message, "code": exc.code, "error": exc}
     return {"intact": True, "entries": report.entries, "head": report.head,
             "checkpoint_seq": report.checkpoint_seq}
 

@@ -60,6 +60,8 @@ class Session:
         key_id: the signed-in API key, or ``None`` before sign-in.
         kiosk_purpose: set when staff turned this browser into a kiosk for a purpose.
         lang: ``zh`` or ``en`` (the kiosk's language).
+        lang_chosen: the browser chose ``lang`` with a staff page's language switch
+            (staff pages otherwise follow ``Accept-Language``).
         large: large text mode.
         visit: the kiosk's current visit (subject, token, step...), cleared at the end.
     """
@@ -70,6 +72,7 @@ class Session:
     key_id: str | None = None
     kiosk_purpose: str | None = None
     lang: str = "zh"
+    lang_chosen: bool = False
     large: bool = False
     visit: dict[str, Any] = field(default_factory=dict)
     visit_seen: float = 0.0
@@ -87,7 +90,7 @@ class Session:
     def data(self) -> dict[str, Any]:
         """What is stored (sealed) of the session."""
         return {"csrf": self.csrf, "kiosk_purpose": self.kiosk_purpose, "lang": self.lang,
-                "large": self.large, "visit": self.visit}
+                "lang_chosen": self.lang_chosen, "large": self.large, "visit": self.visit}
 
     def stored_form(self) -> str:
         return json.dumps({**self.data(), "key_id": self.key_id}, sort_keys=True, default=str)
@@ -122,7 +125,9 @@ class SessionStore:
         data = stored.data
         s = Session(id=sid, csrf=str(data.get("csrf", "")), seen=stored.seen_at,
                     key_id=stored.key_id, kiosk_purpose=data.get("kiosk_purpose"),
-                    lang=str(data.get("lang", "zh")), large=bool(data.get("large", False)),
+                    lang=str(data.get("lang", "zh")),
+                    lang_chosen=bool(data.get("lang_chosen", False)),
+                    large=bool(data.get("large", False)),
                     visit=dict(data.get("visit") or {}), visit_seen=stored.visit_seen_at)
         s.loaded = s.stored_form()
         s.loaded_visit_seen = s.visit_seen
@@ -134,7 +139,7 @@ class SessionStore:
         now = self._clock()
         s = Session(id="", csrf=secrets.token_urlsafe(32), seen=now, visit_seen=now)
         if like is not None:
-            s.lang, s.large = like.lang, like.large
+            s.lang, s.lang_chosen, s.large = like.lang, like.lang_chosen, like.large
         s.id = self._deployment().start_web_session(s.data(), key_id=None)
         s.loaded = s.stored_form()
         s.loaded_visit_seen = now
