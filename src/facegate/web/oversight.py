@@ -9,7 +9,7 @@ access report (audited as ``subject-access``), never vectors or images.
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -18,7 +18,7 @@ from ..access import ApiAction
 from ..access.roles import ALLOWED
 from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
 from ..api.documents import KINDS, allow_document, document_response
-from ..api.oversight import MAX_SEQ
+from ..api.oversight import MAX_SEQ, case_evidence, face_response
 from ..consent.ledger import current_state
 from ..errors import Error, Forbidden, NotFound
 from ..jurisdictions import get_profile
@@ -69,19 +69,57 @@ def subject(request: Request, subject: str) -> Response:
     return staff_page(request, key, "dashboard/subject.html", report=report.as_dict())
 
 
+def _queue(request: Request, key: Any, reviewer: bool) -> list[dict[str, Any]]:
+    """The cases a staff member sees: pending ones for a reviewer, each with its evidence
+    (the score's false-match rate, the reference or what to check instead) and whether
+    its faces are shown to them; confirmed ones for an operator."""
+    service = service_of(request)
+    shown = in_scope(request, key)
+    cases = [c for c in service.call(lambda d: d.review_cases(
+        status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
+    if not reviewer:
+        return [{"case": c, "evidence": None, "authorised": False} for c in cases]
+    rows = []
+    for c in cases:
+        evidence = service.call(partial(_evidence, case=c.id))
+        rows.append({"case": c, "evidence": case_evidence(
+            evidence, images=f"/dashboard/review/{c.id}"),
+            "authorised": service.call(partial(_authorised, purpose=c.purpose_key,
+                                               reviewer=key.principal))})
+    return rows
+
+
+def _evidence(d: Any, *, case: str) -> Any:
+    return d.review_evidence(case)
+
+
+def _authorised(d: Any, *, purpose: str, reviewer: str) -> bool:
+    return bool(d.review_authorised(purpose=purpose, reviewer=reviewer))
+
+
 @router.get("/review")
 def review(request: Request) -> Response:
-    """Reviewers: pending cases to confirm or reject. Operators: confirmed cases to act on."""
+    """Reviewers: pending cases to confirm or reject, with the probe's face, the
+    reference photo or what to check instead, and the score's false-match rate.
+    Operators: confirmed cases to act on."""
     _, key = staff(request, ApiAction.READ_BOOKS)
     reviewer = key.role in ALLOWED[ApiAction.REVIEW]
     if not reviewer:
         allow(request, key, ApiAction.ACT_ON_CASE)
-    status = "pending" if reviewer else "confirmed"
-    shown = in_scope(request, key)
-    cases = [c for c in service_of(request).call(lambda d: d.review_cases(status=status))
-             if shown(c.purpose_key, None)]
-    return staff_page(request, key, "dashboard/review.html", cases=cases, reviewer=reviewer,
-                      message=request.query_params.get("done"), error=None)
+    return staff_page(request, key, "dashboard/review.html", cases=_queue(request, key, reviewer),
+                      reviewer=reviewer, message=request.query_params.get("done"), error=None)
+
+
+@router.get("/review/{case_id}/{image}")
+def face(request: Request, case_id: str, image: Literal["probe", "reference"]) -> Response:
+    """A face of a pending case for an authorised reviewer of its purpose: JPEG from
+    memory, never cached; every viewing audited."""
+    _, key = staff(request, ApiAction.REVIEW)
+    service = service_of(request)
+    case = service.call(lambda d: d.review_case(case_id))
+    allow(request, key, ApiAction.REVIEW, purpose=case.purpose_key)
+    return face_response(service.call(lambda d: d.review_face(
+        case_id, reviewer=key.principal, image=image)))
 
 
 def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
@@ -104,11 +142,9 @@ def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str
         if isinstance(exc, Forbidden):
             raise
         reviewer = key.role in ALLOWED[ApiAction.REVIEW]
-        shown = in_scope(request, key)
-        cases = [c for c in service.call(lambda d: d.review_cases(
-            status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
-        return staff_page(request, key, "dashboard/review.html", status=409, cases=cases,
-                          reviewer=reviewer, message=None, error=exc)
+        return staff_page(request, key, "dashboard/review.html", status=409,
+                          cases=_queue(request, key, reviewer), reviewer=reviewer,
+                          message=None, error=exc)
     return see_other(request, f"/dashboard/review?done={verdict}")
 
 
