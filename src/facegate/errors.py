@@ -91,9 +91,11 @@ The hierarchy::
     │   │   ├── AssessmentNotFound    assessment.not_found
     │   │   ├── ConsentNotFound       consent.not_found
     │   │   ├── ReviewCaseNotFound    review.case_not_found
+    │   │   ├── ReviewReferenceMissing review.no_reference
     │   │   └── CameraNotFound        camera.not_found
     │   ├── AlreadyRegistered         registry.conflict
     │   ├── ReviewCaseClosed          review.closed
+    │   │   └── ReviewImagesClosed    review.images_closed            R19
     │   └── CameraStreamConflict      camera.stream_conflict
     ├── StorageError              storage.error
     │   ├── StoreBusy                 storage.busy
@@ -203,7 +205,9 @@ __all__ = [
     "RetentionTooLong",
     "ReviewCaseClosed",
     "ReviewCaseNotFound",
+    "ReviewImagesClosed",
     "ReviewNotConfirmed",
+    "ReviewReferenceMissing",
     "ReviewerNotAuthorised",
     "ReviewerRepeated",
     "RouteNotFound",
@@ -712,6 +716,13 @@ class ReviewCaseNotFound(NotFound):
     code = "review.case_not_found"
 
 
+class ReviewReferenceMissing(NotFound):
+    """No reference photo of the case's candidate was kept: no image was retained with
+    its own consent (R10). The case says what to check against instead."""
+
+    code = "review.no_reference"
+
+
 class CameraNotFound(NotFound):
     code = "camera.not_found"
 
@@ -726,6 +737,14 @@ class ReviewCaseClosed(RegistryError):
 
     code = "review.closed"
     http_status = 409
+
+
+class ReviewImagesClosed(ReviewCaseClosed):
+    """A case's faces are shown only while it waits for its decision: once it is
+    confirmed, rejected or expired, its probe and reference are no longer opened (R19)."""
+
+    code = "review.images_closed"
+    http_status = 410
 
 
 class CameraStreamConflict(RegistryError):

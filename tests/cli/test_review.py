@@ -45,6 +45,15 @@ def test_r19_review_through_the_cli(open_deployment: Callable[..., Deployment],
     (line,) = listed.stdout.splitlines()
     case = line.split("\t")[0]
     assert line.split("\t")[1:4] == ["pending", WATCH, subject]
+    assert line.split("\t")[-1].startswith("FMR ") and "95% CI" in line
+    shown = run("review", "show", case)
+    assert shown.exit_code == 0, shown.output
+    fmr = next(x for x in shown.stdout.splitlines() if x.startswith("false-match rate: "))
+    assert "0.0%" not in fmr and "(95% CI " in fmr and "different-person pairs" in fmr
+    assert "No reference photo of this candidate was kept" in shown.stdout
+    assert f"/v1/review/cases/{case}/probe" in shown.stdout and "writes no image" in shown.stdout
+    zh = run("review", "show", case, "--lang", "zh").stdout
+    assert "误识率" in zh and "95% 置信区间" in zh and "身份证件" in zh
     act = run("review", "act", case, "--action", "open-door")
     assert act.exit_code == 1 and act.stderr.count("\n") == 1
     assert act.stderr.startswith("facegate: review.not_confirmed: ")

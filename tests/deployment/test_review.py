@@ -23,13 +23,16 @@ from facegate.errors import (
     ReviewCaseClosed,
     ReviewerNotAuthorised,
     ReviewerRepeated,
+    ReviewImagesClosed,
     ReviewNotConfirmed,
 )
 
 from ..support.asserts import assert_refused
 from ..support.governed import add_purpose, consent
-from ..support.storage import PNG, files_on_disk, windows
+from ..support.storage import files_on_disk, windows
 from ..support.words import both
+
+JPEG = b"\xff\xd8\xff"
 
 WATCH = "access.lab.entry"
 EU = "eu-gdpr-ai-act"
@@ -178,17 +181,21 @@ def test_r19_the_probe_image_is_gone_after_the_decision(eu: Deployment, tmp_path
                                                          faces: dict[str, Path]) -> None:
     case = _one_case(eu, faces["obama2"])
     assert _probe_rows(eu) == 1
-    png = eu.review_probe_image(case, reviewer="rev-a")
-    assert png is not None and png.startswith(PNG)
-    for name, data in files_on_disk(tmp_path).items():  # kept only sealed, nowhere plain
-        assert PNG not in data and not any(w in data for w in windows(png[64:])), name
+    jpeg = eu.review_face(case, reviewer="rev-a")
+    assert jpeg.startswith(JPEG)
+    for name, data in files_on_disk(tmp_path).items():  # the face made in memory only
+        assert not any(w in data for w in windows(jpeg[64:])), name
     eu.rotate_keys()  # the probe's key is re-wrapped with the subjects' data keys
-    assert eu.review_probe_image(case, reviewer="rev-b") == png
+    assert eu.review_face(case, reviewer="rev-b") == jpeg
     eu.confirm_case(case, reviewer="rev-a", reason="match")
     assert _probe_rows(eu) == 1  # still needed by the second reviewer
     eu.confirm_case(case, reviewer="rev-b", reason="match")
     assert _probe_rows(eu) == 0
-    assert eu.review_probe_image(case, reviewer="rev-a") is None
+    with pytest.raises(ReviewImagesClosed):
+        eu.review_face(case, reviewer="rev-a")
+    refusal = eu.audit_events("refusal")[-1]
+    assert (refusal.outcome, refusal.rule) == ("review.images_closed", "R19")
+    assert [e.detail["image"] for e in eu.audit_events("review-face-viewed")] == ["probe"] * 2
 
 
 def test_r19_the_probe_image_is_gone_after_the_deadline(eu: Deployment, clock: FixedClock,

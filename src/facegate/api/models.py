@@ -414,6 +414,40 @@ class CaseResponse(BaseModel):
     case: CaseOut
 
 
+class FalseMatchRateOut(BaseModel):
+    """The false-match rate a case's distance corresponds to on the purpose's
+    calibration. ``value`` is never a bare 0: where no different-person pair of the
+    calibration lay at or below the distance, it is the 95% interval's upper bound and
+    ``upper_bound`` is true."""
+
+    value: float
+    upper_bound: bool
+    ci95: list[float]
+    false_matches: int
+    pairs: int
+    calibration: str
+    text: dict[str, str]
+
+
+class CaseImagesOut(BaseModel):
+    """Where an authorised reviewer opens the case's faces (image/jpeg, not cached)."""
+
+    probe: str
+    reference: str | None
+
+
+class CaseEvidenceOut(BaseModel):
+    fmr: FalseMatchRateOut | None
+    reference: bool
+    instead: dict[str, str] | None
+    images: CaseImagesOut
+
+
+class CaseDetail(BaseModel):
+    case: CaseOut
+    evidence: CaseEvidenceOut
+
+
 class CasesPage(BaseModel):
     cases: list[CaseOut]
     next_cursor: str | None

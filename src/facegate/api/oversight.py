@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import Field
 
 from ..access import ApiAction, ApiKey
@@ -26,6 +27,7 @@ from .errors import ERROR_RESPONSES
 from .models import (
     AuditCheck,
     AuditPage,
+    CaseDetail,
     CaseResponse,
     CasesPage,
     FilingResponse,
@@ -119,9 +121,57 @@ def _scoped_case(request: Request, key: ApiKey, case_id: str, action: ApiAction)
     return case
 
 
-@router.get("/review/cases/{case_id}", tags=["review"], response_model=CaseResponse)
+#: Headers of a face shown to a reviewer: kept by no cache, on no disk.
+NO_STORE = {"cache-control": "no-store, max-age=0", "pragma": "no-cache", "expires": "0"}
+_JPEG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}}, "description": "the face, as JPEG"}}
+
+
+def case_evidence(evidence: Any, *, images: str) -> Obj:
+    """A case's evidence as the API and the dashboard show it; ``images`` is where its
+    faces are opened (``/v1/review/cases/<id>``)."""
+    return {"fmr": None if evidence.fmr is None else evidence.fmr.as_dict(),
+            "reference": evidence.reference,
+            "instead": None if evidence.instead is None else dict(evidence.instead),
+            "images": {"probe": f"{images}/probe",
+                       "reference": f"{images}/reference" if evidence.reference else None}}
+
+
+@router.get("/review/cases/{case_id}", tags=["review"], response_model=CaseDetail)
 def review_case(case_id: str, request: Request, key: ReviewerKey) -> Obj:
-    return {"case": _case(_scoped_case(request, key, case_id, ApiAction.REVIEW))}
+    """A case with what its reviewer decides on: the false-match rate of its distance on
+    the purpose's calibration with its 95% interval, whether a reference photo of the
+    candidate was kept (R10) or what to check against instead, and where its faces are."""
+    case = _scoped_case(request, key, case_id, ApiAction.REVIEW)
+    evidence = request.app.state.service.call(lambda d: d.review_evidence(case.id))
+    return {"case": _case(evidence.case),
+            "evidence": case_evidence(evidence, images=f"/v1/review/cases/{case.id}")}
+
+
+def face_response(jpeg: bytes) -> Response:
+    """A face for a reviewer: JPEG from memory, never cached (the API and the dashboard)."""
+    return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/review/cases/{case_id}/probe", tags=["review"], response_class=Response,
+            responses=_JPEG)
+def review_probe(case_id: str, request: Request, key: ReviewerKey) -> Response:
+    """The probe's face of a pending case, cut from the sealed probe with a margin, for an
+    authorised reviewer of its purpose; audited, never cached (R19)."""
+    _scoped_case(request, key, case_id, ApiAction.REVIEW)
+    return face_response(request.app.state.service.call(lambda d: d.review_face(
+        case_id, reviewer=key.principal, image="probe")))
+
+
+@router.get("/review/cases/{case_id}/reference", tags=["review"], response_class=Response,
+            responses=_JPEG)
+def review_reference(case_id: str, request: Request, key: ReviewerKey) -> Response:
+    """The candidate's reference photo of a pending case, where one was kept with its own
+    consent (R10; else 404 ``review.no_reference``, saying what to check instead);
+    audited, never cached."""
+    _scoped_case(request, key, case_id, ApiAction.REVIEW)
+    return face_response(request.app.state.service.call(lambda d: d.review_face(
+        case_id, reviewer=key.principal, image="reference")))
 
 
 @router.post("/review/cases/{case_id}/confirm", tags=["review"], response_model=CaseResponse)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-__all__ = ["LFW_POPULATION", "Calibration", "is_lfw_population", "threshold_for_templates"]
+__all__ = ["LFW_POPULATION", "Calibration", "FalseMatchRate", "false_match_rate",
+           "is_lfw_population", "threshold_for_templates", "wilson"]
 
 #: The population label of calibrations on LFW, the shipped defaults' data.
 LFW_POPULATION: Final = "lfw"
@@ -45,6 +46,89 @@ def threshold_for_templates(threshold: float, target_fmr: float, templates: int,
     if k < 1 or k >= len(impostor_low):
         return None
     return min(threshold, (impostor_low[k - 1] + impostor_low[k]) / 2)
+
+
+def wilson(errors: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (95% by default)."""
+    if trials == 0:
+        return (0.0, 1.0)
+    p = errors / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _percent(share: float) -> str:
+    """``share`` as a percentage with two significant digits (0.000187 -> ``0.019``)."""
+    value = 100 * share
+    if value == 0:
+        return "0"
+    if value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.2g}"
+
+
+@dataclass(frozen=True, slots=True)
+class FalseMatchRate:
+    """The false-match rate a score corresponds to on a calibration's different-person
+    pairs, with its 95% Wilson interval.
+
+    ``false_matches`` of ``pairs`` different-person pairs lie at or below the score.
+    When none does, the rate was not observed at all, only bounded: :attr:`value` is
+    then the interval's upper bound and :attr:`upper_bound` is true, so a rate is never
+    shown as a bare 0.
+
+    Args:
+        false_matches: different-person pairs at or below the score.
+        pairs: different-person pairs measured.
+        low: the interval's lower end; ``high`` its upper end.
+        calibration: which calibration it was read from (``calibration 3``, or ``shipped
+            east-asian-adults``).
+    """
+
+    false_matches: int
+    pairs: int
+    low: float
+    high: float
+    calibration: str
+
+    @property
+    def upper_bound(self) -> bool:
+        """No false match was observed: the rate is only known to lie below ``high``."""
+        return self.false_matches == 0
+
+    @property
+    def value(self) -> float:
+        """The observed share, or the upper bound where none was observed (never 0)."""
+        return self.high if self.upper_bound else self.false_matches / self.pairs
+
+    def describe(self, lang: str = "en") -> str:
+        """``< 0.02% (95% CI 0–0.02%)``, ``0.15% (95% CI 0.1–0.22%)``; per language."""
+        shown = f"{'< ' if self.upper_bound else ''}{_percent(self.value)}%"
+        interval = f"{_percent(self.low)}–{_percent(self.high)}%"
+        if lang == "zh":
+            return f"{shown}（95% 置信区间 {interval}）"
+        return f"{shown} (95% CI {interval})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "upper_bound": self.upper_bound,
+                "ci95": [self.low, self.high], "false_matches": self.false_matches,
+                "pairs": self.pairs, "calibration": self.calibration,
+                "text": {"zh": self.describe("zh"), "en": self.describe("en")}}
+
+
+def false_match_rate(distance: float, impostor_low: tuple[float, ...], pairs: int, *,
+                     calibration: str) -> FalseMatchRate | None:
+    """The false-match rate of a decision at ``distance`` on a calibration's
+    different-person pairs (its smallest distances, sorted, out of ``pairs``); ``None``
+    when the calibration measured no such pairs."""
+    if pairs <= 0:
+        return None
+    errors = bisect.bisect_right(impostor_low, distance)
+    low, high = wilson(errors, pairs)
+    return FalseMatchRate(false_matches=errors, pairs=pairs, low=low, high=high,
+                          calibration=calibration)
 
 
 @dataclass(frozen=True, slots=True)

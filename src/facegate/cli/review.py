@@ -1,4 +1,6 @@
-"""The review commands of the ``facegate`` CLI (R19): list cases, confirm, reject, act.
+"""The review commands of the ``facegate`` CLI (R19): list cases, show one, confirm,
+reject, act. The CLI shows a case's score with its false-match rate and interval and
+says where its faces are seen; it writes no image.
 
 A thin adapter over :class:`~facegate.deployment.Deployment`, like
 :mod:`facegate.cli.governed`; every failure is one line and exit status 1::
@@ -55,9 +57,57 @@ def review_list(db: Path, purpose: str | None, status: str | None) -> None:
     """List review cases, oldest first."""
     with open_store(db) as d:
         for c in d.review_cases(purpose=purpose, status=status):
+            fmr = d.review_evidence(c.id).fmr
             click.echo(f"{c.id}\t{c.status}\t{c.purpose_key}\t{c.subject_id}\t"
                        f"distance {c.distance:.4f}\t{c.confirmations}/{c.reviewers_required}"
-                       f"\tdeadline {c.deadline.isoformat()}")
+                       f"\tdeadline {c.deadline.isoformat()}\t"
+                       f"FMR {fmr.describe() if fmr else 'unknown (no calibration)'}")
+
+
+#: Where a reviewer sees a case's faces, per language (the CLI writes no image).
+_FACES = {
+    "en": ("faces: shown only to an authorised reviewer while the case is pending, in the "
+           "dashboard's review queue (/dashboard/review) or by GET "
+           "/v1/review/cases/{case}/probe{reference} of `facegate serve`; the command line "
+           "writes no image"),
+    "zh": ("人脸：仅在案件待定期间向获授权的复核人显示，见控制台复核队列（/dashboard/review），"
+           "或通过 `facegate serve` 的 GET /v1/review/cases/{case}/probe{reference}；"
+           "命令行不输出任何图像"),
+}
+_WORDS = {
+    "en": {"fmr": "false-match rate", "none": "unknown: the purpose has no calibration",
+           "pairs": "{errors} of {pairs} different-person pairs, {calibration}",
+           "kept": "reference photo: kept with its own consent"},
+    "zh": {"fmr": "误识率", "none": "未知：该用途没有校准",
+           "pairs": "{pairs} 对不同人中 {errors} 对，{calibration}",
+           "kept": "参考照片：经单独同意保留"},
+}
+
+
+@review_group.command("show")
+@db_option
+@click.argument("case")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+def review_show(db: Path, case: str, lang: str) -> None:
+    """Show CASE: its score with the false-match rate and 95% interval on the purpose's
+    calibration, whether a reference photo was kept (else what to check instead), and
+    where its faces are seen."""
+    words = _WORDS[lang]
+    with open_store(db) as d:
+        evidence = d.review_evidence(case)
+    c, fmr = evidence.case, evidence.fmr
+    click.echo(f"{c.id}\t{c.status}\t{c.purpose_key}\t{c.subject_id}\t"
+               f"distance {c.distance:.4f}\t{c.confirmations}/{c.reviewers_required}\t"
+               f"deadline {c.deadline.isoformat()}")
+    if fmr is None:
+        click.echo(f"{words['fmr']}: {words['none']}")
+    else:
+        click.echo(f"{words['fmr']}: {fmr.describe(lang)} (" + words["pairs"].format(
+            errors=fmr.false_matches, pairs=fmr.pairs, calibration=fmr.calibration) + ")")
+    click.echo(words["kept"] if evidence.reference or evidence.instead is None
+               else evidence.instead[lang])
+    click.echo(_FACES[lang].format(case=c.id, reference=" (/reference)"
+                                   if evidence.reference else ""))
 
 
 @review_group.command("confirm")

@@ -19,21 +19,36 @@ from typing import Any
 
 from ..access.keys import get_key
 from ..access.roles import ApiKey, Role
-from ..errors import InvalidArgument, NotFound, ReviewCaseNotFound, ReviewerNotAuthorised
+from ..calibration.models import FalseMatchRate, false_match_rate
+from ..errors import (
+    Error,
+    InvalidArgument,
+    NotFound,
+    ReviewCaseNotFound,
+    ReviewerNotAuthorised,
+    ReviewImagesClosed,
+    ReviewReferenceMissing,
+)
 from ..images import Image
 from ..matching.service import Identification
 from ..purposes.models import Purpose
 from ..review import store as review_store
+from ..review.faces import face_crop, shown_jpeg
 from ..review.models import (
+    CaseEvidence,
     CaseStatus,
     ReviewCase,
     ReviewDecision,
+    ReviewImage,
     ReviewSettings,
     Verdict,
     check_act,
+    check_view,
     next_status,
+    no_reference_words,
 )
 from ..storage.connection import Connection
+from ..templates.images import open_image
 from .rights import Rights
 
 __all__ = ["Review"]
@@ -118,6 +133,10 @@ class Review(Rights):
         self._purpose(self._conn, purpose)
         return list(review_store.list_reviewers(self._conn, purpose_key=purpose))
 
+    def review_authorised(self, *, purpose: str, reviewer: str) -> bool:
+        """Whether ``reviewer`` is authorised now to review ``purpose``'s cases."""
+        return review_store.is_reviewer(self._conn, purpose_key=purpose, reviewer=reviewer)
+
     def revoke_reviewer(self, *, purpose: str, reviewer: str, operator: str = "system") -> bool:
         """Withdraw ``reviewer``'s authorisation for ``purpose``; ``False`` if there was none."""
         with self._unit() as conn:
@@ -159,7 +178,8 @@ class Review(Rights):
                 case = review_store.insert_case(
                     conn, session_id=session, purpose_key=purpose.key, face=face.face,
                     subject_id=c.subject_id, distance=c.distance, reviewers_required=required,
-                    at=now, deadline=deadline)
+                    at=now, deadline=deadline, face_box=(face.box.left, face.box.top,
+                                                         face.box.right, face.box.bottom))
                 opened.append(case)
                 candidates.append(dataclasses.replace(c, review_case=case))
             faces.append(dataclasses.replace(face, candidates=tuple(candidates)))
@@ -219,24 +239,96 @@ class Review(Rights):
             self._expire(conn, operator="system")
             return self._case(conn, case_id)
 
-    def review_probe_image(self, case_id: str, *, reviewer: str) -> bytes | None:
-        """The PNG of the probe a pending case came from, for an authorised reviewer;
-        ``None`` once it was erased. Every opening is audited."""
+    def review_evidence(self, case_id: str) -> CaseEvidence:
+        """What a reviewer sees of a case beside its faces: the false-match rate of its
+        distance on the purpose's calibration with its interval, whether a reference
+        photo of the candidate was kept (R10) and, if not, what to check against
+        instead. Opens no image."""
         with self._unit() as conn:
             self._expire(conn, operator="system")
             case = self._case(conn, case_id)
-            if not review_store.is_reviewer(conn, purpose_key=case.purpose_key,
-                                            reviewer=reviewer):
-                raise ReviewerNotAuthorised(
-                    f"{reviewer!r} is not an authorised reviewer of {case.purpose_key}",
-                    details={**self._r19(conn), "case": case.id, "reviewer": reviewer})
-            image = review_store.open_probe(conn, ring=self._keys.ring,
-                                            session_id=case.session_id)
-            self._audit(conn, "review-probe-opened", operator=reviewer,
-                        purpose_key=case.purpose_key, subject_id=case.subject_id,
-                        outcome="ok" if image is not None else "erased",
-                        detail={"case": case.id, "session": case.session_id})
-        return image
+            purpose = self._purpose(conn, case.purpose_key)
+            kept = review_store.reference_image(conn, subject_id=case.subject_id,
+                                                purpose_key=case.purpose_key,
+                                                now=self._clock.now()) is not None
+            return CaseEvidence(
+                case=case, fmr=self._case_fmr(conn, purpose, case.distance), reference=kept,
+                instead=None if kept else no_reference_words(
+                    [(a.key, dict(a.name)) for a in purpose.alternatives]))
+
+    def _case_fmr(self, conn: Connection, purpose: Purpose,
+                  distance: float) -> FalseMatchRate | None:
+        """The FMR of ``distance`` on the calibration behind the purpose's threshold: its
+        own, else its pack's shipped one for its population."""
+        own = self._calibration(conn, purpose.calibration_id)
+        if own is not None and own.pack == purpose.pack:
+            return false_match_rate(distance, own.impostor_distances, own.impostor_pairs,
+                                    calibration=f"calibration {own.id}")
+        shipped = self._shipped(purpose, purpose.pack)
+        if shipped is None:
+            return None
+        return false_match_rate(distance, shipped.impostor_low, shipped.impostor_pairs,
+                                calibration=f"shipped {shipped.population}")
+
+    def review_face(self, case_id: str, *, reviewer: str,
+                    image: ReviewImage | str = ReviewImage.PROBE) -> bytes:
+        """A face of a pending case as JPEG, made in memory, for an authorised reviewer of
+        its purpose: the probe's face (cut from the sealed probe with a margin round its
+        box), or the candidate's reference photo (kept only with its own consent, R10).
+        Every opening is audited (reviewer, case, which image; no image), and so is every
+        refusal.
+
+        Raises:
+            ReviewerNotAuthorised: not an authorised reviewer of the case's purpose.
+            ReviewImagesClosed: the case is confirmed, rejected or expired.
+            ReviewReferenceMissing: no reference photo of the candidate was kept.
+            ReviewCaseNotFound: no such case.
+        """
+        which = ReviewImage(image)
+        refused: Error | None = None
+        jpeg = b""
+        with self._unit() as conn:
+            self._expire(conn, operator="system")
+            case = self._case(conn, case_id)
+            try:
+                check_view(case, reviewer=reviewer, now=self._clock.now(),
+                           authorised=review_store.is_reviewer(
+                               conn, purpose_key=case.purpose_key, reviewer=reviewer),
+                           rule_details=self._r19(conn))
+                jpeg = self._open_face(conn, case, which)
+            except (ReviewerNotAuthorised, ReviewImagesClosed, ReviewReferenceMissing) as exc:
+                # recorded, and committed with the unit, before the refusal is raised
+                self._audit(conn, "refusal", operator=reviewer, purpose_key=case.purpose_key,
+                            subject_id=case.subject_id, outcome=exc.code, rule="R19",
+                            detail={"action": "review-view", "case": case.id,
+                                    "image": str(which)})
+                refused = exc
+            else:
+                self._audit(conn, "review-face-viewed", operator=reviewer,
+                            purpose_key=case.purpose_key, subject_id=case.subject_id,
+                            rule="R19", detail={"case": case.id, "session": case.session_id,
+                                                "image": str(which), "reviewer": reviewer})
+        if refused is not None:
+            raise refused
+        return jpeg
+
+    def _open_face(self, conn: Connection, case: ReviewCase, which: ReviewImage) -> bytes:
+        if which is ReviewImage.PROBE:
+            png = review_store.open_probe(conn, ring=self._keys.ring,
+                                          session_id=case.session_id)
+            if png is None:  # erased with its session: the case cannot be open
+                raise ReviewImagesClosed(f"the probe of review case {case.id} was erased",
+                                         details={"case": case.id})
+            return face_crop(png, case.face_box)
+        uid = review_store.reference_image(conn, subject_id=case.subject_id,
+                                           purpose_key=case.purpose_key, now=self._clock.now())
+        if uid is None:
+            purpose = self._purpose(conn, case.purpose_key)
+            raise ReviewReferenceMissing(
+                f"no reference photo of the candidate of review case {case.id} was kept",
+                details={"case": case.id, "rule": "R10", "instead": no_reference_words(
+                    [(a.key, dict(a.name)) for a in purpose.alternatives])})
+        return shown_jpeg(open_image(conn, keys=self._data_keys(conn), uid=uid))
 
     def confirm_case(self, case_id: str, *, reviewer: str, reason: str) -> ReviewCase:
         """Record ``reviewer``'s confirmation; the case is confirmed once enough distinct

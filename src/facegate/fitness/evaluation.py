@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..analysis import FaceAnalyzer
+from ..calibration.models import wilson
 from ..engine.faces import Descriptor
 from ..engine.packs import ModelPack
 from ..errors import FaceError, ImageError, InvalidArgument
@@ -268,17 +269,6 @@ class Rate:
         lo, hi = self.interval
         return (f"{100 * self.value:.2f}% [{100 * lo:.2f}-{100 * hi:.2f}] "
                 f"({self.errors}/{self.trials})")
-
-
-def wilson(errors: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (95% by default)."""
-    if trials == 0:
-        return (0.0, 1.0)
-    p = errors / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def threshold_at_fmr(impostor: F64, target: float) -> float | None:

@@ -10,14 +10,23 @@ be acted on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ..errors import ReviewCaseClosed, ReviewerNotAuthorised, ReviewerRepeated, ReviewNotConfirmed
+from ..calibration.models import FalseMatchRate
+from ..errors import (
+    ReviewCaseClosed,
+    ReviewerNotAuthorised,
+    ReviewerRepeated,
+    ReviewImagesClosed,
+    ReviewNotConfirmed,
+)
 
-__all__ = ["CaseStatus", "ReviewCase", "ReviewDecision", "ReviewSettings", "Verdict",
-           "check_act", "next_status"]
+__all__ = ["CaseEvidence", "CaseStatus", "ReviewCase", "ReviewDecision", "ReviewImage",
+           "ReviewSettings", "Verdict", "check_act", "check_view", "next_status",
+           "no_reference_words"]
 
 
 class CaseStatus(StrEnum):
@@ -30,6 +39,13 @@ class CaseStatus(StrEnum):
 class Verdict(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
+
+
+class ReviewImage(StrEnum):
+    """Which face of a case a reviewer opens: the probe's, or the candidate's reference."""
+
+    PROBE = "probe"
+    REFERENCE = "reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,8 @@ class ReviewCase:
     deadline: datetime
     decided_at: datetime | None
     decisions: tuple[ReviewDecision, ...] = ()
+    #: the face's box in the probe (left, top, right, bottom); ``None`` for older cases
+    face_box: tuple[int, int, int, int] | None = None
 
     @property
     def confirmations(self) -> int:
@@ -126,3 +144,60 @@ def check_act(case: ReviewCase, *, rule_details: dict[str, str]) -> None:
             details={**rule_details, "case": case.id, "status": str(case.status),
                      "confirmations": case.confirmations,
                      "required": case.reviewers_required})
+
+
+def check_view(case: ReviewCase, *, reviewer: str, authorised: bool, now: datetime,
+               rule_details: dict[str, str]) -> None:
+    """Refuse to show a case's faces to anyone but an authorised reviewer of its purpose,
+    and to anyone once the case is decided or past its deadline (R19).
+
+    Raises:
+        ReviewerNotAuthorised: the reviewer is not authorised for the purpose.
+        ReviewImagesClosed: the case is confirmed, rejected or expired.
+    """
+    if not authorised:
+        raise ReviewerNotAuthorised(
+            f"{reviewer!r} is not an authorised reviewer of {case.purpose_key}",
+            details={**rule_details, "case": case.id, "reviewer": reviewer})
+    if case.status is not CaseStatus.PENDING or now >= case.deadline:
+        status = CaseStatus.EXPIRED if case.status is CaseStatus.PENDING else case.status
+        raise ReviewImagesClosed(
+            f"review case {case.id} is {status}; its faces are shown only while it waits "
+            "for a decision", details={**rule_details, "case": case.id, "status": str(status)})
+
+
+def _name(words: Mapping[str, str], lang: str, fallback: str) -> str:
+    return words.get(lang) or next(iter(words.values()), fallback)
+
+
+def no_reference_words(alternatives: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, str]:
+    """What a case without a reference photo tells its reviewer, in zh and en: that none
+    was kept, and what to check the person against instead (the purpose's alternative
+    credentials, given as key and words per language, or an ID document)."""
+    en = [_name(words, "en", key) for key, words in alternatives]
+    zh = [_name(words, "zh", key) for key, words in alternatives]
+    check_en = (" or ".join(en) + ", or an ID document") if en else "an ID document"
+    check_zh = ("、".join(zh) + "或身份证件") if zh else "身份证件"
+    return {
+        "zh": f"未保存该候选人的参考照片（只有经单独同意才保留图像）。请核对：{check_zh}。",
+        "en": ("No reference photo of this candidate was kept (an image is kept only with "
+               f"its own consent). Check the person against {check_en}."),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvidence:
+    """What a reviewer sees of a case beside its faces.
+
+    Args:
+        case: the case.
+        fmr: the false-match rate its distance corresponds to on the purpose's
+            calibration, with its interval; ``None`` when there is no calibration.
+        reference: whether a reference photo of the candidate was kept (R10).
+        instead: without one, what to check against instead, per language.
+    """
+
+    case: ReviewCase
+    fmr: FalseMatchRate | None
+    reference: bool
+    instead: Mapping[str, str] | None

@@ -10,6 +10,7 @@ key-encryption key; associated data binds it to its session. Deleting the row
 from __future__ import annotations
 
 import io
+import json
 import secrets
 from datetime import datetime
 
@@ -41,6 +42,7 @@ __all__ = [
     "open_probe",
     "probe_kek_ids",
     "put_settings",
+    "reference_image",
     "revoke_reviewer",
     "rewrap_probe_keys",
     "seal_probe",
@@ -156,17 +158,18 @@ def session_reviewers(conn: Connection, *, session_id: str) -> list[str]:
 # -- cases --------------------------------------------------------------------------
 
 _CASE = ("id, session_id, purpose_key, face, subject_id, distance, status, reviewers_required, "
-         "created_at, deadline, decided_at")
+         "created_at, deadline, decided_at, face_box")
 
 
 def insert_case(conn: Connection, *, session_id: str, purpose_key: str, face: int,
                 subject_id: str, distance: float, reviewers_required: int, at: datetime,
-                deadline: datetime) -> str:
+                deadline: datetime, face_box: tuple[int, int, int, int] | None = None) -> str:
     case = new_id("case")
-    conn.execute(f"INSERT INTO review_cases ({_CASE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+    conn.execute(f"INSERT INTO review_cases ({_CASE}) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                  (case, session_id, purpose_key, face, subject_id, distance,
                   CaseStatus.PENDING.value, reviewers_required, at.isoformat(),
-                  deadline.isoformat()))
+                  deadline.isoformat(), None if face_box is None else json.dumps(face_box)))
     return case
 
 
@@ -184,7 +187,15 @@ def _case(conn: Connection, r: tuple[object, ...]) -> ReviewCase:
         subject_id=str(r[4]), distance=float(str(r[5])), status=CaseStatus(str(r[6])),
         reviewers_required=int(str(r[7])), created_at=parse_time(str(r[8])),
         deadline=parse_time(str(r[9])), decided_at=None if r[10] is None else parse_time(
-            str(r[10])), decisions=_decisions(conn, str(r[0])))
+            str(r[10])), decisions=_decisions(conn, str(r[0])), face_box=_box(r[11]))
+
+
+def _box(value: object) -> tuple[int, int, int, int] | None:
+    """The stored face box, or ``None`` (cases opened before boxes were kept)."""
+    if value is None:
+        return None
+    left, top, right, bottom = (int(v) for v in json.loads(str(value)))
+    return left, top, right, bottom
 
 
 def get_case(conn: Connection, *, case_id: str) -> ReviewCase | None:
@@ -300,6 +311,16 @@ def open_probe(conn: Connection, *, ring: KeyRing, session_id: str) -> bytes | N
         return None
     key = ring.unwrap(bytes(row[1]), kek=str(row[0]), subject_id=_label(session_id))
     return open_sealed(key, bytes(row[2]), _ad(session_id))
+
+
+def reference_image(conn: Connection, *, subject_id: str, purpose_key: str,
+                    now: datetime) -> str | None:
+    """The uid of the newest unexpired image retained with the subject's enrollment for
+    the purpose (R10: only with its separate consent), or ``None``."""
+    row = conn.execute("SELECT uid FROM retained_images WHERE subject_id = ? AND "
+                       "purpose_key = ? AND expires_at > ? ORDER BY created_at DESC, uid "
+                       "LIMIT 1", (subject_id, purpose_key, now.isoformat())).fetchone()
+    return None if row is None else str(row[0])
 
 
 def delete_probe(conn: Connection, *, session_id: str) -> int:

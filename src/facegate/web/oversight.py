@@ -9,16 +9,16 @@ access report (audited as ``subject-access``), never vectors or images.
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from ..access import ApiAction, ApiKey
+from ..access import ApiAction
 from ..access.roles import ALLOWED
 from ..api.common import allow, allowed, in_scope, purposes_in_scope, service_of
 from ..api.documents import KINDS, allow_document, document_response
-from ..api.oversight import MAX_SEQ
+from ..api.oversight import MAX_SEQ, case_evidence, face_response
 from ..consent.ledger import current_state
 from ..errors import Error, Forbidden, NotFound
 from ..jurisdictions import get_profile
@@ -87,36 +87,56 @@ def subject(request: Request, subject: str) -> Response:
                       done=request.query_params.get("done"))
 
 
-@router.get("/review")
-def review(request: Request) -> Response:
-    """Reviewers: pending cases to confirm or reject. Operators: confirmed cases to act on."""
-    _, key = staff(request, ApiAction.READ_BOOKS)
-    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
-    if not reviewer:
-        allow(request, key, ApiAction.ACT_ON_CASE)
-    return staff_page(request, key, "dashboard/review.html", cases=_queue(request, key),
-                      reviewer=reviewer, message=request.query_params.get("done"), error=None)
-
-
-def _queue(request: Request, key: ApiKey) -> list[Any]:
-    """The cases the key may act on: for a reviewer, the pending cases of the purposes
-    it is authorised to review (others would only be refused,
-    ``review.reviewer_not_authorised``); for an operator, the confirmed cases; each
-    within the key's scope."""
-    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+def _queue(request: Request, key: Any, reviewer: bool) -> list[dict[str, Any]]:
+    """The cases a staff member sees: for a reviewer, the pending ones of the purposes it
+    is authorised to review, each with its evidence (the score's false-match rate, the
+    reference or what to check instead); confirmed ones for an operator."""
     service = service_of(request)
     shown = in_scope(request, key)
     cases = [c for c in service.call(lambda d: d.review_cases(
         status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
-    if reviewer:
-        mine = {p for p in {c.purpose_key for c in cases}
-                if key.principal in service.call(partial(_reviewers, purpose=p))}
-        cases = [c for c in cases if c.purpose_key in mine]
-    return cases
+    if not reviewer:
+        return [{"case": c, "evidence": None, "authorised": False} for c in cases]
+    # a reviewer sees the cases of the purposes it is authorised to review (others would
+    # only be refused, review.reviewer_not_authorised)
+    mine = {p for p in {c.purpose_key for c in cases}
+            if service.call(partial(_authorised, purpose=p, reviewer=key.principal))}
+    return [{"case": c, "evidence": case_evidence(service.call(partial(_evidence, case=c.id)),
+                                                  images=f"/dashboard/review/{c.id}"),
+             "authorised": True} for c in cases if c.purpose_key in mine]
 
 
-def _reviewers(d: Any, *, purpose: str) -> list[str]:
-    return list(d.reviewers(purpose))
+def _evidence(d: Any, *, case: str) -> Any:
+    return d.review_evidence(case)
+
+
+def _authorised(d: Any, *, purpose: str, reviewer: str) -> bool:
+    return bool(d.review_authorised(purpose=purpose, reviewer=reviewer))
+
+
+@router.get("/review")
+def review(request: Request) -> Response:
+    """Reviewers: pending cases to confirm or reject, with the probe's face, the
+    reference photo or what to check instead, and the score's false-match rate.
+    Operators: confirmed cases to act on."""
+    _, key = staff(request, ApiAction.READ_BOOKS)
+    reviewer = key.role in ALLOWED[ApiAction.REVIEW]
+    if not reviewer:
+        allow(request, key, ApiAction.ACT_ON_CASE)
+    return staff_page(request, key, "dashboard/review.html", cases=_queue(request, key, reviewer),
+                      reviewer=reviewer, message=request.query_params.get("done"), error=None)
+
+
+@router.get("/review/{case_id}/{image}")
+def face(request: Request, case_id: str, image: Literal["probe", "reference"]) -> Response:
+    """A face of a pending case for an authorised reviewer of its purpose: JPEG from
+    memory, never cached; every viewing audited."""
+    _, key = staff(request, ApiAction.REVIEW)
+    service = service_of(request)
+    case = service.call(lambda d: d.review_case(case_id))
+    allow(request, key, ApiAction.REVIEW, purpose=case.purpose_key)
+    return face_response(service.call(lambda d: d.review_face(
+        case_id, reviewer=key.principal, image=image)))
 
 
 def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str) -> Response:
@@ -138,10 +158,10 @@ def _decide(request: Request, case_id: str, csrf: str, verdict: str, reason: str
     except Error as exc:
         if isinstance(exc, Forbidden):
             raise
+        reviewer = key.role in ALLOWED[ApiAction.REVIEW]
         return staff_page(request, key, "dashboard/review.html", status=409,
-                          cases=_queue(request, key),
-                          reviewer=key.role in ALLOWED[ApiAction.REVIEW], message=None,
-                          error=exc)
+                          cases=_queue(request, key, reviewer), reviewer=reviewer,
+                          message=None, error=exc)
     return see_other(request, f"/dashboard/review?done={verdict}")
 
 
