@@ -122,6 +122,10 @@ ERROR_MESSAGES: Final[dict[str, tuple[str, ...]]] = {
                          N_("The camera was not found.")),
     "registry.conflict": (N_("It is already registered."),),
     "review.closed": (N_("The review case is closed."),),
+    "review.images_closed": (N_("The faces of a decided or expired review case are no longer "
+                                "shown."),),
+    "review.no_reference": (N_("No reference photo was kept for this candidate; check against "
+                               "the purpose's alternative or an ID document."),),
     "camera.stream_conflict": (N_("The camera's stream cannot be started or stopped as "
                                   "asked."),),
     "storage.error": (N_("The store cannot be used."),),
