@@ -54,11 +54,12 @@ SECTIONS: Final = (
 )
 
 ASSESSMENT_LABELS: Final = {
-    "lawful_legitimate_necessary": "Is the purpose and method lawful, legitimate and necessary?",
-    "rights_impact": "Impact on people's rights, and whether the mitigations work",
-    "security_risks": "Risks of leakage, tampering, loss or misuse, and the harm",
-    "protection_measures": "Protection measures: lawful, effective, proportionate",
-    "alternatives_considered": "Non-biometric alternatives considered",
+    "lawful_legitimate_necessary": N_("Is the purpose and method lawful, legitimate and "
+                                      "necessary?"),
+    "rights_impact": N_("Impact on people's rights, and whether the mitigations work"),
+    "security_risks": N_("Risks of leakage, tampering, loss or misuse, and the harm"),
+    "protection_measures": N_("Protection measures: lawful, effective, proportionate"),
+    "alternatives_considered": N_("Non-biometric alternatives considered"),
 }
 
 
@@ -141,14 +142,14 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
     current = [a for a in assessments if a.is_current_for(p)]
     notice_missing = missing_notice_items(notice.content if notice else {})
     steps = [
-        {"id": "details", "title": "Purpose and necessity", "article": "CN Art. 4",
+        {"id": "details", "title": N_("Purpose and necessity"), "article": "CN Art. 4",
          "done": True},
-        {"id": "notice", "title": "Notice in Chinese and English", "article": "CN Art. 5",
+        {"id": "notice", "title": N_("Notice in Chinese and English"), "article": "CN Art. 5",
          "done": notice is not None and not notice_missing,
          "missing": len(notice_missing)},
-        {"id": "assessment", "title": "Impact assessment, signed", "article": "CN Art. 9",
+        {"id": "assessment", "title": N_("Impact assessment, signed"), "article": "CN Art. 9",
          "done": bool(current)},
-        {"id": "alternatives", "title": "An alternative for anyone who declines",
+        {"id": "alternatives", "title": N_("An alternative for anyone who declines"),
          "article": "CN Art. 10", "done": bool(p.alternatives or p.mandate)},
     ]
     from .journey import calibration_view, review_view
@@ -157,7 +158,7 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
     own = next((c for c in recorded if c.id == p.calibration_id), None)
     shipped = [c for c in shipped_calibrations()
                if c.pack == p.pack and c.population == p.population]
-    steps.append({"id": "calibration", "title": "Calibration on the people it serves",
+    steps.append({"id": "calibration", "title": N_("Calibration on the people it serves"),
                      "article": "R21",
                      "done": (own is not None and not own.lfw_derived)
                      or (not identifies and own is None and bool(shipped))})
@@ -171,7 +172,7 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
              "identifies": identifies, "review": review,
              "may_configure": allowed(key, ApiAction.CONFIGURE, purpose=p.key,
                                       site=p.site_key),
-             "review_step": {"id": "review", "title": "Human review of 1:N hits",
+             "review_step": {"id": "review", "title": N_("Human review of 1:N hits"),
                              "article": "R19", "done": review_done}}
     return {"p": p, "notice": notice, "assessment": current[-1] if current else
             (assessments[-1] if assessments else None), "steps": steps,
@@ -183,9 +184,11 @@ def _wizard(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
 
 
 def _wizard_page(request: Request, key: ApiKey, purpose: str, *, error: Error | None = None,
-                 message: str | None = None, status: int = 200) -> Response:
+                 message: str | None = None, status: int = 200, **values: Any) -> Response:
+    """The purpose's page; ``message`` is a word of the catalog (``N_``), with ``values``
+    for its placeholders."""
     return staff_page(request, key, "dashboard/purpose.html", status=status, error=error,
-                      message=message, **_wizard(request, key, purpose))
+                      message=message, message_values=values, **_wizard(request, key, purpose))
 
 
 @router.get("/purposes/new")
@@ -255,7 +258,8 @@ async def publish_notice(request: Request, purpose: str) -> Response:
         if isinstance(exc, Forbidden):
             raise
         return _wizard_page(request, key, purpose, error=exc, status=422)
-    return _wizard_page(request, key, purpose, message=f"Notice version {n.version} published.")
+    return _wizard_page(request, key, purpose, message=N_("Notice version %(v)s published."),
+                        v=n.version)
 
 
 @router.post("/purposes/{purpose}/assessment")
@@ -276,8 +280,9 @@ async def sign_assessment(request: Request, purpose: str) -> Response:
         if isinstance(exc, Forbidden):
             raise
         return _wizard_page(request, key, purpose, error=exc, status=422,
-                            message=f"Missing: {', '.join(missing)}" if missing else None)
-    return _wizard_page(request, key, purpose, message="Impact assessment signed.")
+                            message=N_("Missing: %(items)s") if missing else None,
+                            items=", ".join(missing))
+    return _wizard_page(request, key, purpose, message=N_("Impact assessment signed."))
 
 
 @router.post("/purposes/{purpose}/activate")
@@ -292,7 +297,7 @@ def activate(request: Request, purpose: str,
         if isinstance(exc, Forbidden):
             raise
         return _wizard_page(request, key, purpose, error=exc, status=409)
-    return _wizard_page(request, key, purpose, message="The purpose is live.")
+    return _wizard_page(request, key, purpose, message=N_("The purpose is live."))
 
 
 @router.post("/purposes/{purpose}/suspend")
@@ -301,4 +306,4 @@ def suspend(request: Request, purpose: str,
     sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
     service_of(request).call(lambda d: d.suspend_purpose(purpose, operator=key.principal))
-    return _wizard_page(request, key, purpose, message="The purpose is suspended.")
+    return _wizard_page(request, key, purpose, message=N_("The purpose is suspended."))
