@@ -127,11 +127,12 @@ def test_the_walkthrough_runs_as_written_and_every_body_is_as_shown(
             got = json.loads(output)
             problems += [f"step {i} ({command.split()[-1]}): {p}"
                          for p in same_shape(json.loads(body), got)]
-        else:  # the headers a document is served with
+        else:  # lines of text (a status and type, the headers a document is served with)
             names = {line.split(":")[0] for line in output.splitlines()}
             problems += [f"step {i}: header {line.split(':')[0]} shown, not answered"
                          for line in body.splitlines() if line.split(":")[0] not in names]
     assert problems == []
+    assert (folder / "probe.jpg").read_bytes().startswith(b"\xff\xd8")
     assert (folder / "notice-zh.pdf").read_bytes().startswith(b"%PDF")
     assert "staff door access" in (folder / "pia-en.html").read_text("utf-8")
 

@@ -130,8 +130,14 @@ def test_candidates_carry_the_false_match_rate_of_their_score(
     (candidate,) = found.candidates
     calibration = d.calibrations(ACCESS)[-1]
     assert candidate.pack == "dlib-resnet-v1"
-    assert candidate.fmr == calibration.fmr_at(candidate.distance)
-    assert candidate.fmr is not None and candidate.fmr <= calibration.target_fmr + 1e-12
+    rate = candidate.fmr
+    assert rate is not None and rate.calibration == f"calibration {calibration.id}"
+    observed = calibration.fmr_at(candidate.distance)
+    assert rate.false_matches / rate.pairs == observed <= calibration.target_fmr + 1e-12
+    # never a bare 0: with no false match observed, the interval's upper bound, said so
+    assert rate.value > 0 and rate.low <= observed <= rate.high
+    assert rate.upper_bound is (observed == 0)
+    assert ("<" in rate.describe()) is rate.upper_bound
 
 
 def test_a_gallery_refuses_a_template_of_another_pack(books: Deployment,

@@ -141,7 +141,8 @@ async def identify(request: Request, key: OperatorKey) -> Obj:
             "threshold": r.threshold, "gallery_size": r.gallery_size,
             "faces": [{"face": f.face, "box": jsonable(f.box), "no_match": f.no_match,
                        "candidates": [{"subject": c.subject_id, "distance": c.distance,
-                                       "similarity": c.similarity, "fmr": c.fmr,
+                                       "similarity": c.similarity,
+                                       "fmr": None if c.fmr is None else c.fmr.as_dict(),
                                        "review_case": c.review_case,
                                        "model": model_info(c.pack)}
                                       for c in f.candidates]} for f in r.faces],

@@ -317,11 +317,27 @@ class BoxOut(BaseModel):
     bottom: int
 
 
+class FalseMatchRateOut(BaseModel):
+    """The false-match rate a distance corresponds to on the purpose's calibration.
+    ``value`` is never a bare 0: where no different-person pair of the calibration lay at
+    or below the distance, it is the 95% interval's upper bound and ``upper_bound`` is
+    true."""
+
+    value: float
+    upper_bound: bool
+    ci95: list[float]
+    false_matches: int
+    pairs: int
+    calibration: str
+    text: dict[str, str]
+
+
 class CandidateOut(BaseModel):
     subject: str
     distance: float
     similarity: float
-    fmr: float | None
+    #: the false-match rate at this distance on the purpose's calibration, with its interval
+    fmr: FalseMatchRateOut | None
     review_case: str | None
     model: ModelInfo | None
 
@@ -414,19 +430,6 @@ class CaseResponse(BaseModel):
     case: CaseOut
 
 
-class FalseMatchRateOut(BaseModel):
-    """The false-match rate a case's distance corresponds to on the purpose's
-    calibration. ``value`` is never a bare 0: where no different-person pair of the
-    calibration lay at or below the distance, it is the 95% interval's upper bound and
-    ``upper_bound`` is true."""
-
-    value: float
-    upper_bound: bool
-    ci95: list[float]
-    false_matches: int
-    pairs: int
-    calibration: str
-    text: dict[str, str]
 
 
 class CaseImagesOut(BaseModel):

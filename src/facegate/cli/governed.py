@@ -407,7 +407,7 @@ def identify_command(db: Path, purpose: str, image: Path) -> None:
             if face.no_match:
                 click.echo(f"{prefix}no_match (gallery of {result.gallery_size})")
             for c in face.candidates:
-                fmr = "" if c.fmr is None else f", FMR {c.fmr:.2g} on the calibration data"
+                fmr = "" if c.fmr is None else f", FMR {c.fmr.describe()} on the calibration"
                 case = f", review case {c.review_case} (pending)" if c.review_case else ""
                 click.echo(f"{prefix}candidate {c.subject_id}: distance {c.distance:.4f} "
                            f"({c.pack}{fmr}){case}")

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..analysis import FaceAnalyzer
-from ..calibration.models import Calibration
+from ..calibration.models import Calibration, FalseMatchRate, false_match_rate
 from ..comparison import Comparison, compare_descriptors
 from ..engine.faces import Box, Descriptor, Face
 from ..errors import InvalidArgument, NoFaceFound
@@ -73,8 +73,8 @@ class Verification:
 class Candidate:
     """A gallery subject within the threshold of the probe.
 
-    ``fmr`` is the share of the calibration's different-person pairs at or
-    below this distance (``None`` when the pack has no calibration).
+    ``fmr`` is the false-match rate at this distance on the purpose's calibration, with
+    its interval, never a bare 0 (``None`` when the pack has no calibration).
     ``review_case`` names the review case the hit became, for a purpose
     configured for human review (R19); it cannot be acted on until confirmed.
     """
@@ -83,7 +83,7 @@ class Candidate:
     distance: float
     similarity: float
     pack: str = ""
-    fmr: float | None = None
+    fmr: FalseMatchRate | None = None
     review_case: str | None = None
 
 
@@ -276,7 +276,9 @@ def identify(grant: Grant, *, conn: Connection, keys: DataKeys, analyzers: Analy
             for subject, d in found_here:
                 merged[n][subject] = Candidate(
                     subject_id=subject, distance=d, similarity=1.0 - d * d / 2.0, pack=pack_id,
-                    fmr=calibration.fmr_at(d) if calibration is not None else None)
+                    fmr=None if calibration is None else false_match_rate(
+                        d, calibration.impostor_distances, calibration.impostor_pairs,
+                        calibration=f"calibration {calibration.id}"))
     answers = tuple(
         FaceIdentification(face=n, box=face.box, candidates=tuple(
             sorted(merged[n].values(), key=lambda c: c.distance)[:limit]))
