@@ -96,14 +96,14 @@ def _queue(request: Request, key: Any, reviewer: bool) -> list[dict[str, Any]]:
     cases = [c for c in service.call(lambda d: d.review_cases(
         status="pending" if reviewer else "confirmed")) if shown(c.purpose_key, None)]
     if not reviewer:
-        return [{"case": c, "evidence": None, "authorised": False} for c in cases]
+        return [{"case": c, "evidence": None} for c in cases]
     # a reviewer sees the cases of the purposes it is authorised to review (others would
     # only be refused, review.reviewer_not_authorised)
     mine = {p for p in {c.purpose_key for c in cases}
             if service.call(partial(_authorised, purpose=p, reviewer=key.principal))}
     return [{"case": c, "evidence": case_evidence(service.call(partial(_evidence, case=c.id)),
-                                                  images=f"/dashboard/review/{c.id}"),
-             "authorised": True} for c in cases if c.purpose_key in mine]
+                                                  images=f"/dashboard/review/{c.id}")}
+            for c in cases if c.purpose_key in mine]
 
 
 def _evidence(d: Any, *, case: str) -> Any:
