@@ -112,10 +112,10 @@ def test_kiosk_screens_have_no_serious_accessibility_violations(
 def test_dashboard_pages_have_no_serious_accessibility_violations(
         new_page: Callable[..., Any], web: Web, axe_source: str) -> None:
     page = new_page(bypass_csp=True)
-    sign_in(page, web.url, web.keys["admin"])
+    sign_in(page, web.url, web.staff["admin"])
     found = {}
     for path in ("/dashboard", "/dashboard/purposes/access.office.entry", "/dashboard/audit",
-                 "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys",
+                 "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys", "/dashboard/staff",
                  "/dashboard/purposes/new"):
         page.goto(f"{web.url}{path}")
         found[path] = serious(page, axe_source)

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ..errors import ReviewCaseClosed, ReviewerNotAuthorised, ReviewerRepeated, ReviewNotConfirmed
+from ..errors import (
+    ReviewCaseClosed,
+    ReviewerBarred,
+    ReviewerNotAuthorised,
+    ReviewerRepeated,
+    ReviewNotConfirmed,
+)
 
 __all__ = ["CaseStatus", "ReviewCase", "ReviewDecision", "ReviewSettings", "Verdict",
            "check_act", "next_status"]
@@ -34,12 +40,15 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReviewSettings:
-    """A purpose's review configuration: how long a case (and its probe image) waits."""
+    """A purpose's review configuration: how long a case (and its probe image) waits, and
+    whether whoever registered the purpose or ran the identification is barred from
+    deciding its cases (``bar_own``)."""
 
     purpose_key: str
     window_seconds: int
     configured_by: str
     configured_at: datetime
+    bar_own: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +88,16 @@ class ReviewCase:
 
 
 def next_status(case: ReviewCase, *, reviewer: str, verdict: Verdict, authorised: bool,
-                now: datetime, rule_details: dict[str, str]) -> CaseStatus:
+                now: datetime, rule_details: dict[str, str], barred: str | None = None
+                ) -> CaseStatus:
     """The status after ``reviewer``'s ``verdict``; refuses what R19 does not allow.
 
     Raises:
         ReviewCaseClosed: the case is already confirmed, rejected or expired.
         ReviewerNotAuthorised: the reviewer is not authorised for the purpose.
         ReviewerRepeated: the reviewer already decided this case.
+        ReviewerBarred: ``barred`` says why the reviewer may not decide it (they registered
+            the purpose or ran the identification, and the review bars them).
     """
     if case.status is not CaseStatus.PENDING or now >= case.deadline:
         status = CaseStatus.EXPIRED if case.status is CaseStatus.PENDING else case.status
@@ -94,6 +106,10 @@ def next_status(case: ReviewCase, *, reviewer: str, verdict: Verdict, authorised
     if not authorised:
         raise ReviewerNotAuthorised(
             f"{reviewer!r} is not an authorised reviewer of {case.purpose_key}",
+            details={**rule_details, "case": case.id, "reviewer": reviewer})
+    if barred is not None:
+        raise ReviewerBarred(
+            f"{reviewer!r} {barred}; this purpose's review bars them from deciding its cases",
             details={**rule_details, "case": case.id, "reviewer": reviewer})
     if reviewer in case.reviewers:
         raise ReviewerRepeated(

@@ -39,6 +39,7 @@ __all__ = [
     "list_reviewers",
     "list_subject_cases",
     "open_probe",
+    "own_people",
     "probe_kek_ids",
     "put_settings",
     "revoke_reviewer",
@@ -61,20 +62,37 @@ def new_id(prefix: str) -> str:
 
 def put_settings(conn: Connection, *, settings: ReviewSettings) -> None:
     conn.execute("INSERT INTO review_settings (purpose_key, window_seconds, configured_by, "
-                 "configured_at) VALUES (?, ?, ?, ?) ON CONFLICT (purpose_key) DO UPDATE SET "
-                 "window_seconds = excluded.window_seconds, configured_by = "
-                 "excluded.configured_by, configured_at = excluded.configured_at",
+                 "configured_at, bar_own) VALUES (?, ?, ?, ?, ?) ON CONFLICT (purpose_key) DO "
+                 "UPDATE SET window_seconds = excluded.window_seconds, configured_by = "
+                 "excluded.configured_by, configured_at = excluded.configured_at, "
+                 "bar_own = excluded.bar_own",
                  (settings.purpose_key, settings.window_seconds, settings.configured_by,
-                  settings.configured_at.isoformat()))
+                  settings.configured_at.isoformat(), int(settings.bar_own)))
 
 
 def get_settings(conn: Connection, *, purpose_key: str) -> ReviewSettings | None:
-    row = conn.execute("SELECT window_seconds, configured_by, configured_at FROM "
+    row = conn.execute("SELECT window_seconds, configured_by, configured_at, bar_own FROM "
                        "review_settings WHERE purpose_key = ?", (purpose_key,)).fetchone()
     if row is None:
         return None
     return ReviewSettings(purpose_key=purpose_key, window_seconds=int(row[0]),
-                          configured_by=str(row[1]), configured_at=parse_time(str(row[2])))
+                          configured_by=str(row[1]), configured_at=parse_time(str(row[2])),
+                          bar_own=bool(row[3]))
+
+
+def own_people(conn: Connection, *, purpose_key: str, session_id: str) -> dict[str, str]:
+    """Who registered the purpose (its ``purpose-registered`` audit entry, which the chain
+    and row tags protect) and who ran the identification session: principal to why."""
+    people: dict[str, str] = {}
+    row = conn.execute("SELECT operator FROM identification_sessions WHERE id = ?",
+                       (session_id,)).fetchone()
+    if row is not None:
+        people[str(row[0])] = "ran the identification"
+    for (operator,) in conn.execute("SELECT operator FROM audit_events WHERE name = "
+                                    "'purpose-registered' AND purpose_key = ?",
+                                    (purpose_key,)):
+        people[str(operator)] = "registered the purpose"
+    return people
 
 
 def authorise_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,

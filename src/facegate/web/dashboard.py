@@ -46,6 +46,7 @@ SECTIONS: Final = (
     ("/dashboard/review", "Confirmed hits", ApiAction.ACT_ON_CASE),
     ("/dashboard/audit", "Audit log", ApiAction.AUDIT),
     ("/dashboard/filing", "Filing", ApiAction.AUDIT),
+    ("/dashboard/staff", "Staff", ApiAction.CONFIGURE),
     ("/dashboard/keys", "Keys", ApiAction.CONFIGURE),
 )
 
