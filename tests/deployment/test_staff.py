@@ -59,6 +59,7 @@ def test_a_password_is_kept_as_argon2id_and_the_totp_secret_only_sealed(
     assert made.totp_secret.encode() not in raw and PASSWORD.encode() not in raw
 
 
+@pytest.mark.both_stores
 def test_sign_in_needs_password_and_code_and_a_code_is_never_accepted_twice(
         books: Deployment) -> None:
     made = books.add_staff(name="wang", display_name="Wang", role="reviewer",
@@ -111,6 +112,7 @@ def test_failed_sign_ins_lock_the_account_and_are_audited(books: Deployment) -> 
                         code=_code(made.totp_secret, after), now=after)
 
 
+@pytest.mark.both_stores
 def test_a_disabled_account_cannot_sign_in_until_enabled(books: Deployment) -> None:
     made = books.add_staff(name="chen", display_name="Chen", role="auditor",
                            password=PASSWORD)
