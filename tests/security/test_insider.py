@@ -369,13 +369,14 @@ KNOWN_PASSWORD = "the-insider-chose-this-password"
 def _accounts(conn: sqlite3.Connection) -> Iterator[Tampering]:
     """Who signs in to the dashboard: an account planted with a password the insider knows,
     a role raised, a scope widened, a password hash swapped, a disabling undone."""
-    rows = conn.execute("SELECT id, name, purposes, disabled_at FROM staff_accounts "
+    rows = conn.execute("SELECT id, name, role, purposes, disabled_at FROM staff_accounts "
                         "ORDER BY id").fetchall()
     known = hash_password(KNOWN_PASSWORD)
-    for account_id, name, purposes, disabled_at in rows:
+    for account_id, name, role, purposes, disabled_at in rows:
         names = f"staff account {account_id}"
-        yield Tampering(f"account raised to admin {name}", "staff_accounts", _one(
-            "UPDATE staff_accounts SET role = 'admin' WHERE id = ?", account_id), names)
+        other = "reviewer" if role == "admin" else "admin"
+        yield Tampering(f"account role changed to {other} {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET role = ? WHERE id = ?", other, account_id), names)
         yield Tampering(f"account scope widened {name}", "staff_accounts", _one(
             "UPDATE staff_accounts SET purposes = ?, sites = NULL WHERE id = ?",
             None if purposes else '["hr.attendance"]', account_id), names)
