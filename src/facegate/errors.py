@@ -80,6 +80,7 @@ The hierarchy::
     │   ├── ReviewNotConfirmed        review.not_confirmed            R19
     │   ├── ReviewerRepeated          review.same_reviewer            R19
     │   ├── ReviewerNotAuthorised     review.reviewer_not_authorised  R19
+    │   ├── ReviewerBarred            review.reviewer_barred          R19
     │   ├── LivenessRequired          liveness.required               H1
     │   ├── CameraPurposeElsewhere    camera.purpose_elsewhere        R1
     │   └── GrantInvalid              policy.grant_invalid
@@ -208,6 +209,7 @@ __all__ = [
     "ReviewImagesClosed",
     "ReviewNotConfirmed",
     "ReviewReferenceMissing",
+    "ReviewerBarred",
     "ReviewerNotAuthorised",
     "ReviewerRepeated",
     "RouteNotFound",
@@ -626,6 +628,13 @@ class ReviewerNotAuthorised(PolicyRefusal):
     """A review decision by someone not authorised to review the purpose (R19)."""
 
     code = "review.reviewer_not_authorised"
+
+
+class ReviewerBarred(PolicyRefusal):
+    """A review decision by the account that created the case's purpose or ran the
+    identification, where the purpose's review bars them (R19)."""
+
+    code = "review.reviewer_barred"
 
 
 class LivenessRequired(PolicyRefusal):

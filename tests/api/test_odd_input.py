@@ -24,6 +24,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 from facegate.errors import AlreadyRegistered, InvalidArgument
 
+from ..support.staff import add_staff
 from ..support.words import both
 from .conftest import Api
 
@@ -167,7 +168,8 @@ def test_a_server_error_still_writes_its_log_line_and_the_web_gets_a_page(
     login = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
     assert csrf is not None
-    assert client.post("/login", data={"key": api.keys["admin"],
+    admin = add_staff(api.deployment, "li", "admin")
+    assert client.post("/login", data={**admin.form(),
                                        "csrf": csrf.group(1)}).status_code == 303
     api.deployment.close()  # every thread's connection: calls now fail inside the driver
     with caplog.at_level(logging.INFO, logger="facegate.api"):
@@ -189,13 +191,14 @@ def test_r15_a_malformed_log_is_reported_over_http_not_a_crash(api: Api) -> None
     the dashboard's pages failed."""
     conn = api.deployment.connection
     assert isinstance(conn, sqlite3.Connection)
-    last = len(api.deployment.audit_events())
     web = TestClient(api.client.app, follow_redirects=False)  # type: ignore[arg-type]
     login = web.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
     assert csrf is not None
-    assert web.post("/login", data={"key": api.keys["auditor"],
+    auditor = add_staff(api.deployment, "zhao", "auditor")
+    assert web.post("/login", data={**auditor.form(),
                                     "csrf": csrf.group(1)}).status_code == 303
+    last = len(api.deployment.audit_events())  # the staff sign-in is an entry too
     for tamper, seq in (("UPDATE audit_events SET detail = CAST(detail AS BLOB) WHERE seq = 3",
                          3),
                         ("UPDATE audit_events SET name = CAST(X'80ff' AS TEXT) WHERE seq = 4",

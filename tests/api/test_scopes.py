@@ -20,6 +20,7 @@ from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
 from ..support.governed import add_purpose, consent
+from ..support.staff import Staff, add_staff
 from ..support.words import both
 from .test_authorization import MATRIX, TINY
 
@@ -66,6 +67,8 @@ class World:
     subject_p: str
     subject_r: str
     case_p: str
+    #: a staff account per key, with the same role and scope, for the dashboard
+    staff: dict[str, Staff]
 
     def headers(self, name: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[name]}
@@ -84,13 +87,16 @@ def world(books: Deployment, faces: dict[str, Path]) -> Iterator[World]:
     add_purpose(d, R, site=BRANCH, modes=("verify",))
     keys: dict[str, str] = {}
     ids: dict[str, str] = {}
+    staff: dict[str, Staff] = {}
     for role in STAFF:
         for name, (purposes, sites) in SCOPES.items():
             issued = d.issue_api_key(role=role, label=f"{role} {name}", purposes=purposes,
                                      sites=sites)
             keys[f"{role}_{name}"], ids[f"{role}_{name}"] = issued.secret, issued.key.id
+            staff[f"{role}_{name}"] = add_staff(d, f"{role}-{name}", role, purposes=purposes,
+                                                sites=sites)
     d.configure_review(purpose=P, window=timedelta(hours=1))
-    for k in d.api_keys():
+    for k in [*d.api_keys(), *d.staff_accounts()]:
         if k.role == "reviewer":
             d.authorise_reviewer(purpose=P, reviewer=k.principal)
     person = d.register_subject(age_band="adult").id
@@ -105,7 +111,7 @@ def world(books: Deployment, faces: dict[str, Path]) -> Iterator[World]:
                      deployment=d)
     with TestClient(app, follow_redirects=False) as client:
         yield World(d=d, client=client, keys=keys, key_ids=ids, subject_p=person,
-                    subject_r=other, case_p=case)
+                    subject_r=other, case_p=case, staff=staff)
 
 
 def _code(r: httpx.Response) -> str:
@@ -384,7 +390,7 @@ def _csrf(html: str) -> str:
 def _signed_in(w: World, key: str) -> tuple[TestClient, str]:
     client = TestClient(w.client.app, follow_redirects=False)  # type: ignore[arg-type]
     login = client.get("/login")
-    r = client.post("/login", data={"key": w.keys[key], "csrf": _csrf(login.text)})
+    r = client.post("/login", data={**w.staff[key].form(), "csrf": _csrf(login.text)})
     assert r.status_code == 303, r.text[:300]
     home = client.get("/dashboard/purposes/new" if key.startswith("admin") else "/login")
     return client, _csrf(home.text)

@@ -20,6 +20,7 @@ from facegate.deployment import Deployment
 from ..support.governed import add_purpose
 from ..support.postgres import PostgresServer
 from ..support.services import Service, start_serve
+from ..support.staff import add_staff
 from ..support.words import both
 
 P = "access.office.entry"
@@ -91,9 +92,11 @@ def test_two_processes_serve_one_site(site: tuple[Service, Service, dict[str, st
     admin = {"X-API-Key": keys["admin"]}
 
     # A session signed in on one process is accepted by the other.
+    with open_store() as d:
+        staff = add_staff(d, "li", "admin")
     with httpx.Client(base_url=a.base) as on_a:
         page = on_a.get("/login")
-        signed = on_a.post("/login", data={"key": keys["admin"], "csrf": _csrf(page.text)})
+        signed = on_a.post("/login", data={**staff.form(), "csrf": _csrf(page.text)})
         assert signed.status_code == 303
         cookie = signed.cookies["facegate_session"]
     with httpx.Client(base_url=b.base, cookies={"facegate_session": cookie}) as on_b:

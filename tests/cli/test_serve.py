@@ -13,14 +13,16 @@ from pathlib import Path
 
 import click
 import httpx
+import pyotp
 import pytest
 from click.testing import CliRunner
 
 from facegate.cli import cli
-from facegate.demo.service import DEMO_PURPOSE, prepare_demo
+from facegate.demo.service import DEMO_PURPOSE, prepare_demo, staff_file
 from facegate.deployment import Deployment
 
 from ..support.net import free_port
+from ..support.staff import add_staff
 from ..support.words import both
 
 
@@ -100,6 +102,17 @@ def test_the_demo_deployment_is_ready_to_use(demo_store: DemoStore, shared: Path
         again = prepare_demo(d, demo_store.keys_file, data=shared, echo=lines.append)
     assert again == demo_store.secrets and len(again) == 5
     assert demo_store.keys_file.stat().st_mode & 0o777 == 0o600
+    people = staff_file(demo_store.keys_file)
+    assert people.stat().st_mode & 0o777 == 0o600
+    staff = json.loads(people.read_text("utf-8"))
+    assert {a["role"] for a in staff.values()} == {"admin", "reviewer", "auditor"}
+    with Deployment.open(demo_store.path) as d:
+        now = time.time()
+        wang = staff["wang"]
+        assert d.sign_in_staff(name="wang", password=wang["password"], client="t", now=now,
+                               code=pyotp.TOTP(wang["totp_secret"]).at(now)).role == "reviewer"
+        authorised = {e.detail["reviewer"] for e in d.audit_events("reviewer-authorised")}
+        assert {"staff:wang", "staff:chen"} <= authorised
     assert "already set up" in lines[-1]
 
 
@@ -186,6 +199,7 @@ def test_serve_with_two_workers_shares_the_rate_limit_and_sessions(
         d.register_processor(name=both("Example Ltd"), contact=both("dpo@example.com"),
                              credit_code="91310000EXAMPLE00X")
         secret = d.issue_api_key(role="admin", label="admin").secret
+        admin = add_staff(d, "li", "admin")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -207,7 +221,7 @@ def test_serve_with_two_workers_shares_the_rate_limit_and_sessions(
         with httpx.Client(base_url=base) as browser:
             page = browser.get("/login")
             token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-            signed = browser.post("/login", data={"key": secret, "csrf": token})
+            signed = browser.post("/login", data={**admin.form(), "csrf": token})
             assert signed.status_code == 303
         cookie = signed.cookies["facegate_session"]
         for _ in range(6):

@@ -40,6 +40,8 @@ class Populated:
     #: the withdrawn subject's template row and consent rows as they were before
     withdrawn_template: tuple[object, ...]
     withdrawn_consents: list[tuple[object, ...]]
+    #: staff accounts: name -> (password, TOTP secret, role, purposes as stored, disabled)
+    staff: dict[str, tuple[str, str, str, str | None, bool]]
 
     def copy_to(self, folder: Path) -> Path:
         """A copy of the store and its key file in ``folder``; the copy's path."""
@@ -69,6 +71,17 @@ def populated(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
     d.issue_api_key(role="operator", label="Lobby kiosk", purposes=[P])
     d.issue_api_key(role="auditor", label="External auditor")
     d.revoke_api_key(d.issue_api_key(role="operator", label="Old kiosk").key.id)
+    staff: dict[str, tuple[str, str, str, str | None, bool]] = {}
+    for name, role, scope, off in (("wang", "reviewer", [P], False),
+                                   ("li", "admin", None, True)):
+        made = d.add_staff(name=name, display_name=name.title(), role=role,
+                           password=f"{name}-correct-horse", purposes=scope)
+        if role == "reviewer":
+            d.authorise_reviewer_account(purpose=P, account=name)
+        if off:
+            d.disable_staff(name)
+        staff[name] = (f"{name}-correct-horse", made.totp_secret, role,
+                       f'["{P}"]' if scope else None, off)
     people = [d.register_subject(age_band="adult").id for _ in range(140)]
     for s in people:
         consent(d, s, P)
@@ -97,4 +110,5 @@ def populated(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer,
     d.identify(purpose=P, image=faces["obama2"])
     d.close()
     return Populated(db=db, keys=Path(f"{db}.keys"), enrolled=enrolled, withdrawn=withdrawn,
-                     withdrawn_template=tuple(template), withdrawn_consents=consents)
+                     withdrawn_template=tuple(template), withdrawn_consents=consents,
+                     staff=staff)

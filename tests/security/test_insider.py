@@ -16,18 +16,22 @@ The suite prints how many tamperings it detected out of how many it tried.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from facegate.access.accounts import TOTP_STEP, hash_password
 from facegate.access.keys import hash_secret
 from facegate.analysis import FaceAnalyzer
 from facegate.api import ApiSettings, create_app
@@ -35,7 +39,7 @@ from facegate.audit.chain import entry_hash
 from facegate.cli import cli
 from facegate.clock import FixedClock
 from facegate.deployment import Deployment
-from facegate.errors import CredentialInvalid, PolicyRefusal, StoreTampered
+from facegate.errors import CredentialInvalid, PolicyRefusal, RateLimited, StoreTampered
 
 from ..support.governed import START
 from .conftest import P, Populated
@@ -358,12 +362,53 @@ def _keys(conn: sqlite3.Connection) -> Iterator[Tampering]:
                         "WHERE id = ?", known, keys[0][0]), "API key k_f0f0f0f0f0f0")
 
 
+#: a password the insider chose: its argon2 hash is what they would write into an account
+KNOWN_PASSWORD = "the-insider-chose-this-password"
+
+
+def _accounts(conn: sqlite3.Connection) -> Iterator[Tampering]:
+    """Who signs in to the dashboard: an account planted with a password the insider knows,
+    a role raised, a scope widened, a password hash swapped, a disabling undone."""
+    rows = conn.execute("SELECT id, name, role, purposes, disabled_at FROM staff_accounts "
+                        "ORDER BY id").fetchall()
+    known = hash_password(KNOWN_PASSWORD)
+    for account_id, name, role, purposes, disabled_at in rows:
+        names = f"staff account {account_id}"
+        other = "reviewer" if role == "admin" else "admin"
+        yield Tampering(f"account role changed to {other} {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET role = ? WHERE id = ?", other, account_id), names)
+        yield Tampering(f"account scope widened {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET purposes = ?, sites = NULL WHERE id = ?",
+            None if purposes else '["hr.attendance"]', account_id), names)
+        yield Tampering(f"account password hash swapped {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET password_hash = ? WHERE id = ?", known, account_id),
+            names)
+        yield Tampering(f"account renamed {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET name = 'root' WHERE id = ?", account_id), names)
+        yield Tampering(f"account NULL mac {name}", "staff_accounts", _one(
+            "UPDATE staff_accounts SET mac = NULL WHERE id = ?", account_id), names)
+        yield Tampering(f"account deleted {name}", "staff_accounts", _one(
+            "DELETE FROM staff_accounts WHERE id = ?", account_id), "staff_accounts")
+        if disabled_at is not None:
+            yield Tampering(f"account disabling undone {name}", "staff_accounts", _one(
+                "UPDATE staff_accounts SET disabled_at = NULL WHERE id = ?", account_id),
+                names)
+    yield Tampering("account planted: an admin with a known password and a copied tag",
+                    "staff_accounts", _one(
+                        "INSERT INTO staff_accounts (id, name, display_name, role, purposes, "
+                        "sites, password_hash, created_by, created_at, disabled_at, kek_id, "
+                        "totp_sealed, mac) SELECT 's_f0f0f0f0f0f0', 'mallory', 'Mallory', "
+                        "'admin', NULL, NULL, ?, created_by, created_at, NULL, kek_id, "
+                        "totp_sealed, mac FROM staff_accounts WHERE id = ?", known, rows[0][0]),
+                    "staff account s_f0f0f0f0f0f0")
+
+
 def tamperings(pop: Populated, tmp: Path) -> list[Tampering]:
     rng = random.Random(18)
     conn = sqlite3.connect(pop.copy_to(tmp / "plan"))
     try:
         return [*_audit(conn, rng), *_templates(conn, pop), *_consents(conn, pop, rng),
-                *_keys(conn)]
+                *_keys(conn), *_accounts(conn)]
     finally:
         conn.close()
 
@@ -408,6 +453,9 @@ def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
             pass
         else:
             return f"the insider's own secret authenticated as {key!r}"
+        signed = _account_signs_in(d, pop)
+        if signed is not None:
+            return signed
         for subject, photo in ((pop.enrolled["obama"], "obama2"), (pop.withdrawn, "lennon2")):
             try:
                 result = d.verify(subject=subject, purpose=P, image=faces[photo])
@@ -435,6 +483,28 @@ def _service_refuses(db: Path, pop: Populated, analyzer: FaceAnalyzer,
         d.close()
 
 
+def _account_signs_in(d: Deployment, pop: Populated) -> str | None:
+    """Each account, with the insider's password and with its own (as if its holder, or
+    someone who phished the TOTP secret, signed in): none signs in with the insider's
+    password, and one signs in with its own only with its stored role and scope, when it
+    is enabled."""
+    now = time.time()
+    for name in (*pop.staff, "root", "mallory"):
+        password, secret, role, purposes, off = pop.staff.get(
+            name, (KNOWN_PASSWORD, pop.staff["wang"][1], "", None, True))
+        for attempt in (KNOWN_PASSWORD, password):
+            now += TOTP_STEP
+            try:
+                account = d.sign_in_staff(name=name, password=attempt, code=pyotp.TOTP(
+                    secret).at(now), client="insider", now=now)
+            except (CredentialInvalid, RateLimited, StoreTampered):
+                continue
+            stored = None if account.purposes is None else json.dumps(sorted(account.purposes))
+            if attempt == KNOWN_PASSWORD or off or account.role != role or stored != purposes:
+                return f"{name} signed in as {account!r}"
+    return None
+
+
 def test_r15_r16_every_insider_tampering_is_detected(
         populated: Populated, analyzer: FaceAnalyzer, faces: dict[str, Path],
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -460,7 +530,8 @@ def test_r15_r16_every_insider_tampering_is_detected(
             f"{sum(t.table == 'templates' for t in plan)} of templates, "
             f"{sum(t.table in ('consent_events', 'subject_digests', 'row_digests') for t in plan)}"
             " of the consent ledger, its digests and the tables' state, "
-            f"{sum(t.table == 'api_keys' for t in plan)} of the API keys)\n")
+            f"{sum(t.table == 'api_keys' for t in plan)} of the API keys, "
+            f"{sum(t.table == 'staff_accounts' for t in plan)} of the staff accounts)\n")
     assert len(plan) >= 200
     assert missed == [], "\n".join(missed)
 

@@ -28,6 +28,7 @@ from facegate.deployment import Deployment
 from ..support.camera import fake_camera_video
 from ..support.data import shared_data_dir
 from ..support.net import free_port
+from ..support.staff import STAFF_PASSWORD, Staff
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHOTO = "samples/identity/face_recognition/examples/obama.jpg"
@@ -35,11 +36,27 @@ PHOTO = "samples/identity/face_recognition/examples/obama.jpg"
 
 @dataclass
 class Web:
-    """A running service: its base URL, deployment and one key per staff role."""
+    """A running service: its base URL, deployment, one key per machine role (for the API
+    and the kiosk device) and one staff account per role."""
 
     url: str
     deployment: Deployment
     keys: dict[str, str]
+    staff: dict[str, Staff]
+
+
+def web_staff(d: Deployment) -> dict[str, Staff]:
+    """Staff accounts for the web: admin, auditor, an operator and two reviewers (Wang,
+    Chen)."""
+    people = {"admin": ("li", "Li Admin", "admin"), "auditor": ("zhao", "Zhao Audit", "auditor"),
+              "operator": ("desk", "Front Desk", "operator"),
+              "reviewer": ("wang", "Wang Fang", "reviewer"),
+              "reviewer2": ("chen", "Chen Jing", "reviewer")}
+    staff = {}
+    for who, (name, display, role) in people.items():
+        made = d.add_staff(name=name, display_name=display, role=role, password=STAFF_PASSWORD)
+        staff[who] = Staff(name=name, password=STAFF_PASSWORD, totp_secret=made.totp_secret)
+    return staff
 
 
 
@@ -87,7 +104,7 @@ def serve() -> Iterator[Callable[[Deployment], str]]:
 def web(books: Deployment, serve: Callable[[Deployment], str]) -> Web:
     """The ``books`` deployment (two active purposes at hq.lobby) served over HTTP."""
     keys = web_keys(books)
-    return Web(url=serve(books), deployment=books, keys=keys)
+    return Web(url=serve(books), deployment=books, keys=keys, staff=web_staff(books))
 
 
 @pytest.fixture
@@ -149,11 +166,19 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         c.close()
 
 
-def sign_in(page: Any, url: str, secret: str, next_path: str = "") -> None:
-    """Sign in on the web's sign-in page with an API key."""
+def sign_in(page: Any, url: str, who: Staff | str, next_path: str = "") -> None:
+    """Sign in on the web's sign-in page: a staff account (name, password, TOTP code), or
+    a kiosk device with its operator key (a ``str``)."""
     page.goto(f"{url}/login" + (f"?next={next_path}" if next_path else ""))
-    page.get_by_label("API key").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
+    if isinstance(who, str):
+        page.get_by_text("Set up a kiosk device").click()
+        page.get_by_label("Device key").fill(who)
+        page.get_by_role("button", name="Sign in the device").click()
+    else:
+        page.get_by_label("Account name").fill(who.name)
+        page.get_by_label("Password").fill(who.password)
+        page.get_by_label("Authenticator code").fill(who.code())
+        page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
 
 

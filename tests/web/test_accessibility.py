@@ -141,10 +141,11 @@ def test_dashboard_pages_have_no_serious_accessibility_violations(
     person = web.deployment.register_subject(external_ref="EMP-1", age_band="adult")
     consent(web.deployment, person.id, "access.office.entry")
     page = new_page(bypass_csp=True)
-    sign_in(page, web.url, web.keys["admin"])
+    sign_in(page, web.url, web.staff["admin"])
     found = {}
     for path in ("/dashboard", "/dashboard/purposes/access.office.entry", "/dashboard/audit",
                  "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys",
+                 "/dashboard/staff",
                  "/dashboard/purposes/new", "/dashboard/sites/new",
                  "/dashboard/subjects?external_ref=EMP-1", f"/dashboard/subjects/{person.id}",
                  f"/dashboard/subjects/{person.id}/withdraw?purpose=access.office.entry",

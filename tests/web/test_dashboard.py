@@ -33,7 +33,7 @@ def test_an_admin_cannot_activate_a_purpose_missing_its_impact_assessment(
     d.publish_notice(purpose="visitor.checkin",
                      content=demo_notice())
     page = new_page()
-    sign_in(page, web.url, web.keys["admin"])
+    sign_in(page, web.url, web.staff["admin"])
     assert page.url.endswith("/dashboard")
     shot(page, artifacts, "dashboard-1-overview-admin")
     page.get_by_role("link", name="visitor.checkin").click()
@@ -62,9 +62,9 @@ def test_an_admin_cannot_activate_a_purpose_missing_its_impact_assessment(
 
 def _review_case(d: Deployment, faces: dict[str, Path]) -> str:
     d.configure_review(purpose=PURPOSE, window=timedelta(hours=1))
-    for k in d.api_keys():
-        if k.role == "reviewer":
-            d.authorise_reviewer(purpose=PURPOSE, reviewer=k.principal)
+    for a in d.staff_accounts():
+        if a.role == "reviewer":
+            d.authorise_reviewer_account(purpose=PURPOSE, account=a.name)
     subject = d.register_subject(age_band="adult")
     consent(d, subject.id, PURPOSE)
     d.enroll(subject=subject.id, purpose=PURPOSE, image=faces["obama"])
@@ -78,7 +78,7 @@ def test_a_reviewer_confirms_a_case(new_page: Callable[..., Any], web: Web,
                                     faces: dict[str, Path], artifacts: Path) -> None:
     case = _review_case(web.deployment, faces)
     page = new_page()
-    sign_in(page, web.url, web.keys["reviewer"])
+    sign_in(page, web.url, web.staff["reviewer"])
     assert page.url.endswith("/dashboard/review")
     assert case in page.inner_text("main")
     shot(page, artifacts, "dashboard-4-review-queue")
@@ -104,7 +104,7 @@ def test_an_auditor_sees_the_chain_verified_and_cannot_reach_biometrics(
     d.withdraw_consent(subject=child.id, purpose=PURPOSE)
     d.decline(purpose=PURPOSE)
     page = new_page()
-    sign_in(page, web.url, web.keys["auditor"])
+    sign_in(page, web.url, web.staff["auditor"])
     page.locator(".sidenav").get_by_role("link", name="Audit log").click()
     assert page.locator("[data-chain=verified]").is_visible()
     assert "Verified" in page.locator(".chain").inner_text()

@@ -17,7 +17,8 @@ from facegate.deployment import Deployment
 from facegate.web.sessions import VISIT_LIMIT, SessionStore
 
 from ..support.governed import add_purpose
-from .conftest import web_keys
+from ..support.staff import Staff
+from .conftest import web_keys, web_staff
 
 PURPOSE = "access.office.entry"
 
@@ -27,6 +28,7 @@ class Site:
     app: object
     deployment: Deployment
     keys: dict[str, str]
+    staff: dict[str, Staff]
 
     def client(self, base_url: str = "http://testserver") -> TestClient:
         return TestClient(self.app, base_url=base_url,  # type: ignore[arg-type]
@@ -37,7 +39,7 @@ class Site:
 def site(books: Deployment) -> Iterator[Site]:
     keys = web_keys(books)
     app = create_app(ApiSettings(anonymous_rate_per_minute=100_000), deployment=books)
-    yield Site(app=app, deployment=books, keys=keys)
+    yield Site(app=app, deployment=books, keys=keys, staff=web_staff(books))
 
 
 def csrf_of(html: str) -> str:
@@ -46,9 +48,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, secret: str, next_path: str = "") -> str:
+def credentials(who: Staff | str) -> dict[str, str]:
+    """The sign-in form's fields: a staff account's, or a kiosk device's key."""
+    return {"key": who} if isinstance(who, str) else who.form()
+
+
+def sign_in(client: TestClient, who: Staff | str, next_path: str = "") -> str:
     page = client.get("/login")
-    r = client.post("/login", data={"key": secret, "csrf": csrf_of(page.text),
+    r = client.post("/login", data={**credentials(who), "csrf": csrf_of(page.text),
                                     "next": next_path})
     assert r.status_code == 303, r.text
     return csrf_of(client.get(r.headers["location"], follow_redirects=True).text)
@@ -58,14 +65,16 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_rotates_the_session(site: Si
     with site.client() as c:
         before = c.get("/login").cookies.get("facegate_session")
         page = c.get("/login")
-        r = c.post("/login", data={"key": site.keys["admin"], "csrf": csrf_of(page.text)})
+        r = c.post("/login", data={**credentials(site.staff["admin"]),
+                                   "csrf": csrf_of(page.text)})
         cookie = r.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         assert "Secure" not in cookie
         assert c.cookies.get("facegate_session") not in (None, before)
     with site.client("https://testserver") as c:
         page = c.get("/login")
-        r = c.post("/login", data={"key": site.keys["admin"], "csrf": csrf_of(page.text)})
+        r = c.post("/login", data={**credentials(site.staff["admin"]),
+                                   "csrf": csrf_of(page.text)})
         assert "Secure" in r.headers["set-cookie"]
 
 
@@ -91,6 +100,10 @@ def test_bad_keys_and_personal_tokens_do_not_sign_in(site: Site) -> None:
         own = site.deployment.issue_api_key(role="subject", label="own", subject=subject.id)
         r = c.post("/login", data={"key": own.secret, "csrf": csrf_of(page.text)})
         assert r.status_code == 403
+        # Keys are for machines: only a kiosk's operator key signs a browser in.
+        r = c.post("/login", data={"key": site.keys["admin"], "csrf": csrf_of(page.text)})
+        assert r.status_code == 403 and "named account" in r.text
+        assert site.deployment.audit_events("refusal")[-1].outcome == "auth.forbidden"
 
 
 def test_pages_set_their_own_csp_and_the_api_keeps_its_strict_one(site: Site) -> None:
@@ -142,18 +155,35 @@ def test_the_kiosk_shows_the_current_published_notice(site: Site) -> None:
         assert "一年后删除" in page and f"{notice.version + 1}" in page
 
 
-def test_a_revoked_key_signs_its_sessions_out(site: Site) -> None:
+def test_a_disabled_account_is_signed_out(site: Site) -> None:
     with site.client() as c:
-        sign_in(c, site.keys["auditor"])
-        key = next(k for k in site.deployment.api_keys() if k.role == "auditor")
-        site.deployment.revoke_api_key(key.id)
+        sign_in(c, site.staff["auditor"])
+        assert c.get("/dashboard/audit", follow_redirects=False).status_code == 200
+        site.deployment.disable_staff(site.staff["auditor"].name)
         r = c.get("/dashboard/audit", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
+def test_a_staff_sign_in_needs_the_password_and_a_fresh_code(site: Site) -> None:
+    wang = site.staff["reviewer"]
+    with site.client() as c:
+        page = c.get("/login")
+        form = {**credentials(wang), "csrf": csrf_of(page.text)}
+        wrong = c.post("/login", data={**form, "password": "not the password"})
+        assert wrong.status_code == 401 and "not valid" in wrong.text
+        assert c.post("/login", data=form).status_code == 303
+    with site.client() as c:
+        page = c.get("/login")
+        replayed = c.post("/login", data={**form, "csrf": csrf_of(page.text)})
+        assert replayed.status_code == 401
+    reasons = [e.detail["reason"] for e in site.deployment.audit_events("refusal")
+               if e.detail.get("action") == "staff-sign-in"]
+    assert reasons == ["password", "code-replayed"]
+
+
 def test_the_regulators_documents_from_the_dashboard(site: Site) -> None:
     with site.client() as c:
-        sign_in(c, site.keys["auditor"])
+        sign_in(c, site.staff["auditor"])
         assert "/dashboard/documents" in c.get("/dashboard").text
         page = c.get("/dashboard/documents").text
         link = f"/dashboard/documents/pia?purpose={PURPOSE}&amp;lang=zh&amp;format=pdf"
@@ -166,20 +196,21 @@ def test_the_regulators_documents_from_the_dashboard(site: Site) -> None:
     recorded = site.deployment.audit_events("report-generated")
     assert [e.detail["kind"] for e in recorded][-2:] == ["pia", "notice"]
     with site.client() as c:
-        sign_in(c, site.keys["reviewer"])
+        sign_in(c, site.staff["reviewer"])
         assert "/dashboard/documents" not in c.get("/dashboard").text
         refused = c.get("/dashboard/documents/filing", follow_redirects=False)
         assert refused.status_code in (303, 403)
 
 
 def test_roles_see_only_their_sections(site: Site) -> None:
-    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing", "Keys", "Documents"},
+    expected = {"admin": {"Overview", "Subjects", "Audit log", "Filing", "Staff", "Keys",
+                          "Documents"},
                 "auditor": {"Overview", "Subjects", "Audit log", "Filing", "Documents"},
                 "reviewer": {"Overview", "Review queue"},
                 "kiosk": set()}
     for role, sections in expected.items():
         with site.client() as c:
-            sign_in(c, site.keys[role], "/dashboard")
+            sign_in(c, site.keys[role] if role == "kiosk" else site.staff[role], "/dashboard")
             page = c.get("/dashboard")
             if role == "kiosk":
                 # an operator key on a staff browser: the books, hits to act on, kiosk set-up
@@ -235,7 +266,7 @@ def test_a_notice_published_mid_visit_is_read_before_anyone_consents(site: Site)
 
 def test_an_admin_issues_a_kiosk_key_and_revoking_it_closes_the_kiosk(site: Site) -> None:
     with site.client() as admin, site.client() as kiosk:
-        token = sign_in(admin, site.keys["admin"])
+        token = sign_in(admin, site.staff["admin"])
         page = admin.post("/dashboard/keys", data={"role": "operator", "label": "Gate 2 kiosk",
                                                     "purposes": PURPOSE, "csrf": token})
         secret = re.search(r'data-secret>([^<]+)<', page.text)
@@ -251,7 +282,7 @@ def test_an_admin_issues_a_kiosk_key_and_revoking_it_closes_the_kiosk(site: Site
         assert admin.post("/dashboard/keys", data={"role": "subject", "label": "x",
                                                    "csrf": token}).status_code == 422
     with site.client() as auditor:
-        token = sign_in(auditor, site.keys["auditor"])
+        token = sign_in(auditor, site.staff["auditor"])
         assert auditor.get("/dashboard/keys").status_code == 403
 
 

@@ -40,7 +40,8 @@ from typing import Final
 
 from ..errors import Forbidden
 
-__all__ = ["ACTION_WORDS", "ALLOWED", "ApiAction", "ApiKey", "Reach", "Role", "Scope", "authorize"]
+__all__ = ["ACTION_WORDS", "ALLOWED", "STAFF_ROLES", "ApiAction", "ApiKey", "Reach", "Role",
+           "Scope", "StaffAccount", "authorize"]
 
 
 class Role(StrEnum):
@@ -175,12 +176,56 @@ class ApiKey:
         """How the key appears as the operator of audited operations."""
         return f"key:{self.id}"
 
+    @property
+    def noun(self) -> str:
+        """What the credential is called in a refusal."""
+        return "key"
+
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "role": self.role.value, "label": self.label,
                 "purposes": sorted(self.purposes) if self.purposes is not None else None,
                 "sites": sorted(self.sites) if self.sites is not None else None,
                 "subject": self.subject_id, "created_at": self.created_at.isoformat(),
                 "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+
+#: The roles a named staff account may hold (a subject's token is never an account).
+STAFF_ROLES: Final = (Role.ADMIN, Role.AUDITOR, Role.REVIEWER, Role.OPERATOR)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccount(ApiKey):
+    """A named person's account: the same role and scope as a key, so every check that
+    takes a key takes an account. ``label`` is the display name, ``revoked_at`` when the
+    account was disabled (``None``: enabled); audit entries and reviews name it
+    ``staff:<name>``."""
+
+    name: str = ""
+    created_by: str = "system"
+
+    @property
+    def principal(self) -> str:
+        return f"staff:{self.name}"
+
+    @property
+    def noun(self) -> str:
+        return "account"
+
+    @property
+    def display_name(self) -> str:
+        return self.label
+
+    @property
+    def disabled(self) -> bool:
+        return self.revoked_at is not None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "display_name": self.label,
+                "role": self.role.value, "principal": self.principal,
+                "purposes": sorted(self.purposes) if self.purposes is not None else None,
+                "sites": sorted(self.sites) if self.sites is not None else None,
+                "created_by": self.created_by, "created_at": self.created_at.isoformat(),
+                "disabled_at": self.revoked_at.isoformat() if self.revoked_at else None}
 
 
 def authorize(key: ApiKey, action: ApiAction, *, purpose: str | None = None,
@@ -201,7 +246,8 @@ def authorize(key: ApiKey, action: ApiAction, *, purpose: str | None = None,
     details: dict[str, object] = {"role": key.role.value, "action": action.value}
     if key.role not in ALLOWED[action]:
         article = "an" if key.role.value[:1] in "aeiou" else "a"
-        raise Forbidden(f"{article} {key.role.value} key may not {ACTION_WORDS[action]}",
+        raise Forbidden(f"{article} {key.role.value} {key.noun} may not "
+                        f"{ACTION_WORDS[action]}",
                         details=details)
     scope = key.scope
     if whole and not scope.unlimited:

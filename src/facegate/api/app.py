@@ -25,7 +25,7 @@ from ..analysis import FaceAnalyzer
 from ..deployment import Deployment
 from ..engine.packs import DEFAULT_PACK, get_pack
 from ..web import install_web
-from . import biometrics, books, cameras, docs, documents, events, oversight, people
+from . import biometrics, books, cameras, docs, documents, events, oversight, people, staff
 from .background import Background
 from .errors import install_error_handlers
 from .metrics import Metrics
@@ -118,7 +118,7 @@ def create_app(settings: ApiSettings | None = None, *, deployment: Deployment | 
     if deployment is not None:
         app.state.service = Service(deployment)
     install_error_handlers(app)
-    for module in (books, people, biometrics, cameras, oversight, documents, events):
+    for module in (books, staff, people, biometrics, cameras, oversight, documents, events):
         app.include_router(module.router)
     app.include_router(oversight.health)
     docs.install_docs(app)

@@ -26,7 +26,8 @@ __all__ = [
     "LivenessOut", "LivenessResultOut", "ModelInfo", "NoticeOut", "NoticeResponse", "OutboxOut",
     "ProcessorOut", "ProcessorResponse", "PublicNotice", "PurposeDetail", "PurposeOut",
     "PurposeResponse", "PurposesList", "ReviewSettingsOut", "ReviewSettingsResponse",
-    "ReviewerOut", "SiteOut", "SiteResponse", "SitesList", "SubjectOut", "SubjectResponse",
+    "ReviewerOut", "SiteOut", "SiteResponse", "SitesList", "StaffAdded", "StaffOut", "StaffPage",
+    "StaffResponse", "SubjectOut", "SubjectResponse",
     "SubjectsPage", "VerifyOut", "WebhookCreated", "WebhookList", "WebhookOut",
     "WebhookRevoked", "WithdrawalOut",
 ]
@@ -182,6 +183,35 @@ class KeyIssued(BaseModel):
 
 class KeyResponse(BaseModel):
     key: KeyOut
+
+
+class StaffOut(BaseModel):
+    id: str
+    name: str
+    display_name: str
+    role: str
+    #: how reviews and audit entries name the account: ``staff:<name>``
+    principal: str
+    purposes: list[str] | None
+    sites: list[str] | None
+    created_by: str
+    created_at: str
+    disabled_at: str | None
+
+
+class StaffAdded(BaseModel):
+    account: StaffOut
+    #: the TOTP secret (base32) and its ``otpauth://`` URI: in this response only
+    totp_secret: str
+    provisioning_uri: str
+
+
+class StaffResponse(BaseModel):
+    account: StaffOut
+
+
+class StaffPage(BaseModel):
+    accounts: list[StaffOut]
 
 
 class KeysPage(BaseModel):
@@ -392,6 +422,8 @@ class ReviewSettingsOut(BaseModel):
     #: distinct reviewers who confirm a hit (null: the jurisdiction's minimum, for a review
     #: configured before the number could be chosen)
     reviewers: int | None = None
+    #: whoever registered the purpose or ran the identification may not decide its cases
+    bar_own: bool = False
 
 
 class ReviewSettingsResponse(BaseModel):

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from ..access import ApiAction, ApiKey
-from ..errors import Error, ServiceNotReady
+from ..errors import Error, InvalidArgument, ServiceNotReady
 from .common import (
     ActorKey,
     AdminKey,
@@ -51,11 +51,17 @@ class ReviewSetup(StrictBody):
     window_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     #: distinct reviewers who confirm a hit; default and least: the jurisdiction's minimum
     reviewers: int | None = Field(default=None, ge=1, le=5)
+    #: bar whoever registered the purpose or ran the identification from deciding its cases
+    bar_own: bool = False
 
 
 class ReviewerIn(StrictBody):
+    """One of the two: a reviewer account (a person) or a reviewer key."""
+
+    #: the reviewer account's name (or id)
+    reviewer_account: str | None = Field(default=None, min_length=1, max_length=100)
     #: the reviewer key's id (``k_...``)
-    reviewer_key: str = Field(min_length=1, max_length=100)
+    reviewer_key: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class DecisionIn(StrictBody):
@@ -79,7 +85,7 @@ def configure_review(purpose: str, body: ReviewSetup, request: Request,
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
     settings = request.app.state.service.call(lambda d: d.configure_review(
         purpose=purpose, window=timedelta(minutes=body.window_minutes),
-        reviewers=body.reviewers, operator=key.principal))
+        reviewers=body.reviewers, bar_own=body.bar_own, operator=key.principal))
     return {"review": jsonable(settings)}
 
 
@@ -87,10 +93,17 @@ def configure_review(purpose: str, body: ReviewSetup, request: Request,
              response_model=ReviewerOut)
 def authorise_reviewer(purpose: str, body: ReviewerIn, request: Request,
                        key: AdminKey) -> Obj:
-    """Authorise a reviewer key to decide the purpose's cases."""
+    """Authorise a reviewer account (or a reviewer key) to decide the purpose's cases."""
     allow(request, key, ApiAction.CONFIGURE, purpose=purpose)
-    reviewer = request.app.state.service.call(lambda d: d.authorise_reviewer_key(
-        purpose=purpose, key_id=body.reviewer_key, operator=key.principal))
+    if (body.reviewer_account is None) == (body.reviewer_key is None):
+        raise InvalidArgument("name one reviewer: reviewer_account or reviewer_key")
+    account, key_id = body.reviewer_account, body.reviewer_key
+    if account is not None:
+        reviewer = request.app.state.service.call(lambda d: d.authorise_reviewer_account(
+            purpose=purpose, account=account, operator=key.principal))
+    else:
+        reviewer = request.app.state.service.call(lambda d: d.authorise_reviewer_key(
+            purpose=purpose, key_id=key_id, operator=key.principal))
     return {"purpose": purpose, "reviewer": reviewer.principal}
 
 

@@ -81,6 +81,10 @@ TABLES: Final[Mapping[str, TableSpec]] = MappingProxyType({
         name="api_keys", key="id", noun="API key",
         columns=("id", "secret_hash", "role", "label", "purposes", "sites", "subject_id",
                  "created_at", "revoked_at")),
+    "staff_accounts": TableSpec(
+        name="staff_accounts", key="id", noun="staff account",
+        columns=("id", "name", "display_name", "role", "purposes", "sites", "password_hash",
+                 "created_by", "created_at", "disabled_at")),
 })
 
 

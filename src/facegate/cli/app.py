@@ -256,10 +256,11 @@ def _add_governed_commands() -> None:
     from .review import REVIEW_COMMANDS
     from .rights import RIGHTS_COMMANDS
     from .serve import SERVE_COMMANDS
+    from .staff import STAFF_COMMANDS
 
     for command in (*GOVERNED_COMMANDS, *RIGHTS_COMMANDS, *REVIEW_COMMANDS, *MODEL_COMMANDS,
                     *LIVENESS_COMMANDS, *SERVE_COMMANDS, *REPORT_COMMANDS, *BACKUP_COMMANDS,
-                    *CAMERA_COMMANDS):
+                    *CAMERA_COMMANDS, *STAFF_COMMANDS):
         if command.name in cli.commands:
             raise RuntimeError(f"two commands are named {command.name!r}")
         cli.add_command(command)

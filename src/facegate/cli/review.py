@@ -35,13 +35,17 @@ def review_group() -> None:
               help="Distinct reviewers who confirm a hit [default and least: the "
                    "jurisdiction's minimum].")
 @click.option("--reviewer", "reviewers", multiple=True,
-              help="Authorise a reviewer for the purpose (repeatable).")
+              help="Authorise a reviewer for the purpose (repeatable); a staff account is "
+                   "staff:<name> (or use `facegate staff authorise`).")
+@click.option("--bar-own", is_flag=True,
+              help="Whoever registered the purpose or ran the identification may not decide "
+                   "its cases.")
 def review_setup(db: Path, purpose: str, window_hours: float, confirmations: int | None,
-                 reviewers: tuple[str, ...]) -> None:
+                 reviewers: tuple[str, ...], bar_own: bool) -> None:
     """Turn PURPOSE's identification hits into review cases; authorise reviewers."""
     with open_store(db) as d:
         settings = d.configure_review(purpose=purpose, window=timedelta(hours=window_hours),
-                                      reviewers=confirmations)
+                                      reviewers=confirmations, bar_own=bar_own)
         for reviewer in reviewers:
             d.authorise_reviewer(purpose=purpose, reviewer=reviewer)
         click.echo(f"review on for {purpose}: window {settings.window_seconds} s, "

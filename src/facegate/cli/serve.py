@@ -11,6 +11,7 @@ without images, templates or raw paths.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -114,7 +115,7 @@ def _check_store(database: str, keys: str | None) -> None:
 
 
 def _demo(database: str, keys: str | None, host: str, port: int, data: Path | None) -> None:
-    from ..demo.service import DEMO_PURPOSE, prepare_demo
+    from ..demo.service import DEMO_PURPOSE, prepare_demo, staff_file
     from ..deployment import Deployment
 
     keys_file = Path(f"{database}.demo-keys.json")
@@ -128,6 +129,13 @@ def _demo(database: str, keys: str | None, host: str, port: int, data: Path | No
     click.echo("\nkeys (each shown here once; also in the keys file):")
     for label, secret in secrets.items():
         click.echo(f"  {label:24s} {secret}")
+    people = staff_file(keys_file)
+    if people.exists():
+        click.echo(f"\nstaff accounts for the dashboard (also in {people}): name, password, "
+                   "TOTP secret (add it to an authenticator app)")
+        for name, account in json.loads(people.read_text("utf-8")).items():
+            click.echo(f"  {name:6s} {account['role']:9s} {account['password']}  "
+                       f"{account['totp_secret']}")
     operator = secrets["lobby door controller"]
     click.echo(f"""
 point curl at {base}:
@@ -140,7 +148,8 @@ docs/api.md, "A first session", walks through consent, enroll, verify and identi
 
 in a browser (docs/web.md):
   the kiosk:     {base}/kiosk      sign in once with the operator key above
-  the dashboard: {base}/dashboard  sign in with the admin, reviewer or auditor key
+  the dashboard: {base}/dashboard  sign in with a staff account above (name, password and
+                 the six-digit code from an authenticator app holding its TOTP secret)
 """)
 
 

@@ -8,8 +8,11 @@ purpose also identifies and its hits wait for review (R19). Its threshold is
 calibrated on the people it serves (R21): the East-Asian development set, every
 pair, at FMR 0.1% (the sample staff photos only where that set is absent);
 without the shared data it verifies at its pack's shipped East-Asian
-calibration. It then issues one key per role and writes them, mode 0600,
-to ``<db>.demo-keys.json``; a store already set up keeps its books and keys.
+calibration. It then issues one key per role (for machines: curl, the kiosk
+device) and writes them, mode 0600, to ``<db>.demo-keys.json``, and adds a named
+staff account per person (admin, two reviewers, auditor: for the dashboard,
+password and TOTP), written, mode 0600, to ``<db>.demo-keys.staff.json``
+(:func:`staff_file`); a store already set up keeps its books, keys and accounts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Final
 
 from ..deployment import Deployment
@@ -34,12 +38,28 @@ from .governed import (
     staff_photos,
 )
 
-__all__ = ["DEMO_PURPOSE", "prepare_demo"]
+__all__ = ["DEMO_PURPOSE", "prepare_demo", "staff_file"]
 
 DEMO_PURPOSE: Final = "access.office.entry"
 _ROLES: Final = (("admin", "demo administrator"), ("operator", "lobby door controller"),
                  ("reviewer", "reviewer Wang"), ("reviewer", "reviewer Chen"),
                  ("auditor", "external auditor"))
+
+
+#: The demo's people: (account name, display name, role).
+_STAFF: Final = (("li", "李伟 Li Wei", "admin"), ("wang", "王芳 Wang Fang", "reviewer"),
+                 ("chen", "陈静 Chen Jing", "reviewer"), ("zhao", "赵强 Zhao Qiang", "auditor"))
+
+
+def staff_file(keys_file: Path) -> Path:
+    """Where the demo's staff accounts (name, password, TOTP secret) are written."""
+    return keys_file.with_suffix(".staff.json")
+
+
+def _write_private(path: Path, data: object) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
 
 
 def _every_pair(dataset: Path, into: Path) -> Path:
@@ -92,10 +112,17 @@ def prepare_demo(d: Deployment, keys_file: Path, *, data: Path | None = None,
         secrets[label] = issued.secret
         if role == "reviewer" and samples is not None:
             d.authorise_reviewer_key(purpose=DEMO_PURPOSE, key_id=issued.key.id)
+    people: dict[str, dict[str, str]] = {}
+    for name, display, role in _STAFF:
+        password = token_urlsafe(12)
+        made = d.add_staff(name=name, display_name=display, role=role, password=password)
+        if role == "reviewer" and samples is not None:
+            d.authorise_reviewer_account(purpose=DEMO_PURPOSE, account=name)
+        people[name] = {"role": role, "password": password, "totp_secret": made.totp_secret,
+                        "totp_uri": made.provisioning_uri}
     keys_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(secrets, handle, indent=2)
+    _write_private(keys_file, secrets)
+    _write_private(staff_file(keys_file), people)
     echo(f"demo deployment ready: purpose {DEMO_PURPOSE} ({', '.join(modes)}); "
          f"keys written to {keys_file} (mode 0600)")
     return secrets

@@ -67,6 +67,7 @@ from .packs import PackBooks
 from .reports import Reports
 from .review import Review
 from .rights import open_keys
+from .staff import StaffAccess
 from .upgrade import StoreUpgrade, upgrade_store
 
 __all__ = ["CaptureAdvice", "Deployment", "PreparedEnrollment", "Withdrawal"]
@@ -120,7 +121,8 @@ def _key_file(path: str | Path, keys: str | Path | None,
         details={"url": redact_url(str(path))})
 
 
-class Deployment(PackBooks, Cameras, Review, LivenessChecks, ApiAccess, Reports, Events):
+class Deployment(PackBooks, Cameras, Review, LivenessChecks, ApiAccess, StaffAccess, Reports,
+                 Events):
     """A governed face recognition deployment on one embedded SQLite store.
 
     Open it with :meth:`open`. Registration methods (``register_processor``,

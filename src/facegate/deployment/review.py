@@ -65,11 +65,14 @@ class Review(Rights):
     # -- configuration --------------------------------------------------------------
 
     def configure_review(self, *, purpose: str, window: timedelta = DEFAULT_WINDOW,
-                         reviewers: int | None = None,
+                         reviewers: int | None = None, bar_own: bool = False,
                          operator: str = "system") -> ReviewSettings:
         """Make every identification hit of ``purpose`` a review case that waits at most
         ``window`` for its decision (the probe image is kept sealed that long at most) and
         needs ``reviewers`` distinct confirmations (default: the jurisdiction's minimum).
+
+        ``bar_own``: whoever registered the purpose or ran the identification may not decide
+        its cases (``review.reviewer_barred``, R19), even when authorised as a reviewer.
 
         Raises:
             InvalidArgument: a window that is not positive; fewer reviewers than the
@@ -90,10 +93,10 @@ class Review(Rights):
                              "maximum": MAX_REVIEWERS})
             settings = ReviewSettings(purpose_key=purpose, window_seconds=seconds,
                                       configured_by=operator, configured_at=self._clock.now(),
-                                      reviewers=reviewers or minimum)
+                                      reviewers=reviewers or minimum, bar_own=bar_own)
             review_store.put_settings(conn, settings=settings)
             self._audit(conn, "review-configured", operator=operator, purpose_key=purpose,
-                        detail={"window_seconds": seconds,
+                        detail={"window_seconds": seconds, "bar_own": bar_own,
                                 "reviewers_required": settings.reviewers_required(minimum)})
         return settings
 
@@ -358,7 +361,8 @@ class Review(Rights):
                 status = next_status(case, reviewer=reviewer, verdict=verdict, now=now,
                                      authorised=review_store.is_reviewer(
                                          conn, purpose_key=case.purpose_key, reviewer=reviewer),
-                                     rule_details=self._r19(conn))
+                                     rule_details=self._r19(conn),
+                                     barred=self._barred(conn, case, reviewer))
             except Exception as exc:
                 code = getattr(exc, "code", type(exc).__name__)
                 self._audit(conn, "refusal", operator=reviewer, purpose_key=case.purpose_key,
@@ -411,6 +415,15 @@ class Review(Rights):
             raise ReviewCaseNotFound(f"review case {case_id!r} does not exist",
                                      details={"case": case_id})
         return case
+
+    def _barred(self, conn: Connection, case: ReviewCase, reviewer: str) -> str | None:
+        """Why ``reviewer`` may not decide ``case`` under its purpose's ``bar_own``, or
+        ``None``."""
+        settings = review_store.get_settings(conn, purpose_key=case.purpose_key)
+        if settings is None or not settings.bar_own:
+            return None
+        return review_store.own_people(conn, purpose_key=case.purpose_key,
+                                       session_id=case.session_id).get(reviewer)
 
     def _r19(self, conn: Connection) -> dict[str, Any]:
         profile = self._profile(conn)

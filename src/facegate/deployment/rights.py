@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..access.accounts import account_kek_ids, rewrap_totp_secrets
 from ..access.sessions import purge_rate_buckets, purge_sessions
 from ..audit.chain import ChainReport
 from ..audit.integrity import check_open, inspect_store, verify_store
@@ -90,16 +91,17 @@ def _holds(conn: Connection, subjects: list[str]) -> set[str]:
 
 
 def keks_in_use(conn: Connection) -> set[str]:
-    """KEKs still wrapping a subject's data key, a held review probe's key or a webhook
-    endpoint's secret."""
-    return kek_ids_in_use(conn) | probe_kek_ids(conn) | endpoint_kek_ids(conn)
+    """KEKs still wrapping a subject's data key, a held review probe's key, a webhook
+    endpoint's secret or a staff account's TOTP secret."""
+    return (kek_ids_in_use(conn) | probe_kek_ids(conn) | endpoint_kek_ids(conn)
+            | account_kek_ids(conn))
 
 
 def rewrap_all(conn: Connection, *, ring: KeyRing) -> int:
-    """Re-wrap every data key, review probe key and webhook secret under ``ring.active``;
-    returns how many."""
+    """Re-wrap every data key, review probe key, webhook secret and TOTP secret under
+    ``ring.active``; returns how many."""
     return (rewrap_data_keys(conn, ring=ring) + rewrap_probe_keys(conn, ring=ring)
-            + rewrap_endpoint_secrets(conn, ring=ring))
+            + rewrap_endpoint_secrets(conn, ring=ring) + rewrap_totp_secrets(conn, ring=ring))
 
 
 def _event(e: AuditEvent) -> dict[str, Any]:

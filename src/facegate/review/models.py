@@ -18,6 +18,7 @@ from enum import StrEnum
 from ..calibration.models import FalseMatchRate
 from ..errors import (
     ReviewCaseClosed,
+    ReviewerBarred,
     ReviewerNotAuthorised,
     ReviewerRepeated,
     ReviewImagesClosed,
@@ -51,13 +52,16 @@ class ReviewImage(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ReviewSettings:
     """A purpose's review configuration: how long a case (and its probe image) waits, and
-    how many distinct reviewers confirm a hit (``None``: the jurisdiction's minimum)."""
+    how many distinct reviewers confirm a hit (``None``: the jurisdiction's minimum), and
+    whether whoever registered the purpose or ran the identification is barred from
+    deciding its cases (``bar_own``)."""
 
     purpose_key: str
     window_seconds: int
     configured_by: str
     configured_at: datetime
     reviewers: int | None = None
+    bar_own: bool = False
 
     def reviewers_required(self, minimum: int) -> int:
         """The distinct confirmations a hit needs: the deployer's number, never fewer than
@@ -104,13 +108,16 @@ class ReviewCase:
 
 
 def next_status(case: ReviewCase, *, reviewer: str, verdict: Verdict, authorised: bool,
-                now: datetime, rule_details: dict[str, str]) -> CaseStatus:
+                now: datetime, rule_details: dict[str, str], barred: str | None = None
+                ) -> CaseStatus:
     """The status after ``reviewer``'s ``verdict``; refuses what R19 does not allow.
 
     Raises:
         ReviewCaseClosed: the case is already confirmed, rejected or expired.
         ReviewerNotAuthorised: the reviewer is not authorised for the purpose.
         ReviewerRepeated: the reviewer already decided this case.
+        ReviewerBarred: ``barred`` says why the reviewer may not decide it (they registered
+            the purpose or ran the identification, and the review bars them).
     """
     if case.status is not CaseStatus.PENDING or now >= case.deadline:
         status = CaseStatus.EXPIRED if case.status is CaseStatus.PENDING else case.status
@@ -119,6 +126,10 @@ def next_status(case: ReviewCase, *, reviewer: str, verdict: Verdict, authorised
     if not authorised:
         raise ReviewerNotAuthorised(
             f"{reviewer!r} is not an authorised reviewer of {case.purpose_key}",
+            details={**rule_details, "case": case.id, "reviewer": reviewer})
+    if barred is not None:
+        raise ReviewerBarred(
+            f"{reviewer!r} {barred}; this purpose's review bars them from deciding its cases",
             details={**rule_details, "case": case.id, "reviewer": reviewer})
     if reviewer in case.reviewers:
         raise ReviewerRepeated(

@@ -40,6 +40,7 @@ __all__ = [
     "list_reviewers",
     "list_subject_cases",
     "open_probe",
+    "own_people",
     "probe_kek_ids",
     "put_settings",
     "reference_image",
@@ -63,22 +64,41 @@ def new_id(prefix: str) -> str:
 
 def put_settings(conn: Connection, *, settings: ReviewSettings) -> None:
     conn.execute("INSERT INTO review_settings (purpose_key, window_seconds, configured_by, "
-                 "configured_at, reviewers) VALUES (?, ?, ?, ?, ?) ON CONFLICT (purpose_key) "
-                 "DO UPDATE SET window_seconds = excluded.window_seconds, configured_by = "
-                 "excluded.configured_by, configured_at = excluded.configured_at, "
-                 "reviewers = excluded.reviewers",
+                 "configured_at, reviewers, bar_own) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                 "(purpose_key) DO UPDATE SET window_seconds = excluded.window_seconds, "
+                 "configured_by = excluded.configured_by, configured_at = "
+                 "excluded.configured_at, reviewers = excluded.reviewers, "
+                 "bar_own = excluded.bar_own",
                  (settings.purpose_key, settings.window_seconds, settings.configured_by,
-                  settings.configured_at.isoformat(), settings.reviewers))
+                  settings.configured_at.isoformat(), settings.reviewers,
+                  int(settings.bar_own)))
 
 
 def get_settings(conn: Connection, *, purpose_key: str) -> ReviewSettings | None:
-    row = conn.execute("SELECT window_seconds, configured_by, configured_at, reviewers FROM "
+    row = conn.execute("SELECT window_seconds, configured_by, configured_at, reviewers, "
+                       "bar_own FROM "
                        "review_settings WHERE purpose_key = ?", (purpose_key,)).fetchone()
     if row is None:
         return None
     return ReviewSettings(purpose_key=purpose_key, window_seconds=int(row[0]),
                           configured_by=str(row[1]), configured_at=parse_time(str(row[2])),
-                          reviewers=None if row[3] is None else int(row[3]))
+                          reviewers=None if row[3] is None else int(row[3]),
+                          bar_own=bool(row[4]))
+
+
+def own_people(conn: Connection, *, purpose_key: str, session_id: str) -> dict[str, str]:
+    """Who registered the purpose (its ``purpose-registered`` audit entry, which the chain
+    and row tags protect) and who ran the identification session: principal to why."""
+    people: dict[str, str] = {}
+    row = conn.execute("SELECT operator FROM identification_sessions WHERE id = ?",
+                       (session_id,)).fetchone()
+    if row is not None:
+        people[str(row[0])] = "ran the identification"
+    for (operator,) in conn.execute("SELECT operator FROM audit_events WHERE name = "
+                                    "'purpose-registered' AND purpose_key = ?",
+                                    (purpose_key,)):
+        people[str(operator)] = "registered the purpose"
+    return people
 
 
 def authorise_reviewer(conn: Connection, *, purpose_key: str, reviewer: str,

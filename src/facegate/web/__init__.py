@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from . import auth, capture, dashboard, journey, keys, kiosk, language, oversight
+from . import auth, capture, dashboard, journey, keys, kiosk, language, oversight, staff
 from .sessions import SessionSaver, SessionStore
 
 __all__ = ["install_web"]
@@ -24,7 +24,7 @@ def install_web(app: FastAPI) -> None:
     app.state.web_sessions = SessionStore(lambda: app.state.service.deployment)
     app.add_middleware(SessionSaver)
     app.state.error_page = auth.error_page
-    for module in (auth, language, kiosk, capture, dashboard, journey, oversight, keys):
+    for module in (auth, language, kiosk, capture, dashboard, journey, oversight, keys, staff):
         app.include_router(module.router)
     static = files("facegate.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

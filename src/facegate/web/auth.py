@@ -1,10 +1,15 @@
-"""Signing in and out, and the signed-in key of a web request.
+"""Signing in and out, and the signed-in account (or device key) of a web request.
 
-The browser sends an API key once; the session remembers the key's id. Each
-request looks the key up again (a revoked key signs its sessions out) and
-spends the key's rate allowance, like an API request. Roles and scopes are
-checked with the API's own :func:`facegate.api.common.allow`, which audits
-refusals.
+Staff sign in with a named account: name, password and a TOTP code
+(:meth:`Deployment.sign_in_staff`: argon2, a code never accepted twice, failures
+locked out and audited). A kiosk's browser is a device and signs in once with an
+operator key for its purpose; no other key signs in here (keys are for machines).
+The session remembers the account's (or key's) id. Each request looks it up again
+(a disabled account or a revoked key signs its sessions out) and spends its rate
+allowance, like an API request. An account carries the same role and scope as a key
+(:class:`~facegate.access.StaffAccount`), so roles and scopes are checked with the
+API's own :func:`facegate.api.common.allow`, which audits refusals, and audit entries
+and reviews name the person (``staff:<name>``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from fastapi.responses import RedirectResponse, Response
 from ..access import ApiAction, ApiKey, Role
 from ..api.common import allow, service_of
 from ..api.service import RateLimiter
-from ..errors import CredentialInvalid, Error, Forbidden, StorageError, Unauthenticated
+from ..errors import (
+    CredentialInvalid,
+    Error,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    StorageError,
+    Unauthenticated,
+)
 from ..locale import N_
 from . import sessions
 from .pages import render
@@ -62,11 +75,11 @@ def signed_in(request: Request, action: ApiAction | None = None, *,
     session = sessions.current(request)
     if session is None or session.key_id is None:
         raise Unauthenticated("please sign in")
-    key = next((k for k in service_of(request).call(lambda d: d.api_keys())
-                if k.id == session.key_id), None)
+    key = _holder(request, session.key_id)
     if key is None or key.revoked_at is not None:
         sessions.session_store(request).signed_out(session.key_id)
-        raise Unauthenticated("this key was revoked; please sign in again")
+        raise Unauthenticated("this account was disabled or this key revoked; please sign "
+                              "in again")
     request.state.key_id = key.id
     limiter: RateLimiter = request.app.state.limiter
     limiter.take(key.id)
@@ -75,38 +88,90 @@ def signed_in(request: Request, action: ApiAction | None = None, *,
     return session, key
 
 
+def _holder(request: Request, held: str) -> ApiKey | None:
+    """The account (``s_...``) or key a session is signed in with, or ``None``."""
+    service = service_of(request)
+    if held.startswith("s_"):
+        try:
+            return service.call(lambda d: d.staff_account(held))
+        except NotFound:
+            return None
+    return next((k for k in service.call(lambda d: d.api_keys()) if k.id == held), None)
+
+
+def _login_page(request: Request, next: str, *, status: int = 200,
+                error: str | None = None, device_error: str | None = None) -> Response:
+    return render(request, "login.html", status=status, next=next, error=error,
+                  device_error=device_error)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     sessions.ensure(request)
-    return render(request, "login.html", next=_safe_next(next) or "", error=None)
+    return _login_page(request, _safe_next(next) or "")
 
 
 @router.post("/login")
-def login(request: Request, key: Annotated[str, Form(max_length=200)],
+def login(request: Request, name: Annotated[str, Form(max_length=64)] = "",
+          password: Annotated[str, Form(max_length=1024)] = "",
+          code: Annotated[str, Form(max_length=16)] = "",
+          key: Annotated[str, Form(max_length=200)] = "",
           csrf: Annotated[str, Form(max_length=200)] = "",
           next: Annotated[str, Form(max_length=500)] = "") -> Response:
-    """Turn an API key into a session (a fresh session id and CSRF token)."""
+    """Turn a named account (name, password, TOTP code), or a kiosk device's operator key,
+    into a session (a fresh session id and CSRF token)."""
     old = sessions.current(request)
     sessions.check_csrf(request, old, csrf)
+    if key.strip():
+        return _device_login(request, old, key.strip(), next)
+    service = service_of(request)
+    host = request.client.host if request.client else "unknown"
+    request.app.state.anonymous_limiter.take(f"client:{host}")
+    try:
+        account = service.call(lambda d: d.sign_in_staff(
+            name=name.strip().lower(), password=password, code=code, client=host))
+    except (CredentialInvalid, RateLimited) as exc:
+        message = ("Too many failed sign-ins: this account is locked for a while."
+                   if isinstance(exc, RateLimited) else
+                   "The name, password or code is not valid.")
+        return _login_page(request, _safe_next(next) or "", status=exc.http_status,
+                           error=message)
+    session = sessions.replace(request, old)
+    session.key_id = account.id
+    target = _safe_next(next) or ROLE_HOME.get(account.role, "/dashboard")
+    return see_other(request, target)
+
+
+def _device_login(request: Request, old: sessions.Session | None, secret: str,
+                  next: str) -> Response:
+    """A kiosk's browser signs in once with an operator key (keys are for machines)."""
     service = service_of(request)
     client = f"client:{request.client.host if request.client else 'unknown'}"
     try:
-        api_key = service.call(lambda d: d.authenticate(key.strip()))
+        api_key = service.call(lambda d: d.authenticate(secret))
     except CredentialInvalid as exc:
         request.app.state.anonymous_limiter.take(client)
         refusal = exc
         service.call(lambda d: d.record_access_refusal(refusal, operator=client,
                                                        action="POST /login"))
-        return render(request, "login.html", status=401, next=_safe_next(next) or "",
-                      error="That key is not valid or has been revoked.")
+        return _login_page(request, _safe_next(next) or "", status=401,
+                           device_error="That key is not valid or has been revoked.")
     if api_key.role is Role.SUBJECT:
-        return render(request, "login.html", status=403, next="",
-                      error="A personal token cannot sign in here. To withdraw consent, use "
-                            "the kiosk's \u201cWithdraw consent\u201d page.")
+        return _login_page(request, "", status=403,
+                           device_error="A personal token cannot sign in here. To withdraw "
+                                        "consent, use the kiosk's \u201cWithdraw "
+                                        "consent\u201d page.")
+    if api_key.role is not Role.OPERATOR:
+        refused = Forbidden("staff sign in with a named account; only a kiosk's operator key "
+                            "signs a device in", details={"role": api_key.role.value})
+        service.call(lambda d: d.record_access_refusal(refused, operator=api_key.principal,
+                                                       action="POST /login"))
+        return _login_page(request, _safe_next(next) or "", status=403,
+                           device_error="Staff sign in with their named account above. A key "
+                                        "signs in only a kiosk (an operator key).")
     session = sessions.replace(request, old)
     session.key_id = api_key.id
-    target = _safe_next(next) or ROLE_HOME.get(api_key.role, "/dashboard")
-    return see_other(request, target)
+    return see_other(request, _safe_next(next) or "/kiosk")
 
 
 @router.get("/logout")

@@ -50,6 +50,7 @@ SECTIONS: Final = (
     ("/dashboard/review", N_("Confirmed hits"), ApiAction.ACT_ON_CASE),
     ("/dashboard/audit", N_("Audit log"), ApiAction.AUDIT),
     ("/dashboard/filing", N_("Filing"), ApiAction.AUDIT),
+    ("/dashboard/staff", N_("Staff"), ApiAction.CONFIGURE),
     ("/dashboard/keys", N_("Keys"), ApiAction.CONFIGURE),
 )
 
