@@ -100,6 +100,8 @@ ERROR_MESSAGES: Final[dict[str, tuple[str, ...]]] = {
     "policy.grant_invalid": (N_("The grant for this operation is not valid."),),
     "review.not_confirmed": (N_("The hit has not been confirmed by enough reviewers."),),
     "review.same_reviewer": (N_("The same reviewer cannot decide a case twice."),),
+    "review.reviewer_barred": (N_("Whoever registered the purpose or ran the identification may "
+                                  "not decide its cases."),),
     "review.reviewer_not_authorised": (N_("You are not authorised to review this "
                                           "purpose."),),
     "liveness.required": (N_("The purpose requires a passed liveness check."),),
