@@ -131,9 +131,9 @@ def login(request: Request, name: Annotated[str, Form(max_length=64)] = "",
         account = service.call(lambda d: d.sign_in_staff(
             name=name.strip().lower(), password=password, code=code, client=host))
     except (CredentialInvalid, RateLimited) as exc:
-        message = ("Too many failed sign-ins: this account is locked for a while."
+        message = (N_("Too many failed sign-ins: this account is locked for a while.")
                    if isinstance(exc, RateLimited) else
-                   "The name, password or code is not valid.")
+                   N_("The name, password or code is not valid."))
         return _login_page(request, _safe_next(next) or "", status=exc.http_status,
                            error=message)
     session = sessions.replace(request, old)
@@ -155,20 +155,20 @@ def _device_login(request: Request, old: sessions.Session | None, secret: str,
         service.call(lambda d: d.record_access_refusal(refusal, operator=client,
                                                        action="POST /login"))
         return _login_page(request, _safe_next(next) or "", status=401,
-                           device_error="That key is not valid or has been revoked.")
+                           device_error=N_("That key is not valid or has been revoked."))
     if api_key.role is Role.SUBJECT:
         return _login_page(request, "", status=403,
-                           device_error="A personal token cannot sign in here. To withdraw "
-                                        "consent, use the kiosk's \u201cWithdraw "
-                                        "consent\u201d page.")
+                           device_error=N_("A personal token cannot sign in here. To "
+                                           "withdraw consent, use the kiosk's \u201cWithdraw "
+                                           "consent\u201d page."))
     if api_key.role is not Role.OPERATOR:
         refused = Forbidden("staff sign in with a named account; only a kiosk's operator key "
                             "signs a device in", details={"role": api_key.role.value})
         service.call(lambda d: d.record_access_refusal(refused, operator=api_key.principal,
                                                        action="POST /login"))
         return _login_page(request, _safe_next(next) or "", status=403,
-                           device_error="Staff sign in with their named account above. A key "
-                                        "signs in only a kiosk (an operator key).")
+                           device_error=N_("Staff sign in with their named account above. "
+                                           "A key signs in only a kiosk (an operator key)."))
     session = sessions.replace(request, old)
     session.key_id = api_key.id
     return see_other(request, _safe_next(next) or "/kiosk")
