@@ -2,8 +2,8 @@
 key's role and scope allow, and posting one anyway is refused (403) and audited.
 
 Through the application (no browser), over the ``books`` deployment: an admin, an
-auditor, a reviewer, the kiosk's operator key (scoped to one purpose) and an admin key
-scoped to the other purpose."""
+auditor and a reviewer (named accounts), the kiosk's operator key (scoped to one purpose)
+and an admin account scoped to the other purpose."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from facegate.deployment import Deployment
 from facegate.subjects.models import AgeBand
 
 from ..support.governed import consent, population_evaluation
-from .conftest import web_keys
+from ..support.staff import Staff, add_staff
+from .conftest import web_keys, web_staff
 from .test_sessions import Site, csrf_of, sign_in
 
 DOOR: Final = "access.office.entry"
@@ -56,11 +57,22 @@ MAY: Final = {
 
 @pytest.fixture
 def site(books: Deployment) -> Iterator[Site]:
-    keys = web_keys(books)
-    keys["hr-admin"] = books.issue_api_key(role="admin", label="HR admin",
-                                           purposes=[HR]).secret
+    staff = web_staff(books)
+    staff["hr-admin"] = add_staff(books, "hr", "admin", purposes=[HR])
     app = create_app(ApiSettings(anonymous_rate_per_minute=100_000), deployment=books)
-    yield Site(app=app, deployment=books, keys=keys)
+    yield Site(app=app, deployment=books, keys=web_keys(books), staff=staff)
+
+
+def who_signs_in(site: Site, who: str) -> Staff | str:
+    """A person's account; the kiosk, a device, signs in with its operator key."""
+    return site.keys[who] if who == "kiosk" else site.staff[who]
+
+
+def principal(site: Site, who: str) -> str:
+    """How the audit log names who signed in."""
+    if who == "kiosk":
+        return next(k.principal for k in site.deployment.api_keys() if k.label == "Lobby kiosk")
+    return f"staff:{site.staff[who].name}"
 
 
 def _pages(c: TestClient, subject: str) -> str:
@@ -98,7 +110,7 @@ def test_a_key_is_shown_only_the_journey_actions_it_may_take_and_is_refused_the_
     person = d.register_subject(external_ref="EMP-7", age_band=AgeBand.ADULT)
     consent(d, person.id, DOOR)
     with site.client() as c:
-        csrf = sign_in(c, site.keys[who])
+        csrf = sign_in(c, who_signs_in(site, who))
         html = _pages(c, person.id)
         for action, (marker, _) in ACTIONS.items():
             shown = marker in html
@@ -106,14 +118,11 @@ def test_a_key_is_shown_only_the_journey_actions_it_may_take_and_is_refused_the_
         if who == "admin":
             assert "EMP-7" in html  # the deployer's reference, where the role may read it
             return
-        key_id = next(k.id for k in d.api_keys() if k.label == {
-            "auditor": "External auditor", "reviewer": "Reviewer Wang", "kiosk": "Lobby kiosk",
-            "hr-admin": "HR admin"}[who])
+        actor = principal(site, who)
         for action, (_, path) in ACTIONS.items():
-            before = len([e for e in d.audit_events("refusal")
-                          if e.operator == f"key:{key_id}"])
+            before = len([e for e in d.audit_events("refusal") if e.operator == actor])
             status = _post(c, action, path.format(s=person.id), csrf)
-            after = [e for e in d.audit_events("refusal") if e.operator == f"key:{key_id}"]
+            after = [e for e in d.audit_events("refusal") if e.operator == actor]
             assert status == 403, (who, action, status)
             assert len(after) == before + 1 and after[-1].outcome == "auth.forbidden", \
                 (who, action)
@@ -127,7 +136,7 @@ def test_a_key_is_shown_only_the_journey_actions_it_may_take_and_is_refused_the_
 def test_a_scoped_admin_configures_its_own_purpose_only(site: Site) -> None:
     d = site.deployment
     with site.client() as c:
-        csrf = sign_in(c, site.keys["hr-admin"])
+        csrf = sign_in(c, site.staff["hr-admin"])
         page = c.get(f"/dashboard/purposes/{HR}").text
         assert f'action="/dashboard/purposes/{HR}/review"' in page
         assert f'action="/dashboard/purposes/{HR}/calibration"' in page
@@ -148,7 +157,7 @@ def test_a_bad_calibration_upload_is_a_typed_refusal_and_records_nothing(site: S
         "too many images": _zip({f"p{i}/{i}.jpg": b"x" for i in range(601)}),
     }
     with site.client() as c:
-        csrf = sign_in(c, site.keys["admin"])
+        csrf = sign_in(c, site.staff["admin"])
         for why, content in cases.items():
             r = c.post(f"/dashboard/purposes/{DOOR}/calibration",
                        data={"csrf": csrf, "population": "east-asian-adults",
@@ -173,7 +182,7 @@ def test_the_subject_search_finds_by_reference_and_the_reference_is_not_audited(
     person = d.register_subject(external_ref="EMP-9", age_band=AgeBand.ADULT)
     d.register_subject(external_ref="EMP-10", age_band=AgeBand.ADULT)
     with site.client() as c:
-        sign_in(c, site.keys["auditor"])
+        sign_in(c, site.staff["auditor"])
         page = c.get("/dashboard/subjects", params={"external_ref": "EMP-9"}).text
     assert person.id in page and "EMP-10" not in page
     listed = d.audit_events("subjects-listed")[-1]
@@ -190,7 +199,7 @@ def test_an_admin_picks_a_stored_calibration_where_the_gate_allows_it(site: Site
         d.analyzer_for(d.purpose(DOOR).pack)), population="east-asian-adults")
     assert d.purpose(DOOR).calibration_id == second.id
     with site.client() as c:
-        csrf = sign_in(c, site.keys["admin"])
+        csrf = sign_in(c, site.staff["admin"])
         page = c.get(f"/dashboard/purposes/{DOOR}").text
         assert f'name="calibration" value="{first}"' in page
         # An identification purpose cannot drop to the shipped calibration (R21).
@@ -225,18 +234,17 @@ def test_a_reviewer_is_shown_only_the_cases_it_is_authorised_to_decide(
         site: Site, faces: dict[str, Path]) -> None:
     d = site.deployment
     d.configure_review(purpose=DOOR, window=timedelta(hours=1))
-    wang = next(k for k in d.api_keys() if k.label == "Reviewer Wang")
-    d.authorise_reviewer(purpose=DOOR, reviewer=wang.principal)
+    d.authorise_reviewer(purpose=DOOR, reviewer=f"staff:{site.staff['reviewer'].name}")
     person = d.register_subject(age_band=AgeBand.ADULT)
     consent(d, person.id, DOOR)
     d.enroll(subject=person.id, purpose=DOOR, image=faces["obama"])
     case = d.identify(purpose=DOOR, image=faces["obama2"]).faces[0].candidates[0].review_case
     assert case is not None
     with site.client() as c:
-        sign_in(c, site.keys["reviewer"])
+        sign_in(c, site.staff["reviewer"])
         assert f"/dashboard/review/{case}/confirm" in c.get("/dashboard/review").text
     with site.client() as c:
-        csrf = sign_in(c, site.keys["reviewer2"])  # not authorised for the purpose
+        csrf = sign_in(c, site.staff["reviewer2"])  # not authorised for the purpose
         queue = c.get("/dashboard/review").text
         assert case not in queue and "/confirm" not in queue
         r = c.post(f"/dashboard/review/{case}/confirm", data={"csrf": csrf, "reason": "same"})

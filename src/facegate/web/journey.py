@@ -302,14 +302,21 @@ def configure_review(request: Request, purpose: str,
 def authorise_reviewer(request: Request, purpose: str,
                        reviewer: Annotated[str, Form(max_length=200)],
                        csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Authorise a reviewer principal (a reviewer key, ``key:<id>``) for the purpose."""
+    """Authorise a reviewer for the purpose: a person's account (``staff:<name>``) or a
+    reviewer key (``key:<id>``)."""
     from .dashboard import _wizard_page
     sessions.check_form(request, csrf)
     _, key = staff(request, ApiAction.CONFIGURE, purpose)
-    key_id = reviewer.removeprefix("key:")
+
+    def authorise(d: Any) -> object:
+        if reviewer.startswith("staff:"):
+            return d.authorise_reviewer_account(purpose=purpose,
+                                                account=reviewer.removeprefix("staff:"),
+                                                operator=key.principal)
+        return d.authorise_reviewer_key(purpose=purpose, key_id=reviewer.removeprefix("key:"),
+                                        operator=key.principal)
     try:
-        service_of(request).call(lambda d: d.authorise_reviewer_key(
-            purpose=purpose, key_id=key_id, operator=key.principal))
+        service_of(request).call(authorise)
     except Error as exc:
         if isinstance(exc, Forbidden):
             raise
@@ -329,10 +336,11 @@ def revoke_reviewer(request: Request, purpose: str,
 
 
 def review_view(request: Request, key: ApiKey, purpose: str) -> dict[str, Any]:
-    """The purpose's review settings, its reviewers with their keys' labels, and the
-    live reviewer keys an admin may authorise."""
+    """The purpose's review settings, its reviewers with their names, and the live reviewer
+    accounts and keys an admin may authorise."""
     service = service_of(request)
-    keys = {k.principal: k for k in service.call(lambda d: d.api_keys())
+    keys = {k.principal: k for k in [*service.call(lambda d: d.staff_accounts()),
+                                     *service.call(lambda d: d.api_keys())]
             if k.role.value == "reviewer" and k.revoked_at is None}
     authorised = service.call(lambda d: d.reviewers(purpose))
     processor = service.call(lambda d: d.processor())

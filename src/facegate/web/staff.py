@@ -18,6 +18,7 @@ from ..access.accounts import NewAccount
 from ..access.roles import STAFF_ROLES
 from ..api.common import allow, allowed, in_scope, service_of
 from ..errors import Error, Forbidden
+from ..locale import N_
 from . import sessions
 from .auth import see_other
 from .dashboard import staff, staff_page
@@ -29,7 +30,9 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 def _page(request: Request, key: ApiKey, *, made: NewAccount | None = None,
           error: Error | None = None, message: str | None = None,
-          status: int = 200) -> Response:
+          values: dict[str, str] | None = None, status: int = 200) -> Response:
+    """The staff page; ``message`` is a word of the catalog (``N_``) with ``values`` for its
+    placeholders."""
     service = service_of(request)
     accounts = [a for a in service.call(lambda d: d.staff_accounts())
                 if allowed(key, ApiAction.CONFIGURE, other_key=a.scope)]
@@ -38,7 +41,7 @@ def _page(request: Request, key: ApiKey, *, made: NewAccount | None = None,
                       purposes=[p for p in service.call(lambda d: d.purposes())
                                 if shown(p.key, p.site_key)],
                       roles=[r.value for r in STAFF_ROLES], made=made, error=error,
-                      message=message)
+                      message=message, message_values=values or {})
 
 
 @router.get("/staff")
@@ -83,7 +86,7 @@ def disable(request: Request, name: str,
     _, key = staff(request, ApiAction.CONFIGURE)
     target = _target(request, key, name)
     if target.id == key.id:
-        return _page(request, key, status=422, message="You cannot disable your own account.")
+        return _page(request, key, status=422, message=N_("You cannot disable your own account."))
     service_of(request).call(lambda d: d.disable_staff(target.id, operator=key.principal))
     sessions.session_store(request).signed_out(target.id)
     return see_other(request, "/dashboard/staff")
@@ -113,4 +116,5 @@ def authorise(request: Request, name: str, purpose: Annotated[str, Form(max_leng
         if isinstance(exc, Forbidden):
             raise
         return _page(request, key, error=exc, status=422)
-    return _page(request, key, message=f"{target.principal} may review {purpose}.")
+    return _page(request, key, message=N_("%(who)s may review %(purpose)s."),
+                 values={"who": target.principal, "purpose": purpose})
