@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
 
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
+from facegate.locale import translate
 
 from ..support.camera import fake_camera_video
 from ..support.data import shared_data_dir
@@ -166,19 +168,29 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         c.close()
 
 
-def sign_in(page: Any, url: str, who: Staff | str, next_path: str = "") -> None:
-    """Sign in on the web's sign-in page: a staff account (name, password, TOTP code), or
+def sign_in(page: Any, url: str, who: Staff | str, next_path: str = "",
+            lang: str = "en") -> None:
+    """Sign in on the web's sign-in page, in ``lang`` (chosen with the language switch
+    first, its words from the catalog): a staff account (name, password, TOTP code), or
     a kiosk device with its operator key (a ``str``)."""
-    page.goto(f"{url}/login" + (f"?next={next_path}" if next_path else ""))
-    if isinstance(who, str):
-        page.get_by_text("Set up a kiosk device").click()
-        page.get_by_label("Device key").fill(who)
-        page.get_by_role("button", name="Sign in the device").click()
+    login = "/login" + (f"?next={next_path}" if next_path else "")
+    if lang != "en":
+        page.goto(f"{url}/language?to={lang}&back={quote(login, safe='')}")
     else:
-        page.get_by_label("Account name").fill(who.name)
-        page.get_by_label("Password").fill(who.password)
-        page.get_by_label("Authenticator code").fill(who.code())
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.goto(f"{url}{login}")
+
+    def w(words: str) -> str:
+        return translate(words, lang)
+
+    if isinstance(who, str):
+        page.get_by_text(w("Set up a kiosk device")).click()
+        page.get_by_label(w("Device key")).fill(who)
+        page.get_by_role("button", name=w("Sign in the device")).click()
+    else:
+        page.get_by_label(w("Account name")).fill(who.name)
+        page.get_by_label(w("Password")).fill(who.password)
+        page.get_by_label(w("Authenticator code")).fill(who.code())
+        page.get_by_role("button", name=w("Sign in"), exact=True).click()
     page.wait_for_load_state()
 
 
