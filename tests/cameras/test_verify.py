@@ -1,0 +1,154 @@
+"""A verification camera on video made now from the shared photos: a claimed identity (a
+card at the reader) is compared 1:1 with the face that comes, once per claim.
+
+The claimed person opens the door (``door.open``); someone else with the claim does
+not (``door.refused``, and nothing of their face is kept); a claim no face takes in its
+window expires; a claim for a subject who withdrew consent is refused by the gate with
+the rule cited, and one withdrawn while the claim waits refuses the decision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from facegate.analysis import FaceAnalyzer
+from facegate.cameras.pipeline import DecisionRecord, Outcome
+from facegate.deployment import Deployment
+from facegate.deployment.streams import StreamSession
+from facegate.errors import CameraStreamConflict, InvalidArgument, PolicyRefusal, SubjectNotFound
+
+from ..support.storage import JPEG, PNG
+from .clips import Pass, encode, render, sprite
+from .conftest import ENROLLED, PURPOSE, STRANGERS
+
+GATE = "lobby-gate-1"
+FPS = 10
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory, arcface: FaceAnalyzer,
+          identity: Path) -> dict[str, Path]:
+    """One person crossing the gate in 2 s, after half a second of empty wall (obama,
+    lennon); obama arriving after 2.5 s (``late``). The faces are 100 px tall, as near
+    a card reader: a 1:1 decision is made only on a face within what the threshold's
+    calibration measured (here no smaller than 71 px), else it is ``undecided``."""
+    folder = tmp_path_factory.mktemp("gate")
+    sprites = {"obama": sprite(arcface, identity / ENROLLED["obama"][1], face=100),
+               "lennon": sprite(arcface, identity / STRANGERS["lennon"], face=100)}
+    return {"obama": encode(render(sprites, [Pass("obama", 0, 5, 25)], 30),
+                            folder / "obama.mp4", fps=FPS),
+            "lennon": encode(render(sprites, [Pass("lennon", 0, 5, 25)], 30),
+                             folder / "lennon.mp4", fps=FPS),
+            "late": encode(render(sprites, [Pass("obama", 0, 25, 45)], 50),
+                           folder / "late.mp4", fps=FPS)}
+
+
+@pytest.fixture
+def gate(lobby: tuple[Deployment, dict[str, str]]) -> tuple[Deployment, dict[str, str]]:
+    d, ids = lobby
+    d.register_camera(id=GATE, site="hq.lobby", purposes=[PURPOSE], mode="verify",
+                      label="Lobby gate, card reader")
+    return d, ids
+
+
+def _watch(d: Deployment, clip: Path, records: list[DecisionRecord]) -> StreamSession:
+    return d.watch(GATE, source=str(clip), on_decision=records.append, operator="reader:1")
+
+
+def test_the_claimed_person_opens_and_someone_else_with_the_claim_does_not(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path]) -> None:
+    d, ids = gate
+    door, _ = d.register_webhook(url="https://door.example/events", audience="door",
+                                 label="door controller")
+    records: list[DecisionRecord] = []
+    session = _watch(d, clips["obama"], records)
+    claim = d.claim(GATE, subject=ids["obama"], operator="reader:1")
+    assert session.wait(30)
+    assert [(r.outcome, r.subject) for r in records] == [(Outcome.MATCH, ids["obama"])]
+    opened = d.audit_events("camera-match")
+    assert len(opened) == 1 and opened[0].subject_id == ids["obama"]
+    assert opened[0].detail["claim"] == claim.id and opened[0].detail["mode"] == "verify"
+    assert d.audit_events("camera-claim")[-1].detail["claim"] == claim.id
+
+    # the same card shown by someone else: one decision, refused, nothing of the face
+    before = d.audit_head()
+    records.clear()
+    session = _watch(d, clips["lennon"], records)
+    other = d.claim(GATE, subject=ids["obama"], operator="reader:1")
+    assert session.wait(30)
+    assert [r.outcome for r in records] == [Outcome.NO_MATCH]
+    assert len(d.audit_events("camera-match")) == 1
+    refused = [e for e in d.audit_events("camera-claim-refused") if e.seq > before]
+    assert [(e.outcome, e.subject_id, e.detail["claim"]) for e in refused] == [
+        ("no_match", ids["obama"], other.id)]
+    counts = d.audit_events("stream-stopped")[-1].detail["counts"]
+    assert counts["no_matches"] == 1 and counts["matches"] == 0 and counts["embeddings"] == 1
+    outbox = [(str(r[0]), str(r[1])) for r in d.connection.execute(
+        "SELECT endpoint_id, event_type FROM webhook_outbox ORDER BY event_seq")]
+    assert [t for e, t in outbox if e == door.id] == ["door.open", "door.refused"]
+    for table in ("audit_events", "webhook_outbox", "review_cases"):
+        for row in d.connection.execute(f"SELECT * FROM {table}"):
+            blob = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
+            assert JPEG not in blob and PNG not in blob
+
+
+def test_a_claim_no_face_takes_in_its_window_expires_and_opens_nothing(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path]) -> None:
+    d, ids = gate
+    records: list[DecisionRecord] = []
+    session = _watch(d, clips["late"], records)
+    claim = d.claim(GATE, subject=ids["obama"], window=1.0, operator="reader:1")
+    assert session.wait(30)
+    assert records == []  # obama came after the window: nobody was decided
+    expired = d.audit_events("camera-claim-refused")
+    assert [(e.outcome, e.detail["claim"]) for e in expired] == [("expired", claim.id)]
+    assert not d.audit_events("camera-match")
+    counts = d.audit_events("stream-stopped")[-1].detail["counts"]
+    assert counts["tracks"] >= 1 and counts["decisions"] == 0 and counts["embeddings"] == 0
+
+
+def test_a_claim_for_a_subject_who_withdrew_consent_is_refused_by_the_gate(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path]) -> None:
+    d, ids = gate
+    records: list[DecisionRecord] = []
+    session = _watch(d, clips["late"], records)
+    d.withdraw_consent(subject=ids["biden"], purpose=PURPOSE)
+    with pytest.raises(PolicyRefusal) as refused:
+        d.claim(GATE, subject=ids["biden"], operator="reader:1")
+    assert refused.value.code == "consent.withdrawn" and refused.value.rule == "R4"
+    entry = d.audit_events("refusal")[-1]
+    assert entry.outcome == "consent.withdrawn" and entry.rule == "R4"
+    assert entry.detail["action"] == "camera-claim" and entry.subject_id == ids["biden"]
+
+    # a claim accepted, then consent withdrawn before the face comes: the decision is
+    # the gate's refusal, with its rule, and no door opens
+    d.claim(GATE, subject=ids["obama"], operator="reader:1")
+    d.withdraw_consent(subject=ids["obama"], purpose=PURPOSE)
+    assert session.wait(30)
+    assert [r.outcome for r in records] == [Outcome.REFUSED]
+    decided = d.audit_events("camera-claim-refused")
+    assert [(e.outcome, e.rule, e.subject_id) for e in decided] == [
+        ("refused", "R4", ids["obama"])]
+    assert not d.audit_events("camera-match")
+
+
+def test_claims_go_only_to_a_running_verification_camera(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path]) -> None:
+    d, ids = gate
+    with pytest.raises(CameraStreamConflict):
+        d.claim(GATE, subject=ids["obama"])  # its stream does not run here
+    with pytest.raises(InvalidArgument):
+        d.claim("lobby-door-1", subject=ids["obama"])  # an identification camera
+    with pytest.raises(InvalidArgument):
+        d.claim(GATE, subject=ids["obama"], window=600)
+    records: list[DecisionRecord] = []
+    session = _watch(d, clips["obama"], records)
+    with pytest.raises(SubjectNotFound):
+        d.claim(GATE, subject="card-0000", operator="reader:1")
+    assert session.wait(30)
+    assert records == []  # no claim: nobody is decided, the track only counted
+    counts = d.audit_events("stream-stopped")[-1].detail["counts"]
+    assert counts["tracks"] == 1 and counts["undecided"] == 1
+    assert counts["decisions"] == 0 and counts["embeddings"] == 0
