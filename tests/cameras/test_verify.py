@@ -9,12 +9,17 @@ the rule cited, and one withdrawn while the claim waits refuses the decision.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+from fastapi.testclient import TestClient
 
 from facegate.analysis import FaceAnalyzer
+from facegate.api import ApiSettings, create_app
 from facegate.cameras.pipeline import DecisionRecord, Outcome
+from facegate.cli import cli
 from facegate.deployment import Deployment
 from facegate.deployment.streams import StreamSession
 from facegate.errors import CameraStreamConflict, InvalidArgument, PolicyRefusal, SubjectNotFound
@@ -152,3 +157,58 @@ def test_claims_go_only_to_a_running_verification_camera(
     counts = d.audit_events("stream-stopped")[-1].detail["counts"]
     assert counts["tracks"] == 1 and counts["undecided"] == 1
     assert counts["decisions"] == 0 and counts["embeddings"] == 0
+
+
+def test_claims_through_the_cli_and_the_api(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path], tmp_path: Path,
+        arcface: FaceAnalyzer, identity: Path) -> None:
+    d, ids = gate
+    db = str(tmp_path / "facegate.db")
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, [*args, "--db", db], obj={"analyzer": arcface})
+
+    # the CLI runs on the system clock, after the fixture's templates have expired
+    assert run("enroll", "--subject", ids["obama"], "--purpose", PURPOSE,
+               str(identity / ENROLLED["obama"][0])).exit_code == 0
+    added = run("camera", "register", "hq.gate-2", "--site", "hq.lobby", "--purpose", PURPOSE,
+                "--mode", "verify")
+    assert added.exit_code == 0, added.output
+    watched = run("watch", str(clips["obama"]), "--camera", "hq.gate-2", "--claim", ids["obama"],
+                  "--json")
+    assert watched.exit_code == 0, watched.output
+    assert "waits 10 s for a face" in watched.stderr
+    summary = json.loads(watched.stdout.strip().splitlines()[-1])
+    assert summary["counts"]["matches"] == 1 and summary["counts"]["decisions"] == 1
+    refused = run("watch", str(clips["obama"]), "--camera", "hq.gate-2", "--claim",
+                  "card-0000")
+    assert refused.exit_code == 1 and refused.stderr.startswith("facegate: subject.not_found: ")
+
+    # the API: the gate's refusal with its rule; a claim for a running stream
+    d.withdraw_consent(subject=ids["biden"], purpose=PURPOSE)
+    operator = {"X-API-Key": d.issue_api_key(role="operator", label="reader").secret}
+    app = create_app(ApiSettings(anonymous_rate_per_minute=100_000, rate_per_minute=100_000),
+                     deployment=d)
+    with TestClient(app) as client:
+        idle = client.post(f"/v1/cameras/{GATE}/claims", headers=operator,
+                           json={"subject": ids["obama"]})
+        assert idle.status_code == 409
+        assert idle.json()["error"]["code"] == "camera.stream_conflict"
+        records: list[DecisionRecord] = []
+        session = _watch(d, clips["obama"], records)
+        withdrawn = client.post(f"/v1/cameras/{GATE}/claims", headers=operator,
+                                json={"subject": ids["biden"]})
+        assert withdrawn.status_code == 403
+        error = withdrawn.json()["error"]
+        assert error["code"] == "consent.withdrawn" and error["rule"] == "R4"
+        odd = client.post(f"/v1/cameras/{GATE}/claims", headers=operator,
+                          json={"subject": ids["obama"], "window": 3600})
+        assert odd.status_code == 422  # the body does not validate
+        made = client.post(f"/v1/cameras/{GATE}/claims", headers=operator,
+                           json={"subject": ids["obama"], "window": 5})
+        assert made.status_code == 201, made.text
+        claim = made.json()["claim"]
+        assert claim["camera"] == GATE and claim["purpose"] == PURPOSE and claim["window"] == 5
+        assert session.wait(30)
+    assert [(r.outcome, r.subject) for r in records] == [(Outcome.MATCH, ids["obama"])]
+    assert d.audit_events("camera-match")[-1].detail["claim"] == claim["id"]
