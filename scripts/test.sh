@@ -59,6 +59,13 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   apt_install fonts-noto-cjk libharfbuzz-subset0 || apt_install fonts-wqy-microhei \
     || echo "warning: no CJK font; the Chinese PDF glyph test will skip" >&2
 fi
+# The camera tests serve a clip over RTSP with GStreamer's RTSP server, run by the
+# system's Python (python3-gi); tests/cameras/test_rtsp.py says why when it skips.
+if ! /usr/bin/python3 tests/cameras/rtsp_server.py --probe >/dev/null 2>&1; then
+  apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+    || echo "warning: no GStreamer RTSP server; the RTSP camera test will skip" >&2
+fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
