@@ -12,20 +12,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
+from PIL import Image as PILImage
+from PIL import ImageOps
 
 from facegate.analysis import FaceAnalyzer
 from facegate.api import ApiSettings, create_app
 from facegate.cameras.pipeline import DecisionRecord, Outcome
+from facegate.cameras.source import SourceSettings
 from facegate.cli import cli
+from facegate.demo.governed import demo_assessment
 from facegate.deployment import Deployment
 from facegate.deployment.streams import StreamSession
 from facegate.errors import CameraStreamConflict, InvalidArgument, PolicyRefusal, SubjectNotFound
 
+from ..support.governed import consent
 from ..support.storage import JPEG, PNG
-from .clips import Pass, encode, render, sprite
+from .clips import Pass, background, encode, render, sprite
 from .conftest import ENROLLED, PURPOSE, STRANGERS
 
 GATE = "lobby-gate-1"
@@ -212,3 +219,57 @@ def test_claims_through_the_cli_and_the_api(
         assert session.wait(30)
     assert [(r.outcome, r.subject) for r in records] == [(Outcome.MATCH, ids["obama"])]
     assert d.audit_events("camera-match")[-1].detail["claim"] == claim["id"]
+
+
+def test_a_verification_camera_on_a_liveness_purpose_refuses_a_screen_replay_h1(
+        gate: tuple[Deployment, dict[str, str]], clips: dict[str, Path], samples: Path,
+        tmp_path: Path) -> None:
+    """H1 at a verification camera: each decided shot is scored by the pack's passive
+    network. The person of the shared webcam videos is enrolled from a frame of
+    ``real2.webm``; ``fake2.webm`` (a phone replaying a video of him to the same webcam)
+    with his claim is refused by the gate under H1, and opens nothing. The samples' one
+    real camera frame of a live face (``image_T1.jpg``), held before the camera with
+    that person's claim, opens. (The network also refuses ``real2.webm`` itself, the
+    genuine webcam video: docs/liveness.md, docs/cameras.md.)"""
+    d, _ = gate
+    videos = samples / "liveness/liveness_detection_opencv/videos"
+    with av.open(str(videos / "real2.webm")) as container:
+        frame = next(iter(container.decode(video=0)))
+    still = tmp_path / "webcam.png"
+    frame.to_image().save(still)
+    person = d.register_subject(age_band="adult")
+    consent(d, person.id, PURPOSE, method="written")
+    d.enroll(subject=person.id, purpose=PURPOSE, image=still)
+    # the one real camera frame of a live face in the samples, as a person standing at
+    # the reader for two seconds, enrolled from that frame: live, and let through
+    real = samples / "liveness/silent_face_anti_spoofing/images/sample/image_T1.jpg"
+    upright = ImageOps.exif_transpose(PILImage.open(real)).convert("RGB")
+    shown = np.asarray(upright.resize((300, 400), PILImage.Resampling.LANCZOS), np.uint8)
+    wall = background()
+    wall[:, 170:470] = shown
+    standing = encode([wall] * 20, tmp_path / "standing.mp4", fps=FPS)
+    PILImage.fromarray(shown).save(tmp_path / "t1.png")
+    live = d.register_subject(age_band="adult")
+    consent(d, live.id, PURPOSE, method="written")
+    d.enroll(subject=live.id, purpose=PURPOSE, image=tmp_path / "t1.png")
+    d.update_purpose(PURPOSE, liveness_required=True)  # a change of method: a new PIA
+    d.sign_assessment(purpose=PURPOSE, content=demo_assessment(), signed_by="DPO")
+    d.activate_purpose(PURPOSE)
+
+    records: list[DecisionRecord] = []
+    session = d.watch(GATE, source=str(videos / "fake2.webm"), on_decision=records.append,
+                      source_settings=SourceSettings(realtime=False))
+    d.claim(GATE, subject=person.id, window=60)
+    assert session.wait(120)
+    assert [(r.outcome, r.subject) for r in records] == [(Outcome.LIVENESS, None)]
+    refused = d.audit_events("camera-claim-refused")
+    assert [(e.outcome, e.rule, e.subject_id) for e in refused] == [
+        ("liveness_refused", "H1", person.id)]
+    assert d.audit_events("refusal")[-1].outcome == "liveness.required"
+    assert not d.audit_events("camera-match")
+
+    session = _watch(d, standing, records)
+    d.claim(GATE, subject=live.id)
+    assert session.wait(30)
+    assert records[-1].outcome is Outcome.MATCH and records[-1].subject == live.id
+    assert d.audit_events("camera-match")[-1].subject_id == live.id
