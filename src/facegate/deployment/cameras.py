@@ -505,17 +505,19 @@ class Cameras(Review):
                             outcome=outcome.value, rule=first.rule, detail=detail)
                 return Decided(outcome=outcome, final=True, embeddings=len(probes))
             grant = gate.require(req)
+            current = req.purpose  # the purpose as it stands now (threshold, packs)
+            assert current is not None
             if not probes:
                 result = None
             else:
                 result = matching.verify(
                     grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
-                    image=picture, purpose=purpose, subject_id=claim.subject_id,
+                    image=picture, purpose=current, subject_id=claim.subject_id,
                     now=self._clock.now(),
                     threshold=lambda pack, count: self._templates_threshold(
-                        purpose, pack, count, req.calibration if pack == purpose.pack
+                        current, pack, count, req.calibration if pack == current.pack
                         else req.next_calibration),
-                    quality=lambda pack: self._quality_floor(purpose, pack, req),
+                    quality=lambda pack: self._quality_floor(current, pack, req),
                     probes=probes)
             if result is not None and result.matched:
                 self._audit(conn, "camera-match", operator=session.operator,
