@@ -119,7 +119,7 @@ def require_stream(camera: Camera, site: Site, requests: list[ProcessingRequest]
 
     Raises:
         PolicyRefusal: a subclass named by the first reason's code.
-        InvalidArgument: a request is not for ``identify``.
+        InvalidArgument: a request is not for the camera's mode, or names a subject.
     """
     wanted = Operation.VERIFY if camera.mode is Mode.VERIFY else Operation.IDENTIFY
     if any(r.operation is not wanted or r.subject is not None for r in requests):
