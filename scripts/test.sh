@@ -63,6 +63,13 @@ fi
 if ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q libzbar.so; then
   apt_install libzbar0 || echo "warning: no libzbar0; the receipt's QR code test will skip" >&2
 fi
+# The camera tests serve a clip over RTSP with GStreamer's RTSP server, run by the
+# system's Python (python3-gi); tests/cameras/test_rtsp.py says why when it skips.
+if ! /usr/bin/python3 tests/cameras/rtsp_server.py --probe >/dev/null 2>&1; then
+  apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+    || echo "warning: no GStreamer RTSP server; the RTSP camera test will skip" >&2
+fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

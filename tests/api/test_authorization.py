@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], tuple[str, Any, set[str], bool]] = {
                                              False),
     ("POST", "/v1/cameras/{camera}/stop"): ("/v1/cameras/no.such/stop", None, {"operator"},
                                             False),
+    ("POST", "/v1/cameras/{camera}/claims"): ("/v1/cameras/no.such/claims",
+                                              {"subject": "card-1"}, {"operator"}, False),
     ("GET", "/v1/events"): ("/v1/events", None, STAFF, False),
     ("GET", "/v1/events/stream"): ("/v1/events/stream?seconds=1", None, STAFF, False),
     ("GET", "/health"): ("/health", None, set(), False),

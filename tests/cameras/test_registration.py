@@ -133,12 +133,15 @@ def test_registration_is_audited_and_the_source_never_shown(
 def test_odd_registrations_are_typed_errors(sites: Deployment) -> None:
     d = sites
     for bad in ({"id": "Lobby Door"}, {"purposes": []}, {"mode": "watch"},
-                {"mode": "verify"}, {"placement": "attic"}, {"source": "file:///etc/passwd"},
+                {"placement": "attic"}, {"source": "file:///etc/passwd"},
                 {"source": "/var/videos/clip.mp4"}, {"source": "rtsp://"}):
         spec: dict[str, object] = {"id": "hq.odd", "site": "hq.lobby", "purposes": [PURPOSE],
                                    **bad}
         with pytest.raises(InvalidArgument):
             d.register_camera(**spec)  # type: ignore[arg-type]
+    gate = d.register_camera(id="hq.gate-1", site="hq.lobby", purposes=[PURPOSE],
+                             mode="verify")  # a verification camera (a card reader's claims)
+    assert gate.mode.value == "verify" and d.camera("hq.gate-1").mode.value == "verify"
     with pytest.raises(CameraNotFound):
         d.watch("hq.nowhere")
     with pytest.raises(CameraStreamConflict):  # no stored source, none given

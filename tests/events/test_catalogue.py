@@ -28,7 +28,7 @@ def test_named_types_and_the_rest_as_audit_entries() -> None:
 
 def test_door_controllers_and_hr_systems_get_their_events_only() -> None:
     assert AUDIENCES["door"] == {"verify.match", "identify.hit_confirmed", "consent.withdrawn",
-                                 "door.open"}
+                                 "door.open", "door.refused"}
     assert AUDIENCES["hr"] == {"review.case_opened", "subject.erased"}
     match = _entry("verify", "match")
     door = event_for(match, "door")
@@ -43,6 +43,11 @@ def test_door_controllers_and_hr_systems_get_their_events_only() -> None:
     opened = event_for(_entry("camera-match", "match", camera="lobby-door-1", track=3), "door")
     assert opened is not None and opened.type == "door.open"
     assert opened.data == {"purpose": "door.a", "subject": "s_1", "camera": "lobby-door-1"}
+    refused = event_for(_entry("camera-claim-refused", "no_match", camera="lobby-door-1",
+                               claim="clm_1", track=4), "door")
+    assert refused is not None and refused.type == "door.refused"
+    assert refused.data == {"purpose": "door.a", "subject": "s_1", "camera": "lobby-door-1",
+                            "claim": "clm_1", "reason": "no_match", "rule": None}
     everything = event_for(_entry("api-key-issued", key="k_2"), "audit")
     assert everything is not None and everything.data["detail"] == {"key": "k_2"}
     assert event_for(match, "door", types=frozenset({"consent.withdrawn"})) is None

@@ -1,5 +1,6 @@
 """Cameras: register (an admin, through the gate: R12, R13, R1), list and read (staff),
-start and stop their streams in the service's process (an operator), within scope.
+start and stop their streams in the service's process and send a verification camera
+its claimed identities (an operator: the card reader's system), within scope.
 
 A camera's stream runs in the process that started it, with the grants of its session;
 its state and counts are in the store, so any process answers for every camera. A
@@ -17,7 +18,7 @@ from pydantic import Field
 from ..access import ApiAction, ApiKey
 from .common import AdminKey, OperatorKey, StaffKey, StrictBody, allow, in_scope
 from .errors import ERROR_RESPONSES
-from .models import CameraList, CameraResponse, CameraStopped
+from .models import CameraList, CameraResponse, CameraStopped, ClaimResponse
 
 __all__ = ["router"]
 
@@ -30,11 +31,18 @@ class CameraIn(StrictBody):
     id: str = Field(min_length=1, max_length=100)
     site: str = Field(min_length=1, max_length=200)
     purposes: list[str] = Field(min_length=1, max_length=8)
-    mode: Literal["identify"] = "identify"
+    mode: Literal["identify", "verify"] = "identify"
     placement: str | None = Field(default=None, max_length=64)
     label: str = Field(default="", max_length=200)
     signage: str | None = Field(default=None, max_length=500)
     source: str | None = Field(default=None, max_length=2000)
+
+
+class ClaimIn(StrictBody):
+    #: the subject's external reference (a card number, a PIN's owner) or pseudonymous id
+    subject: str = Field(min_length=1, max_length=200)
+    purpose: str | None = Field(default=None, max_length=200)
+    window: float = Field(default=10.0, ge=0.5, le=60.0)
 
 
 def _within(request: Request, key: ApiKey, action: ApiAction, camera: str) -> Obj:
@@ -90,6 +98,22 @@ def start_camera(camera: str, request: Request, key: OperatorKey) -> Obj:
     _within(request, key, ApiAction.BIOMETRIC, camera)
     request.app.state.service.call(lambda d: d.watch(camera, operator=key.principal))
     return {"camera": _state(request, camera)}
+
+
+@router.post("/cameras/{camera}/claims", status_code=201, tags=["cameras"],
+             response_model=ClaimResponse)
+def claim_identity(camera: str, body: ClaimIn, request: Request, key: OperatorKey) -> Obj:
+    """A claimed identity (a card reader, a PIN) for a verification camera whose stream runs
+    in this service: the first face decided within ``window`` seconds is compared 1:1
+    with this subject alone, once (``door.open`` or ``door.refused``); none comes: it
+    expires (``door.refused``, reason ``expired``). The gate is asked first: a subject
+    without live consent is refused with the rule (R2, R4)."""
+    _within(request, key, ApiAction.BIOMETRIC, camera)
+    claim = request.app.state.service.call(lambda d: d.claim(
+        camera, subject=body.subject, purpose=body.purpose, window=body.window,
+        operator=key.principal))
+    return {"claim": {"id": claim.id, "camera": camera, "purpose": claim.purpose_key,
+                      "window": round(claim.expires_at - claim.made_at, 3)}}
 
 
 @router.post("/cameras/{camera}/stop", tags=["cameras"], response_model=CameraStopped)

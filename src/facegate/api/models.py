@@ -19,7 +19,8 @@ __all__ = [
     "AlternativeWords",
     "AssessmentOut", "AssessmentResponse", "AuditCheck", "AuditEntry", "AuditPage", "BoxOut",
     "CameraList", "CameraOut", "CameraResponse", "CameraStopped",
-    "CandidateOut", "CaseOut", "CaseResponse", "CasesPage", "ChallengeOut", "ConsentOut",
+    "CandidateOut", "CaseOut", "CaseResponse", "CasesPage", "ChallengeOut", "ClaimOut",
+    "ClaimResponse", "ConsentOut",
     "ConsentRecorded", "DecisionOut", "DeclineOut", "EnrollOut", "ErasureOut",
     "ErasureReceiptOut", "EventOut", "EventPage", "FaceOut", "FilingOut", "FilingRecordOut",
     "FilingResponse", "Health", "IdentifyOut", "KeyIssued", "KeyOut", "KeyResponse", "KeysPage",
@@ -616,3 +617,18 @@ class CameraStopped(BaseModel):
     camera: CameraOut
     session: str | None
     counts: dict[str, Any] | None
+
+
+class ClaimOut(BaseModel):
+    """A claimed identity waiting at a verification camera: its id (named by the
+    ``door.open`` or ``door.refused`` event that decides it), the camera and purpose,
+    and for how many seconds it waits for a face."""
+
+    id: str
+    camera: str
+    purpose: str
+    window: float
+
+
+class ClaimResponse(BaseModel):
+    claim: ClaimOut

@@ -381,6 +381,7 @@ class Pipeline:
         except StoreBusy:
             return  # the store was busy for a while: the track is decided later
         if decided.outcome is Outcome.WAITING:
+            track.shot = None  # a shot the decider cannot use yet gives way to the next view
             return
         was_final = track.final
         track.shot = None  # a decided shot is not kept

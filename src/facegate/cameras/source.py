@@ -62,6 +62,9 @@ class SourceSettings:
         max_pixels: frames larger than this (width times height) end the source
             (``video.too_large``).
         rtsp_transport: ``tcp`` (interleaved, the default: no lost packets) or ``udp``.
+        rtsp_probe: seconds of an RTSP stream read to learn its format when it opens.
+            Its session description already names the codec; FFmpeg's default (5 s)
+            would hold a camera's first seconds back and then hand them over at once.
     """
 
     max_fps: float = 15.0
@@ -73,13 +76,15 @@ class SourceSettings:
     backoff_cap: float = 10.0
     max_pixels: int = 1920 * 1088
     rtsp_transport: str = "tcp"
+    rtsp_probe: float = 0.2
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_fps) and 0 < self.max_fps <= 120):
             raise InvalidArgument("max_fps must lie in (0, 120]", details={"max_fps": self.max_fps})
         if self.rtsp_transport not in ("tcp", "udp"):
             raise InvalidArgument("rtsp_transport is tcp or udp")
-        if min(self.open_timeout, self.read_timeout, self.backoff_first, self.backoff_cap) <= 0:
+        if min(self.open_timeout, self.read_timeout, self.backoff_first, self.backoff_cap,
+               self.rtsp_probe) <= 0:
             raise InvalidArgument("timeouts and backoffs must be positive")
 
 
@@ -236,6 +241,7 @@ class FrameSource:
         options = {"protocol_whitelist": _PROTOCOLS[self.kind]}
         if self.kind is SourceKind.RTSP:
             options["rtsp_transport"] = s.rtsp_transport
+            options["analyzeduration"] = str(round(s.rtsp_probe * 1_000_000))
         return av.open(self._source, options=options, timeout=(s.open_timeout, s.read_timeout))
 
     def _run(self) -> None:
@@ -304,11 +310,15 @@ class FrameSource:
                     break
                 at = float(decoded.time) if decoded.time is not None else None
                 now = self._clock()
-                clock_at = at if at is not None else now
-                if first_at is None:
-                    first_at, started = clock_at, now
-                elapsed = clock_at - first_at
-                if pace and at is not None and started is not None:
+                if started is None:
+                    started = now
+                if at is not None and first_at is None:
+                    # the stream's own time from its first timestamped frame (an RTSP
+                    # stream's first frame may carry none), aligned to the time read so far
+                    first_at = at - (now - started)
+                elapsed = at - first_at if at is not None and first_at is not None \
+                    else now - started
+                if pace and at is not None:
                     wait = started + elapsed - self._clock()
                     if wait > 0 and self._stop.wait(wait):
                         break

@@ -38,16 +38,20 @@ def camera_group() -> None:
 @click.option("--site", required=True)
 @click.option("--purpose", "purposes", multiple=True, required=True,
               help="A purpose of the site the camera serves (repeatable).")
+@click.option("--mode", type=click.Choice(["identify", "verify"]), default="identify",
+              show_default=True,
+              help="identify (1:N in each purpose) or verify (1:1 with a claimed identity).")
 @click.option("--placement", help="The kind of space it captures (the site's type by default).")
 @click.option("--label", default="")
 @click.option("--signage", help="The record of the sign posted where it captures (R13).")
 @click.option("--source", help="Its stream URL or /dev/videoN device (kept sealed).")
 def camera_register(db: Path, camera_id: str, site: str, purposes: tuple[str, ...],
-                    placement: str | None, label: str, signage: str | None,
+                    mode: str, placement: str | None, label: str, signage: str | None,
                     source: str | None) -> None:
     """Register CAMERA_ID at SITE for its purposes."""
     with open_store(db) as d:
-        c = d.register_camera(id=camera_id, site=site, purposes=purposes, placement=placement,
+        c = d.register_camera(id=camera_id, site=site, purposes=purposes, mode=mode,
+                              placement=placement,
                               label=label, signage=signage, source=source, operator="cli")
         click.echo(f"camera {c.id} registered at {c.site_key} for {', '.join(c.purposes)}"
                    + (f" ({c.source_shown})" if c.source_shown else ""))
@@ -85,15 +89,32 @@ def _line(camera: str, status: dict[str, object]) -> str:
               help="Stop after this long (by default at the source's end or Ctrl-C).")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="Seconds between status lines.")
+@click.option("--claim", "claims", multiple=True, metavar="SUBJECT",
+              help="A verification camera: the claimed identity (external reference or "
+                   "subject id) of the person about to appear, as a card reader sends it "
+                   "(repeatable: one per person, in order).")
+@click.option("--claim-purpose", help="The purpose of the claims (when the camera serves several).")
+@click.option("--claim-window", type=click.FloatRange(min=0.5, max=60.0), default=10.0,
+              show_default=True, help="Seconds a claim waits for a face.")
 @click.option("--json", "as_json", is_flag=True, help="Status and summary as JSON lines.")
 def watch_command(db: Path, source: str, camera: str, seconds: float | None, interval: float,
+                  claims: tuple[str, ...], claim_purpose: str | None, claim_window: float,
                   as_json: bool) -> None:
     """Recognise faces on SOURCE (a stream URL, /dev/videoN or a video file) as CAMERA.
 
     Only enrolled people are decided and recorded; of anyone else only counts remain.
+    A verification camera decides only a claimed identity (--claim), 1:1, once.
     """
     with open_store(db) as d:
         session = d.watch(camera, source=source, operator="cli")
+        try:
+            for subject in claims:
+                claim = d.claim(camera, subject=subject, purpose=claim_purpose,
+                                window=claim_window, operator="cli")
+                click.echo(f"claim {claim.id} waits {claim_window:g} s for a face", err=True)
+        except BaseException:
+            session.stop(operator="cli")
+            raise
         live = sys.stderr.isatty() and not as_json
         deadline = None if seconds is None else time.monotonic() + seconds
         try:
@@ -121,7 +142,7 @@ def watch_command(db: Path, source: str, camera: str, seconds: float | None, int
     c = summary.counts
     click.echo(f"camera {camera} session {summary.session_id} {summary.why}: "
                f"{c['frames']} frames, {c['faces_seen']} faces seen, {c['tracks']} tracks, "
-               f"{c['matches']} matches, {c['no_matches']} no match, "
+               f"{c['matches']} matches, {c['no_matches']} no match, {c['refused']} refused, "
                f"{c['undecided']} undecided, {c['embeddings']} descriptors")
 
 

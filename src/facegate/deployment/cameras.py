@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..cameras import repository as camera_store
+from ..cameras.claims import Claim, check_window
 from ..cameras.models import (
     MAX_PURPOSES,
     Camera,
@@ -51,7 +52,7 @@ from ..images import Image
 from ..liveness.passive import PassiveScorer
 from ..matching import service as matching
 from ..matching import stream as engine_steps
-from ..matching.service import Identification
+from ..matching.service import Identification, Probe
 from ..organisation.models import SiteType
 from ..policy import gate
 from ..policy.decision import Operation
@@ -59,6 +60,8 @@ from ..policy.decision import Outcome as GateOutcome
 from ..policy.facts import ProcessingRequest
 from ..purposes.models import Mode, Purpose
 from ..storage.connection import Connection
+from ..subjects.repository import get_subject_by_ref
+from ..templates.store import template_packs
 from .review import Review
 from .streams import StreamSession, StreamSummary
 
@@ -72,6 +75,8 @@ _LEASE = 15.0
 #: (the liveness checker's ``passive_min``).
 PASSIVE_MIN = 0.5
 _TABLES = threading.Lock()
+#: Seconds a claimed identity waits for a face by default.
+DEFAULT_WINDOW = 10.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,6 +105,7 @@ class Cameras(Review):
     """Cameras and their streams; part of :class:`~facegate.deployment.Deployment`."""
 
     _request: Callable[..., ProcessingRequest]
+    _quality_floor: Callable[..., Any]
     _passive_scorer: Callable[[], PassiveScorer | None]
     _streams: dict[str, StreamSession]
     _streams_lock: threading.Lock
@@ -128,8 +134,7 @@ class Cameras(Review):
         Raises:
             PolicyRefusal: a private space (R12), a public place without a public-security
                 purpose or a sign (R13), a purpose of another site or mode (R1).
-            InvalidArgument: a malformed id, source, mode or placement; a verification
-                camera (a claimed identity per person) is not offered by this release.
+            InvalidArgument: a malformed id, source, mode or placement.
             AlreadyRegistered: the id is taken.
         """
         check_camera_id(id)
@@ -142,11 +147,6 @@ class Cameras(Review):
         except ValueError:
             raise InvalidArgument(f"unknown mode {mode!r}",
                                   details={"modes": [m.value for m in Mode]}) from None
-        if chosen is not Mode.IDENTIFY:
-            raise InvalidArgument(
-                "this release runs identification cameras only: a verification camera "
-                "needs a claimed identity per person (a card reader), which it does not take",
-                details={"mode": chosen.value})
         if source is not None:
             check_source(source, files=False)
         if signage is not None and len(signage) > 500:
@@ -239,7 +239,8 @@ class Cameras(Review):
         with self._reading() as conn:
             cam = camera_store.get_camera(conn, camera_id=camera)
             site = self._site(conn, cam.site_key)
-            requests = [self._request(conn, Operation.IDENTIFY, key) for key in cam.purposes]
+            operation = Operation.VERIFY if cam.mode is Mode.VERIFY else Operation.IDENTIFY
+            requests = [self._request(conn, operation, key) for key in cam.purposes]
             stored = camera_store.open_source(conn, ring=self._keys.ring, camera_id=cam.id)
         passive = self._passive_scorer() is not None
         decision = gate.check_stream(cam, site, requests, passive_available=passive)
@@ -310,6 +311,63 @@ class Cameras(Review):
             conn.execute("UPDATE camera_streams SET wanted = 'stop', requested_by = ? "
                          "WHERE camera_id = ?", (operator, cam.id))
         return None
+
+    def claim(self, camera: str, *, subject: str, purpose: str | None = None,
+              window: float = DEFAULT_WINDOW, operator: str = "system") -> Claim:
+        """A claimed identity for verification camera ``camera``: ``subject`` (the subject's
+        external reference, from a card or PIN, or its pseudonymous id) says who is about
+        to pass, for ``purpose`` (the camera's only purpose by default), valid ``window``
+        seconds. The first track decided in that window is compared 1:1 with this subject
+        alone and uses the claim up: ``camera-match`` (``door.open``) on a match, else
+        ``camera-claim-refused`` (``door.refused``); no face in the window:
+        ``camera-claim-refused`` with outcome ``expired``.
+
+        The gate is asked first, as for a verification of this subject (consent, the
+        purpose's state and calibration...; liveness is judged on the track's shot): a
+        refusal is audited with its rule and raised. Audited as ``camera-claim``.
+
+        Raises:
+            PolicyRefusal: the gate refused (consent withdrawn: ``consent.missing``, R2).
+            InvalidArgument: an identification camera, a purpose the camera does not
+                serve, a window outside 0.5-60 s.
+            SubjectNotFound: nobody has that reference or id.
+            CameraNotFound: no such camera.
+            CameraStreamConflict: its stream does not run in this process.
+        """
+        window = check_window(window)
+        cam = self.camera(camera)
+        if cam.mode is not Mode.VERIFY:
+            raise InvalidArgument(f"camera {cam.id} identifies; only a verification camera "
+                                  "takes a claimed identity", details={"camera": cam.id})
+        key = purpose if purpose is not None else cam.purposes[0]
+        if key not in cam.purposes or (purpose is None and len(cam.purposes) > 1):
+            raise InvalidArgument(f"name one of camera {cam.id}'s purposes for the claim",
+                                  details={"purposes": list(cam.purposes)})
+        with self._reading() as conn:
+            person = get_subject_by_ref(conn, external_ref=subject)
+            subject_id = person.id if person is not None else self._subject(conn, subject).id
+            req = self._request(conn, Operation.VERIFY, key, subject_id=subject_id)
+        # the face's liveness is the passive score of the track's shot, judged when the
+        # claim is decided; here every other rule of a verification of this subject
+        decision = gate.check(dataclasses.replace(req, liveness="passed"))
+        if decision.outcome is GateOutcome.REFUSE:
+            with self._unit() as conn:
+                self._enforce(conn, decision, "camera-claim", operator=operator,
+                              purpose_key=key, subject_id=subject_id)
+        session = self._stream_table().get(cam.id)
+        if session is None or session.done or session.claims is None:
+            raise CameraStreamConflict(f"camera {cam.id}'s stream is not running in this "
+                                       "process; send the claim to the one that runs it",
+                                       details={"camera": cam.id})
+        claim = Claim.new(subject_id=subject_id, purpose_key=key, operator=operator,
+                          window=window, now=time.monotonic())
+        with self._unit() as conn:
+            self._audit(conn, "camera-claim", operator=operator, purpose_key=key,
+                        subject_id=subject_id, detail={
+                            "camera": cam.id, "session": session.id, "claim": claim.id,
+                            "window": window})
+        session.claims.add(claim)
+        return claim
 
     def close(self) -> None:
         """Stop every stream this process runs (each records its end), then close."""
@@ -399,6 +457,92 @@ class Cameras(Review):
                 break
         return Decided(outcome=outcome, final=outcome in (Outcome.MATCH, Outcome.REVIEW),
                        embeddings=embeddings, subject=subject)
+
+    def _decide_verify(self, session: StreamSession, track: Track, shot: Shot,
+                       claim: Claim) -> Decided:
+        """Decide a track of a verification camera on its shot against ``claim``'s subject
+        alone: the passive liveness score where the purpose requires it (refused below
+        ``PASSIVE_MIN``, H1, by the gate), the gate for a verification of that subject
+        (its consent now, the purpose's calibrated threshold), describe, compare. One
+        entry per claim: ``camera-match`` (``door.open``) or ``camera-claim-refused``."""
+        purpose = next(p for p in session.purposes if p.key == claim.purpose_key)
+        picture = Image(pixels=shot.pixels, source_format="camera")
+        live = "passed"
+        if purpose.liveness_required:
+            scorer = self._passive_scorer()
+            if scorer is None or scorer.score(shot.pixels, shot.face.box) < PASSIVE_MIN:
+                live = "passive_refused"
+        with self._reading() as conn:
+            req = dataclasses.replace(self._request(conn, Operation.VERIFY, purpose.key,
+                                                    subject_id=claim.subject_id), liveness=live)
+            held = template_packs(conn, subject_id=claim.subject_id, purpose_key=purpose.key,
+                                  now=self._clock.now())
+        probes: dict[str, Probe] = {}
+        if gate.check(req).allowed:
+            grant = gate.require(req)
+            for pack in [p for p in purpose.packs_in_use(self._clock.now()) if p in held]:
+                with self._inference(pack):
+                    probe = engine_steps.describe_claimed(
+                        grant, analyzer=self.analyzer_for(pack), purpose=purpose,
+                        subject_id=claim.subject_id, image=picture, face=shot.face)
+                if probe is not None:
+                    probes[pack] = probe
+        with self._unit() as conn:
+            req = dataclasses.replace(self._request(conn, Operation.VERIFY, purpose.key,
+                                                    subject_id=claim.subject_id), liveness=live)
+            decision = gate.check(req)
+            detail: dict[str, Any] = {"camera": session.camera.id, "session": session.id,
+                                      "claim": claim.id, "track": track.id, "mode": "verify"}
+            if decision.outcome is GateOutcome.REFUSE:
+                first = decision.reasons[0]
+                self._audit(conn, "refusal", operator=session.operator, outcome=first.code,
+                            purpose_key=purpose.key, subject_id=claim.subject_id,
+                            rule=first.rule, detail={"action": "camera-verify",
+                                                     "message": first.message})
+                outcome = Outcome.LIVENESS if live != "passed" else Outcome.REFUSED
+                self._audit(conn, "camera-claim-refused", operator=session.operator,
+                            purpose_key=purpose.key, subject_id=claim.subject_id,
+                            outcome=outcome.value, rule=first.rule, detail=detail)
+                return Decided(outcome=outcome, final=True, embeddings=len(probes))
+            grant = gate.require(req)
+            current = req.purpose  # the purpose as it stands now (threshold, packs)
+            assert current is not None
+            if not probes:
+                result = None
+            else:
+                result = matching.verify(
+                    grant, conn=conn, keys=self._data_keys(conn), analyzers=self.analyzer_for,
+                    image=picture, purpose=current, subject_id=claim.subject_id,
+                    now=self._clock.now(),
+                    threshold=lambda pack, count: self._templates_threshold(
+                        current, pack, count, req.calibration if pack == current.pack
+                        else req.next_calibration),
+                    quality=lambda pack: self._quality_floor(current, pack, req),
+                    probes=probes)
+            if result is not None and result.matched:
+                self._audit(conn, "camera-match", operator=session.operator,
+                            purpose_key=purpose.key, subject_id=claim.subject_id,
+                            outcome="match", detail={**detail, "pack": result.pack})
+                return Decided(outcome=Outcome.MATCH, final=True, embeddings=len(probes),
+                               subject=claim.subject_id)
+            outcome = (Outcome.NO_MATCH if result is not None and result.decided
+                       else Outcome.UNDECIDED)
+            self._audit(conn, "camera-claim-refused", operator=session.operator,
+                        purpose_key=purpose.key, subject_id=claim.subject_id,
+                        outcome=outcome.value, detail=detail)
+        return Decided(outcome=outcome, final=True, embeddings=len(probes))
+
+    def _claims_expired(self, session: StreamSession, claims: list[Claim]) -> None:
+        """Claims no face took within their window: ``camera-claim-refused``, ``expired``."""
+        if not claims:
+            return
+        with self._unit() as conn:
+            for claim in claims:
+                self._audit(conn, "camera-claim-refused", operator=session.operator,
+                            purpose_key=claim.purpose_key, subject_id=claim.subject_id,
+                            outcome="expired", detail={
+                                "camera": session.camera.id, "session": session.id,
+                                "claim": claim.id, "mode": "verify"})
 
     def _search(self, session: StreamSession, purpose: Purpose, picture: Image,
                 described: dict[str, list[Any]], track: Track

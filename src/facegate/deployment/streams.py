@@ -8,7 +8,11 @@ under the session's grant, and a decider that decides each track through the dep
 (:meth:`Cameras._decide_identify`): the gate asked again under the store's writer lock,
 the search, and the audit entry of a decision about an enrolled person. A stranger
 (identification finds nobody) leaves nothing: no entry, no crop, no descriptor; only the
-session's counts. When the pipeline ends (stopped, the source ended, the gate refused,
+session's counts. A verification camera's session holds the claimed identities that
+wait for a face (:mod:`facegate.cameras.claims`): a track is decided only with one, 1:1
+against that subject (:meth:`Cameras._decide_verify`); a claim no face took within its
+window is recorded as expired at the next status report or at the session's end.
+When the pipeline ends (stopped, the source ended, the gate refused,
 the stream taken over elsewhere) the session records ``stream-stopped`` with its counts,
 once.
 """
@@ -23,10 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..cameras.claims import Claims
 from ..cameras.models import Camera
 from ..cameras.pipeline import (
     Decided,
     DecisionRecord,
+    Outcome,
     Pipeline,
     PipelineSettings,
     PipelineStatus,
@@ -40,7 +46,7 @@ from ..errors import Error
 from ..images import Image
 from ..matching import stream as engine_steps
 from ..policy.decision import Grant, Operation
-from ..purposes.models import Purpose
+from ..purposes.models import Mode, Purpose
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,6 +88,41 @@ class _Decider:
         """Nothing of an ended track is kept (its shot went with it)."""
 
 
+class _ClaimDecider:
+    """Decides a track of a verification camera: only with a claimed identity, against
+    that subject alone, one decision per claim, on a face the frame's edge does not
+    cut."""
+
+    def __init__(self, session: StreamSession, claims: Claims) -> None:
+        self._s = session
+        self._claims = claims
+
+    def ready(self) -> bool:
+        return self._claims.live()
+
+    def decide(self, track: Track, shot: Shot) -> Decided:
+        h, w = shot.pixels.shape[:2]
+        box = shot.face.box
+        if box.left <= 1 or box.top <= 1 or box.right >= w - 1 or box.bottom >= h - 1:
+            # the frame's edge cuts the face (someone stepping in): one decision per
+            # claim is made on a whole face only; a better shot comes, or the claim lapses
+            return Decided(outcome=Outcome.WAITING, final=False)
+        claim = self._claims.take(track.id)
+        if claim is None:
+            return Decided(outcome=Outcome.WAITING, final=False)
+        try:
+            decided = self._s.deployment._decide_verify(self._s, track, shot, claim)
+        except BaseException:
+            self._claims.give_back(track.id)
+            raise
+        self._claims.used(track.id)
+        return decided
+
+    def track_ended(self, track: Track) -> None:
+        """A claim the track took and did not use waits again."""
+        self._claims.give_back(track.id)
+
+
 class StreamSession:
     """One camera's stream in this process; started by the deployment (never directly).
 
@@ -112,7 +153,11 @@ class StreamSession:
         self.summary: StreamSummary | None = None
         self._finished = threading.Event()
         self._finish_lock = threading.Lock()
-        self.pipeline = Pipeline(source, self._detect, _Decider(self), settings,
+        #: the claimed identities a verification camera waits on (``None``: it identifies)
+        self.claims = Claims() if camera.mode is Mode.VERIFY else None
+        decider: _Decider | _ClaimDecider = (
+            _Decider(self) if self.claims is None else _ClaimDecider(self, self.claims))
+        self.pipeline = Pipeline(source, self._detect, decider, settings,
                                  on_status=self._tick, on_decision=on_decision)
 
     # -- what the pipeline calls ---------------------------------------------------------
@@ -127,6 +172,8 @@ class StreamSession:
                 image=Image(pixels=pixels, source_format="camera"), options=self._options)
 
     def _tick(self, status: PipelineStatus) -> bool:
+        if self.claims is not None:
+            self.deployment._claims_expired(self, self.claims.expired())
         return self.deployment._stream_tick(self, status)
 
     def grant_for(self, operation: Operation, purpose: str) -> Grant:
@@ -150,6 +197,8 @@ class StreamSession:
             if self._finished.is_set():
                 return
             try:
+                if self.claims is not None:  # the stream ends: what no face took expires
+                    self.deployment._claims_expired(self, self.claims.expired(everything=True))
                 self.summary = self.deployment._end_stream(self, self.pipeline.status())
             except Error as exc:  # the store failed: say so by code, never by data
                 log.warning(json.dumps({"event": "camera", "camera": self.camera.id,

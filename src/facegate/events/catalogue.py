@@ -11,6 +11,8 @@ event type                     audit entry                         audiences
 ``verify.match``               ``verify``, outcome ``match``       door, audit
 ``verify.no_match``            ``verify``, outcome ``no_match``    audit
 ``door.open``                  ``camera-match`` (a camera's track) door, audit
+``door.refused``               ``camera-claim-refused`` (a claim   door, audit
+                               at a verification camera)
 ``identify.hit_confirmed``     ``review-confirm``, case confirmed  door, review, audit
 ``consent.withdrawn``          ``consent-withdrawn``               door, audit
 ``review.case_opened``         ``review-cases-opened``             hr, review, audit
@@ -38,7 +40,7 @@ __all__ = ["AUDIENCES", "NAMED_TYPES", "ROLE_AUDIENCE", "Entry", "Event", "event
 #: The named event types each audience may receive; ``audit`` receives every event.
 AUDIENCES: Final[Mapping[str, frozenset[str]]] = {
     "door": frozenset({"verify.match", "identify.hit_confirmed", "consent.withdrawn",
-                       "door.open"}),
+                       "door.open", "door.refused"}),
     "hr": frozenset({"review.case_opened", "subject.erased"}),
     "review": frozenset({"review.case_opened", "identify.hit_confirmed"}),
     "audit": frozenset(),
@@ -89,6 +91,7 @@ def event_type(entry: Entry) -> str:
     if entry.name == "review-confirm" and entry.outcome == "confirmed":
         return "identify.hit_confirmed"
     named = {"consent-withdrawn": "consent.withdrawn", "camera-match": "door.open",
+             "camera-claim-refused": "door.refused",
              "review-cases-opened": "review.case_opened",
              "subject-erased": "subject.erased"}.get(entry.name)
     return named or f"audit.{entry.name}"
@@ -121,6 +124,9 @@ def _data(kind: str, entry: Entry) -> dict[str, Any]:
                 "confirmations": d.get("confirmations"), "required": d.get("required")}
     if kind == "door.open":
         return {"purpose": entry.purpose, "subject": entry.subject, "camera": d.get("camera")}
+    if kind == "door.refused":
+        return {"purpose": entry.purpose, "subject": entry.subject, "camera": d.get("camera"),
+                "claim": d.get("claim"), "reason": entry.outcome, "rule": entry.rule}
     if kind == "consent.withdrawn":
         return {"purpose": entry.purpose, "subject": entry.subject, "scope": d.get("scope")}
     if kind == "review.case_opened":

@@ -108,8 +108,8 @@ def check_camera(camera: Camera, site: Site, purposes: list[Purpose],
 
 def check_stream(camera: Camera, site: Site, requests: list[ProcessingRequest], *,
                  passive_available: bool) -> Decision:
-    """Whether ``camera``'s stream may start: one ``identify`` request per purpose it
-    serves."""
+    """Whether ``camera``'s stream may start: one request per purpose it serves, for the
+    camera's mode (``identify``, or ``verify`` with no subject yet)."""
     return Decision.of(rules.stream_rules(camera, site, requests, passive_available))
 
 
@@ -120,10 +120,12 @@ def require_stream(camera: Camera, site: Site, requests: list[ProcessingRequest]
 
     Raises:
         PolicyRefusal: a subclass named by the first reason's code.
-        InvalidArgument: a request is not for ``identify``.
+        InvalidArgument: a request is not for the camera's mode, or names a subject.
     """
-    if any(r.operation is not Operation.IDENTIFY for r in requests):
-        raise InvalidArgument("a stream's requests are for identify")
+    wanted = Operation.VERIFY if camera.mode is Mode.VERIFY else Operation.IDENTIFY
+    if any(r.operation is not wanted or r.subject is not None for r in requests):
+        raise InvalidArgument(f"a {camera.mode} camera's stream requests are for {wanted}, "
+                              "with no subject")
     check_stream(camera, site, requests, passive_available=passive_available).enforce()
     grants = {}
     for req in requests:

@@ -108,15 +108,17 @@ def camera_rules(camera: Camera, site: Site, purposes: list[Purpose],
 def stream_rules(camera: Camera, site: Site, requests: list[ProcessingRequest],
                  passive_available: bool) -> list[Reason]:
     """Whether a camera's stream may start: the camera's rules, every rule of each of its
-    purposes for identification, and (H1) a passive liveness network where a purpose
-    requires liveness."""
+    purposes for the camera's mode (identification, or verification of whoever is
+    claimed), and (H1) a passive liveness network where a purpose requires liveness: a
+    camera's liveness is the passive score of each track's shot, judged when the track
+    is decided, never a receipt."""
     if not requests:
         return []
     profile = requests[0].profile
     purposes = [r.purpose for r in requests if r.purpose is not None]
     out = camera_rules(camera, site, purposes, profile)
     for req in requests:
-        out += processing_rules(req)
+        out += [r for r in processing_rules(req) if r.rule != "H1"]
         if req.purpose is not None and req.purpose.liveness_required and not passive_available:
             out.append(reason(profile, "H1", "liveness.required",
                               f"purpose {req.purpose.key} requires liveness: a camera checks it "
