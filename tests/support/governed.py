@@ -79,8 +79,9 @@ def add_purpose(d: Deployment, key: str, *, site: str = "hq.lobby",
     (:func:`population_evaluation`), as the gate requires (R21).
     """
     spec: dict[str, object] = dict(
-        key=key, site=site, description=both(f"{key} for staff"),
-        necessity=both("hands-free entry"), legal_basis=both("separate consent"),
+        key=key, site=site, description={"zh": f"{key}：员工使用", "en": f"{key} for staff"},
+        necessity={"zh": "免接触通行", "en": "hands-free entry"},
+        legal_basis=both("separate consent"),
         modes=list(modes), alternatives=[alt("staff badge with guard check")],
         retention_days=365,
         threshold=DEMO_THRESHOLD,

@@ -1,7 +1,9 @@
 """The staff pages in Chinese and English, in a real browser: the language switch turns
-every converted page into Chinese with none of its English words left (the visible text
-checked against the catalog's English words), ``<html lang>`` follows, and a browser
-that prefers Chinese (Accept-Language) or asks with ``?lang=zh`` gets Chinese first."""
+every page (overview, audit log, filing, documents, keys, staff, subjects, a purpose's
+page, the new purpose and site forms, sign-out, an error page) into Chinese with none of
+its English words left (the visible text checked against the catalog's English words),
+``<html lang>`` follows, and a browser that prefers Chinese (Accept-Language) or asks
+with ``?lang=zh`` gets Chinese first."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.shared_data]
 
 #: The pages converted to the catalogs, with an error page (an unknown document).
 PAGES = ("/dashboard", "/dashboard/audit", "/dashboard/filing", "/dashboard/documents",
-         "/dashboard/keys", "/logout", "/dashboard/documents/no-such-kind")
+         "/dashboard/keys", "/dashboard/staff", "/dashboard/subjects",
+         "/dashboard/purposes/access.office.entry", "/dashboard/purposes/new",
+         "/dashboard/sites/new", "/logout", "/dashboard/documents/no-such-kind")
 
 
 def _english_words() -> list[str]:
@@ -37,9 +41,11 @@ def _english_words() -> list[str]:
     return sorted(pieces)
 
 
-#: The deployment's own words, shown as they are in every language: the keys' labels.
-DATA_LABELS = ("Office admin", "External auditor", "Lobby kiosk", "Reviewer Wang",
-               "Reviewer Chen")
+#: The deployment's own words, shown as they are in every language: the keys' labels, the
+#: staff's names and the test purposes' alternative's key.
+DATA_LABELS = ("staff badge with guard check", "Office admin", "External auditor",
+               "Lobby kiosk", "Reviewer Wang", "Reviewer Chen", "Li Admin", "Zhao Audit",
+               "Front Desk", "Wang Fang", "Chen Jing")
 
 
 def _without_data(text: str, names: list[str]) -> str:
@@ -66,7 +72,7 @@ def _visible(page: Any) -> str:
 def test_the_staff_pages_switch_to_chinese_with_no_english_left(
         new_page: Callable[..., Any], web: Web, artifacts: Path) -> None:
     page = new_page()  # Chromium asks for en-US
-    sign_in(page, web.url, web.keys["admin"])
+    sign_in(page, web.url, web.staff["admin"])
     english: dict[str, str] = {}
     for path in PAGES:
         page.goto(f"{web.url}{path}")

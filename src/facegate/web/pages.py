@@ -49,6 +49,8 @@ TERMS: Final[dict[str, str]] = {
     "school": N_("school"), "retail": N_("retail"), "public_square": N_("public square"),
     "hotel_room": N_("hotel room"), "bathhouse": N_("bathhouse"),
     "changing_room": N_("changing room"), "toilet": N_("toilet"),
+    # where templates are kept
+    "device": N_("on the device"), "central": N_("central store"),
     # filing records
     "early_warning": N_("early warning"), "filing": N_("filing"), "change": N_("change"),
     # camera states
