@@ -136,22 +136,32 @@ def test_kiosk_screens_have_no_serious_accessibility_violations(
     assert {screen: v for screen, v in found.items() if v} == {}
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_dashboard_pages_have_no_serious_accessibility_violations(
-        new_page: Callable[..., Any], web: Web, axe_source: str) -> None:
+        new_page: Callable[..., Any], web: Web, axe_source: str, lang: str) -> None:
+    """Every staff page, in Chinese and in English (the review queue with its faces is
+    checked in tests/web/test_review_faces.py)."""
     person = web.deployment.register_subject(external_ref="EMP-1", age_band="adult")
     consent(web.deployment, person.id, "access.office.entry")
     page = new_page(bypass_csp=True)
-    sign_in(page, web.url, web.staff["admin"])
+    sign_in(page, web.url, web.staff["admin"], lang=lang)
     found = {}
     for path in ("/dashboard", "/dashboard/purposes/access.office.entry", "/dashboard/audit",
-                 "/dashboard/filing", "/dashboard/subjects", "/dashboard/keys",
-                 "/dashboard/staff",
+                 "/dashboard/filing", "/dashboard/documents", "/dashboard/subjects",
+                 "/dashboard/keys", "/dashboard/staff",
                  "/dashboard/purposes/new", "/dashboard/sites/new",
                  "/dashboard/subjects?external_ref=EMP-1", f"/dashboard/subjects/{person.id}",
                  f"/dashboard/subjects/{person.id}/withdraw?purpose=access.office.entry",
-                 f"/dashboard/subjects/{person.id}/erase"):
+                 f"/dashboard/subjects/{person.id}/erase", "/dashboard/documents/no-such-kind"):
+        page.goto(f"{web.url}{path}")
+        assert page.locator("html").get_attribute("lang") == \
+            ("zh-Hans" if lang == "zh" else "en"), path
+        found[path] = serious(page, axe_source)
+    operator = new_page(bypass_csp=True)
+    sign_in(operator, web.url, web.staff["operator"], lang=lang)
+    operator.goto(f"{web.url}/dashboard/review")
+    found["/dashboard/review (confirmed hits)"] = serious(operator, axe_source)
+    for path in ("/logout", "/login"):
         page.goto(f"{web.url}{path}")
         found[path] = serious(page, axe_source)
-    page.goto(f"{web.url}/login")
-    found["/login"] = serious(page, axe_source)
     assert {p: v for p, v in found.items() if v} == {}
