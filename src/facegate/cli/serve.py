@@ -144,7 +144,8 @@ point curl at {base}:
        -X POST {base}/v1/subjects -d '{{"age_band": "adult"}}'
   curl -H 'X-API-Key: {secrets["external auditor"]}' {base}/v1/audit/verify
 the OpenAPI document: {base}/openapi.json
-docs/api.md, "A first session", walks through consent, enroll, verify and identify
+docs/api.md, "A walkthrough", goes from consent through identification, review,
+withdrawal and erasure to the audit check and the documents (paste it in the repository root)
 
 in a browser (docs/web.md):
   the kiosk:     {base}/kiosk      sign in once with the operator key above
