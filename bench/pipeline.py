@@ -50,19 +50,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from facegate.calibration.models import wilson
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 F64 = npt.NDArray[np.float64]
 
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
 
 
 def rate(k: int, n: int) -> str:
