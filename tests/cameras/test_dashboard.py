@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from facegate.api import ApiSettings, create_app
 from facegate.deployment import Deployment
 
+from ..support.staff import add_staff
 from ..support.words import both
 from ..web.test_sessions import sign_in
 from .clips import Pass, encode, render
@@ -34,9 +35,8 @@ def test_the_dashboard_shows_each_cameras_state_and_counts(
     session = d.watch(CAMERA, source=str(clip))
     assert session.wait(30)
     d.register_site(key="branch.lobby", name=both("Branch lobby"), site_type="office")
-    admin = d.issue_api_key(role="admin", label="admin").secret
-    elsewhere = d.issue_api_key(role="operator", label="branch desk",
-                                sites=["branch.lobby"]).secret
+    admin = add_staff(d, "li", "admin")
+    elsewhere = add_staff(d, "desk", "operator", sites=["branch.lobby"])
     app = create_app(ApiSettings(anonymous_rate_per_minute=100_000), deployment=d)
     with TestClient(app, follow_redirects=False) as c:
         sign_in(c, admin)
